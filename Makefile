@@ -1,0 +1,50 @@
+# The two commands a newcomer needs: `make demo` and `make test`. Both create the virtual
+# environment in .venv and install what they need into it; nothing is installed globally.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+DEMO   ?= examples/seed-residual/network.yaml
+
+.PHONY: demo test lint schema bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $@ $(VENV)/.installed-run
+
+## demo: validate the shipped examples, summarise one, and show what a mistake looks like
+demo: $(VENV)/.installed-run
+	@echo "== dynapcnn-dsl validate --summary $(DEMO)"
+	@$(BIN)/dynapcnn-dsl validate --summary $(DEMO)
+	@echo
+	@echo "== dynapcnn-dsl validate examples/*/network.yaml"
+	@$(BIN)/dynapcnn-dsl validate examples/*/network.yaml
+	@echo
+	@echo "== a file with mistakes: dynapcnn-dsl validate examples/mistakes.yaml (exit status 1)"
+	@$(BIN)/dynapcnn-dsl validate examples/mistakes.yaml || true
+
+## test: lint and run the whole test suite
+test: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+
+## schema: regenerate schema/network.schema.json from the models
+schema: $(VENV)/.installed-run
+	$(BIN)/dynapcnn-dsl schema -o schema/network.schema.json
+
+## bench: run the benchmarks (they print ratios against a baseline measured in the same run)
+bench: $(VENV)/.installed-run
+	$(BIN)/python benchmarks/validate_startup.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

@@ -1,0 +1,119 @@
+"""Chip profiles: the hardware facts, read from `profiles.toml` (the single source of them).
+
+Validators, the linker and the emitter ask a `ChipProfile` for every limit instead of writing
+numbers of their own, so a datasheet correction is a one-line data change.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+
+@dataclass(frozen=True, slots=True)
+class CoreMemory:
+    """Memory of one physical core, in entries."""
+
+    index: int
+    kernel: int
+    neuron: int
+    bias: int
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Ranges shared by every 9-core chip (inclusive (lo, hi) pairs or allowed-value tuples)."""
+
+    cores: int
+    kernel: tuple[int, int]
+    stride: tuple[int, ...]
+    padding: tuple[int, int]
+    features: tuple[int, int]
+    input_map: int
+    output_map: int
+    pool: tuple[int, ...]
+    dvs_pool: tuple[int, ...]
+    feature_shift: tuple[int, int]
+    destinations: int
+    threshold_high: tuple[int, int]
+    threshold_low: tuple[int, int]
+    neuron_state: tuple[int, int]
+    weight_bits: int
+    bias_bits: int
+    readout_classes: int
+    readout_layer: int
+    dvs_monitor_layer: int
+    dvs_sensor_size: int
+    decimator_ratios: tuple[int, ...]
+    leak_unreliable_cores: tuple[int, ...]
+    input_preferred_cores: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ChipProfile:
+    """Everything the language knows about one chip."""
+
+    id: str
+    samna_module: str
+    config_class: str
+    dvs_sensor: bool
+    kill_bits: bool
+    readout: str  # "usable" | "unusable" | "unknown"
+    decimator: bool
+    congestion_balancer: bool
+    legacy: bool
+    boards: tuple[str, ...]
+    aliases: tuple[str, ...]
+    limits: Limits
+    memory: tuple[CoreMemory, ...]
+
+
+@cache
+def _raw() -> dict:
+    text = resources.files(__package__).joinpath("profiles.toml").read_text(encoding="utf-8")
+    return tomllib.loads(text)
+
+
+def _tuple(value: object) -> object:
+    return tuple(value) if isinstance(value, list) else value
+
+
+@cache
+def profiles() -> dict[str, ChipProfile]:
+    """All chip profiles by canonical id."""
+    raw = _raw()
+    limits = Limits(**{k: _tuple(v) for k, v in raw["limits"].items()})
+    memory = tuple(sorted(
+        (CoreMemory(i, m["kernel"], m["neuron"], m["bias"]) for m in raw["memory"] for i in m["cores"]),
+        key=lambda m: m.index,
+    ))
+    return {
+        chip_id: ChipProfile(
+            id=chip_id, limits=limits, memory=memory,
+            **{k: _tuple(v) for k, v in fields.items()},
+        )
+        for chip_id, fields in raw["chips"].items()
+    }
+
+
+@cache
+def chip_names() -> dict[str, str]:
+    """Every accepted spelling (ids, board names, aliases; lower-case) -> canonical chip id."""
+    names: dict[str, str] = {}
+    for chip in profiles().values():
+        for name in (chip.id, *chip.aliases, *chip.boards):
+            names[name.lower()] = chip.id
+    return names
+
+
+def resolve_chip(name: str) -> ChipProfile | None:
+    """The profile for a chip id, board name or alias (case-insensitive), or None."""
+    chip_id = chip_names().get(name.lower())
+    return profiles()[chip_id] if chip_id else None
+
+
+def shared_limits() -> Limits:
+    """The limits every chip shares (used where no chip is known yet, e.g. the JSON schema)."""
+    return next(iter(profiles().values())).limits

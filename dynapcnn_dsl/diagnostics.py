@@ -1,0 +1,69 @@
+"""Diagnostics as plain values.
+
+Every phase (load, model, rules, and later link and bind) reports problems by returning
+`Diagnostic` values instead of raising, so one run collects every problem in a file and one
+place (`render.py`) decides how they look. A diagnostic always names the file and, whenever the
+problem comes from the source, the line and column of the offending key or value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Severity(StrEnum):
+    """How bad a diagnostic is; only errors make a file invalid."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """A 1-based line and column in a source file."""
+
+    line: int
+    col: int
+
+    def __str__(self) -> str:
+        return f"{self.line}:{self.col}"
+
+
+@dataclass(frozen=True, slots=True)
+class Related:
+    """A second place that contributed to a diagnostic ("first defined here")."""
+
+    file: str
+    position: Position | None
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """One problem found in one file."""
+
+    file: str
+    position: Position | None
+    severity: Severity
+    code: str
+    message: str
+    hint: str | None = None
+    related: tuple[Related, ...] = field(default=())
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity is Severity.ERROR
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        pos = self.position
+        return (self.file, pos.line if pos else 0, pos.col if pos else 0, self.code)
+
+
+def has_errors(diagnostics: list[Diagnostic] | tuple[Diagnostic, ...]) -> bool:
+    """True when any diagnostic is an error (warnings never fail a file)."""
+    return any(d.is_error for d in diagnostics)

@@ -1,0 +1,304 @@
+"""Read a network file (YAML or JSON) safely, keeping the position of every key and value.
+
+The loader works on ruamel.yaml's *event* stream rather than its constructors, so nothing in
+the file can choose what gets built:
+
+- explicit tags (`!!python/object`, `!include`, even `!!str`) are refused: nothing is ever
+  constructed from a tag;
+- aliases are refused at the alias itself, before anything is expanded, so a "billion laughs"
+  file costs one event, not an exponential walk;
+- duplicate keys, non-scalar keys, nesting deeper than `MAX_DEPTH` and files larger than
+  `MAX_BYTES` are refused;
+- plain scalars are resolved with the YAML 1.2 core schema (`yes` is a string, `0x10` an int).
+
+Every refusal is a positioned `Diagnostic`; the loader never raises on bad input.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path as FsPath
+from typing import Any
+
+from dynapcnn_dsl.diagnostics import Diagnostic, Position, Related, Severity
+from dynapcnn_dsl.load.source import Path, SourceDocument, SourceMap
+
+MAX_BYTES = 1024 * 1024
+"""Network files are a few kilobytes; a megabyte is far beyond any real chip description."""
+
+MAX_DEPTH = 64
+"""The language nests six levels deep; anything far past that is an attack or an accident."""
+
+MAX_LOAD_ERRORS = 20
+"""Stop collecting refusals after this many: the file is hostile or not a network file."""
+
+_NULL, _BOOL, _INT, _FLOAT = (f"tag:yaml.org,2002:{t}" for t in ("null", "bool", "int", "float"))
+
+
+class _Fatal(Exception):
+    """Stops the event walk; the diagnostic has already been recorded."""
+
+
+def _pos(mark: Any) -> Position:
+    return Position(mark.line + 1, mark.column + 1)
+
+
+def _diag(file: str, pos: Position | None, code: str, message: str, hint: str,
+          related: tuple[Related, ...] = ()) -> Diagnostic:
+    return Diagnostic(file, pos, Severity.ERROR, code, message, hint, related)
+
+
+def _resolve_plain(resolver: Any, text: str) -> Any:
+    """Turn a plain (unquoted) scalar into None, bool, int, float or str (YAML 1.2 core)."""
+    from ruamel.yaml.nodes import ScalarNode
+
+    tag = str(resolver.resolve(ScalarNode, text, (True, False)))
+    if tag == _NULL:
+        return None
+    if tag == _BOOL:
+        return text.lower() == "true"
+    if tag == _INT:
+        digits = text.replace("_", "")
+        sign = -1 if digits.startswith("-") else 1
+        body = digits.lstrip("+-").lower()
+        for prefix, base in (("0x", 16), ("0o", 8), ("0b", 2)):
+            if body.startswith(prefix):
+                return sign * int(body[2:], base)
+        return sign * int(body, 10)
+    if tag == _FLOAT:
+        body = text.replace("_", "").lower()
+        if body.lstrip("+-") in (".inf",):
+            return -math.inf if body.startswith("-") else math.inf
+        if body == ".nan":
+            return math.nan
+        return float(body)
+    return text
+
+
+def _short_tag(tag: Any) -> str:
+    return str(tag).replace("tag:yaml.org,2002:", "!!")
+
+
+class _Builder:
+    """Builds plain data from parser events and records positions as it goes."""
+
+    def __init__(self, file: str, resolver: Any) -> None:
+        self.file = file
+        self.resolver = resolver
+        self.source_map = SourceMap(file)
+        self.diagnostics: list[Diagnostic] = []
+        self.root: Any = None
+        self.documents = 0
+        # Each frame: [container, path, pending key or None, key position, seen keys]
+        self.stack: list[list[Any]] = []
+
+    def refuse(self, pos: Position | None, code: str, message: str, hint: str,
+               related: tuple[Related, ...] = ()) -> None:
+        self.diagnostics.append(_diag(self.file, pos, code, message, hint, related))
+        if len(self.diagnostics) >= MAX_LOAD_ERRORS:
+            raise _Fatal
+
+    # -- placing a finished node -------------------------------------------------------------
+    def _child_path(self, event_pos: Position) -> Path | None:
+        """The path a new node gets, or None when it is a mapping key (handled by the caller)."""
+        if not self.stack:
+            return ()
+        container, path, pending, _key_pos, _seen = self.stack[-1]
+        if isinstance(container, list):
+            return (*path, len(container))
+        if pending is None:
+            return None  # this node is a key
+        return (*path, pending)
+
+    def _attach(self, value: Any) -> None:
+        if not self.stack:
+            self.root = value
+            return
+        frame = self.stack[-1]
+        container = frame[0]
+        if isinstance(container, list):
+            container.append(value)
+        else:
+            container[frame[2]] = value
+            frame[2] = None
+
+    # -- events -------------------------------------------------------------------------------
+    def check_tag(self, event: Any, pos: Position) -> None:
+        if event.tag is None:
+            return
+        self.refuse(
+            pos, "yaml-tag", f"the tag '{_short_tag(event.tag)}' is not allowed",
+            "network files hold plain data: remove the tag (nothing is ever constructed from one)",
+        )
+
+    def scalar(self, event: Any) -> None:
+        pos = _pos(event.start_mark)
+        self.check_tag(event, pos)
+        if self.stack and isinstance(self.stack[-1][0], dict) and self.stack[-1][2] is None:
+            self._key(event.value, pos)
+            return
+        plain = event.implicit[0] if isinstance(event.implicit, tuple) else event.style is None
+        value = _resolve_plain(self.resolver, event.value) if plain else event.value
+        path = self._child_path(pos)
+        assert path is not None
+        self.source_map.values[path] = pos
+        self._attach(value)
+
+    def _key(self, key: str, pos: Position) -> None:
+        frame = self.stack[-1]
+        seen: dict[str, Position] = frame[4]
+        if key in seen:
+            first = seen[key]
+            self.refuse(
+                pos, "yaml-duplicate-key", f"duplicate key '{key}' (first defined at line {first.line})",
+                "each key may appear once in a mapping: merge the two entries or rename one",
+                (Related(self.file, first, "first defined here"),),
+            )
+        seen[key] = pos
+        frame[2] = key
+        self.source_map.keys[(*frame[1], key)] = pos
+
+    def start(self, event: Any, container: Any) -> None:
+        pos = _pos(event.start_mark)
+        self.check_tag(event, pos)
+        if self.stack and isinstance(self.stack[-1][0], dict) and self.stack[-1][2] is None:
+            self.refuse(
+                pos, "yaml-complex-key", "a mapping key must be a plain name, not a mapping or list",
+                "write the key as a single word such as `conv1:`",
+            )
+            raise _Fatal
+        if len(self.stack) >= MAX_DEPTH:
+            self.refuse(
+                pos, "yaml-depth", f"nesting deeper than {MAX_DEPTH} levels",
+                "a network file nests only a few levels; check for runaway brackets",
+            )
+            raise _Fatal
+        path = self._child_path(pos)
+        assert path is not None
+        self.source_map.values[path] = pos
+        self.stack.append([container, path, None, pos, {}])
+
+    def end(self) -> None:
+        self._attach(self.stack.pop()[0])
+
+    def alias(self, event: Any) -> None:
+        pos = _pos(event.start_mark)
+        self.refuse(
+            pos, "yaml-alias", f"the alias '*{event.anchor}' is not allowed",
+            "aliases and anchors are refused (they make 'billion laughs' files possible): "
+            "repeat the value, or put shared settings under `defaults:`",
+        )
+        if self.stack and isinstance(self.stack[-1][0], dict) and self.stack[-1][2] is None:
+            self._key(f"*{event.anchor}", pos)
+        path = self._child_path(pos)
+        if path is not None:
+            self.source_map.values[path] = pos
+        self._attach(None)
+
+
+def _walk(text: str, file: str) -> tuple[Any, SourceMap | None, list[Diagnostic]]:
+    from ruamel.yaml import YAML
+    from ruamel.yaml import events as ev
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+    yaml = YAML(typ="safe", pure=True)
+    builder = _Builder(file, yaml.resolver)
+    try:
+        for event in yaml.parse(text):
+            if isinstance(event, ev.ScalarEvent):
+                builder.scalar(event)
+            elif isinstance(event, ev.MappingStartEvent):
+                builder.start(event, {})
+            elif isinstance(event, ev.SequenceStartEvent):
+                builder.start(event, [])
+            elif isinstance(event, ev.MappingEndEvent | ev.SequenceEndEvent):
+                builder.end()
+            elif isinstance(event, ev.AliasEvent):
+                builder.alias(event)
+            elif isinstance(event, ev.DocumentStartEvent):
+                builder.documents += 1
+                if builder.documents > 1:
+                    builder.refuse(
+                        _pos(event.start_mark), "yaml-multiple-documents",
+                        "the file holds more than one YAML document",
+                        "a network file is one document: remove the `---` separator and what follows",
+                    )
+                    raise _Fatal
+    except _Fatal:
+        pass
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "invalid YAML"
+        builder.diagnostics.append(_diag(
+            file, _pos(mark) if mark else None, "yaml-syntax", f"YAML syntax error: {problem}",
+            "check indentation, colons and brackets near this position",
+        ))
+    except YAMLError as exc:
+        builder.diagnostics.append(_diag(
+            file, None, "yaml-syntax", f"YAML error: {exc}", "the file is not valid YAML",
+        ))
+    if builder.diagnostics:
+        return None, None, builder.diagnostics
+    return builder.root, builder.source_map, []
+
+
+def _json_syntax(text: str, file: str) -> list[Diagnostic]:
+    """JSON's own parser gives the clearest message for a broken .json file."""
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as exc:
+        return [_diag(file, Position(exc.lineno, exc.colno), "json-syntax",
+                      f"JSON syntax error: {exc.msg}", "check commas, quotes and brackets near here")]
+    except RecursionError:
+        return [_diag(file, None, "yaml-depth", "nesting too deep",
+                      "a network file nests only a few levels")]
+    return []
+
+
+def load_text(text: str, file: str) -> tuple[SourceDocument | None, list[Diagnostic]]:
+    """Load network text; returns the document, or None and the reasons it was refused."""
+    if file.lower().endswith(".json"):
+        problems = _json_syntax(text, file)
+        if problems:
+            return None, problems
+    data, source_map, problems = _walk(text, file)
+    if problems:
+        return None, problems
+    assert source_map is not None
+    if data is None:
+        return None, [_diag(file, Position(1, 1), "empty-document", "the file is empty",
+                            "start from `dynapcnn-dsl new` or an example in examples/")]
+    source_map.lines = tuple(text.splitlines())
+    return SourceDocument(file, data, source_map), []
+
+
+def load_file(path: str | FsPath, *, display_name: str | None = None,
+              ) -> tuple[SourceDocument | None, list[Diagnostic]]:
+    """Read and load one file, refusing unreadable, oversized and non-UTF-8 files."""
+    name = display_name or str(path)
+    fs_path = FsPath(path)
+    try:
+        size = fs_path.stat().st_size
+        if size > MAX_BYTES:
+            return None, [_diag(name, None, "file-too-large",
+                                f"the file is {size} bytes; the limit is {MAX_BYTES}",
+                                "a network file is a few kilobytes: is this the right file?")]
+        raw = fs_path.read_bytes()
+    except FileNotFoundError:
+        return None, [_diag(name, None, "file-unreadable", "no such file",
+                            "check the path (it is relative to the current directory)")]
+    except IsADirectoryError:
+        return None, [_diag(name, None, "file-unreadable", "this is a directory, not a file",
+                            "name the network file itself, e.g. network.yaml")]
+    except OSError as exc:
+        return None, [_diag(name, None, "file-unreadable", f"cannot read the file: {exc.strerror}",
+                            "check the file's permissions")]
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        return None, [_diag(name, Position(line, col), "file-encoding",
+                            "the file is not valid UTF-8", "save the file as UTF-8")]
+    return load_text(text, name)

@@ -1,0 +1,66 @@
+"""The front end of the pipeline: load -> expand -> model -> rules.
+
+Each phase returns plain data and diagnostics; a phase runs only when the previous one produced
+something to work on, and everything found on the way is returned together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dynapcnn_dsl.chips import ChipProfile, resolve_chip
+from dynapcnn_dsl.diagnostics import Diagnostic, has_errors
+from dynapcnn_dsl.expand import expand
+from dynapcnn_dsl.load import SourceDocument, load_file, load_text
+from dynapcnn_dsl.model import Network, build_model
+from dynapcnn_dsl.rules import RuleContext, run_rules
+
+
+@dataclass
+class Checked:
+    """The outcome of checking one file."""
+
+    file: str
+    document: SourceDocument | None = None
+    network: Network | None = None
+    chip: ChipProfile | None = None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.network is not None and not has_errors(self.diagnostics)
+
+
+def check_document(doc: SourceDocument | None, problems: list[Diagnostic], file: str,
+                   *, disabled: Iterable[str] = ()) -> Checked:
+    result = Checked(file, doc, diagnostics=list(problems))
+    if doc is None:
+        return result
+    expand(doc)
+    network, problems = build_model(doc)
+    result.diagnostics.extend(problems)
+    if network is None:
+        return result
+    chip = resolve_chip(network.chip)
+    assert chip is not None  # the model only accepts known chips
+    result.network, result.chip = network, chip
+    result.diagnostics.extend(run_rules(RuleContext(network, chip, doc.source_map),
+                                        disabled=disabled))
+    result.diagnostics.sort(key=Diagnostic.sort_key)
+    return result
+
+
+def check_file(path: str | Path, *, display_name: str | None = None,
+               disabled: Iterable[str] = ()) -> Checked:
+    """Load, expand, validate and rule-check one network file."""
+    name = display_name or str(path)
+    doc, problems = load_file(path, display_name=name)
+    return check_document(doc, problems, name, disabled=disabled)
+
+
+def check_text(text: str, file: str = "<text>", *, disabled: Iterable[str] = ()) -> Checked:
+    """The same as `check_file` for text already in memory (tests, editors, notebooks)."""
+    doc, problems = load_text(text, file)
+    return check_document(doc, problems, file, disabled=disabled)

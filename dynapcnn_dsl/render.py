@@ -1,0 +1,113 @@
+"""Render diagnostics: the one place that decides how problems look.
+
+Formats: `text` (for people: `file:line:col: severity[id]: message`, the source line with a caret,
+and a hint), `json` (for scripts) and `github` (workflow annotations).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+
+from dynapcnn_dsl.diagnostics import Diagnostic, Severity
+
+FORMATS = ("text", "json", "github")
+
+_COLORS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.INFO: "36"}
+
+
+def _paint(text: str, code: str, color: bool) -> str:
+    return f"\x1b[{code}m{text}\x1b[0m" if color else text
+
+
+def _location(d: Diagnostic) -> str:
+    return f"{d.file}:{d.position}" if d.position else d.file
+
+
+def _excerpt(d: Diagnostic, lines: Sequence[str] | None, color: bool) -> list[str]:
+    if not lines or d.position is None or not 1 <= d.position.line <= len(lines):
+        return []
+    number = str(d.position.line)
+    gutter = " " * len(number)
+    text = lines[d.position.line - 1].expandtabs(1)
+    caret = " " * (d.position.col - 1) + _paint("^", _COLORS[d.severity], color)
+    return [f"  {number} | {text}", f"  {gutter} | {caret}"]
+
+
+def format_text(d: Diagnostic, lines: Sequence[str] | None = None, *, color: bool = False) -> str:
+    """One diagnostic as text: header, optional source excerpt, hint and related places."""
+    head = _paint(f"{d.severity}[{d.code}]", "1;" + _COLORS[d.severity], color)
+    out = [f"{_location(d)}: {head}: {d.message}", *_excerpt(d, lines, color)]
+    if d.hint:
+        out.append(f"  hint: {d.hint}")
+    for r in d.related:
+        where = f"{r.file}:{r.position}" if r.position else r.file
+        out.append(f"  note: {where}: {r.message}")
+    return "\n".join(out)
+
+
+def count(diagnostics: Iterable[Diagnostic]) -> dict[str, int]:
+    totals = {s.value: 0 for s in Severity}
+    for d in diagnostics:
+        totals[d.severity.value] += 1
+    return totals
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def summary_line(file: str, diagnostics: Sequence[Diagnostic]) -> str:
+    totals = count(diagnostics)
+    if totals["error"]:
+        parts = [plural(totals["error"], "error")]
+        if totals["warning"]:
+            parts.append(plural(totals["warning"], "warning"))
+        return f"{file}: invalid ({', '.join(parts)})"
+    if totals["warning"]:
+        return f"{file}: valid ({plural(totals['warning'], 'warning')})"
+    return f"{file}: valid"
+
+
+def to_dict(d: Diagnostic) -> dict[str, object]:
+    return {
+        "file": d.file,
+        "line": d.position.line if d.position else None,
+        "col": d.position.col if d.position else None,
+        "severity": d.severity.value,
+        "code": d.code,
+        "message": d.message,
+        "hint": d.hint,
+        "related": [
+            {"file": r.file, "line": r.position.line if r.position else None,
+             "col": r.position.col if r.position else None, "message": r.message}
+            for r in d.related
+        ],
+    }
+
+
+def format_json(results: Mapping[str, Sequence[Diagnostic]], valid: Mapping[str, bool]) -> str:
+    files = [
+        {"file": f, "valid": valid[f], "diagnostics": [to_dict(d) for d in diags]}
+        for f, diags in results.items()
+    ]
+    totals = count(d for diags in results.values() for d in diags)
+    return json.dumps({"files": files, "summary": totals}, indent=2)
+
+
+def _gh_escape(text: str, *, prop: bool = False) -> str:
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    if prop:
+        text = text.replace(":", "%3A").replace(",", "%2C")
+    return text
+
+
+def format_github(d: Diagnostic) -> str:
+    """A GitHub Actions workflow command that annotates the offending line."""
+    level = {"error": "error", "warning": "warning", "info": "notice"}[d.severity.value]
+    props = [f"file={_gh_escape(d.file, prop=True)}"]
+    if d.position:
+        props += [f"line={d.position.line}", f"col={d.position.col}"]
+    props.append(f"title={_gh_escape(d.code, prop=True)}")
+    body = d.message + (f"\nhint: {d.hint}" if d.hint else "")
+    return f"::{level} {','.join(props)}::{_gh_escape(body)}"

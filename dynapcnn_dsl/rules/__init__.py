@@ -1,0 +1,19 @@
+"""Phase 4: design rules. Importing this package registers every built-in rule.
+
+The modules are listed explicitly (as yamllint does) so the registry's order, and therefore the
+order of diagnostics for one position, is stable.
+"""
+
+from dynapcnn_dsl.rules import (  # noqa: F401  (imported to register their rules)
+    chip_options,
+    conv,
+    cores,
+    destinations,
+    input,
+    merge,
+    neuron,
+    readout,
+)
+from dynapcnn_dsl.rules.registry import REGISTRY, Finding, Rule, RuleContext, apply, rule, run_rules
+
+__all__ = ["REGISTRY", "Finding", "Rule", "RuleContext", "apply", "rule", "run_rules"]

@@ -1,0 +1,93 @@
+"""The design-rule registry.
+
+A rule is one small function with an id, a severity and a hint. It receives a `RuleContext`
+(the validated network, its chip profile, and where things are in the source) and yields
+`Finding`s; the registry turns findings into positioned diagnostics. Rules never raise and never
+print: they only describe what is wrong, so they can be run, tested and documented one by one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from dynapcnn_dsl.diagnostics import Diagnostic, Related, Severity
+
+if TYPE_CHECKING:
+    from dynapcnn_dsl.chips import ChipProfile
+    from dynapcnn_dsl.load.source import Path, SourceMap
+    from dynapcnn_dsl.model.network import Network
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """What a rule found: where (a path into the file), what, and optionally a better hint."""
+
+    path: Path
+    message: str
+    hint: str | None = None
+    at_key: bool = False
+    related: tuple[tuple[Path, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RuleContext:
+    """What a single-file rule may look at."""
+
+    network: Network
+    chip: ChipProfile
+    source_map: SourceMap
+
+
+Check = Callable[[RuleContext], Iterable[Finding]]
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A registered design rule."""
+
+    id: str
+    severity: Severity
+    hint: str
+    check: Check
+    doc: str = field(default="")
+
+
+REGISTRY: dict[str, Rule] = {}
+
+
+def rule(rule_id: str, severity: Severity, hint: str) -> Callable[[Check], Check]:
+    """Register `check` under `rule_id`; ids are unique and stable (users switch them off by id)."""
+
+    def register(check: Check) -> Check:
+        if rule_id in REGISTRY:
+            raise ValueError(f"rule id {rule_id!r} registered twice")
+        REGISTRY[rule_id] = Rule(rule_id, severity, hint, check, (check.__doc__ or "").strip())
+        return check
+
+    return register
+
+
+def run_rules(ctx: RuleContext, *, disabled: Iterable[str] = ()) -> list[Diagnostic]:
+    """Run every registered rule not in `disabled`; all findings become diagnostics."""
+    off = set(disabled)
+    return [d for r in REGISTRY.values() if r.id not in off for d in apply(r, ctx)]
+
+
+def apply(r: Rule, ctx: RuleContext) -> Iterator[Diagnostic]:
+    """Run one rule and position its findings.
+
+    A value written once under `defaults:` is checked once per core that inherits it; those
+    findings share a position and are reported once, at the line the user has to change.
+    """
+    smap = ctx.source_map
+    seen: set[object] = set()
+    for f in r.check(ctx):
+        pos = smap.key(f.path) if f.at_key else smap.value(f.path)
+        if pos is not None:
+            if pos in seen:
+                continue
+            seen.add(pos)
+        related = tuple(Related(smap.file, smap.value(p), msg) for p, msg in f.related)
+        yield Diagnostic(smap.file, pos, r.severity, r.id, f.message, f.hint or r.hint, related)

@@ -1,0 +1,49 @@
+"""The JSON schema of network files, generated from the models for editors.
+
+The YAML language server that editors use validates draft-07 only, so pydantic's draft 2020-12
+output is lowered: `$defs` becomes `definitions`, a `$ref` with sibling keywords (ignored by
+draft-07) is wrapped in `allOf` so its description still shows on hover, and `prefixItems` is
+never produced (the models use no tuples). `schema/network.schema.json` is this output,
+committed; a test fails when it is stale.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+DRAFT = "http://json-schema.org/draft-07/schema#"
+SCHEMA_ID = "https://dynapcnn-dsl.dev/schema/network.schema.json"
+
+
+def _lower(node: Any) -> Any:
+    if isinstance(node, dict):
+        node = {k: _lower(v) for k, v in node.items()}
+        if "$ref" in node:
+            node["$ref"] = node["$ref"].replace("#/$defs/", "#/definitions/")
+            if len(node) > 1:
+                ref = node.pop("$ref")
+                node = {"allOf": [{"$ref": ref}], **node}
+        return node
+    if isinstance(node, list):
+        return [_lower(v) for v in node]
+    return node
+
+
+def network_schema() -> dict[str, Any]:
+    """The draft-07 JSON schema for network files."""
+    from dynapcnn_dsl.model.network import Network
+
+    raw = Network.model_json_schema(by_alias=True, mode="validation")
+    definitions = raw.pop("$defs", {})
+    body = _lower(raw)
+    return {
+        "$schema": DRAFT,
+        "$id": SCHEMA_ID,
+        **body,
+        "definitions": {name: _lower(d) for name, d in sorted(definitions.items())},
+    }
+
+
+def schema_text() -> str:
+    return json.dumps(network_schema(), indent=2, sort_keys=False) + "\n"
