@@ -1,0 +1,50 @@
+"""Shared test helpers: check YAML text and read diagnostics as (line:col, code) pairs."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from dynapcnn_dsl.diagnostics import Diagnostic
+from dynapcnn_dsl.pipeline import Checked, check_text
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+CORPUS = Path(__file__).resolve().parent / "corpus"
+
+BASE = """\
+dsl: 1
+chip: speck2f
+input:
+  source: host
+  shape: [1, 16, 16]
+  to: [a]
+cores:
+  a:
+    conv: {out_channels: 4, kernel: 3}
+"""
+"""A minimal valid network; tests append or replace lines to make one thing wrong."""
+
+
+def check(text: str, file: str = "t.yaml") -> Checked:
+    """Run the front end on dedented YAML text."""
+    return check_text(textwrap.dedent(text), file)
+
+
+def found(text: str) -> list[tuple[str, str]]:
+    """[(\"line:col\", \"code\"), ...] for every diagnostic, in report order."""
+    return [(str(d.position), d.code) for d in check(text).diagnostics]
+
+
+def only(text: str) -> Diagnostic:
+    """The single diagnostic the text produces (fails if there are none or several)."""
+    diags = check(text).diagnostics
+    assert len(diags) == 1, [f"{d.position} {d.code}: {d.message}" for d in diags]
+    return diags[0]
+
+
+@pytest.fixture
+def base() -> str:
+    return BASE
