@@ -5,6 +5,8 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 DEMO   ?= examples/seed-residual/network.yaml
+# A path-based editable install: no import hook to load at every start of the command.
+EDITABLE := --config-settings editable_mode=compat
 
 .PHONY: demo test lint schema bench clean
 
@@ -12,11 +14,11 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(VENV)/.installed-run: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet -e . $(EDITABLE)
 	@touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test]' $(EDITABLE)
 	@touch $@ $(VENV)/.installed-run
 
 ## demo: validate the shipped examples, summarise one, and show what a mistake looks like

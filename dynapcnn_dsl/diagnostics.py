@@ -4,12 +4,15 @@ Every phase (load, model, rules, and later link and bind) reports problems by re
 `Diagnostic` values instead of raising, so one run collects every problem in a file and one
 place (`render.py`) decides how they look. A diagnostic always names the file and, whenever the
 problem comes from the source, the line and column of the offending key or value.
+
+Value types are NamedTuples: immutable, cheap to define (start-up time matters for `validate`),
+and trivially comparable in tests.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import NamedTuple
 
 
 class Severity(StrEnum):
@@ -23,8 +26,7 @@ class Severity(StrEnum):
         return self.value
 
 
-@dataclass(frozen=True, slots=True)
-class Position:
+class Position(NamedTuple):
     """A 1-based line and column in a source file."""
 
     line: int
@@ -34,8 +36,7 @@ class Position:
         return f"{self.line}:{self.col}"
 
 
-@dataclass(frozen=True, slots=True)
-class Related:
+class Related(NamedTuple):
     """A second place that contributed to a diagnostic ("first defined here")."""
 
     file: str
@@ -43,8 +44,7 @@ class Related:
     message: str
 
 
-@dataclass(frozen=True, slots=True)
-class Diagnostic:
+class Diagnostic(NamedTuple):
     """One problem found in one file."""
 
     file: str
@@ -53,7 +53,7 @@ class Diagnostic:
     code: str
     message: str
     hint: str | None = None
-    related: tuple[Related, ...] = field(default=())
+    related: tuple[Related, ...] = ()
 
     @property
     def is_error(self) -> bool:

@@ -7,7 +7,6 @@ something to work on, and everything found on the way is returned together.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from dynapcnn_dsl.chips import ChipProfile, resolve_chip
@@ -18,19 +17,27 @@ from dynapcnn_dsl.model import Network, build_model
 from dynapcnn_dsl.rules import RuleContext, run_rules
 
 
-@dataclass
 class Checked:
-    """The outcome of checking one file."""
+    """The outcome of checking one file.
 
-    file: str
-    document: SourceDocument | None = None
-    network: Network | None = None
-    chip: ChipProfile | None = None
-    diagnostics: list[Diagnostic] = field(default_factory=list)
+    `complete` is False when `network` was rebuilt without its malformed parts: the rules ran
+    on the rest, but such a network must never be linked or built.
+    """
+
+    __slots__ = ("chip", "complete", "diagnostics", "document", "file", "network")
+
+    def __init__(self, file: str, document: SourceDocument | None = None,
+                 diagnostics: list[Diagnostic] | None = None) -> None:
+        self.file = file
+        self.document = document
+        self.network: Network | None = None
+        self.chip: ChipProfile | None = None
+        self.diagnostics: list[Diagnostic] = diagnostics or []
+        self.complete = False
 
     @property
     def ok(self) -> bool:
-        return self.network is not None and not has_errors(self.diagnostics)
+        return self.complete and self.network is not None and not has_errors(self.diagnostics)
 
 
 def check_document(doc: SourceDocument | None, problems: list[Diagnostic], file: str,
@@ -39,13 +46,13 @@ def check_document(doc: SourceDocument | None, problems: list[Diagnostic], file:
     if doc is None:
         return result
     expand(doc)
-    network, problems = build_model(doc)
+    network, problems, complete = build_model(doc)
     result.diagnostics.extend(problems)
     if network is None:
         return result
     chip = resolve_chip(network.chip)
     assert chip is not None  # the model only accepts known chips
-    result.network, result.chip = network, chip
+    result.network, result.chip, result.complete = network, chip, complete
     result.diagnostics.extend(run_rules(RuleContext(network, chip, doc.source_map),
                                         disabled=disabled))
     result.diagnostics.sort(key=Diagnostic.sort_key)

@@ -6,7 +6,6 @@ and a hint), `json` (for scripts) and `github` (workflow annotations).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 
 from dynapcnn_dsl.diagnostics import Diagnostic, Severity
@@ -87,6 +86,8 @@ def to_dict(d: Diagnostic) -> dict[str, object]:
 
 
 def format_json(results: Mapping[str, Sequence[Diagnostic]], valid: Mapping[str, bool]) -> str:
+    import json
+
     files = [
         {"file": f, "valid": valid[f], "diagnostics": [to_dict(d) for d in diags]}
         for f, diags in results.items()

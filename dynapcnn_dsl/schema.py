@@ -30,12 +30,29 @@ def _lower(node: Any) -> Any:
     return node
 
 
+def _defaultable(definitions: dict[str, Any]) -> None:
+    """Fields that `defaults:` can supply are not required in a core as written.
+
+    The tool validates cores after merging `defaults:`; an editor sees the file before, so a
+    `kernel` given only under `defaults.conv` must not be flagged as missing there.
+    """
+    from dynapcnn_dsl.model.network import ConvDefaults, NeuronDefaults
+
+    for section, defaults in (("Conv", ConvDefaults), ("Neuron", NeuronDefaults)):
+        node = definitions.get(section, {})
+        if "required" in node:
+            node["required"] = [f for f in node["required"] if f not in defaults.model_fields]
+            if not node["required"]:
+                del node["required"]
+
+
 def network_schema() -> dict[str, Any]:
     """The draft-07 JSON schema for network files."""
     from dynapcnn_dsl.model.network import Network
 
     raw = Network.model_json_schema(by_alias=True, mode="validation")
     definitions = raw.pop("$defs", {})
+    _defaultable(definitions)
     body = _lower(raw)
     return {
         "$schema": DRAFT,

@@ -7,13 +7,14 @@ numbers of their own, so a datasheet correction is a one-line data change.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
 from functools import cache
-from importlib import resources
+from pathlib import Path
+from typing import NamedTuple
+
+PROFILES = Path(__file__).with_name("profiles.toml")
 
 
-@dataclass(frozen=True, slots=True)
-class CoreMemory:
+class CoreMemory(NamedTuple):
     """Memory of one physical core, in entries."""
 
     index: int
@@ -22,8 +23,7 @@ class CoreMemory:
     bias: int
 
 
-@dataclass(frozen=True, slots=True)
-class Limits:
+class Limits(NamedTuple):
     """Ranges shared by every 9-core chip (inclusive (lo, hi) pairs or allowed-value tuples)."""
 
     cores: int
@@ -51,8 +51,7 @@ class Limits:
     input_preferred_cores: tuple[int, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class ChipProfile:
+class ChipProfile(NamedTuple):
     """Everything the language knows about one chip."""
 
     id: str
@@ -72,8 +71,7 @@ class ChipProfile:
 
 @cache
 def _raw() -> dict:
-    text = resources.files(__package__).joinpath("profiles.toml").read_text(encoding="utf-8")
-    return tomllib.loads(text)
+    return tomllib.loads(PROFILES.read_text(encoding="utf-8"))
 
 
 def _tuple(value: object) -> object:

@@ -1,7 +1,7 @@
 """Read a network file (YAML or JSON) safely, keeping the position of every key and value.
 
-The loader works on ruamel.yaml's *event* stream rather than its constructors, so nothing in
-the file can choose what gets built:
+The loader works on ruamel.yaml's *event* stream (from libyaml when ruamel.yaml.clib is
+installed) rather than its constructors, so nothing in the file can choose what gets built:
 
 - explicit tags (`!!python/object`, `!include`, even `!!str`) are refused: nothing is ever
   constructed from a tag;
@@ -32,6 +32,13 @@ MAX_DEPTH = 64
 
 MAX_LOAD_ERRORS = 20
 """Stop collecting refusals after this many: the file is hostile or not a network file."""
+
+try:
+    import _ruamel_yaml  # noqa: F401  (the C extension of ruamel.yaml.clib)
+
+    _HAVE_CLIB = True
+except ImportError:  # pragma: no cover - the pure-Python parser gives the same events
+    _HAVE_CLIB = False
 
 _NULL, _BOOL, _INT, _FLOAT = (f"tag:yaml.org,2002:{t}" for t in ("null", "bool", "int", "float"))
 
@@ -202,7 +209,8 @@ def _walk(text: str, file: str) -> tuple[Any, SourceMap | None, list[Diagnostic]
     from ruamel.yaml import events as ev
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-    yaml = YAML(typ="safe", pure=True)
+    # libyaml (ruamel.yaml.clib) when installed: the same events and marks, 15x faster.
+    yaml = YAML(typ="safe", pure=not _HAVE_CLIB)
     builder = _Builder(file, yaml.resolver)
     try:
         for event in yaml.parse(text):

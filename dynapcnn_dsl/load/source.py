@@ -8,22 +8,24 @@ its positions together, and pydantic sees nothing unusual.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from dynapcnn_dsl.diagnostics import Position
 
 Path = tuple[str | int, ...]
 
 
-@dataclass(slots=True)
 class SourceMap:
     """Positions of the keys and values of one document, by path."""
 
-    file: str
-    keys: dict[Path, Position] = field(default_factory=dict)
-    values: dict[Path, Position] = field(default_factory=dict)
-    lines: tuple[str, ...] = ()
+    __slots__ = ("file", "keys", "lines", "values")
+
+    def __init__(self, file: str, keys: dict[Path, Position] | None = None,
+                 values: dict[Path, Position] | None = None, lines: tuple[str, ...] = ()) -> None:
+        self.file = file
+        self.keys: dict[Path, Position] = {} if keys is None else keys
+        self.values: dict[Path, Position] = {} if values is None else values
+        self.lines = lines
 
     def value(self, path: Path) -> Position | None:
         """Where the value at `path` starts; the nearest existing ancestor if it has none."""
@@ -53,8 +55,7 @@ class SourceMap:
                     table[target + path[n:]] = pos
 
 
-@dataclass(slots=True)
-class SourceDocument:
+class SourceDocument(NamedTuple):
     """One loaded file: its data and its source map."""
 
     file: str

@@ -32,7 +32,9 @@ def _choices(values: tuple[int, ...]) -> dict[str, Any]:
 class _Node(BaseModel):
     """Shared configuration: strict types (YAML already typed them), no unknown keys."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
+    model_config = ConfigDict(
+        extra="forbid", strict=True, frozen=True, populate_by_name=True, defer_build=True,
+    )
 
 
 class XY(_Node):
@@ -40,13 +42,6 @@ class XY(_Node):
 
     x: int = Field(description="Value along x (width).")
     y: int = Field(description="Value along y (height).")
-
-
-class Flags(_Node):
-    """A flag per axis."""
-
-    x: bool = Field(default=False, description="Along x (width).")
-    y: bool = Field(default=False, description="Along y (height).")
 
 
 def _int_or_mapping(value: Any) -> str:
@@ -96,7 +91,8 @@ class Conv(_Node):
         json_schema_extra=_range(*LIMITS.features),
     )
     kernel: int = Field(
-        description="Square kernel size (1..16).", json_schema_extra=_range(*LIMITS.kernel),
+        description="Square kernel size (1..16); may come from `defaults.conv.kernel`.",
+        json_schema_extra=_range(*LIMITS.kernel),
     )
     stride: Stride = Field(default=1, description=STRIDE_DOC)
     padding: Padding = Field(default=0, description=PADDING_DOC)

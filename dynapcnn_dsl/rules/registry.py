@@ -9,8 +9,7 @@ print: they only describe what is wrong, so they can be run, tested and document
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from dynapcnn_dsl.diagnostics import Diagnostic, Related, Severity
 
@@ -20,8 +19,7 @@ if TYPE_CHECKING:
     from dynapcnn_dsl.model.network import Network
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(NamedTuple):
     """What a rule found: where (a path into the file), what, and optionally a better hint."""
 
     path: Path
@@ -31,8 +29,7 @@ class Finding:
     related: tuple[tuple[Path, str], ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class RuleContext:
+class RuleContext(NamedTuple):
     """What a single-file rule may look at."""
 
     network: Network
@@ -43,15 +40,14 @@ class RuleContext:
 Check = Callable[[RuleContext], Iterable[Finding]]
 
 
-@dataclass(frozen=True, slots=True)
-class Rule:
+class Rule(NamedTuple):
     """A registered design rule."""
 
     id: str
     severity: Severity
     hint: str
     check: Check
-    doc: str = field(default="")
+    doc: str = ""
 
 
 REGISTRY: dict[str, Rule] = {}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from dynapcnn_dsl.load.source import Path
 from dynapcnn_dsl.model.network import Core, Destination, Network
@@ -11,8 +11,7 @@ from dynapcnn_dsl.model.network import Core, Destination, Network
 READOUT = "readout"
 
 
-@dataclass(frozen=True, slots=True)
-class DestinationAt:
+class DestinationAt(NamedTuple):
     """One entry of a core's `to:` list, short or long form, with its path."""
 
     core: str

@@ -1,0 +1,36 @@
+"""Shared timing helpers: whole-process wall time, interleaved with a baseline, median of N."""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import time
+from collections.abc import Sequence
+from typing import NamedTuple
+
+
+def run_once(cmd: Sequence[str], cwd: str | None = None) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    return time.perf_counter() - start
+
+
+class Timing(NamedTuple):
+    median: float
+    best: float
+
+
+def compare(candidate: Sequence[str], baseline: Sequence[str], *, runs: int, cwd: str | None = None,
+            ) -> tuple[Timing, Timing]:
+    """Median and best wall time of each command, interleaved so machine noise hits both alike.
+
+    The best of N is the figure least disturbed by other work on the machine (timeit's
+    advice); the median shows what a user typically waits. Both are reported.
+    """
+    run_once(candidate, cwd)  # warm the file cache for both
+    run_once(baseline, cwd)
+    cand, base = [], []
+    for _ in range(runs):
+        base.append(run_once(baseline, cwd))
+        cand.append(run_once(candidate, cwd))
+    return (Timing(statistics.median(cand), min(cand)), Timing(statistics.median(base), min(base)))

@@ -1,0 +1,66 @@
+"""The `dynapcnn-dsl` command line.
+
+Exit status: 0 success / valid, 1 invalid input, 2 usage error, 3 internal error. No Python
+traceback reaches the user: an unexpected exception is reported as a bug in one line (set
+DYNAPCNN_DSL_DEBUG=1 to see the traceback).
+
+Start-up time is a feature (`validate` runs in editors and pre-commit hooks), so the parser is
+the standard library's argparse and each command imports what it needs only when it runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from dynapcnn_dsl import __version__
+from dynapcnn_dsl.cli import rules_cmd, schema_cmd, validate_cmd
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+
+COMMANDS = (validate_cmd, schema_cmd, rules_cmd)
+"""Each command module has NAME, HELP, add_arguments(parser) and run(args, parser) -> int."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dynapcnn-dsl",
+        description="Describe DynapCNN / Speck networks in YAML; validate them against the "
+        "chip's rules, link and build samna configurations.",
+    )
+    parser.add_argument("--version", action="version", version=f"dynapcnn-dsl {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for command in COMMANDS:
+        p = sub.add_parser(command.NAME, help=command.HELP, description=command.__doc__)
+        command.add_arguments(p)
+        p.set_defaults(run=command.run, subparser=p)
+    return parser
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """Parse `argv` and run the command; returns the exit status (argparse exits 2 itself)."""
+    args = build_parser().parse_args(argv)
+    return args.run(args, args.subparser)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console-script entry point: runs the CLI and turns crashes into a one-line report."""
+    try:
+        code = run(argv)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        code = 130
+    except BrokenPipeError:
+        code = EXIT_OK  # `dynapcnn-dsl schema | head` is not an error
+    except Exception as exc:  # the last line of defence: never show a traceback
+        if os.environ.get("DYNAPCNN_DSL_DEBUG"):
+            raise
+        print(
+            f"internal error: {type(exc).__name__}: {exc}\n"
+            "  this is a bug in dynapcnn-dsl; rerun with DYNAPCNN_DSL_DEBUG=1 and report the "
+            "traceback", file=sys.stderr,
+        )
+        code = EXIT_INTERNAL
+    sys.exit(code)

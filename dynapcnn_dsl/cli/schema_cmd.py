@@ -1,0 +1,30 @@
+"""Print the JSON schema (draft-07) of network files, for editors and other tools."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+NAME = "schema"
+HELP = "print the JSON schema of network files"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-o", "--output", metavar="FILE",
+                   help="write the schema to FILE (atomically) instead of standard output")
+
+
+def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from dynapcnn_dsl.schema import schema_text
+
+    text = schema_text()
+    if args.output and args.output != "-":
+        from dynapcnn_dsl.atomic import write_atomic
+
+        try:
+            write_atomic(args.output, text)
+        except OSError as exc:
+            parser.error(f"cannot write {args.output}: {exc.strerror}")
+    else:
+        sys.stdout.write(text)
+    return 0

@@ -1,0 +1,114 @@
+"""The committed JSON schema: fresh, draft-07 only, described everywhere, and agreeing with
+the examples (what editors validate must match what the tool accepts)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from jsonschema import Draft7Validator
+
+from dynapcnn_dsl.load import load_file, load_text
+from dynapcnn_dsl.schema import DRAFT, network_schema, schema_text
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMA_FILE = ROOT / "schema" / "network.schema.json"
+EXAMPLES = sorted((ROOT / "examples").glob("*/network.yaml"))
+MODELINE = re.compile(r"^# yaml-language-server: \$schema=(\S+)$")
+
+
+def _walk(node, path="#"):
+    yield path, node
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _walk(value, f"{path}/{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _walk(value, f"{path}/{i}")
+
+
+def test_committed_schema_is_fresh():
+    assert SCHEMA_FILE.read_text() == schema_text(), (
+        "schema/network.schema.json is stale: run `make schema` and commit it"
+    )
+
+
+def test_schema_is_valid_draft07():
+    schema = network_schema()
+    assert schema["$schema"] == DRAFT
+    Draft7Validator.check_schema(schema)
+
+
+def test_schema_uses_no_keywords_newer_than_draft07():
+    text = schema_text()
+    for keyword in ("prefixItems", "$defs", "unevaluatedProperties", "dependentRequired", "$anchor"):
+        assert f'"{keyword}"' not in text, keyword
+
+
+def test_refs_have_no_siblings_which_draft07_would_ignore():
+    for path, node in _walk(network_schema()):
+        if isinstance(node, dict) and "$ref" in node:
+            assert set(node) == {"$ref"}, path
+
+
+def test_every_property_has_a_description_for_hover_help():
+    missing = [
+        f"{path}/properties/{name}"
+        for path, node in _walk(network_schema())
+        if isinstance(node, dict) and isinstance(node.get("properties"), dict)
+        for name, prop in node["properties"].items()
+        if not prop.get("description")
+    ]
+    assert missing == []
+
+
+def test_every_definition_has_a_description():
+    definitions = network_schema()["definitions"]
+    assert [name for name, d in definitions.items() if not d.get("description")] == []
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.parent.name)
+def test_examples_validate_against_the_schema(example):
+    doc, problems = load_file(example)
+    assert problems == []
+    errors = list(Draft7Validator(network_schema()).iter_errors(doc.data))
+    assert [e.message for e in errors] == []
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.parent.name)
+def test_examples_carry_a_modeline_that_points_at_the_schema(example):
+    first = example.read_text().splitlines()[0]
+    match = MODELINE.match(first)
+    assert match, f"{example}: first line must be the yaml-language-server modeline"
+    assert (example.parent / match.group(1)).resolve() == SCHEMA_FILE
+
+
+@pytest.mark.parametrize(
+    ("change", "needle"),
+    [
+        ("kernel: 3}", "kernel: 17}"),
+        ("kernel: 3}", "kernel: 3, stirde: 2}"),
+        ("kernel: 3}", "kernel: 3, stride: 3}"),
+        ("chip: speck2f", "chip: speck9"),
+    ],
+)
+def test_editors_see_the_hardware_ranges(change, needle):
+    text = (
+        "dsl: 1\nchip: speck2f\ninput: {source: host, shape: [1, 16, 16], to: [a]}\n"
+        "cores:\n  a: {conv: {out_channels: 4, kernel: 3}}\n"
+    )
+    good, _ = load_text(text, "t.yaml")
+    bad, _ = load_text(text.replace(change, needle), "t.yaml")
+    validator = Draft7Validator(network_schema())
+    assert list(validator.iter_errors(good.data)) == []
+    assert list(validator.iter_errors(bad.data)) != []
+
+
+def test_cli_schema_matches_the_committed_file(tmp_path):
+    from dynapcnn_dsl.cli import run
+
+    out = tmp_path / "s.json"
+    assert run(["schema", "-o", str(out)]) == 0
+    assert json.loads(out.read_text()) == json.loads(SCHEMA_FILE.read_text())
