@@ -1,0 +1,1 @@
+"""End-to-end tests: the invalid-file corpus and the command line."""
