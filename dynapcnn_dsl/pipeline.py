@@ -43,20 +43,23 @@ class Checked:
 def check_document(doc: SourceDocument | None, problems: list[Diagnostic], file: str,
                    *, disabled: Iterable[str] = ()) -> Checked:
     result = Checked(file, doc, diagnostics=list(problems))
-    if doc is None:
-        return result
+    if doc is not None:
+        _check(doc, result, disabled)
+    result.diagnostics.sort(key=Diagnostic.sort_key)
+    return result
+
+
+def _check(doc: SourceDocument, result: Checked, disabled: Iterable[str]) -> None:
     expand(doc)
     network, problems, complete = build_model(doc)
     result.diagnostics.extend(problems)
     if network is None:
-        return result
+        return
     chip = resolve_chip(network.chip)
     assert chip is not None  # the model only accepts known chips
     result.network, result.chip, result.complete = network, chip, complete
     result.diagnostics.extend(run_rules(RuleContext(network, chip, doc.source_map),
                                         disabled=disabled))
-    result.diagnostics.sort(key=Diagnostic.sort_key)
-    return result
 
 
 def check_file(path: str | Path, *, display_name: str | None = None,

@@ -1,7 +1,9 @@
 """Read a network file (YAML or JSON) safely, keeping the position of every key and value.
 
 The loader works on ruamel.yaml's *event* stream (from libyaml when ruamel.yaml.clib is
-installed) rather than its constructors, so nothing in the file can choose what gets built:
+installed; the pure-Python parser gives the same events, with other wording for syntax errors,
+and places an empty value on the next token rather than right after its key) rather than its
+constructors, so nothing in the file can choose what gets built:
 
 - explicit tags (`!!python/object`, `!include`, even `!!str`) are refused: nothing is ever
   constructed from a tag;
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path as FsPath
 from typing import Any
 
@@ -193,7 +196,7 @@ class _Builder:
         pos = _pos(event.start_mark)
         self.refuse(
             pos, "yaml-alias", f"the alias '*{event.anchor}' is not allowed",
-            "aliases and anchors are refused (they make 'billion laughs' files possible): "
+            "aliases are refused (they make 'billion laughs' files possible): "
             "repeat the value, or put shared settings under `defaults:`",
         )
         if self.stack and isinstance(self.stack[-1][0], dict) and self.stack[-1][2] is None:
@@ -236,12 +239,7 @@ def _walk(text: str, file: str) -> tuple[Any, SourceMap | None, list[Diagnostic]
     except _Fatal:
         pass
     except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        problem = exc.problem or exc.context or "invalid YAML"
-        builder.diagnostics.append(_diag(
-            file, _pos(mark) if mark else None, "yaml-syntax", f"YAML syntax error: {problem}",
-            "check indentation, colons and brackets near this position",
-        ))
+        builder.diagnostics.append(_syntax_error(exc, file, text))
     except YAMLError as exc:
         builder.diagnostics.append(_diag(
             file, None, "yaml-syntax", f"YAML error: {exc}", "the file is not valid YAML",
@@ -251,16 +249,49 @@ def _walk(text: str, file: str) -> tuple[Any, SourceMap | None, list[Diagnostic]
     return builder.root, builder.source_map, []
 
 
+def _syntax_error(exc: Any, file: str, text: str) -> Diagnostic:
+    """Position a YAML syntax error where the user can fix it.
+
+    When the file ends inside a construct (an unclosed quote or bracket), the parser's problem
+    mark is the end of the file; the construct's start (the context mark) is the useful place.
+    """
+    mark = exc.problem_mark or exc.context_mark
+    problem = exc.problem or exc.context or "invalid YAML"
+    at_end = mark is not None and mark.line >= len(text.splitlines())
+    if exc.context_mark is not None and (mark is None or at_end):
+        mark = exc.context_mark
+        if exc.context:
+            problem = f"{problem} {exc.context}"
+    return _diag(file, _pos(mark) if mark else None, "yaml-syntax", f"YAML syntax error: {problem}",
+                 "check indentation, colons, quotes and brackets near this position")
+
+
+_JSON_CONSTANTS = re.compile(r"-?\bInfinity\b|\bNaN\b")
+
+
 def _json_syntax(text: str, file: str) -> list[Diagnostic]:
-    """JSON's own parser gives the clearest message for a broken .json file."""
+    """JSON's own parser gives the clearest message for a broken .json file.
+
+    Python's parser accepts NaN and Infinity, which are not JSON: they are refused here.
+    """
+    def refuse_constant(name: str) -> None:
+        raise ValueError(name)
+
     try:
-        json.loads(text)
+        json.loads(text, parse_constant=refuse_constant)
     except json.JSONDecodeError as exc:
         return [_diag(file, Position(exc.lineno, exc.colno), "json-syntax",
                       f"JSON syntax error: {exc.msg}", "check commas, quotes and brackets near here")]
+    except ValueError as exc:
+        match = _JSON_CONSTANTS.search(text)
+        pos = None
+        if match:
+            line = text.count("\n", 0, match.start()) + 1
+            pos = Position(line, match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1)
+        return [_diag(file, pos, "json-syntax", f"JSON syntax error: {exc} is not a JSON value",
+                      "write a finite number")]
     except RecursionError:
-        return [_diag(file, None, "yaml-depth", "nesting too deep",
-                      "a network file nests only a few levels")]
+        return []  # the event walk below reports the depth with its position
     return []
 
 
@@ -276,7 +307,7 @@ def load_text(text: str, file: str) -> tuple[SourceDocument | None, list[Diagnos
     assert source_map is not None
     if data is None:
         return None, [_diag(file, Position(1, 1), "empty-document", "the file is empty",
-                            "start from `dynapcnn-dsl new` or an example in examples/")]
+                            "start from one of the networks in examples/")]
     source_map.lines = tuple(text.splitlines())
     return SourceDocument(file, data, source_map), []
 
@@ -306,7 +337,8 @@ def load_file(path: str | FsPath, *, display_name: str | None = None,
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        line_start = raw.rfind(b"\n", 0, exc.start) + 1
+        col = len(raw[line_start: exc.start].decode("utf-8", errors="replace")) + 1
         return None, [_diag(name, Position(line, col), "file-encoding",
                             "the file is not valid UTF-8", "save the file as UTF-8")]
     return load_text(text, name)

@@ -16,7 +16,7 @@ from pydantic_core import ErrorDetails
 
 from dynapcnn_dsl.diagnostics import Diagnostic, Severity
 from dynapcnn_dsl.load.source import Path, SourceMap
-from dynapcnn_dsl.suggest import did_you_mean, one_of
+from dynapcnn_dsl.suggest import did_you_mean
 
 _TYPE_WORDS = {
     "int_type": "an integer",
@@ -112,15 +112,31 @@ def allowed_keys(model: type[BaseModel]) -> list[str]:
     return [info.alias or name for name, info in model.model_fields.items()]
 
 
+def dotted(path: Path) -> str:
+    """`input.to[0]`, `conv.stride.x`: a path as a user would write it."""
+    out = ""
+    for p in path:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out
+
+
 def _where(path: Path) -> str:
     """A readable name for the mapping at `path`: "core 'conv1'", "conv of core 'conv1'"."""
     if not path:
         return "the file"
     if path[0] == "cores" and len(path) >= 2:
         core = f"core '{path[1]}'"
-        inner = ".".join(str(p) for p in path[2:])
+        inner = dotted(path[2:])
         return f"{inner} of {core}" if inner else core
-    return ".".join(str(p) for p in path)
+    return dotted(path)
+
+
+def _field(path: Path) -> str:
+    """The name of the value at `path`: its key, with list indices (`shape[2]`, `to[0]`)."""
+    start = len(path)
+    while start > 0 and isinstance(path[start - 1], int):
+        start -= 1
+    return dotted(path[max(start - 1, 0):])
 
 
 def _to_diagnostic(err: ErrorDetails, data: Any, root: type[BaseModel], smap: SourceMap,
@@ -153,14 +169,12 @@ def _to_diagnostic(err: ErrorDetails, data: Any, root: type[BaseModel], smap: So
     ctx = err.get("ctx") or {}
 
     if kind == "literal_error":
-        expected = ctx.get("expected", "")
-        choices = [c.strip().strip("'") for c in str(expected).replace(" or ", ",").split(",")]
-        choices = [c for c in choices if c]
-        hint = did_you_mean(str(value), choices) if isinstance(value, str) else None
+        expected = str(ctx.get("expected", ""))  # pydantic's own rendering: 'a' or 'b' / 1 or 16
+        choices = [c.strip().strip("'") for c in expected.replace(" or ", ",").split(",")]
+        hint = did_you_mean(str(value), [c for c in choices if c]) if isinstance(value, str) else None
         return diag("invalid-choice", path,
-                    f"{_where(path[:-1])}: '{path[-1] if path else ''}' must be {one_of(choices)}, "
-                    f"not {describe(value)}",
-                    hint or f"use one of {one_of(choices)}")
+                    f"{_where(path[:-1])}: '{_field(path)}' must be {expected}, not {describe(value)}",
+                    hint or f"use {expected}")
 
     if kind == "unknown-chip":
         hint = did_you_mean(str(value), ctx.get("choices", []))
@@ -172,8 +186,7 @@ def _to_diagnostic(err: ErrorDetails, data: Any, root: type[BaseModel], smap: So
                     "write `dsl: 1`, or upgrade dynapcnn-dsl to read newer files")
 
     if kind in _TYPE_WORDS:
-        field = path[-1] if path else "the file"
-        where = f"'{field}'" if path else "the file"
+        where = f"'{_field(path)}'" if path else "the file"
         return diag("wrong-type", path,
                     f"{where} must be {_TYPE_WORDS[kind]}, not {describe(value)}",
                     _type_hint(kind, path))
@@ -197,12 +210,16 @@ def _type_hint(kind: str, path: Path) -> str:
 
 def diagnostics_from_error(errors: list[ErrorDetails], data: Any, root: type[BaseModel],
                            smap: SourceMap) -> list[Diagnostic]:
-    """One diagnostic per distinct problem (pydantic may report a union failure twice)."""
+    """One diagnostic per distinct problem.
+
+    Pydantic may report a union failure twice, and a bad value under `defaults:` fails once in
+    `defaults` and again in every core that inherits it: all at one position, reported once.
+    """
     seen: set[tuple[Any, ...]] = set()
     out: list[Diagnostic] = []
     for err in errors:
         d = _to_diagnostic(err, data, root, smap)
-        key = (d.position, d.code, d.message)
+        key = (d.position, d.code)
         if key not in seen:
             seen.add(key)
             out.append(d)

@@ -16,9 +16,12 @@ RESERVED = ("readout", "input")
 @rule("core-count", Severity.ERROR,
       "the chip has 9 cores: merge layers, or split the network over two chips")
 def core_count(ctx: RuleContext) -> Iterator[Finding]:
-    """A chip has a fixed number of cores; a network cannot use more."""
+    """A chip has a fixed number of cores; a network uses at least one and at most all."""
     n, cores = len(ctx.network.cores), ctx.chip.limits.cores
-    if n > cores:
+    if n == 0:
+        yield Finding(("cores",), "the network has no cores",
+                      hint="add at least one core under `cores:`", at_key=True)
+    elif n > cores:
         yield Finding(("cores",), f"the network has {n} cores; {ctx.chip.id} has {cores}",
                       at_key=True)
 
