@@ -8,7 +8,8 @@ constructors, so nothing in the file can choose what gets built:
 - explicit tags (`!!python/object`, `!include`, even `!!str`) are refused: nothing is ever
   constructed from a tag;
 - aliases are refused at the alias itself, before anything is expanded, so a "billion laughs"
-  file costs one event, not an exponential walk;
+  file costs a few events, not an exponential walk (each alias is reported, up to
+  `MAX_LOAD_ERRORS` refusals, then the loader stops);
 - duplicate keys, non-scalar keys, nesting deeper than `MAX_DEPTH` and files larger than
   `MAX_BYTES` are refused;
 - plain scalars are resolved with the YAML 1.2 core schema (`yes` is a string, `0x10` an int).
@@ -21,6 +22,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from functools import cache
 from pathlib import Path as FsPath
 from typing import Any
 
@@ -59,11 +61,26 @@ def _diag(file: str, pos: Position | None, code: str, message: str, hint: str,
     return Diagnostic(file, pos, Severity.ERROR, code, message, hint, related)
 
 
-def _resolve_plain(resolver: Any, text: str) -> Any:
+@cache
+def _resolver() -> Any:
+    """A YAML 1.2 resolver that ignores `%YAML 1.1` directives: one meaning for `yes` everywhere."""
+    from ruamel.yaml.resolver import VersionedResolver
+
+    return VersionedResolver(version=(1, 2))
+
+
+def _resolve_plain(text: str) -> Any:
     """Turn a plain (unquoted) scalar into None, bool, int, float or str (YAML 1.2 core)."""
     from ruamel.yaml.nodes import ScalarNode
 
-    tag = str(resolver.resolve(ScalarNode, text, (True, False)))
+    tag = str(_resolver().resolve(ScalarNode, text, (True, False)))
+    try:
+        return _convert(tag, text)
+    except ValueError:  # a form the resolver accepts but Python cannot read: keep the text
+        return text
+
+
+def _convert(tag: str, text: str) -> Any:
     if tag == _NULL:
         return None
     if tag == _BOOL:
@@ -93,9 +110,8 @@ def _short_tag(tag: Any) -> str:
 class _Builder:
     """Builds plain data from parser events and records positions as it goes."""
 
-    def __init__(self, file: str, resolver: Any) -> None:
+    def __init__(self, file: str) -> None:
         self.file = file
-        self.resolver = resolver
         self.source_map = SourceMap(file)
         self.diagnostics: list[Diagnostic] = []
         self.root: Any = None
@@ -149,7 +165,7 @@ class _Builder:
             self._key(event.value, pos)
             return
         plain = event.implicit[0] if isinstance(event.implicit, tuple) else event.style is None
-        value = _resolve_plain(self.resolver, event.value) if plain else event.value
+        value = _resolve_plain(event.value) if plain else event.value
         path = self._child_path(pos)
         assert path is not None
         self.source_map.values[path] = pos
@@ -165,7 +181,7 @@ class _Builder:
                 "each key may appear once in a mapping: merge the two entries or rename one",
                 (Related(self.file, first, "first defined here"),),
             )
-        seen[key] = pos
+        seen.setdefault(key, pos)
         frame[2] = key
         self.source_map.keys[(*frame[1], key)] = pos
 
@@ -214,7 +230,7 @@ def _walk(text: str, file: str) -> tuple[Any, SourceMap | None, list[Diagnostic]
 
     # libyaml (ruamel.yaml.clib) when installed: the same events and marks, 15x faster.
     yaml = YAML(typ="safe", pure=not _HAVE_CLIB)
-    builder = _Builder(file, yaml.resolver)
+    builder = _Builder(file)
     try:
         for event in yaml.parse(text):
             if isinstance(event, ev.ScalarEvent):
@@ -241,9 +257,7 @@ def _walk(text: str, file: str) -> tuple[Any, SourceMap | None, list[Diagnostic]
     except MarkedYAMLError as exc:
         builder.diagnostics.append(_syntax_error(exc, file, text))
     except YAMLError as exc:
-        builder.diagnostics.append(_diag(
-            file, None, "yaml-syntax", f"YAML error: {exc}", "the file is not valid YAML",
-        ))
+        builder.diagnostics.append(_reader_error(exc, file, text))
     if builder.diagnostics:
         return None, None, builder.diagnostics
     return builder.root, builder.source_map, []
@@ -266,7 +280,24 @@ def _syntax_error(exc: Any, file: str, text: str) -> Diagnostic:
                  "check indentation, colons, quotes and brackets near this position")
 
 
-_JSON_CONSTANTS = re.compile(r"-?\bInfinity\b|\bNaN\b")
+def _offset_position(text: str, offset: int) -> Position:
+    line_start = text.rfind("\n", 0, offset) + 1
+    return Position(text.count("\n", 0, offset) + 1, offset - line_start + 1)
+
+
+def _reader_error(exc: Any, file: str, text: str) -> Diagnostic:
+    """Errors without a mark (a control character the reader refuses) still get a position."""
+    offset = getattr(exc, "position", None)
+    if isinstance(offset, int) and 0 <= offset <= len(text):
+        char = text[offset] if offset < len(text) else ""
+        return _diag(file, _offset_position(text, offset), "yaml-syntax",
+                     f"YAML syntax error: the control character {char!r} is not allowed",
+                     "remove the character (files must be printable text)")
+    return _diag(file, None, "yaml-syntax", f"YAML error: {exc}", "the file is not valid YAML")
+
+
+_JSON_CONSTANT = re.compile(r'"(?:\\.|[^"\\])*"|(-?Infinity|NaN)')
+"""A JSON string (skipped) or a bare NaN / Infinity outside strings (group 1)."""
 
 
 def _json_syntax(text: str, file: str) -> list[Diagnostic]:
@@ -283,11 +314,9 @@ def _json_syntax(text: str, file: str) -> list[Diagnostic]:
         return [_diag(file, Position(exc.lineno, exc.colno), "json-syntax",
                       f"JSON syntax error: {exc.msg}", "check commas, quotes and brackets near here")]
     except ValueError as exc:
-        match = _JSON_CONSTANTS.search(text)
-        pos = None
-        if match:
-            line = text.count("\n", 0, match.start()) + 1
-            pos = Position(line, match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1)
+        bare = (m for m in _JSON_CONSTANT.finditer(text) if m.group(1))
+        match = next(bare, None)
+        pos = _offset_position(text, match.start(1)) if match else None
         return [_diag(file, pos, "json-syntax", f"JSON syntax error: {exc} is not a JSON value",
                       "write a finite number")]
     except RecursionError:
@@ -336,9 +365,10 @@ def load_file(path: str | FsPath, *, display_name: str | None = None,
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        line_start = raw.rfind(b"\n", 0, exc.start) + 1
-        col = len(raw[line_start: exc.start].decode("utf-8", errors="replace")) + 1
+        start = exc.start + (3 if raw.startswith(b"\xef\xbb\xbf") else 0)  # offset is past the BOM
+        line = raw[:start].count(b"\n") + 1
+        line_start = raw.rfind(b"\n", 0, start) + 1
+        col = len(raw[line_start:start].decode("utf-8", errors="replace")) + 1
         return None, [_diag(name, Position(line, col), "file-encoding",
                             "the file is not valid UTF-8", "save the file as UTF-8")]
     return load_text(text, name)

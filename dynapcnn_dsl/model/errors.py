@@ -43,7 +43,7 @@ def describe(value: Any) -> str:
     if isinstance(value, int):
         return f"{value} (an integer)"
     if isinstance(value, float):
-        return f"{value:g} (a number)"
+        return f"{value!r} (a number)"  # repr keeps the `.0` the user wrote in `3.0`
     if isinstance(value, str):
         text = value if len(value) <= 40 else value[:37] + "..."
         return f"'{text}' (a string)"

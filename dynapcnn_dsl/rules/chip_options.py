@@ -60,12 +60,15 @@ def kill_bits_chip(ctx: RuleContext) -> Iterator[Finding]:
 def kill_feature_range(ctx: RuleContext) -> Iterator[Finding]:
     """A killed feature must be one of the core's output features, listed once."""
     for name, core in ctx.network.cores.items():
-        seen: set[int] = set()
+        seen: dict[int, int] = {}
         for i, f in enumerate(core.kill_features):
             path = core_path(name, "kill_features", i)
             if not 0 <= f < core.conv.out_channels:
                 yield Finding(path, f"core '{name}': feature {f} is outside "
                               f"0..{core.conv.out_channels - 1}")
             elif f in seen:
-                yield Finding(path, f"core '{name}': feature {f} is listed twice")
-            seen.add(f)
+                first = core_path(name, "kill_features", seen[f])
+                yield Finding(path, f"core '{name}': feature {f} is listed twice",
+                              related=((first, "first listed here"),))
+            else:
+                seen[f] = i

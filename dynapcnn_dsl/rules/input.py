@@ -35,12 +35,14 @@ def input_shape(ctx: RuleContext) -> Iterator[Finding]:
 @rule("input-dvs-only", Severity.ERROR,
       "pool, crop, flip, polarity and monitor describe the DVS layer: set `source: dvs` or remove them")
 def input_dvs_only(ctx: RuleContext) -> Iterator[Finding]:
-    """Host events bypass the DVS pre-processing, so its options mean nothing for them."""
+    """Host events bypass the DVS pre-processing, so its options mean nothing for them
+    (writing a default such as `polarity: both` is harmless and accepted)."""
     inp = ctx.network.input
     if inp.source != "host":
         return
+    defaults = type(inp).model_fields
     for key in DVS_ONLY:
-        if key in inp.model_fields_set:
+        if key in inp.model_fields_set and getattr(inp, key) != defaults[key].default:
             yield Finding(("input", key), f"`{key}` applies only to `source: dvs`", at_key=True)
 
 
@@ -61,12 +63,13 @@ def dvs_pool(ctx: RuleContext) -> Iterator[Finding]:
     allowed = ctx.chip.limits.dvs_pool
     x, y = axes(inp.pool)
     per_axis = not isinstance(inp.pool, int)
+    if not per_axis:
+        if x not in allowed:
+            yield Finding(("input", "pool"), f"DVS pool {x} is not {fmt_choices(allowed)}")
+        return
     for axis, p in (("x", x), ("y", y)):
         if p not in allowed:
-            path = ("input", "pool", axis) if per_axis else ("input", "pool")
-            yield Finding(path, f"DVS pool {axis} {p} is not {fmt_choices(allowed)}")
-            if not per_axis:
-                return
+            yield Finding(("input", "pool", axis), f"DVS pool {axis} {p} is not {fmt_choices(allowed)}")
 
 
 @rule("dvs-polarity-channels", Severity.ERROR,

@@ -51,6 +51,6 @@ def readout_errata(ctx: RuleContext) -> Iterator[Finding]:
     if r is None or r.errata_remap is not False or r.classes <= 1:
         return
     if ctx.chip.id in ("speck2e", "speck2f"):
+        wrong = "class 2" if r.classes == 2 else f"classes 2..{r.classes}"
         yield Finding(("readout", "errata_remap"),
-                      f"with errata_remap false, classes 2..{r.classes} would read the wrong "
-                      f"features on {ctx.chip.id}")
+                      f"with errata_remap false, {wrong} would read the wrong features on {ctx.chip.id}")

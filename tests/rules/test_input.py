@@ -82,8 +82,13 @@ def test_input_dvs_only_options_on_host_input_at_the_key(line):
                       "`source: dvs` or remove them")
 
 
-def test_input_dvs_only_an_explicit_default_is_still_reported():
-    assert found(host(extra="  polarity: both\n  monitor: false\n")) == [
+def test_input_dvs_only_accepts_an_explicit_default_on_host_input():
+    # Writing the default (`polarity: both`, `monitor: false`) changes nothing: no finding.
+    assert found(host(extra="  polarity: both\n  monitor: false\n")) == []
+
+
+def test_input_dvs_only_reports_a_non_default_value_on_host_input():
+    assert found(host(extra="  polarity: merge\n  monitor: true\n")) == [
         ("7:3", "input-dvs-only"), ("8:3", "input-dvs-only")]
 
 
@@ -126,8 +131,6 @@ def test_dvs_pool_single_value():
     assert d.hint == "use DVS pooling of 1, 2 or 4 on each axis"
 
 
-@pytest.mark.xfail(strict=True, reason="a single `pool: 3` (both axes) is reported as "
-                   "\"DVS pool x 3 ...\": the message names an axis the user did not write")
 def test_dvs_pool_single_value_message_names_no_axis():
     assert only(net(extra="  pool: 3\n")).message == "DVS pool 3 is not 1, 2 or 4"
 

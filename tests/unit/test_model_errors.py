@@ -173,8 +173,6 @@ def test_a_string_chip_that_looks_like_a_number():
     assert d.hint == "quote the value if it looks like a number or boolean"
 
 
-@pytest.mark.xfail(strict=True, reason="describe() formats floats with :g, so `kernel: 3.0` reads "
-                   "\"must be an integer, not 3 (a number)\": the message hides the decimal point")
 def test_a_whole_float_is_shown_as_written():
     d = only(with_conv("conv: {out_channels: 4, kernel: 3.0}"))
     assert (str(d.position), d.code) == ("9:37", "wrong-type")
