@@ -15,10 +15,12 @@ $(BIN)/python:
 
 $(VENV)/.installed-run: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e . $(EDITABLE)
+	@$(BIN)/python -m compileall -q dynapcnn_dsl   # as pip does for an installed package
 	@touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]' $(EDITABLE)
+	@$(BIN)/python -m compileall -q dynapcnn_dsl
 	@touch $@ $(VENV)/.installed-run
 
 ## demo: validate the shipped examples, summarise one, and show what a mistake looks like

@@ -1,4 +1,4 @@
-"""Chip profiles: the hardware facts, read from `profiles.toml` (the single source of them).
+"""Chip profiles: the hardware facts, built from `facts.py` (the single source of them).
 
 Validators, the linker and the emitter ask a `ChipProfile` for every limit instead of writing
 numbers of their own, so a datasheet correction is a one-line data change.
@@ -6,12 +6,10 @@ numbers of their own, so a datasheet correction is a one-line data change.
 
 from __future__ import annotations
 
-import tomllib
 from functools import cache
-from pathlib import Path
 from typing import NamedTuple
 
-PROFILES = Path(__file__).with_name("profiles.toml")
+from dynapcnn_dsl.chips import facts as data
 
 
 class CoreMemory(NamedTuple):
@@ -70,29 +68,16 @@ class ChipProfile(NamedTuple):
 
 
 @cache
-def _raw() -> dict:
-    return tomllib.loads(PROFILES.read_text(encoding="utf-8"))
-
-
-def _tuple(value: object) -> object:
-    return tuple(value) if isinstance(value, list) else value
-
-
-@cache
 def profiles() -> dict[str, ChipProfile]:
     """All chip profiles by canonical id."""
-    raw = _raw()
-    limits = Limits(**{k: _tuple(v) for k, v in raw["limits"].items()})
+    limits = Limits(**data.LIMITS)
     memory = tuple(sorted(
-        (CoreMemory(i, m["kernel"], m["neuron"], m["bias"]) for m in raw["memory"] for i in m["cores"]),
+        (CoreMemory(i, m["kernel"], m["neuron"], m["bias"]) for m in data.MEMORY for i in m["cores"]),
         key=lambda m: m.index,
     ))
     return {
-        chip_id: ChipProfile(
-            id=chip_id, limits=limits, memory=memory,
-            **{k: _tuple(v) for k, v in fields.items()},
-        )
-        for chip_id, fields in raw["chips"].items()
+        chip_id: ChipProfile(id=chip_id, limits=limits, memory=memory, **fields)
+        for chip_id, fields in data.CHIPS.items()
     }
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 NAME = "rules"
@@ -20,6 +19,8 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
     rows = sorted(REGISTRY.values(), key=lambda r: r.id)
     if args.fmt == "json":
+        import json
+
         data = [{"id": r.id, "severity": r.severity.value, "hint": r.hint, "description": r.doc}
                 for r in rows]
         sys.stdout.write(json.dumps(data, indent=2) + "\n")

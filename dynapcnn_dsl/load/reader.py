@@ -19,7 +19,6 @@ Every refusal is a positioned `Diagnostic`; the loader never raises on bad input
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from functools import cache
@@ -305,6 +304,8 @@ def _json_syntax(text: str, file: str) -> list[Diagnostic]:
 
     Python's parser accepts NaN and Infinity, which are not JSON: they are refused here.
     """
+    import json
+
     def refuse_constant(name: str) -> None:
         raise ValueError(name)
 

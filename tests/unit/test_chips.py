@@ -1,29 +1,24 @@
-"""Chip profiles (`dynapcnn_dsl.chips`, data in profiles.toml) against shared/HARDWARE.md."""
+"""Chip profiles (`dynapcnn_dsl.chips`, data in facts.py) against shared/HARDWARE.md."""
 
 from __future__ import annotations
 
-import tomllib
-from pathlib import Path
-
 import pytest
 
-import dynapcnn_dsl.chips as chips
 from dynapcnn_dsl.chips import CoreMemory, chip_names, profiles, resolve_chip, shared_limits
+from dynapcnn_dsl.chips import facts as data
 
-TOML = tomllib.loads(
-    (Path(chips.__file__).resolve().parent / "profiles.toml").read_text(encoding="utf-8"))
 KI = 1024
 
 
 def spellings():
-    for chip_id, fields in TOML["chips"].items():
+    for chip_id, fields in data.CHIPS.items():
         for name in (chip_id, *fields["boards"], *fields["aliases"]):
             yield chip_id, name
 
 
 def test_the_four_chips():
     assert set(profiles()) == {"speck2f", "speck2e", "speck2b", "dynapcnn"}
-    assert set(TOML["chips"]) == set(profiles())
+    assert set(data.CHIPS) == set(profiles())
 
 
 @pytest.mark.parametrize(("chip_id", "name"), list(spellings()))
