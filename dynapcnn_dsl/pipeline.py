@@ -1,7 +1,9 @@
-"""The front end of the pipeline: load -> expand -> model -> rules.
+"""The pipeline up to a linked network: load -> expand -> model -> rules -> link.
 
 Each phase returns plain data and diagnostics; a phase runs only when the previous one produced
-something to work on, and everything found on the way is returned together.
+something to work on, and everything found on the way is returned together. The linker runs
+only when the single-file stages found no errors: a kernel that is already out of range would
+otherwise also be reported as a map that shrinks to nothing.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from pathlib import Path
 from dynapcnn_dsl.chips import ChipProfile, resolve_chip
 from dynapcnn_dsl.diagnostics import Diagnostic, has_errors
 from dynapcnn_dsl.expand import expand
+from dynapcnn_dsl.link.data import LinkedNetwork
 from dynapcnn_dsl.load import SourceDocument, load_file, load_text
 from dynapcnn_dsl.model import Network, build_model
 from dynapcnn_dsl.rules import RuleContext, run_rules
@@ -24,7 +27,7 @@ class Checked:
     on the rest, but such a network must never be linked or built.
     """
 
-    __slots__ = ("chip", "complete", "diagnostics", "document", "file", "network")
+    __slots__ = ("chip", "complete", "diagnostics", "document", "file", "linked", "network")
 
     def __init__(self, file: str, document: SourceDocument | None = None,
                  diagnostics: list[Diagnostic] | None = None) -> None:
@@ -34,10 +37,11 @@ class Checked:
         self.chip: ChipProfile | None = None
         self.diagnostics: list[Diagnostic] = diagnostics or []
         self.complete = False
+        self.linked: LinkedNetwork | None = None
 
     @property
     def ok(self) -> bool:
-        return self.complete and self.network is not None and not has_errors(self.diagnostics)
+        return self.linked is not None and not has_errors(self.diagnostics)
 
 
 def check_document(doc: SourceDocument | None, problems: list[Diagnostic], file: str,
@@ -60,6 +64,11 @@ def _check(doc: SourceDocument, result: Checked, disabled: Iterable[str]) -> Non
     result.network, result.chip, result.complete = network, chip, complete
     result.diagnostics.extend(run_rules(RuleContext(network, chip, doc.source_map),
                                         disabled=disabled))
+    if complete and not has_errors(result.diagnostics):
+        from dynapcnn_dsl.link import link
+
+        result.linked, problems = link(network, chip, doc.source_map, disabled=disabled)
+        result.diagnostics.extend(problems)
 
 
 def check_file(path: str | Path, *, display_name: str | None = None,

@@ -58,6 +58,7 @@ class ChipProfile(NamedTuple):
     dvs_sensor: bool
     kill_bits: bool
     readout: str  # "usable" | "unusable" | "unknown"
+    readout_errata: bool  # class k read from feature 4*(k-1) (speck2e/2f)
     decimator: bool
     congestion_balancer: bool
     legacy: bool

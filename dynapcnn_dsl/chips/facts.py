@@ -48,6 +48,7 @@ CHIPS = {
         "dvs_sensor": True,
         "kill_bits": False,
         "readout": "usable",
+        "readout_errata": True,        # class k is read from feature 4*(k-1)
         "decimator": True,
         "congestion_balancer": True,
         "legacy": False,
@@ -60,6 +61,7 @@ CHIPS = {
         "dvs_sensor": True,
         "kill_bits": False,
         "readout": "usable",
+        "readout_errata": True,        # class k is read from feature 4*(k-1)
         "decimator": True,
         "congestion_balancer": True,
         "legacy": False,
@@ -72,6 +74,7 @@ CHIPS = {
         "dvs_sensor": True,
         "kill_bits": True,
         "readout": "unusable",         # listed in samna, not usable on this chip
+        "readout_errata": False,
         "decimator": False,
         "congestion_balancer": False,
         "legacy": True,                # samna < 0.46 only
@@ -84,6 +87,7 @@ CHIPS = {
         "dvs_sensor": False,           # external DVS or host events
         "kill_bits": True,
         "readout": "unknown",
+        "readout_errata": False,
         "decimator": False,
         "congestion_balancer": False,
         "legacy": True,                # samna < 0.46 only

@@ -1,7 +1,7 @@
 """Phase 4: design rules. Importing this package registers every built-in rule.
 
 The modules are listed explicitly (as yamllint does) so the registry's order, and therefore the
-order of diagnostics for one position, is stable.
+order of diagnostics for one position, is stable. `link_*` modules hold link-stage rules.
 """
 
 from dynapcnn_dsl.rules import (  # noqa: F401  (imported to register their rules)
@@ -10,10 +10,24 @@ from dynapcnn_dsl.rules import (  # noqa: F401  (imported to register their rule
     cores,
     destinations,
     input,
+    link_memory,
+    link_merges,
+    link_references,
+    link_shapes,
     merge,
     neuron,
     readout,
 )
-from dynapcnn_dsl.rules.registry import REGISTRY, Finding, Rule, RuleContext, apply, rule, run_rules
+from dynapcnn_dsl.rules.registry import (
+    LINK,
+    MODEL,
+    REGISTRY,
+    Finding,
+    Rule,
+    RuleContext,
+    apply,
+    rule,
+    run_rules,
+)
 
-__all__ = ["REGISTRY", "Finding", "Rule", "RuleContext", "apply", "rule", "run_rules"]
+__all__ = ["LINK", "MODEL", "REGISTRY", "Finding", "Rule", "RuleContext", "apply", "rule", "run_rules"]

@@ -50,7 +50,7 @@ def readout_errata(ctx: RuleContext) -> Iterator[Finding]:
     r = ctx.network.readout
     if r is None or r.errata_remap is not False or r.classes <= 1:
         return
-    if ctx.chip.id in ("speck2e", "speck2f"):
+    if ctx.chip.readout_errata:
         wrong = "class 2" if r.classes == 2 else f"classes 2..{r.classes}"
         yield Finding(("readout", "errata_remap"),
                       f"with errata_remap false, {wrong} would read the wrong features on {ctx.chip.id}")

@@ -1,15 +1,20 @@
 """The design-rule registry.
 
-A rule is one small function with an id, a severity and a hint. It receives a `RuleContext`
-(the validated network, its chip profile, and where things are in the source) and yields
-`Finding`s; the registry turns findings into positioned diagnostics. Rules never raise and never
-print: they only describe what is wrong, so they can be run, tested and documented one by one.
+A rule is one small function with an id, a severity and a hint. It receives a context and
+yields `Finding`s; the registry turns findings into positioned diagnostics. Rules never raise
+and never print: they only describe what is wrong, so they can be run, tested and documented
+one by one.
+
+Rules run in one of two stages:
+- `model`: single-file checks on the validated model (`RuleContext`);
+- `link`: checks on the linked facts, shapes, memory and placement (`LinkContext`, in
+  `dynapcnn_dsl.link.context`), run only when the model stage found no errors.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from dynapcnn_dsl.diagnostics import Diagnostic, Related, Severity
 
@@ -30,14 +35,16 @@ class Finding(NamedTuple):
 
 
 class RuleContext(NamedTuple):
-    """What a single-file rule may look at."""
+    """What a single-file (model stage) rule may look at."""
 
     network: Network
     chip: ChipProfile
     source_map: SourceMap
 
 
-Check = Callable[[RuleContext], Iterable[Finding]]
+Check = Callable[[Any], Iterable[Finding]]
+
+MODEL, LINK = "model", "link"
 
 
 class Rule(NamedTuple):
@@ -48,30 +55,33 @@ class Rule(NamedTuple):
     hint: str
     check: Check
     doc: str = ""
+    stage: str = MODEL
 
 
 REGISTRY: dict[str, Rule] = {}
 
 
-def rule(rule_id: str, severity: Severity, hint: str) -> Callable[[Check], Check]:
+def rule(rule_id: str, severity: Severity, hint: str, *, stage: str = MODEL,
+         ) -> Callable[[Check], Check]:
     """Register `check` under `rule_id`; ids are unique and stable (users switch them off by id)."""
 
     def register(check: Check) -> Check:
         if rule_id in REGISTRY:
             raise ValueError(f"rule id {rule_id!r} registered twice")
-        REGISTRY[rule_id] = Rule(rule_id, severity, hint, check, (check.__doc__ or "").strip())
+        REGISTRY[rule_id] = Rule(rule_id, severity, hint, check, (check.__doc__ or "").strip(), stage)
         return check
 
     return register
 
 
-def run_rules(ctx: RuleContext, *, disabled: Iterable[str] = ()) -> list[Diagnostic]:
-    """Run every registered rule not in `disabled`; all findings become diagnostics."""
+def run_rules(ctx: Any, *, stage: str = MODEL, disabled: Iterable[str] = ()) -> list[Diagnostic]:
+    """Run every registered rule of `stage` not in `disabled`; findings become diagnostics."""
     off = set(disabled)
-    return [d for r in REGISTRY.values() if r.id not in off for d in apply(r, ctx)]
+    return [d for r in REGISTRY.values() if r.stage == stage and r.id not in off
+            for d in apply(r, ctx)]
 
 
-def apply(r: Rule, ctx: RuleContext) -> Iterator[Diagnostic]:
+def apply(r: Rule, ctx: Any) -> Iterator[Diagnostic]:
     """Run one rule and position its findings.
 
     A value written once under `defaults:` is checked once per core that inherits it; those

@@ -1,0 +1,135 @@
+"""Phase 5: the linker. A validated network in, a placed and fully resolved network out.
+
+    graph (names -> links) -> shapes (and feature shifts) -> memory -> placement
+      -> link-stage rules over all of it -> LinkedNetwork (plain immutable data)
+
+Each step only computes; the link rules (`dynapcnn_dsl.rules.link_*`) decide what is wrong, so
+every problem in a network is found in one run, each with its position.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from dynapcnn_dsl.chips import ChipProfile
+from dynapcnn_dsl.diagnostics import Diagnostic, has_errors
+from dynapcnn_dsl.link.context import LinkContext
+from dynapcnn_dsl.link.data import (
+    INPUT,
+    READOUT,
+    Link,
+    LinkedCore,
+    LinkedInput,
+    LinkedNetwork,
+    LinkedNeuron,
+    LinkedReadout,
+    MemoryUse,
+    Shape,
+)
+from dynapcnn_dsl.link.graph import resolve
+from dynapcnn_dsl.link.memory import memory_use
+from dynapcnn_dsl.link.placement import Demand, candidates, place
+from dynapcnn_dsl.link.shapes import errata_remap, infer, shift_of
+from dynapcnn_dsl.load.source import SourceMap
+from dynapcnn_dsl.model.network import Network, axes
+
+__all__ = ["INPUT", "READOUT", "LinkContext", "LinkedNetwork", "Shape", "analyse", "link"]
+
+
+def analyse(network: Network, chip: ChipProfile, source_map: SourceMap) -> LinkContext:
+    """Compute every fact the link rules and the builder need; never fails."""
+    graph = resolve(network)
+    shapes = infer(network, chip, graph)
+    memory: dict[str, MemoryUse] = {}
+    for name, s in shapes.cores.items():
+        conv = network.cores[name].conv
+        memory[name] = memory_use(s.input_shape.features, s.out_features, conv.kernel,
+                                  s.output_shape.height, s.output_shape.width, conv.bias)
+    input_fed = {link.target for link in graph.outgoing[INPUT]}
+    demands = tuple(
+        Demand(name, memory[name], core.index, name in input_fed, core.conv.bias)
+        for name, core in network.cores.items() if name in memory
+    )
+    placement = None
+    if all(candidates(d, chip.memory) for d in demands):
+        placement = place(list(demands), chip.memory, chip.limits.input_preferred_cores)
+    return LinkContext(network, chip, source_map, graph, shapes, memory, demands, placement)
+
+
+def link(network: Network, chip: ChipProfile, source_map: SourceMap, *,
+         disabled: Iterable[str] = ()) -> tuple[LinkedNetwork | None, list[Diagnostic]]:
+    """Link a validated network: the linked network (None when it has errors) and diagnostics."""
+    from dynapcnn_dsl.rules import LINK, run_rules
+
+    ctx = analyse(network, chip, source_map)
+    diagnostics = run_rules(ctx, stage=LINK, disabled=disabled)
+    if has_errors(diagnostics) or ctx.placement is None or ctx.placement.assignment is None:
+        return None, diagnostics
+    return build(ctx), diagnostics
+
+
+def _resolved(ctx: LinkContext, links: Iterable[Link]) -> tuple[Link, ...]:
+    """Links with their final feature shift, leaving out links from cores left out."""
+    return tuple(
+        link._replace(feature_shift=shift_of(ctx.shapes, link)) for link in links
+        if link.source == INPUT or link.source in ctx.shapes.cores
+    )
+
+
+def build(ctx: LinkContext) -> LinkedNetwork:
+    """The linked network from a context whose rules found no errors."""
+    network, shapes = ctx.network, ctx.shapes
+    assert ctx.placement is not None and ctx.placement.assignment is not None
+    assignment = ctx.placement.assignment
+    cores = []
+    for name, core in network.cores.items():
+        s = shapes.cores.get(name)
+        if s is None:
+            continue  # unreachable: left out (warned by core-unreachable)
+        n = core.neuron
+        cores.append(LinkedCore(
+            name=name,
+            index=assignment[name],
+            pinned=core.index is not None,
+            input_shape=s.input_shape,
+            output_shape=s.output_shape,
+            out_features=s.out_features,
+            kernel=core.conv.kernel,
+            stride=axes(core.conv.stride),
+            padding=axes(core.conv.padding),
+            bias=core.conv.bias,
+            neuron=LinkedNeuron(n.threshold, n.min_v_mem if n.min_v_mem is not None else -n.threshold,
+                                n.reset, n.initial_state),
+            merge=core.merge,
+            sources=tuple(a.link._replace(feature_shift=a.shift) for a in s.arrivals),
+            destinations=_resolved(ctx, ctx.graph.outgoing[name]),
+            memory=ctx.memory[name],
+            weights=core.weights or name,
+            monitor=core.monitor,
+            decimator=core.decimator,
+            congestion_balancer=core.congestion_balancer,
+            kill_features=tuple(core.kill_features),
+            path=("cores", name),
+        ))
+    inp = network.input
+    c, h, w = [*inp.shape, 1, 1, 1][:3]
+    flip = inp.flip
+    linked_input = LinkedInput(
+        source=inp.source,
+        shape=Shape(c, h, w),
+        output_shape=shapes.input,
+        pool=axes(inp.pool) if inp.pool is not None else (1, 1),
+        crop_origin=(inp.crop.origin.x, inp.crop.origin.y) if inp.crop else None,
+        crop_size=(inp.crop.size.x, inp.crop.size.y) if inp.crop else None,
+        flip=(flip.x, flip.y, flip.diagonal) if flip else (False, False, False),
+        polarity=inp.polarity,
+        monitor=inp.monitor,
+        destinations=_resolved(ctx, ctx.graph.outgoing[INPUT]),
+    )
+    r = network.readout
+    readout = None
+    if r is not None:
+        readout = LinkedReadout(r.from_, r.classes, r.threshold, errata_remap(network, ctx.chip),
+                                r.low_pass_filter, r.monitor)
+    return LinkedNetwork(network.name, ctx.chip, network.allow_recurrent, network.quantize,
+                         linked_input, tuple(cores), readout)

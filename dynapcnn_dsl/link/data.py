@@ -1,0 +1,130 @@
+"""The linked network: plain immutable data, the input of the weight loader and the emitter.
+
+Every element keeps the path of the YAML node it came from (`path`), so later phases can point
+diagnostics at the source without holding on to pydantic models.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from dynapcnn_dsl.chips import ChipProfile
+from dynapcnn_dsl.load.source import Path
+
+INPUT = "input"
+"""The name of the input layer in links and `from:` lists."""
+
+READOUT = "readout"
+"""The name of the readout in links."""
+
+
+class Shape(NamedTuple):
+    """Features and map size of a tensor of events: [features, height, width]."""
+
+    features: int
+    height: int
+    width: int
+
+    def __str__(self) -> str:
+        return f"[{self.features}, {self.height}, {self.width}]"
+
+    def pooled(self, pool: int) -> Shape:
+        """The shape after sum pooling by `pool` in x and y (stride = size, remainder dropped)."""
+        return Shape(self.features, self.height // pool, self.width // pool)
+
+
+class Link(NamedTuple):
+    """One destination slot: events from `source` to `target`, pooled and feature-shifted."""
+
+    source: str            # a core name or INPUT
+    target: str            # a core name or READOUT
+    slot: int              # destination slot at the source (0 or 1)
+    pool: int
+    feature_shift: int     # as linked (computed for concat receivers)
+    path: Path             # the `to:` entry that declared it
+
+
+class MemoryUse(NamedTuple):
+    """Memory entries a core needs (kernel 8-bit, neuron 16-bit, bias 16-bit)."""
+
+    kernel: int
+    neuron: int
+    bias: int
+
+
+class LinkedNeuron(NamedTuple):
+    threshold: float
+    min_v_mem: float       # resolved: minus the threshold when the file gives none
+    reset: str             # "subtract" | "zero"
+    initial_state: float
+
+
+class LinkedCore(NamedTuple):
+    """A core with everything known: placement, shapes, links and memory."""
+
+    name: str
+    index: int             # physical core 0..8
+    pinned: bool
+    input_shape: Shape     # what arrives (after each source's pooling)
+    output_shape: Shape    # conv output, before any destination pooling
+    out_features: int      # physical output features (readout errata remap may widen them)
+    kernel: int
+    stride: tuple[int, int]    # (x, y)
+    padding: tuple[int, int]   # (x, y)
+    bias: bool
+    neuron: LinkedNeuron
+    merge: str             # "sum" | "concat"
+    sources: tuple[Link, ...]      # incoming links, in `from:` order when given
+    destinations: tuple[Link, ...]  # outgoing links, by slot
+    memory: MemoryUse
+    weights: str           # state-dict prefix
+    monitor: bool
+    decimator: int | None
+    congestion_balancer: bool
+    kill_features: tuple[int, ...]
+    path: Path
+
+
+class LinkedInput(NamedTuple):
+    """The input layer: host events, or the DVS with its pre-processing."""
+
+    source: str            # "host" | "dvs"
+    shape: Shape           # as declared (the sensor's for a DVS)
+    output_shape: Shape    # after polarity, pooling, crop and flips
+    pool: tuple[int, int]  # (x, y)
+    crop_origin: tuple[int, int] | None
+    crop_size: tuple[int, int] | None
+    flip: tuple[bool, bool, bool]  # (x, y, diagonal)
+    polarity: str
+    monitor: bool
+    destinations: tuple[Link, ...]
+
+
+class LinkedReadout(NamedTuple):
+    source: str
+    classes: int
+    threshold: int
+    errata_remap: bool     # resolved for the chip
+    low_pass_filter: int
+    monitor: bool
+
+
+class LinkedNetwork(NamedTuple):
+    """A network placed on a chip, with every shape, shift and memory figure resolved."""
+
+    name: str | None
+    chip: ChipProfile
+    allow_recurrent: bool
+    quantize: str
+    input: LinkedInput
+    cores: tuple[LinkedCore, ...]     # in declaration order
+    readout: LinkedReadout | None
+
+    def core(self, name: str) -> LinkedCore:
+        for c in self.cores:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    def by_index(self) -> dict[int, LinkedCore]:
+        return {c.index: c for c in self.cores}
