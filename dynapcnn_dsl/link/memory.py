@@ -40,8 +40,8 @@ def shortfalls(use: MemoryUse, core: CoreMemory) -> list[str]:
 
 
 def ki(n: int) -> str:
-    """Entries as a user reads them: 16 Ki, 1.5 Ki, 700."""
-    if n >= 1024:
-        v = n / 1024
-        return f"{v:g} Ki" if v == int(v) or v < 10 else f"{v:.1f} Ki"
+    """Entries as a user reads them: 16 Ki, 1.5 Ki, 700, and 65537 exactly (never a rounded
+    figure that would look equal to a limit it exceeds)."""
+    if n >= 1024 and n % 512 == 0:
+        return f"{n / 1024:g} Ki"
     return str(n)

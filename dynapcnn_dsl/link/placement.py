@@ -9,8 +9,9 @@ preference list that still leaves a complete matching for the others. So the res
 whenever any valid placement exists (a preference never costs feasibility), the same input
 always gives the same placement, and:
 
-- cores fed by the input go to cores 0-1 (they compute in parallel; the datasheet's advice);
 - cores with a bias (leak) avoid cores 0-1, where the datasheet lists leak as broken;
+- other cores fed by the input go to cores 0-1 (they compute in parallel; the datasheet's
+  advice);
 - the rest take the lowest free index, in the order the file declares them.
 
 When no complete matching exists, Hall's theorem names the culprit: a group of k cores whose
@@ -98,10 +99,11 @@ def _shortage(cands: dict[str, list[int]], matched: dict[str, int]) -> Shortage:
 
 
 def _preferences(d: Demand, cands: list[int], preferred: tuple[int, ...]) -> list[int]:
-    if d.input_fed:
-        return [p for p in preferred if p in cands] + [p for p in cands if p not in preferred]
+    """Leak avoidance (correctness) outranks the input preference (speed)."""
     if d.leak:
         return [p for p in cands if p not in preferred] + [p for p in cands if p in preferred]
+    if d.input_fed:
+        return [p for p in preferred if p in cands] + [p for p in cands if p not in preferred]
     return cands
 
 
