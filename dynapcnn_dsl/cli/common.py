@@ -1,0 +1,69 @@
+"""Plumbing shared by the commands: arguments every checking command takes, usage checks,
+and writing diagnostics the same way everywhere."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from dynapcnn_dsl.pipeline import Checked
+
+
+def use_color(stream: TextIO) -> bool:
+    """Color only on a terminal, and never when NO_COLOR is set (FORCE_COLOR forces it)."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return bool(getattr(stream, "isatty", lambda: False)())
+
+
+def add_check_arguments(p: argparse.ArgumentParser) -> None:
+    """Options of every command that checks a network before doing its job."""
+    p.add_argument("--disable", action="append", default=[], metavar="RULE",
+                   help="switch off a design rule by id (repeatable); `dynapcnn-dsl rules` lists them")
+    p.add_argument("--no-source", action="store_true", help="do not quote the offending source line")
+
+
+def check_rule_ids(ids: list[str], parser: argparse.ArgumentParser) -> None:
+    """Unknown rule ids are usage errors (exit 2) with a did-you-mean."""
+    from dynapcnn_dsl.rules import REGISTRY
+    from dynapcnn_dsl.suggest import did_you_mean
+
+    for rule_id in ids:
+        if rule_id not in REGISTRY:
+            hint = did_you_mean(rule_id, REGISTRY) or "`dynapcnn-dsl rules` lists the ids"
+            parser.error(f"--disable: no rule '{rule_id}'; {hint}")
+
+
+def check_files_exist(files: list[str], parser: argparse.ArgumentParser) -> None:
+    """A path that is not a file is a usage error (exit 2), not an invalid network."""
+    for f in files:
+        if not os.path.isfile(f):
+            parser.error(f"{f}: {'is a directory' if os.path.isdir(f) else 'no such file'}")
+
+
+def check_network(args: argparse.Namespace, parser: argparse.ArgumentParser, file: str) -> Checked:
+    """Usage checks, then the pipeline up to a linked network."""
+    from dynapcnn_dsl.pipeline import check_file
+
+    check_files_exist([file], parser)
+    check_rule_ids(args.disable, parser)
+    return check_file(file, disabled=args.disable)
+
+
+def write_diagnostics(result: Checked, *, no_source: bool = False, summary: bool = True,
+                      stream: TextIO | None = None) -> None:
+    """Diagnostics as text (with source excerpts), then the file's one-line verdict."""
+    from dynapcnn_dsl import render
+
+    out = stream or sys.stdout
+    color = use_color(out)
+    lines = None if no_source or result.document is None else result.document.source_map.lines
+    for d in result.diagnostics:
+        out.write(render.format_text(d, lines, color=color) + "\n")
+    if summary:
+        out.write(render.summary_line(result.file, result.diagnostics) + "\n")

@@ -1,0 +1,1 @@
+"""Human and machine reports about a linked network: `inspect` tables and JSON, core graphs."""
