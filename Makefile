@@ -4,7 +4,7 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-DEMO   ?= examples/seed-residual/network.yaml
+DEMO   ?= examples/dvs-speck2f/network.yaml
 # A path-based editable install: no import hook to load at every start of the command.
 EDITABLE := --config-settings editable_mode=compat
 
@@ -23,13 +23,13 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	@$(BIN)/python -m compileall -q dynapcnn_dsl
 	@touch $@ $(VENV)/.installed-run
 
-## demo: validate the shipped examples, summarise one, and show what a mistake looks like
+## demo: validate the examples, show how one is placed on the chip, and what a mistake looks like
 demo: $(VENV)/.installed-run
-	@echo "== dynapcnn-dsl validate --summary $(DEMO)"
-	@$(BIN)/dynapcnn-dsl validate --summary $(DEMO)
-	@echo
 	@echo "== dynapcnn-dsl validate examples/*/network.yaml"
 	@$(BIN)/dynapcnn-dsl validate examples/*/network.yaml
+	@echo
+	@echo "== dynapcnn-dsl inspect $(DEMO)   (placement, shapes, memory, links)"
+	@$(BIN)/dynapcnn-dsl inspect $(DEMO)
 	@echo
 	@echo "== a file with mistakes: dynapcnn-dsl validate examples/mistakes.yaml (exit status 1)"
 	@$(BIN)/dynapcnn-dsl validate examples/mistakes.yaml || true
@@ -49,6 +49,7 @@ schema: $(VENV)/.installed-run
 ## bench: run the benchmarks (they print ratios against a baseline measured in the same run)
 bench: $(VENV)/.installed-run
 	$(BIN)/python benchmarks/validate_startup.py
+	$(BIN)/python benchmarks/link.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

@@ -1,0 +1,64 @@
+"""In-process time to link the largest example (issue 3: under 10 ms).
+
+Linking = name resolution, shape inference, memory, placement, the link-stage rules and building
+the immutable linked network. The baseline, measured in the same run on the same file, is the
+model phase (pydantic validation of the loaded data), so the ratio says how the linker's cost
+compares with the library step every command already pays.
+
+    python benchmarks/link.py [--runs N] [FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+GOAL_MS = 10.0
+
+
+def timed(fn, runs: int) -> tuple[float, float]:
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples) * 1000, min(samples) * 1000
+
+
+def main() -> int:
+    from dynapcnn_dsl.chips import resolve_chip
+    from dynapcnn_dsl.expand import expand
+    from dynapcnn_dsl.link import link
+    from dynapcnn_dsl.load import load_file
+    from dynapcnn_dsl.model.network import Network
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("file", nargs="?", default="examples/chip-filling/network.yaml")
+    parser.add_argument("--runs", type=int, default=200)
+    args = parser.parse_args()
+
+    doc, problems = load_file(ROOT / args.file)
+    assert doc is not None, problems
+    expand(doc)
+    network = Network.model_validate(doc.data)
+    chip = resolve_chip(network.chip)
+    linked, diagnostics = link(network, chip, doc.source_map)  # warm up, and check it links
+    assert linked is not None, diagnostics
+
+    link_med, link_best = timed(lambda: link(network, chip, doc.source_map), args.runs)
+    model_med, model_best = timed(lambda: Network.model_validate(doc.data), args.runs)
+    print(f"{args.file}: {len(linked.cores)} cores, {args.runs} runs each")
+    print(f"link:  median {link_med:.2f} ms, best {link_best:.2f} ms (goal < {GOAL_MS:.0f} ms) "
+          f"{'ok' if link_med < GOAL_MS else 'OVER GOAL'}")
+    print(f"model: median {model_med:.2f} ms, best {model_best:.2f} ms (baseline)")
+    print(f"ratio link / model: {link_med / model_med:.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
