@@ -27,7 +27,8 @@ class Checked:
     on the rest, but such a network must never be linked or built.
     """
 
-    __slots__ = ("chip", "complete", "diagnostics", "document", "file", "linked", "network")
+    __slots__ = ("chip", "complete", "diagnostics", "document", "file", "linked", "linking",
+                 "network")
 
     def __init__(self, file: str, document: SourceDocument | None = None,
                  diagnostics: list[Diagnostic] | None = None) -> None:
@@ -37,23 +38,30 @@ class Checked:
         self.chip: ChipProfile | None = None
         self.diagnostics: list[Diagnostic] = diagnostics or []
         self.complete = False
+        self.linking = True
         self.linked: LinkedNetwork | None = None
 
     @property
     def ok(self) -> bool:
-        return self.linked is not None and not has_errors(self.diagnostics)
+        """No errors, and, when linking was asked for, a linked network (a network can fail to
+        place without an error left only when the user disabled the memory rules)."""
+        if not self.complete or has_errors(self.diagnostics):
+            return False
+        return self.linked is not None or not self.linking
 
 
 def check_document(doc: SourceDocument | None, problems: list[Diagnostic], file: str,
-                   *, disabled: Iterable[str] = ()) -> Checked:
+                   *, disabled: Iterable[str] = (), link: bool = True) -> Checked:
+    """Run the phases on a loaded document; `link=False` stops after the single-file rules."""
     result = Checked(file, doc, diagnostics=list(problems))
+    result.linking = link
     if doc is not None:
-        _check(doc, result, disabled)
+        _check(doc, result, disabled, link)
     result.diagnostics.sort(key=Diagnostic.sort_key)
     return result
 
 
-def _check(doc: SourceDocument, result: Checked, disabled: Iterable[str]) -> None:
+def _check(doc: SourceDocument, result: Checked, disabled: Iterable[str], link: bool) -> None:
     expand(doc)
     network, problems, complete = build_model(doc)
     result.diagnostics.extend(problems)
@@ -64,22 +72,23 @@ def _check(doc: SourceDocument, result: Checked, disabled: Iterable[str]) -> Non
     result.network, result.chip, result.complete = network, chip, complete
     result.diagnostics.extend(run_rules(RuleContext(network, chip, doc.source_map),
                                         disabled=disabled))
-    if complete and not has_errors(result.diagnostics):
-        from dynapcnn_dsl.link import link
+    if link and complete and not has_errors(result.diagnostics):
+        from dynapcnn_dsl.link import link as link_network
 
-        result.linked, problems = link(network, chip, doc.source_map, disabled=disabled)
+        result.linked, problems = link_network(network, chip, doc.source_map, disabled=disabled)
         result.diagnostics.extend(problems)
 
 
 def check_file(path: str | Path, *, display_name: str | None = None,
-               disabled: Iterable[str] = ()) -> Checked:
-    """Load, expand, validate and rule-check one network file."""
+               disabled: Iterable[str] = (), link: bool = True) -> Checked:
+    """Load, expand, validate, rule-check and link one network file."""
     name = display_name or str(path)
     doc, problems = load_file(path, display_name=name)
-    return check_document(doc, problems, name, disabled=disabled)
+    return check_document(doc, problems, name, disabled=disabled, link=link)
 
 
-def check_text(text: str, file: str = "<text>", *, disabled: Iterable[str] = ()) -> Checked:
+def check_text(text: str, file: str = "<text>", *, disabled: Iterable[str] = (),
+               link: bool = True) -> Checked:
     """The same as `check_file` for text already in memory (tests, editors, notebooks)."""
     doc, problems = load_text(text, file)
-    return check_document(doc, problems, file, disabled=disabled)
+    return check_document(doc, problems, file, disabled=disabled, link=link)

@@ -28,21 +28,34 @@ cores:
 """A minimal valid network; tests append or replace lines to make one thing wrong."""
 
 
-def check(text: str, file: str = "t.yaml") -> Checked:
-    """Run the front end on dedented YAML text."""
-    return check_text(textwrap.dedent(text), file)
+def check(text: str, file: str = "t.yaml", *, link: bool = True) -> Checked:
+    """Run the pipeline on dedented YAML text (up to the single-file rules with link=False)."""
+    return check_text(textwrap.dedent(text), file, link=link)
 
 
-def found(text: str) -> list[tuple[str, str]]:
+def found(text: str, *, link: bool = True) -> list[tuple[str, str]]:
     """[(\"line:col\", \"code\"), ...] for every diagnostic, in report order."""
-    return [(str(d.position), d.code) for d in check(text).diagnostics]
+    return [(str(d.position), d.code) for d in check(text, link=link).diagnostics]
 
 
-def only(text: str) -> Diagnostic:
+def only(text: str, *, link: bool = True) -> Diagnostic:
     """The single diagnostic the text produces (fails if there are none or several)."""
-    diags = check(text).diagnostics
+    diags = check(text, link=link).diagnostics
     assert len(diags) == 1, [f"{d.position} {d.code}: {d.message}" for d in diags]
     return diags[0]
+
+
+def check_model(text: str, file: str = "t.yaml") -> Checked:
+    """The pipeline without the linker: model-stage rules are tested on their own."""
+    return check(text, file, link=False)
+
+
+def found_model(text: str) -> list[tuple[str, str]]:
+    return found(text, link=False)
+
+
+def only_model(text: str) -> Diagnostic:
+    return only(text, link=False)
 
 
 @pytest.fixture

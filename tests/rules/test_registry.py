@@ -70,7 +70,9 @@ def test_every_rule_lives_in_a_rule_module_with_its_own_test_file(rule_id):
 
 def test_severities_in_use():
     warnings = {r.id for r in REGISTRY.values() if r.severity is Severity.WARNING}
-    assert warnings == {"legacy-chip", "dest-duplicate", "dvs-chip", "readout-untested"}
+    assert warnings == {"legacy-chip", "dest-duplicate", "dvs-chip", "readout-untested",
+                        "core-unreachable", "recurrent-allowed", "pool-remainder",
+                        "feature-layout", "leak-core"}
 
 
 # -- run_rules -----------------------------------------------------------------------------------
