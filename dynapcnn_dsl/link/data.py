@@ -29,7 +29,10 @@ class Shape(NamedTuple):
         return f"[{self.features}, {self.height}, {self.width}]"
 
     def pooled(self, pool: int) -> Shape:
-        """The shape after sum pooling by `pool` in x and y (stride = size, remainder dropped)."""
+        """The shape after sum pooling by `pool` in x and y (stride = size, remainder dropped).
+        A pool below 1 (possible only with its range rule switched off) leaves nothing."""
+        if pool < 1:
+            return Shape(self.features, 0, 0)
         return Shape(self.features, self.height // pool, self.width // pool)
 
 

@@ -40,6 +40,11 @@ def _target(ref: object) -> tuple[str, int, int | None]:
     return str(ref), 1, None
 
 
+def _name_path(ref: object, path: Path) -> Path:
+    """Where the name itself is written: the entry, or its `core:` value in the long form."""
+    return (*path, "core") if isinstance(ref, Destination | InputDestination) else path
+
+
 def resolve(network: Network) -> Graph:
     cores = network.cores
     links: list[Link] = []
@@ -51,7 +56,7 @@ def resolve(network: Network) -> Graph:
         if name in cores:
             links.append(Link(INPUT, name, i, 1, 0, path))
         else:
-            unknown.append(Reference(name, path, "input-to"))
+            unknown.append(Reference(name, _name_path(ref, path), "input-to"))
 
     readout_from = network.readout.from_ if network.readout is not None else None
     for source, core in cores.items():
@@ -62,7 +67,7 @@ def resolve(network: Network) -> Graph:
             if name == READOUT or name in cores:
                 links.append(Link(source, name, i, pool, shift, path))  # type: ignore[arg-type]
             else:
-                unknown.append(Reference(name, path, "to"))
+                unknown.append(Reference(name, _name_path(ref, path), "to"))
             slot = i + 1
         listed = any(_target(ref)[0] == READOUT for ref in core.to)
         if source == readout_from and not listed:

@@ -41,7 +41,8 @@ def input_output(inp: Input) -> Shape:
     if inp.source != "dvs":
         return Shape(channels, height, width)
     px, py = axes(inp.pool) if inp.pool is not None else (1, 1)
-    height, width = height // py, width // px
+    height = height // py if py >= 1 else 0  # below 1 only with the range rule switched off
+    width = width // px if px >= 1 else 0
     if inp.crop is not None:
         width, height = inp.crop.size.x, inp.crop.size.y
     if inp.flip is not None and inp.flip.diagonal:
@@ -54,8 +55,9 @@ def conv_output(core: Core, in_shape: Shape) -> Shape:
     k = core.conv.kernel
     sx, sy = axes(core.conv.stride)
     px, py = axes(core.conv.padding)
-    h = (in_shape.height - k + 2 * py) // sy + 1
-    w = (in_shape.width - k + 2 * px) // sx + 1
+    # A stride below 1 is possible only with its range rule switched off: no output then.
+    h = (in_shape.height - k + 2 * py) // sy + 1 if sy >= 1 else 0
+    w = (in_shape.width - k + 2 * px) // sx + 1 if sx >= 1 else 0
     return Shape(core.conv.out_channels, h, w)
 
 

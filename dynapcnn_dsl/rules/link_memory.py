@@ -98,5 +98,5 @@ def leak_core(ctx: LinkContext) -> Iterator[Finding]:
     unreliable = ctx.chip.limits.leak_unreliable_cores
     for name, index in p.assignment.items():
         if ctx.network.cores[name].conv.bias and index in unreliable:
-            yield Finding(("cores", name, "conv", "bias"),
-                          f"core '{name}' has a bias (leak) and is placed on core {index}")
+            yield Finding(("cores", name), f"core '{name}' has a bias (leak) and is placed on core "
+                          f"{index}", at_key=True)

@@ -92,3 +92,16 @@ def _span(values: list[int]) -> str:
 def _listing_ranges(arrivals) -> str:
     return ", ".join(f"'{a.link.source}' {a.shift}..{a.shift + a.shape.features - 1}"
                      for a in arrivals)
+
+
+@rule("input-shift", Severity.ERROR,
+      "the input layer's destinations have no feature shift: list `input` first in `from:`",
+      stage=LINK)
+def input_shift(ctx: LinkContext) -> Iterator[Finding]:
+    """Only cores can shift features; input events always arrive at features 0..C-1."""
+    for name, s in ctx.shapes.cores.items():
+        for a in s.arrivals:
+            if a.link.source == "input" and a.shift != 0:
+                yield Finding(("cores", name, "from"),
+                              f"core '{name}' would need the input's events shifted to feature "
+                              f"{a.shift}, which the input layer cannot do", at_key=True)

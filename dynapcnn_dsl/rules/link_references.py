@@ -61,8 +61,8 @@ def readout_missing(ctx: LinkContext) -> Iterator[Finding]:
 def readout_conflict(ctx: LinkContext) -> Iterator[Finding]:
     """Only the core named in `readout.from` may send to the readout."""
     r = ctx.network.readout
-    if r is None:
-        return
+    if r is None or r.from_ not in ctx.network.cores:
+        return  # an unknown source is readout-from-unknown's to report
     for link in ctx.graph.readout_links:
         if link.source != r.from_:
             yield Finding(link.path, f"core '{link.source}' sends to the readout, which reads from "

@@ -58,24 +58,32 @@ def core_input_map(ctx: LinkContext) -> Iterator[Finding]:
 @rule("map-empty", Severity.ERROR,
       "use a smaller kernel, more padding, or less pooling/stride before this core", stage=LINK)
 def map_empty(ctx: LinkContext) -> Iterator[Finding]:
-    """Pooling or a convolution must not shrink a map to nothing."""
+    """Pooling or a convolution must not shrink a map to nothing. Reported where the map first
+    vanishes, not again at every core after it."""
     for name, s in ctx.shapes.cores.items():
         for a in s.arrivals:
-            if a.shape.height <= 0 or a.shape.width <= 0:
-                src = ctx.shapes.cores.get(a.link.source)
-                before = f"{src.output_shape.height}x{src.output_shape.width} " if src else ""
-                yield Finding((*a.link.path, "pool"), f"pooling {before}by {a.link.pool} towards "
-                              f"'{name}' leaves an empty map")
+            src = ctx.shapes.cores.get(a.link.source)
+            src_out = src.output_shape if src else ctx.shapes.input
+            if _empty(src_out.height, src_out.width):
+                continue  # already empty where it comes from: reported there
+            if _empty(a.shape.height, a.shape.width):
+                yield Finding((*a.link.path, "pool"), f"pooling {_map(src_out.height, src_out.width)}"
+                              f" by {a.link.pool} towards '{name}' leaves an empty map")
                 break
         else:
             out = s.output_shape
-            if out.height <= 0 or out.width <= 0:
+            if _empty(out.height, out.width) and not _empty(s.input_shape.height, s.input_shape.width):
                 core = ctx.network.cores[name]
                 px, py = axes(core.conv.padding)
+                k = core.conv.kernel
                 yield Finding(_core(name, "conv", "kernel"),
-                              f"core '{name}': a {core.conv.kernel}x{core.conv.kernel} kernel on a "
-                              f"{_map(s.input_shape.height, s.input_shape.width)} map (padding "
-                              f"{py}, {px}) leaves no output")
+                              f"core '{name}': the {k}x{k} kernel on the "
+                              f"{_map(s.input_shape.height, s.input_shape.width)} input map (padding "
+                              f"x {px}, y {py}) leaves no output")
+
+
+def _empty(h: int, w: int) -> bool:
+    return h <= 0 or w <= 0
 
 
 @rule("conv-output-map", Severity.ERROR,
@@ -104,7 +112,9 @@ def pool_remainder(ctx: LinkContext) -> Iterator[Finding]:
             if src is None or a.link.pool == 1:
                 continue
             h, w = src.output_shape.height, src.output_shape.width
-            if h > 0 and w > 0 and (h % a.link.pool or w % a.link.pool):
+            if _empty(h // a.link.pool, w // a.link.pool):
+                continue  # nothing left at all: map-empty says so
+            if h % a.link.pool or w % a.link.pool:
                 yield Finding((*a.link.path, "pool"),
                               f"'{a.link.source}' outputs {_map(h, w)}, not divisible by pool "
                               f"{a.link.pool}: '{name}' sees {_map(h // a.link.pool, w // a.link.pool)}")

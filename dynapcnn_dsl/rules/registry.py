@@ -84,16 +84,15 @@ def run_rules(ctx: Any, *, stage: str = MODEL, disabled: Iterable[str] = ()) -> 
 def apply(r: Rule, ctx: Any) -> Iterator[Diagnostic]:
     """Run one rule and position its findings.
 
-    A value written once under `defaults:` is checked once per core that inherits it; those
-    findings share a position and are reported once, at the line the user has to change.
+    A value written once under `defaults:` is checked once per core that inherits it: findings
+    for different paths that land on one position are reported once, at the line the user has
+    to change. Several findings about the same path are all kept.
     """
     smap = ctx.source_map
-    seen: set[object] = set()
+    first_path: dict[object, object] = {}
     for f in r.check(ctx):
         pos = smap.key(f.path) if f.at_key else smap.value(f.path)
-        if pos is not None:
-            if pos in seen:
-                continue
-            seen.add(pos)
+        if pos is not None and first_path.setdefault(pos, f.path) != f.path:
+            continue
         related = tuple(Related(smap.file, smap.value(p), msg) for p, msg in f.related)
         yield Diagnostic(smap.file, pos, r.severity, r.id, f.message, f.hint or r.hint, related)
