@@ -16,11 +16,18 @@ import sys
 from collections.abc import Sequence
 
 from dynapcnn_dsl import __version__
-from dynapcnn_dsl.cli import graph_cmd, inspect_cmd, rules_cmd, schema_cmd, validate_cmd
+from dynapcnn_dsl.cli import (
+    check_cmd,
+    graph_cmd,
+    inspect_cmd,
+    rules_cmd,
+    schema_cmd,
+    validate_cmd,
+)
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
-COMMANDS = (validate_cmd, inspect_cmd, graph_cmd, schema_cmd, rules_cmd)
+COMMANDS = (validate_cmd, inspect_cmd, graph_cmd, check_cmd, schema_cmd, rules_cmd)
 """Each command module has NAME, HELP, add_arguments(parser) and run(args, parser) -> int."""
 
 
