@@ -50,6 +50,7 @@ schema: $(VENV)/.installed-run
 bench: $(VENV)/.installed-run
 	$(BIN)/python benchmarks/validate_startup.py
 	$(BIN)/python benchmarks/link.py
+	$(BIN)/python benchmarks/weights.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

@@ -1,0 +1,85 @@
+"""In-process time to load and quantize weights that fill the chip's kernel memory (issue 4:
+under 50 ms, excluding the torch import).
+
+The network (benchmarks/networks/kernel-full.yaml) has exactly 272 Ki weights, every kernel
+memory entry of the chip. Its weights are written at random to a temporary .safetensors and .pt
+file; the timed step is read + bind + quantize (`load_and_bind`). The baseline, measured in the
+same run, is the bare read of the same safetensors file with the safetensors library.
+
+    python benchmarks/weights.py [--runs N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+NETWORK = ROOT / "benchmarks" / "networks" / "kernel-full.yaml"
+GOAL_MS = 50.0
+
+
+def timed(fn, runs: int) -> tuple[float, float]:
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples) * 1000, min(samples) * 1000
+
+
+def main() -> int:
+    from safetensors.numpy import load_file, save_file
+
+    from dynapcnn_dsl.pipeline import check_file
+    from dynapcnn_dsl.weights import load_and_bind
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=30)
+    args = parser.parse_args()
+
+    result = check_file(NETWORK)
+    assert result.ok, [d.message for d in result.diagnostics]
+    linked, smap = result.linked, result.document.source_map
+    rng = np.random.default_rng(0)
+    tensors = {f"{c.name}.weight": rng.normal(0, 0.1, (c.out_features, c.input_shape.features,
+                                                       c.kernel, c.kernel)).astype(np.float32)
+               for c in linked.cores}
+    n = sum(t.size for t in tensors.values())
+    capacity = sum(m.kernel for m in linked.chip.memory)
+    with tempfile.TemporaryDirectory() as tmp:
+        st = Path(tmp) / "w.safetensors"
+        save_file(tensors, str(st))
+        bound, problems = load_and_bind(linked, smap, st)
+        assert bound is not None, problems
+        bind_med, bind_best = timed(lambda: load_and_bind(linked, smap, st), args.runs)
+        read_med, read_best = timed(lambda: load_file(str(st)), args.runs)
+        print(f"{n} weights ({n / 1024:g} Ki; the chip's kernel memory is {capacity / 1024:g} Ki), "
+              f"{args.runs} runs each")
+        print(f"safetensors read + bind + quantize: median {bind_med:.1f} ms, best {bind_best:.1f} ms "
+              f"(goal < {GOAL_MS:.0f} ms) {'ok' if bind_med < GOAL_MS else 'OVER GOAL'}")
+        print(f"baseline, safetensors read alone:   median {read_med:.1f} ms, best {read_best:.1f} ms")
+        print(f"ratio: {bind_med / read_med:.2f}x")
+        try:
+            import torch
+        except ImportError:
+            print("torch is not installed: .pt not measured")
+            return 0
+        pt = Path(tmp) / "w.pt"
+        torch.save({k: torch.from_numpy(v) for k, v in tensors.items()}, pt)
+        pt_med, pt_best = timed(lambda: load_and_bind(linked, smap, pt), args.runs)
+        print(f".pt (torch.load weights_only) + bind + quantize, torch already imported: median "
+              f"{pt_med:.1f} ms, best {pt_best:.1f} ms "
+              f"{'ok' if pt_med < GOAL_MS else 'OVER GOAL'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
