@@ -4,6 +4,7 @@ dest-duplicate, input-dest-max, input-dest-empty."""
 from __future__ import annotations
 
 import pytest
+from conftest import check as linked  # the whole pipeline, for what the link stage reports
 from conftest import check_model as check  # model-stage rules, tested without the linker
 from conftest import found_model as found
 from conftest import only_model as only
@@ -162,40 +163,47 @@ def test_input_dest_empty_at_the_to_key():
     assert d.hint == "name the core that receives the input under `to:`"
 
 
-# -- what HARDWARE.md / LANGUAGE.md require but no rule checks yet ---------------------------------
+# -- references and loops: the model stage leaves them to the link stage --------------------------
+# (once strict xfails here, "no rule detects cycles" / "a reference to a core that does not exist is
+# accepted": the link-stage rules recurrent, recurrent-allowed, dest-unknown, from-unknown and
+# readout-from-unknown now report them; their positions and messages are tested in
+# test_link_references.py)
 
 CYCLE = """\
 dsl: 1
 chip: speck2f
-{opt}input: {{source: host, shape: [1, 16, 16], to: [a]}}
+{opt}input: {{source: host, shape: [4, 16, 16], to: [a]}}
 cores:
   a: {{conv: {{out_channels: 4, kernel: 1}}, to: [b]}}
   b: {{conv: {{out_channels: 4, kernel: 1}}, to: [a]}}
 """
 
 
-@pytest.mark.xfail(strict=True, reason="no rule detects cycles: HARDWARE.md requires recurrence "
-                   "to be an explicit opt-in (LANGUAGE.md: an error without allow_recurrent)")
 def test_a_cycle_without_opt_in_is_an_error():
-    result = check(CYCLE.format(opt=""))
+    text = CYCLE.format(opt="")
+    assert found(text) == []
+    result = linked(text)
+    assert [(d.code, d.severity.value) for d in result.diagnostics] == [("recurrent", "error")]
     assert not result.ok
 
 
-@pytest.mark.xfail(strict=True, reason="no rule detects cycles: with `allow_recurrent: true` "
-                   "HARDWARE.md still asks for a warning")
 def test_a_cycle_with_opt_in_is_a_warning():
-    result = check(CYCLE.format(opt="allow_recurrent: true\n"))
+    text = CYCLE.format(opt="allow_recurrent: true\n")
+    assert found(text) == []
+    result = linked(text)
+    assert [(d.code, d.severity.value) for d in result.diagnostics] == [
+        ("recurrent-allowed", "warning")]
     assert result.ok
-    assert [d.severity.value for d in result.diagnostics] == ["warning"]
 
 
-@pytest.mark.xfail(strict=True, reason="a reference to a core that does not exist is accepted "
-                   "without any diagnostic")
-@pytest.mark.parametrize("text", [
-    HEAD + "    to: [zzz]\n",
-    HEAD.replace("to: [a]", "to: [zzz]"),
-    HEAD + "readout: {from: zzz, classes: 2}\n",
-    HEAD + "    from: [zzz]\n",
+@pytest.mark.parametrize(("text", "code"), [
+    (HEAD + "    to: [zzz]\n", "dest-unknown"),
+    (HEAD.replace("to: [a]", "to: [zzz]"), "dest-unknown"),
+    (HEAD + "readout: {from: zzz, classes: 2}\n", "readout-from-unknown"),
+    (HEAD + "    from: [input, zzz]\n", "from-unknown"),
 ], ids=["core-to", "input-to", "readout-from", "from"])
-def test_a_reference_to_an_unknown_core_is_an_error(text):
-    assert not check(text).ok
+def test_a_reference_to_an_unknown_core_is_an_error(text, code):
+    assert found(text) == []
+    result = linked(text)
+    assert [d.code for d in result.diagnostics] == [code]
+    assert not result.ok

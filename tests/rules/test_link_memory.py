@@ -216,10 +216,10 @@ def leak(index: str) -> str:
 
 
 @pytest.mark.parametrize("pin", [0, 1])
-def test_leak_core_warns_at_the_bias_value(pin):
+def test_leak_core_warns_at_the_core_key(pin):
     result = check(leak(f", index: {pin}"))
     (d,) = result.diagnostics
-    assert (str(d.position), d.code, d.severity.value) == ("5:48", "leak-core", "warning")
+    assert (str(d.position), d.code, d.severity.value) == ("5:3", "leak-core", "warning")
     assert d.message == f"core 'a' has a bias (leak) and is placed on core {pin}"
     assert d.hint == ("the datasheet lists leak (bias) as broken on cores 0 and 1: pin this core "
                       "elsewhere")
@@ -239,6 +239,36 @@ def test_leak_core_placement_keeps_a_leaking_input_core_off_cores_0_and_1():
 
 def test_leak_core_without_a_bias_on_core_0_passes():
     assert found(net("a: {conv: {out_channels: 4, kernel: 1}, index: 0}")) == []
+
+
+DEFAULT_BIAS = "defaults:\n  conv: {bias: true}\n"
+"""`bias: true` written once (line 4), inherited by every core; the input moves to line 5 and the
+cores start on line 7."""
+
+
+def test_leak_core_a_bias_from_defaults_names_each_pinned_core():
+    """Each core is warned at its own key, not once at the shared bias value."""
+    result = check(net("a: {conv: {out_channels: 4, kernel: 1}, index: 0, to: [b]}",
+                       "b: {conv: {out_channels: 4, kernel: 1}, index: 1}", head=DEFAULT_BIAS))
+    assert [(str(d.position), d.code, d.message) for d in result.diagnostics] == [
+        ("7:3", "leak-core", "core 'a' has a bias (leak) and is placed on core 0"),
+        ("8:3", "leak-core", "core 'b' has a bias (leak) and is placed on core 1")]
+    assert result.ok
+
+
+def test_leak_core_a_bias_from_defaults_names_each_placed_core():
+    """Three cores needing 64 Ki of neuron (cores 0-2 only): the two on cores 0 and 1 are both named."""
+    text = net("a: {conv: {out_channels: 16, kernel: 1}, to: [b]}",
+               "b: {conv: {out_channels: 16, kernel: 1}, to: [c]}",
+               "c: {conv: {out_channels: 16, kernel: 1}}", shape="[1, 64, 64]", head=DEFAULT_BIAS)
+    result = check(text)
+    assert result.ok
+    line = {"a": 7, "b": 8, "c": 9}
+    on = placed(text)
+    assert sorted((str(d.position), d.message) for d in result.diagnostics) == sorted(
+        (f"{line[name]}:3", f"core '{name}' has a bias (leak) and is placed on core {index}")
+        for name, index in on.items() if index in (0, 1))
+    assert len(result.diagnostics) == 2
 
 
 def test_leak_core_when_only_cores_0_to_2_hold_the_leaking_cores():

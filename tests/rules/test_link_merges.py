@@ -1,5 +1,5 @@
 """Rules of `dynapcnn_dsl.rules.link_merges` (link stage): merge-map, merge-sum, concat-shift,
-feature-layout."""
+feature-layout, input-shift."""
 
 from __future__ import annotations
 
@@ -142,24 +142,53 @@ def test_concat_shift_explicit_and_wrong_at_the_shift_value(given):
     assert d.hint == "remove the explicit feature_shift: the linker computes it from the `from:` order"
 
 
-@pytest.mark.xfail(strict=True, reason="the input layer's destinations have no feature_shift "
-                   "(HARDWARE.md), so the input can only come first in a concat; listed second it "
-                   "would need shift 4, and the file is accepted (the linked input destination "
-                   "carries a shift the chip cannot express)")
-def test_concat_with_the_input_after_a_core_is_an_error():
-    text = net("a: {conv: {out_channels: 4, kernel: 1}, to: [b]}",
-               "b: {conv: {out_channels: 4, kernel: 1}, merge: concat, from: [a, input]}",
+# -- input-shift ---------------------------------------------------------------------------------
+
+def input_concat(from_: str) -> str:
+    """The input (4 features) and `a` (4 features, line 5) concatenated by `b` (line 6, its
+    `from` key at column 58)."""
+    return net("a: {conv: {out_channels: 4, kernel: 1}, to: [b]}",
+               f"b: {{conv: {{out_channels: 4, kernel: 1}}, merge: concat, from: {from_}}}",
                to="[a, b]")
-    assert not check(text).ok
 
 
-def test_concat_with_the_input_first_passes():
-    text = net("a: {conv: {out_channels: 4, kernel: 1}, to: [b]}",
-               "b: {conv: {out_channels: 4, kernel: 1}, merge: concat, from: [input, a]}",
-               to="[a, b]")
+def test_input_shift_at_the_receivers_from_key():
+    """The input layer's destinations have no feature_shift (HARDWARE.md): listed after `a` the
+    input would have to land on features 4..7."""
+    result = check(input_concat("[a, input]"))
+    (d,) = result.diagnostics
+    assert (str(d.position), d.code, d.severity.value) == ("6:58", "input-shift", "error")
+    assert d.message == ("core 'b' would need the input's events shifted to feature 4, which the "
+                         "input layer cannot do")
+    assert d.hint == "the input layer's destinations have no feature shift: list `input` first in `from:`"
+    assert not result.ok
+    assert result.linked is None
+
+
+def test_input_shift_between_two_cores():
+    """`a` (3 features) first, then the input: the input would need feature 3."""
+    text = net("a: {conv: {out_channels: 3, kernel: 1}, to: [b, c]}",
+               "b: {conv: {out_channels: 2, kernel: 1}, to: [c]}",
+               "c: {conv: {out_channels: 4, kernel: 1}, merge: concat, from: [a, input, b]}",
+               to="[a, c]")
+    d = only(text)
+    assert (str(d.position), d.code) == ("7:58", "input-shift")
+    assert d.message == ("core 'c' would need the input's events shifted to feature 3, which the "
+                         "input layer cannot do")
+
+
+def test_input_shift_the_input_listed_first_passes():
+    text = input_concat("[input, a]")
     assert found(text) == []
     b = check(text).linked.core("b")
     assert [(link.source, link.feature_shift) for link in b.sources] == [("input", 0), ("a", 4)]
+
+
+def test_input_shift_a_sum_with_the_input_passes():
+    """Without `merge: concat` the input and `a` are summed: nothing is shifted."""
+    text = net("a: {conv: {out_channels: 4, kernel: 1}, to: [b]}",
+               "b: {conv: {out_channels: 4, kernel: 1}}", to="[a, b]")
+    assert found(text) == []
 
 
 # -- feature-layout ------------------------------------------------------------------------------
@@ -196,13 +225,13 @@ def test_feature_layout_a_partial_overlap():
     assert result.ok
 
 
-@pytest.mark.xfail(strict=True, reason="a gap and an overlap in one receiver are two findings at "
-                   "the receiver's key; the registry keeps only the first, so the overlap is "
-                   "never reported")
 def test_feature_layout_a_gap_and_an_overlap_are_both_reported():
-    """a on 2..5, b on 4..7: features 0..1 get nothing, 4..5 get both."""
-    messages = [d.message for d in check(layout(4, a_shift="{core: s, feature_shift: 2}")).diagnostics]
-    assert messages == [
+    """a on 2..5, b on 4..7: features 0..1 get nothing, 4..5 get both. Both findings are about the
+    one receiver (8:3) and both are kept."""
+    diags = check(layout(4, a_shift="{core: s, feature_shift: 2}")).diagnostics
+    assert [(str(d.position), d.code) for d in diags] == [("8:3", "feature-layout"),
+                                                          ("8:3", "feature-layout")]
+    assert [d.message for d in diags] == [
         "core 's': input features 0..1 receive no events ('a' 2..5, 'b' 4..7)",
         "core 's': sources partly overlap on features 4..5 ('a' 2..5, 'b' 4..7)"]
 

@@ -66,15 +66,19 @@ def test_dest_unknown_every_dangling_name_is_reported():
         ("3:51", "dest-unknown"), ("7:10", "dest-unknown"), ("7:13", "dest-unknown")]
 
 
-@pytest.mark.xfail(strict=True, reason="an unknown core in a long-form destination is reported at "
-                   "the `{` of the entry, not at its `core:` value (LANGUAGE.md: the position is "
-                   "the node that is wrong, as dest-pool does for `pool:`)")
 @pytest.mark.parametrize(("text", "where"), [
     (net("    to: [{core: bb, pool: 2}]", B), "7:17"),
     (net(head=HEAD.replace("to: [a]", "to: [{core: aa}]")), "3:55"),
 ], ids=["core", "input"])
 def test_dest_unknown_long_form_at_the_core_value(text, where):
+    """The position is the `core:` value that is wrong, not the `{` of the entry."""
     assert found(text) == [(where, "dest-unknown")]
+
+
+def test_dest_unknown_long_form_keeps_the_message_and_suggestion():
+    d = only(net("    to: [{core: bb, pool: 2}]", B))
+    assert d.message == "core 'a' sends to 'bb', which is not a core"
+    assert d.hint == "did you mean 'b'?"
 
 
 @pytest.mark.parametrize("to", ["[b]", "[{core: b, pool: 2}]", "[b, readout]"])
@@ -102,8 +106,10 @@ def test_from_unknown_suggests_the_input():
 
 
 def test_from_unknown_the_input_is_a_known_source():
+    """`input` listed first: listed after a core it would be an input-shift error (see
+    test_link_merges.py), not a from-unknown one."""
     assert found(net(head=HEAD.replace("to: [a]", "to: [a, b]")) + "    to: [b]\n"
-                 "  b: {conv: {out_channels: 4, kernel: 1}, merge: concat, from: [a, input]}\n") == []
+                 "  b: {conv: {out_channels: 4, kernel: 1}, merge: concat, from: [input, a]}\n") == []
 
 
 # -- readout-from-unknown ------------------------------------------------------------------------
@@ -158,6 +164,16 @@ def test_readout_conflict_the_named_source_may_list_readout_explicitly():
     assert found(net("    to: [b, readout]", B, "readout: {from: a, classes: 4}")) == []
 
 
+@pytest.mark.parametrize("a_to", ["[b]", "[b, readout]"], ids=["one-sender", "two-senders"])
+def test_readout_conflict_is_quiet_when_the_readout_source_is_unknown(a_to):
+    """The misspelt `readout.from` is the one mistake: readout-from-unknown names it, and the
+    cores sending to the readout are not also reported as conflicting with a core that does not
+    exist."""
+    text = net(f"    to: {a_to}", "  b: {conv: {out_channels: 4, kernel: 1}, to: [readout]}",
+               "readout: {from: bb, classes: 4}")
+    assert found(text) == [("9:17", "readout-from-unknown")]
+
+
 # -- from-mismatch -------------------------------------------------------------------------------
 
 TWO = HEAD.replace("to: [a]", "to: [a, b]") + "    to: [c, d]\n" + \
@@ -195,17 +211,19 @@ def test_from_mismatch_both_directions_at_once():
     assert found(cat("[a, d]")) == [("9:58", "from-mismatch"), ("9:68", "from-mismatch")]
 
 
-@pytest.mark.xfail(strict=True, reason="two senders missing from one `from:` list share the "
-                   "position of the `from` key, and the registry keeps only the first finding: "
-                   "the second missing sender is never reported")
 def test_from_mismatch_every_missing_sender_is_reported():
+    """Both findings sit at the one `from` key (10:58); findings about the same path are all kept."""
     text = HEAD.replace("to: [a]", "to: [a, b]") + "    to: [c, d]\n" + \
         "  b: {conv: {out_channels: 4, kernel: 1}, to: [d]}\n" + \
         "  c: {conv: {out_channels: 4, kernel: 1}, to: [d]}\n" + \
         "  d: {conv: {out_channels: 4, kernel: 1}, merge: concat, from: [a]}\n"
-    messages = [d.message for d in check(text).diagnostics]
-    assert messages == ["core 'b' sends to 'd' but is missing from its `from:` list",
-                        "core 'c' sends to 'd' but is missing from its `from:` list"]
+    diags = check(text).diagnostics
+    assert [(str(d.position), d.code) for d in diags] == [("10:58", "from-mismatch"),
+                                                          ("10:58", "from-mismatch")]
+    assert [d.message for d in diags] == ["core 'b' sends to 'd' but is missing from its `from:` list",
+                                          "core 'c' sends to 'd' but is missing from its `from:` list"]
+    assert [[(str(r.position), r.message) for r in d.related] for d in diags] == [
+        [("8:48", "sent from here")], [("9:48", "sent from here")]]
 
 
 @pytest.mark.parametrize("from_", ["[a, b]", "[b, a]"])

@@ -14,7 +14,8 @@ from dynapcnn_dsl.rules import REGISTRY, Finding, Rule, RuleContext, apply, rule
 
 KEBAB = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 RULE_TESTS = Path(__file__).resolve().parent
-MODULES = ("chip_options", "conv", "cores", "destinations", "input", "merge", "neuron", "readout")
+MODULES = ("chip_options", "conv", "cores", "destinations", "input", "merge", "neuron", "readout",
+           "link_references", "link_shapes", "link_merges", "link_memory")
 
 
 def context(text: str) -> RuleContext:
@@ -122,12 +123,41 @@ def make_rule(*findings: Finding, severity: Severity = Severity.ERROR) -> Rule:
 CORE = ("cores", "a")
 
 
-def test_findings_at_the_same_position_are_reported_once():
+def test_several_findings_about_the_same_path_are_all_kept():
+    """E.g. two senders missing from one `from:` list, or a gap and an overlap in one receiver."""
     ctx = context(BASE)
     r = make_rule(Finding((*CORE, "conv", "kernel"), "first"),
                   Finding((*CORE, "conv", "kernel"), "second"))
     diags = list(apply(r, ctx))
-    assert [(str(d.position), d.message) for d in diags] == [("9:37", "first")]
+    assert [(str(d.position), d.message) for d in diags] == [("9:37", "first"), ("9:37", "second")]
+
+
+INHERITED = """\
+dsl: 1
+chip: speck2f
+input: {source: host, shape: [1, 16, 16], to: [a]}
+defaults:
+  conv: {kernel: 3}
+cores:
+  a: {conv: {out_channels: 4}, to: [b]}
+  b: {conv: {out_channels: 4}}
+"""
+"""`kernel: 3` written once under defaults (5:18) and inherited by both cores."""
+
+
+def test_findings_for_different_paths_at_one_inherited_position_are_reported_once():
+    ctx = context(INHERITED)
+    r = make_rule(Finding(("cores", "a", "conv", "kernel"), "a's kernel"),
+                  Finding(("cores", "b", "conv", "kernel"), "b's kernel"))
+    assert [(str(d.position), d.message) for d in apply(r, ctx)] == [("5:18", "a's kernel")]
+
+
+def test_same_path_findings_stay_after_a_different_path_at_the_same_position():
+    ctx = context(INHERITED)
+    r = make_rule(Finding(("cores", "a", "conv", "kernel"), "a1"),
+                  Finding(("cores", "b", "conv", "kernel"), "b1"),
+                  Finding(("cores", "a", "conv", "kernel"), "a2"))
+    assert [d.message for d in apply(r, ctx)] == ["a1", "a2"]
 
 
 def test_findings_falling_back_to_the_same_ancestor_are_reported_once():

@@ -167,13 +167,13 @@ def test_a_leak_core_fed_by_the_input_avoids_cores_0_1_first():
     assert result.diagnostics == []
 
 
-def test_a_leak_core_pinned_to_core_0_is_warned_at_its_bias():
+def test_a_leak_core_pinned_to_core_0_is_warned_at_its_core_key():
     text = FIRST_FIT_TRAP.replace("stem: {conv: {out_channels: 2}",
                                   "stem: {index: 0, conv: {out_channels: 2, bias: true}")
     text = text.replace("wide1: {conv: {out_channels: 16}", "wide1: {conv: {out_channels: 1}")
     result = check_text(text, "leak.yaml")
     assert result.ok
-    assert [(d.code, str(d.position)) for d in result.diagnostics] == [("leak-core", "8:50")]
+    assert [(d.code, str(d.position)) for d in result.diagnostics] == [("leak-core", "8:3")]
 
 
 def test_pins_are_respected():
