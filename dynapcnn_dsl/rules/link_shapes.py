@@ -59,7 +59,11 @@ def core_input_map(ctx: LinkContext) -> Iterator[Finding]:
       "use a smaller kernel, more padding, or less pooling/stride before this core", stage=LINK)
 def map_empty(ctx: LinkContext) -> Iterator[Finding]:
     """Pooling or a convolution must not shrink a map to nothing. Reported where the map first
-    vanishes, not again at every core after it."""
+    vanishes, not again at every core after it (the input's own map included)."""
+    inp = ctx.shapes.input
+    if _empty(inp.height, inp.width):
+        where = ("input", "pool") if ctx.network.input.pool is not None else ("input", "shape")
+        yield Finding(where, f"the input delivers an empty {_map(inp.height, inp.width)} map")
     for name, s in ctx.shapes.cores.items():
         for a in s.arrivals:
             src = ctx.shapes.cores.get(a.link.source)
@@ -109,8 +113,8 @@ def pool_remainder(ctx: LinkContext) -> Iterator[Finding]:
     for name, s in ctx.shapes.cores.items():
         for a in s.arrivals:
             src = ctx.shapes.cores.get(a.link.source)
-            if src is None or a.link.pool == 1:
-                continue
+            if src is None or a.link.pool <= 1:
+                continue  # (a pool below 1 leaves nothing: map-empty reports it)
             h, w = src.output_shape.height, src.output_shape.width
             if _empty(h // a.link.pool, w // a.link.pool):
                 continue  # nothing left at all: map-empty says so

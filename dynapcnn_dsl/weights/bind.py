@@ -105,8 +105,9 @@ class _Binder:
         self.used.add(key)
         w = self.weights.tensors[key]
         want = self.expected_shape(core)
-        if w.ndim == 2 and core.input_shape.height == core.kernel == core.input_shape.width \
-                and w.shape == (want[0], want[1] * core.kernel * core.kernel):
+        one_output = core.output_shape.height == core.output_shape.width == 1
+        if w.ndim == 2 and one_output and core.input_shape.height == core.kernel == \
+                core.input_shape.width and w.shape == (want[0], want[1] * core.kernel * core.kernel):
             return w.reshape(want), tuple(w.shape)
         if tuple(w.shape) != want:
             self.report("weights-shape", core, f"core '{core.name}': '{key}' is {_shape(w.shape)}, "
@@ -187,14 +188,17 @@ class _Binder:
         if got is None or not has_bias:
             return None
         w, reshaped = got
-        key = f"{core.weights}.weight"
-        if not self.finite(core, key, w) or (b is not None and not self.finite(core, key[:-6] + "bias", b)):
+        key, bias_key = f"{core.weights}.weight", f"{core.weights}.bias"
+        # Both tensors are checked, whatever the first finds: every problem in one run.
+        finite = [self.finite(core, key, w), b is None or self.finite(core, bias_key, b)]
+        if not all(finite):
             return None
         n = core.neuron
         if self.linked.quantize == "none":
             bias_lo, bias_hi = self.linked.chip.limits.neuron_state
-            if not self.integers(core, key, w, *WEIGHT_RANGE) or (
-                    b is not None and not self.integers(core, key[:-6] + "bias", b, bias_lo, bias_hi)):
+            whole = [self.integers(core, key, w, *WEIGHT_RANGE),
+                     b is None or self.integers(core, bias_key, b, bias_lo, bias_hi)]
+            if not all(whole):
                 return None
             q = quantize_none(w, b, n.threshold, n.min_v_mem, n.initial_state)
         else:
@@ -235,6 +239,16 @@ class _Binder:
         return ok
 
     def notes(self, bound: list[BoundCore]) -> Iterator[Diagnostic]:
+        by_prefix: dict[str, list[str]] = {}
+        for core in self.linked.cores:
+            by_prefix.setdefault(core.weights, []).append(core.name)
+        for prefix, names in by_prefix.items():
+            if len(names) > 1:
+                yield Diagnostic(self.smap.file, self.smap.key(("cores", names[1], "weights")),
+                                 Severity.WARNING, "weights-shared",
+                                 f"cores {', '.join(repr(n) for n in names)} all use the tensors "
+                                 f"'{prefix}.*'", "give each core its own layer's prefix, unless "
+                                 "sharing the weights is intended")
         for b in bound:
             if b.reshaped_from is not None:
                 core = self.linked.core(b.name)

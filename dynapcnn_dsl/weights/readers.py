@@ -51,8 +51,8 @@ def detect(path: Path) -> str | None:
         try:
             with zipfile.ZipFile(path) as zf:
                 names = zf.namelist()
-        except zipfile.BadZipFile:
-            return "torch"  # a damaged archive: torch.load explains it
+        except Exception:  # a damaged archive (any failure): let the likely reader explain it
+            return "npz" if path.suffix.lower() == ".npz" else "torch"
         if any(n.endswith("data.pkl") for n in names):
             return "torch"
         if names and all(n.endswith(".npy") for n in names):
@@ -110,12 +110,23 @@ def _npz(p: Path, file: str, key: str | None) -> tuple[WeightsFile | None, list[
         with np.load(p, allow_pickle=False) as npz:
             tensors = {name: npz[name] for name in npz.files}
     except ValueError as exc:
-        return None, [_error(file, "weights-unsafe", f"the .npz file holds Python objects: {exc}",
-                             "save plain numeric arrays (no object arrays)")]
-    except (OSError, zipfile.BadZipFile, EOFError) as exc:
-        return None, [_error(file, "weights-corrupt", f"the .npz file cannot be read: {exc}",
-                             "the file is truncated or damaged: save it again")]
+        if "allow_pickle" in str(exc) or "object" in str(exc):
+            return None, [_error(file, "weights-unsafe", f"the .npz file holds Python objects: {exc}",
+                                 "save plain numeric arrays (no object arrays)")]
+        return None, [_corrupt(file, "npz", exc)]
+    except Exception as exc:  # untrusted bytes: any failure means a damaged file
+        return None, [_corrupt(file, "npz", exc)]
+    bad = [name for name, value in tensors.items() if not isinstance(value, np.ndarray)]
+    if bad:
+        return None, [_error(file, "weights-corrupt", f"the .npz members {', '.join(bad)} are not "
+                             "arrays", "save the file with numpy.savez")]
     return WeightsFile(file, "npz", tensors), []
+
+
+def _corrupt(file: str, what: str, exc: BaseException) -> Diagnostic:
+    reason = str(exc).strip() or type(exc).__name__
+    return _error(file, "weights-corrupt", f"the {what} file cannot be read: {reason}",
+                  "the file is truncated or damaged: save it again")
 
 
 # -- torch ---------------------------------------------------------------------------------------------
@@ -151,6 +162,16 @@ def _state_dict_keys(obj: Any, prefix: str = "") -> list[str]:
     return found
 
 
+def _lookup(obj: Any, key: str) -> Any:
+    """The value at `key`: a literal key first (`model.ema`), else a dotted path."""
+    if isinstance(obj, dict) and key in obj:
+        return obj[key]
+    head, dot, rest = key.partition(".")
+    if dot and isinstance(obj, dict) and head in obj:
+        return _lookup(obj[head], rest)
+    return None
+
+
 def _torch(p: Path, file: str, key: str | None) -> tuple[WeightsFile | None, list[Diagnostic]]:
     import pickle
 
@@ -161,24 +182,29 @@ def _torch(p: Path, file: str, key: str | None) -> tuple[WeightsFile | None, lis
                              "install the torch extra (`pip install dynapcnn-dsl[torch]`), or "
                              "save the weights as .safetensors, which needs no torch")]
     try:
-        obj = torch.load(p, map_location="cpu", weights_only=True)
+        # An open handle, not the path: torch picks a loader by suffix, and only the content
+        # decides here.
+        with p.open("rb") as fh:
+            obj = torch.load(fh, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "refused"
+        text = str(exc).strip()
+        if "weights_only" not in text and "Unsupported global" not in text:
+            return None, [_corrupt(file, "torch", exc)]  # a damaged pickle, not a refused one
+        first = text.splitlines()[0] if text else "refused"
         return None, [_error(file, "weights-unsafe",
                              "the file asks to build arbitrary Python objects, which is refused "
                              f"(nothing from it ran): {first}",
                              "save only the state_dict: torch.save(model.state_dict(), path)")]
-    except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile) as exc:
-        return None, [_error(file, "weights-corrupt", f"the torch file cannot be read: {exc}",
-                             "the file is truncated or damaged: save it again")]
+    except Exception as exc:  # untrusted bytes: any failure means a damaged file
+        return None, [_corrupt(file, "torch", exc)]
     if key is not None:
-        for part in key.split("."):
-            if not isinstance(obj, dict) or part not in obj:
-                options = _state_dict_keys(obj) if isinstance(obj, dict) else []
-                hint = f"state_dicts in this file: {', '.join(options)}" if options else \
-                    "this file holds no state_dict under any key"
-                return None, [_error(file, "weights-key", f"the checkpoint has no key '{key}'", hint)]
-            obj = obj[part]
+        found = _lookup(obj, key)
+        if found is None:
+            options = _state_dict_keys(obj) if isinstance(obj, dict) else []
+            hint = f"state_dicts in this file: {', '.join(options)}" if options else \
+                "this file holds no state_dict under any key"
+            return None, [_error(file, "weights-key", f"the checkpoint has no key '{key}'", hint)]
+        obj = found
     if not _tensor_dict(obj):
         options = _state_dict_keys(obj) if isinstance(obj, dict) else []
         if options:

@@ -250,13 +250,9 @@ class _Payload:
     ("list.pt", lambda p: torch.save([torch.ones(1)], p), "weights-format"),
     ("objects.npz", _object_npz, "weights-unsafe"),
     ("cut.pt", _truncated_pt, "weights-corrupt"),
-    pytest.param("torch.safetensors", lambda p: torch.save({"conv1.weight": torch.ones(1)}, p),
-                 "weights-missing", marks=pytest.mark.xfail(
-                     strict=True, reason="torch.load routes a '.safetensors' path to safetensors: "
-                     "a torch file with that suffix is an internal error (exit 3)")),
-    pytest.param("garbage.npz", _npz_member_not_npy, "weights-corrupt", marks=pytest.mark.xfail(
-        strict=True, reason="an npz member without npy data is read as bytes; bind crashes on "
-                            "bytes.ndim: internal error (exit 3)")),
+    ("torch.safetensors", lambda p: torch.save({"conv1.weight": torch.ones(1)}, p),
+     "weights-missing"),
+    ("garbage.npz", _npz_member_not_npy, "weights-corrupt"),
 ], ids=["text", "list", "object-npz", "truncated", "torch-named-safetensors", "npz-member-not-npy"])
 def test_bad_weights_files_exit_1_never_a_traceback(cli, tmp_path, name, write, code):
     path = tmp_path / name

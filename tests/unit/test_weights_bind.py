@@ -430,10 +430,6 @@ def test_linear_with_the_wrong_width_is_a_shape_error(tmp_path):
     assert d.message.startswith("core 'fc': 'fc.weight' is [5, 47], expected [5, 3, 4, 4]")
 
 
-@pytest.mark.xfail(strict=True, reason="bind._Binder.weight reshapes a 2-D weight whenever the "
-                   "kernel equals the input map, ignoring padding: with padding 1 the core's "
-                   "output is 3x3, so it is not a Linear, yet [5, 48] is silently reshaped and "
-                   "bound (the reshape must require a 1x1 output)")
 def test_linear_is_not_reshaped_when_the_core_is_padded(tmp_path):
     text = LINEAR.replace("kernel: 4, bias: true", "kernel: 4, padding: 1, bias: true")
     result = network(text)
@@ -501,10 +497,6 @@ def test_quantize_none_refuses_an_out_of_range_bias(tmp_path):
     assert diags[0].message == "core 'a': 'a.bias' spans 0..40000; the chip stores -32768..32767"
 
 
-@pytest.mark.xfail(strict=True, reason="bind._Binder.bind_core checks the bias only when the "
-                   "weight passed (`not check(w) or (b is not None and not check(b))` short-"
-                   "circuits), so a bad bias is hidden behind a bad weight; the module promises "
-                   "every problem in one run")
 def test_bad_weight_and_bad_bias_are_both_reported(tmp_path):
     w = torch.full((2, 1, 3, 3), 0.5)
     path = save(tmp_path, {"a.weight": w, "a.bias": torch.tensor([0.0, 40000.0])})

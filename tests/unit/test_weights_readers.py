@@ -157,9 +157,6 @@ def test_key_naming_a_non_state_dict_is_a_format_error(tmp_path, state_dict):
     assert "holds a int, not a state_dict" in d.message
 
 
-@pytest.mark.xfail(strict=True, reason="readers._torch: after a partly matching dotted key the "
-                   "hint lists the state_dicts relative to the sub-dict already entered "
-                   "('state_dict'), not the full --key that works ('model.state_dict')")
 def test_wrong_nested_key_hint_gives_full_dotted_keys(tmp_path, state_dict):
     path = tmp_path / "nested.pt"
     torch.save({"epoch": 3, "model": {"state_dict": state_dict}}, path)
@@ -169,9 +166,6 @@ def test_wrong_nested_key_hint_gives_full_dotted_keys(tmp_path, state_dict):
     assert d.hint == "state_dicts in this file: model.state_dict"
 
 
-@pytest.mark.xfail(strict=True, reason="readers: _state_dict_keys suggests a top-level key that "
-                   "contains a dot ('model.ema'), but --key always splits on dots, so the key the "
-                   "hint gives is refused with 'the checkpoint has no key'")
 def test_every_key_the_hint_suggests_is_accepted(tmp_path, state_dict):
     path = tmp_path / "dotted.pt"
     torch.save({"model.ema": state_dict, "epoch": 1}, path)
@@ -296,10 +290,6 @@ def test_npz_named_pt(tmp_path):
     np.testing.assert_array_equal(weights.tensors["a.weight"], value)
 
 
-@pytest.mark.xfail(strict=True, reason="readers._torch passes the path to torch.load, which in "
-                   "torch 2.13 dispatches on the '.safetensors' suffix to safetensors.torch."
-                   "load_file; the SafetensorError escapes read() (the CLI exits 3, 'internal "
-                   "error'). Opening the file and passing the handle would read it by content")
 def test_torch_file_named_safetensors(tmp_path, state_dict):
     path = tmp_path / "really-torch.safetensors"
     torch.save(state_dict, path)
@@ -465,20 +455,10 @@ def _npz_member_not_npy(tmp_path: Path, state_dict) -> Path:
 
 
 DAMAGED = [
-    pytest.param(_zip_member_name_not_utf8, marks=pytest.mark.xfail(
-        strict=True, reason="readers.detect opens the zip to list its members and catches only "
-        "BadZipFile; a member name that is not UTF-8 raises UnicodeDecodeError out of read()")),
-    pytest.param(_legacy_storage_key_damaged, marks=pytest.mark.xfail(
-        strict=True, reason="readers._torch catches RuntimeError/EOFError/OSError/ValueError/"
-        "BadZipFile only; torch.load raises AssertionError (also KeyError, IndexError) on a "
-        "damaged legacy file, which escapes read()")),
-    pytest.param(_npz_zip_version_damaged, marks=pytest.mark.xfail(
-        strict=True, reason="readers._npz does not catch NotImplementedError, which zipfile "
-        "raises for an unsupported 'version needed to extract'")),
-    pytest.param(_npz_member_not_npy, marks=pytest.mark.xfail(
-        strict=True, reason="readers._npz: np.load returns raw bytes for a member without the "
-        "npy magic; read() puts those bytes in WeightsFile.tensors (not an ndarray) with no "
-        "diagnostic, and bind() later crashes on bytes.ndim (CLI exit 3)")),
+    _zip_member_name_not_utf8,      # detect() must survive a member name that is not UTF-8
+    _legacy_storage_key_damaged,    # torch.load raises AssertionError / KeyError / IndexError
+    _npz_zip_version_damaged,       # zipfile raises NotImplementedError
+    _npz_member_not_npy,            # np.load would hand back raw bytes
 ]
 
 

@@ -1,0 +1,34 @@
+"""Phase 7: emit the samna configuration document from a bound network."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dynapcnn_dsl.emit.document import FORMAT, VERSION, build_document
+from dynapcnn_dsl.emit.serialize import TENSORS, from_json, to_json, with_arrays
+from dynapcnn_dsl.link.data import LinkedNetwork
+from dynapcnn_dsl.load.source import SourceMap
+from dynapcnn_dsl.weights.bind import BoundNetwork
+
+__all__ = ["FORMAT", "TENSORS", "VERSION", "annotations", "build_document", "emit", "from_json",
+           "to_json", "with_arrays"]
+
+
+def annotations(linked: LinkedNetwork, source_map: SourceMap) -> dict[str, Any]:
+    """For each core slot, the YAML name and the position it came from (null when unused)."""
+    slots: list[dict[str, Any] | None] = [None] * linked.chip.limits.cores
+    for core in linked.cores:
+        pos = source_map.key(core.path)
+        slots[core.index] = {"core": core.name, "file": source_map.file,
+                             "line": pos.line if pos else None, "col": pos.col if pos else None}
+    pos = source_map.key(("input",))
+    return {"cnn_layers": slots,
+            "dvs_layer": {"input": linked.input.source, "file": source_map.file,
+                          "line": pos.line if pos else None, "col": pos.col if pos else None}}
+
+
+def emit(linked: LinkedNetwork, bound: BoundNetwork | None, source_map: SourceMap, *,
+         annotate: bool = False) -> dict[str, Any]:
+    """The document for a linked network and its bound weights (structure-only without them)."""
+    return build_document(linked, bound, network_file=source_map.file,
+                          annotate=annotations(linked, source_map) if annotate else None)
