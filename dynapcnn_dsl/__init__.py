@@ -1,10 +1,22 @@
 """dynapcnn-dsl: a declarative language for DynapCNN / Speck neuromorphic chip configurations.
 
 The package is a pipeline of small phases with plain data between them:
-load (YAML/JSON with positions) -> expand (defaults, templates) -> model (pydantic) -> rules.
+load (YAML/JSON with positions) -> expand (defaults, templates) -> model (pydantic) -> rules
+-> link -> bind weights -> emit. `dynapcnn_dsl.build(network, weights)` runs all of it.
 Importing the package is cheap; phases are imported where they are used.
 """
 
+from typing import Any
+
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+__all__ = ["BuildError", "Document", "__version__", "build"]
+
+
+def __getattr__(name: str) -> Any:
+    """The API is imported on first use, so `import dynapcnn_dsl` stays cheap."""
+    if name in ("build", "Document", "BuildError"):
+        from dynapcnn_dsl import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'dynapcnn_dsl' has no attribute {name!r}")

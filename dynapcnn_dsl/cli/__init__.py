@@ -17,7 +17,9 @@ from collections.abc import Sequence
 
 from dynapcnn_dsl import __version__
 from dynapcnn_dsl.cli import (
+    build_cmd,
     check_cmd,
+    diff_cmd,
     graph_cmd,
     inspect_cmd,
     rules_cmd,
@@ -27,7 +29,8 @@ from dynapcnn_dsl.cli import (
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
-COMMANDS = (validate_cmd, inspect_cmd, graph_cmd, check_cmd, schema_cmd, rules_cmd)
+COMMANDS = (validate_cmd, inspect_cmd, graph_cmd, check_cmd, build_cmd, diff_cmd, schema_cmd,
+            rules_cmd)
 """Each command module has NAME, HELP, add_arguments(parser) and run(args, parser) -> int."""
 
 

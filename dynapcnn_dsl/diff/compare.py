@@ -1,0 +1,203 @@
+"""Compare two configuration documents by attribute path.
+
+Both sides are first normalized: a disabled destination is just `{enable: false}` whatever
+else it holds, and a core that sends nowhere, is not monitored and receives from nothing is
+unused (only those facts compared), since a configuration read back from a device holds
+samna's leftovers there. When both documents carry annotations (`build --annotate`), cores are
+matched by their YAML name, so a core the linker placed elsewhere is one change ("moved"), not
+nine; destination layers are then compared as the names they point at.
+
+Tensors are summarized: a shape change, or how many entries changed and the largest change.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from dynapcnn_dsl.emit.document import WEIGHT_FIELDS, unused_core
+
+
+class Change(NamedTuple):
+    path: str          # cnn_layers[3].destinations[1].layer
+    old: Any
+    new: Any
+    text: str          # how it reads: "4 -> 2", "37 of 288 entries changed, largest 5"
+
+
+def _enabled(dest: dict[str, Any]) -> bool:
+    return bool(dest.get("enable"))
+
+
+def normalize(doc: dict[str, Any], *, structure_only: bool = False) -> dict[str, Any]:
+    """A copy of the config tree with samna's don't-care values removed."""
+    config = copy.deepcopy(doc.get("config", {}))
+    layers = config.get("cnn_layers", [])
+    targeted = {d.get("layer") for layer in layers for d in layer.get("destinations", []) if _enabled(d)}
+    targeted |= {d.get("layer") for d in config.get("dvs_layer", {}).get("destinations", []) if _enabled(d)}
+    targeted |= set(doc.get("input", {}).get("layers", []))
+    for i, layer in enumerate(layers):
+        dests = layer.get("destinations", [])
+        layer["destinations"] = [d if _enabled(d) else {"enable": False} for d in dests]
+        if not any(_enabled(d) for d in dests) and not layer.get("monitor_enable") and i not in targeted:
+            layers[i] = unused_core()
+        elif structure_only:
+            for key in (*WEIGHT_FIELDS, "neurons_value_kill_bit", "biases_kill_bit"):
+                layer.pop(key, None)
+    dvs = config.get("dvs_layer")
+    if isinstance(dvs, dict) and "destinations" in dvs:
+        dvs["destinations"] = [d if _enabled(d) else {"enable": False} for d in dvs["destinations"]]
+    return config
+
+
+def structure_only(doc: dict[str, Any]) -> bool:
+    """True for a document built without weights (no tensors in any used core)."""
+    return doc.get("source", {}).get("weights", "") is None
+
+
+def _names(doc: dict[str, Any]) -> list[str | None] | None:
+    slots = doc.get("annotations", {}).get("cnn_layers")
+    if not isinstance(slots, list):
+        return None
+    return [s.get("core") if isinstance(s, dict) else None for s in slots]
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, str):
+        return repr(value)
+    return str(value).replace("True", "true").replace("False", "false")
+
+
+def _tensor(path: str, a: np.ndarray, b: np.ndarray, out: list[Change]) -> None:
+    if a.shape != b.shape:
+        out.append(Change(path, list(a.shape), list(b.shape),
+                          f"shape {list(a.shape)} -> {list(b.shape)}"))
+        return
+    changed = a != b
+    n = int(np.count_nonzero(changed))
+    if n:
+        largest = int(np.max(np.abs(a.astype(np.int64)[changed] - b.astype(np.int64)[changed])))
+        out.append(Change(path, None, None,
+                          f"{n} of {a.size} entries changed, largest change {largest} "
+                          f"(shape {list(a.shape)})"))
+
+
+def _walk(path: str, a: Any, b: Any, out: list[Change], layer_names: tuple | None = None) -> None:
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        if isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
+            _tensor(path, a, b, out)
+        else:
+            out.append(Change(path, a, b, "tensor on one side only"))
+        return
+    if isinstance(a, dict) and isinstance(b, dict):
+        if "enable" in a and "enable" in b and bool(a["enable"]) != bool(b["enable"]):
+            out.append(Change(path, a, b, f"{_slot(a)} -> {_slot(b)}"))  # one line per switch
+            return
+        for key in [*a, *(k for k in b if k not in a)]:
+            sub = f"{path}.{key}" if path else key
+            if key not in a:
+                out.append(Change(sub, None, b[key], f"added: {_fmt(_short(b[key]))}"))
+            elif key not in b:
+                out.append(Change(sub, a[key], None, f"removed (was {_fmt(_short(a[key]))})"))
+            elif key == "layer" and layer_names is not None:
+                _layer(sub, a[key], b[key], out, layer_names)
+            else:
+                _walk(sub, a[key], b[key], out, layer_names)
+        return
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            _walk(f"{path}[{i}]", x, y, out, layer_names)
+        return
+    if a != b:
+        out.append(Change(path, a, b, f"{_fmt(_short(a))} -> {_fmt(_short(b))}"))
+
+
+def _slot(value: dict[str, Any]) -> str:
+    """A destination (or any enable-able block) as one phrase: 'disabled', 'layer 2, pooling 1'."""
+    if not value.get("enable"):
+        return "disabled"
+    return "enabled: " + ", ".join(f"{k} {_fmt(v)}" for k, v in value.items() if k != "enable")
+
+
+def _short(value: Any) -> Any:
+    return "{...}" if isinstance(value, dict) else value
+
+
+def _layer(path: str, a: Any, b: Any, out: list[Change], names: tuple) -> None:
+    """Compare destination layers as the cores they point at (12 is the readout)."""
+    old_names, new_names = names
+
+    def name(layer: Any, table: list) -> str:
+        if layer == 12:
+            return "readout"
+        if isinstance(layer, int) and 0 <= layer < len(table) and table[layer]:
+            return table[layer]
+        return f"core {layer}"
+
+    na, nb = name(a, old_names), name(b, new_names)
+    if na != nb:
+        out.append(Change(path, a, b, f"{a} ({na}) -> {b} ({nb})"))
+
+
+def compare(old: dict[str, Any], new: dict[str, Any]) -> tuple[list[Change], list[str]]:
+    """The changes from `old` to `new`, and notes on how they were compared."""
+    notes: list[str] = []
+    out: list[Change] = []
+    if old.get("chip") != new.get("chip"):
+        out.append(Change("chip", old.get("chip"), new.get("chip"),
+                          f"{old.get('chip')} -> {new.get('chip')}"))
+    partial = structure_only(old) or structure_only(new)
+    if partial:
+        notes.append("one side has no weights: tensors and thresholds are not compared")
+    a, b = normalize(old, structure_only=partial), normalize(new, structure_only=partial)
+    names_a, names_b = _names(old), _names(new)
+    la, lb = a.pop("cnn_layers", []), b.pop("cnn_layers", [])
+    if names_a is not None and names_b is not None:
+        notes.append("cores matched by their names in the network file")
+        _by_name(la, lb, names_a, names_b, out)
+    else:
+        for i, (x, y) in enumerate(zip(la, lb, strict=False)):
+            _walk(f"cnn_layers[{i}]", x, y, out)
+    _walk("", a, b, out, (names_a, names_b) if names_a and names_b else None)
+    return out, notes
+
+
+def _by_name(la: list, lb: list, names_a: list, names_b: list, out: list[Change]) -> None:
+    where_a = {n: i for i, n in enumerate(names_a) if n}
+    where_b = {n: i for i, n in enumerate(names_b) if n}
+    for name in [*where_a, *(n for n in where_b if n not in where_a)]:
+        if name not in where_b:
+            out.append(Change(f"cnn_layers[{where_a[name]}]", name, None, f"core '{name}' removed"))
+            continue
+        if name not in where_a:
+            out.append(Change(f"cnn_layers[{where_b[name]}]", None, name, f"core '{name}' added"))
+            continue
+        ia, ib = where_a[name], where_b[name]
+        label = f"cnn_layers[{ia}]" if ia == ib else f"cnn_layers[{ia}->{ib}]"
+        if ia != ib:
+            out.append(Change(label, ia, ib, f"moved from core {ia} to core {ib} (core '{name}')"))
+        found: list[Change] = []
+        _walk(label, la[ia], lb[ib], found, (names_a, names_b))
+        out.extend(c._replace(text=f"{c.text}   (core '{name}')") for c in found)
+
+
+def to_plain(value: Any) -> Any:
+    """JSON-ready data (numpy arrays as lists), for JSON patches."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, dict):
+        return {k: to_plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [to_plain(v) for v in value]
+    return value
+
+
+def json_patch(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]:
+    """RFC 6902 operations turning `old` into `new` (whole documents, physical core order)."""
+    import jsonpatch
+
+    return jsonpatch.make_patch(to_plain(old), to_plain(new)).patch
