@@ -61,3 +61,8 @@ def only_model(text: str) -> Diagnostic:
 @pytest.fixture
 def base() -> str:
     return BASE
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-golden", action="store_true",
+                     help="rewrite golden files from the current output (review the diff!)")
