@@ -51,6 +51,7 @@ bench: $(VENV)/.installed-run
 	$(BIN)/python benchmarks/validate_startup.py
 	$(BIN)/python benchmarks/link.py
 	$(BIN)/python benchmarks/weights.py
+	$(BIN)/python benchmarks/build.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

@@ -18,6 +18,13 @@ TENSORS = ("weights", "biases", "neurons_initial_value", "weights_kill_bit", "bi
 """Attributes of a cnn layer that hold tensors."""
 
 
+def _tensor_json(arr: np.ndarray) -> str:
+    """A tensor as compact JSON; orjson writes numpy arrays in C (~50x faster than tolist)."""
+    import orjson
+
+    return orjson.dumps(np.ascontiguousarray(arr), option=orjson.OPT_SERIALIZE_NUMPY).decode()
+
+
 def _plain(value: Any) -> bool:
     return value is None or isinstance(value, str | int | float | bool)
 
@@ -31,7 +38,7 @@ def to_json(doc: dict[str, Any]) -> str:
 
     def walk(node: Any) -> Any:
         if isinstance(node, np.ndarray):
-            return keep(json.dumps(node.tolist(), separators=(",", ":")))
+            return keep(_tensor_json(node))
         if isinstance(node, np.generic):
             return node.item()
         if isinstance(node, dict):
@@ -60,5 +67,7 @@ def with_arrays(doc: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
-def from_json(text: str) -> dict[str, Any]:
-    return with_arrays(json.loads(text))
+def from_json(text: str | bytes) -> dict[str, Any]:
+    import orjson
+
+    return with_arrays(orjson.loads(text))

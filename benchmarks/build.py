@@ -1,0 +1,98 @@
+"""Building a network that fills every core's kernel memory, from safetensors (issue 5).
+
+1. In-process: link + bind + quantize + emit (the document with numpy tensors), and the JSON
+   text on top, against the goal of 30 ms for the first four.
+2. Whole process: `dynapcnn-dsl build` against `python -c "import pydantic, ruamel.yaml, numpy"`,
+   interleaved in this run. torch must not be imported for safetensors input (checked).
+
+    python benchmarks/build.py [--runs N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import compileall
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from _timing import compare  # noqa: E402
+
+NETWORK = ROOT / "benchmarks" / "networks" / "kernel-full.yaml"
+GOAL_MS = 30.0
+
+
+def median_ms(fn, runs: int) -> float:
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples) * 1000
+
+
+def main() -> int:
+    from safetensors.numpy import save_file
+
+    from dynapcnn_dsl.emit import emit, to_json
+    from dynapcnn_dsl.link import link
+    from dynapcnn_dsl.pipeline import check_file
+    from dynapcnn_dsl.weights import load_and_bind
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=20)
+    args = parser.parse_args()
+    compileall.compile_dir(str(ROOT / "dynapcnn_dsl"), quiet=1)
+
+    checked = check_file(NETWORK, link=False)
+    network, chip, smap = checked.network, checked.chip, checked.document.source_map
+    linked, _ = link(network, chip, smap)
+    rng = np.random.default_rng(0)
+    tensors = {f"{c.name}.weight": rng.normal(0, 0.1, (c.out_features, c.input_shape.features,
+                                                       c.kernel, c.kernel)).astype(np.float32)
+               for c in linked.cores}
+    with tempfile.TemporaryDirectory() as tmp:
+        weights = Path(tmp) / "w.safetensors"
+        save_file(tensors, str(weights))
+
+        def in_process():
+            linked, _ = link(network, chip, smap)
+            bound, _ = load_and_bind(linked, smap, weights)
+            return emit(linked, bound, smap)
+
+        doc = in_process()
+        pipeline = median_ms(in_process, args.runs)
+        text = median_ms(lambda: to_json(doc), max(args.runs // 4, 3))
+        torch_loaded = "torch" in sys.modules
+        print(f"{NETWORK.name}: {sum(t.size for t in tensors.values())} weights, {args.runs} runs")
+        print(f"in-process link + bind + quantize + emit: median {pipeline:.1f} ms "
+              f"(goal < {GOAL_MS:.0f} ms) {'ok' if pipeline < GOAL_MS else 'OVER GOAL'}")
+        print(f"JSON text of the document: median {text:.1f} ms")
+        print(f"torch imported in-process: {torch_loaded}")
+
+        script = Path(sys.executable).with_name("dynapcnn-dsl")
+        out = Path(tmp) / "config.json"
+        cmd = [str(script), "build", str(NETWORK), str(weights), "-o", str(out), "--quiet"]
+        probe = subprocess.run([sys.executable, "-c",
+                                "import sys; from dynapcnn_dsl.cli import run; "
+                                f"run({cmd[1:]!r}); print('torch' in sys.modules)"],
+                               capture_output=True, text=True, check=True)
+        print(f"torch imported by `dynapcnn-dsl build` (safetensors): {probe.stdout.strip()}")
+        baseline = [sys.executable, "-c", "import pydantic, ruamel.yaml, numpy"]
+        cand, base = compare(cmd, baseline, runs=max(args.runs // 2, 5), cwd=str(ROOT))
+        print(f"whole process `dynapcnn-dsl build`: median {cand.median * 1000:.0f} ms; baseline "
+              f"`import pydantic, ruamel.yaml, numpy`: {base.median * 1000:.0f} ms; ratio "
+              f"{cand.median / base.median:.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
