@@ -1,0 +1,356 @@
+"""The Python API: `dynapcnn_dsl.build`, `Document` and `BuildError`.
+
+Networks are the examples or YAML written to tmp_path; weights are numpy arrays saved as .npz
+at test time (torch is not needed, and never imported here).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import dynapcnn_dsl
+from dynapcnn_dsl import BuildError, Document, build
+from dynapcnn_dsl.emit import FORMAT, TENSORS, VERSION
+from dynapcnn_dsl.emit.document import WEIGHT_FIELDS, unused_core
+from dynapcnn_dsl.pipeline import check_file
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples"
+MISTAKES = EXAMPLES / "mistakes.yaml"
+
+CHAIN = """\
+dsl: 1
+chip: speck2f
+input: {source: host, shape: [2, 16, 16], to: [a]}
+defaults:
+  neuron: {threshold: 1.0, min_v_mem: -1.0}
+cores:
+  a:
+    conv: {out_channels: 4, kernel: 3, padding: 1}
+    to: [{core: b, pool: 2}]
+  b:
+    conv: {out_channels: 4, kernel: 3, padding: 1}
+    monitor: true
+"""
+
+LEGACY = """\
+dsl: 1
+chip: dynapcnn
+input: {source: host, shape: [2, 8, 8], to: [a]}
+defaults:
+  neuron: {threshold: 1.0, min_v_mem: -1.0}
+cores:
+  a:
+    conv: {out_channels: 4, kernel: 3, padding: 1}
+    kill_features: [1, 3]
+    monitor: true
+"""
+
+
+# ------------------------------------------------------------------------------------ helpers
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def make_weights(network: Path, path: Path, *, seed: int = 0, **extra: np.ndarray) -> Path:
+    """`<prefix>.weight` [out, in, k, k] for every core of the linked network, as .npz."""
+    linked = check_file(network).linked
+    assert linked is not None
+    rng = np.random.default_rng(seed)
+    tensors = {}
+    for core in linked.cores:
+        out = core.out_features
+        r = linked.readout
+        if r is not None and r.source == core.name and r.errata_remap:
+            out = r.classes
+        tensors[f"{core.weights}.weight"] = rng.uniform(
+            -1, 1, (out, core.input_shape.features, core.kernel, core.kernel)).astype(np.float32)
+    np.savez(path, **{**tensors, **extra})
+    return path
+
+
+def same(a: Any, b: Any, path: str = "") -> None:
+    """Deep equality that requires arrays on both sides where there is one on either."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        assert isinstance(a, np.ndarray) and isinstance(b, np.ndarray), path
+        assert a.shape == b.shape and np.array_equal(a, b), path
+        return
+    assert type(a) is type(b) or {type(a), type(b)} <= {int, np.int32, np.int64}, \
+        f"{path}: {type(a)} vs {type(b)}"
+    if isinstance(a, dict):
+        assert list(a) == list(b), path
+        for k in a:
+            same(a[k], b[k], f"{path}.{k}")
+    elif isinstance(a, list):
+        assert len(a) == len(b), path
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            same(x, y, f"{path}[{i}]")
+    else:
+        assert a == b, path
+
+
+def used_layers(doc: Document) -> list[dict[str, Any]]:
+    return [layer for layer in doc.config["cnn_layers"] if "dimensions" in layer]
+
+
+@pytest.fixture
+def chain(tmp_path) -> tuple[Path, Path]:
+    net = write(tmp_path, "chain.yaml", CHAIN)
+    return net, make_weights(net, tmp_path / "chain.npz")
+
+
+# ---------------------------------------------------------------------------------- build
+def test_build_returns_a_document(chain):
+    net, weights = chain
+    doc = build(net, weights)
+    assert isinstance(doc, Document)
+    assert doc.chip == "speck2f"
+    assert doc.data["format"] == FORMAT and doc.data["version"] == VERSION
+    assert doc.config is doc.data["config"]
+    assert set(doc.config) == {"cnn_layers", "dvs_layer", "readout"}
+    assert len(doc.config["cnn_layers"]) == 9
+    assert [c.name for c in doc.linked.cores] == ["a", "b"]
+    assert doc.bound is not None and doc.bound.weights_file == str(weights)
+    assert doc.data["source"] == {"network": str(net), "weights": str(weights)}
+    assert repr(doc) == "<Document speck2f: 2 cores>"
+
+
+def test_the_package_exports_the_api():
+    from dynapcnn_dsl import api
+
+    assert dynapcnn_dsl.build is api.build
+    assert dynapcnn_dsl.Document is api.Document
+    assert dynapcnn_dsl.BuildError is api.BuildError
+    assert set(dynapcnn_dsl.__all__) >= {"build", "Document", "BuildError"}
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        dynapcnn_dsl.nope  # noqa: B018
+
+
+def test_a_board_alias_builds_for_its_chip():
+    doc = build(EXAMPLES / "dvs-speck2f" / "network.yaml")   # chip: speck2fmodule
+    assert doc.chip == "speck2f"
+    assert doc.data["samna"] == {"module": "samna.speck2f.configuration", "class": "SpeckConfiguration"}
+    assert doc.config["readout"]["enable"] is True
+    assert doc.config["dvs_layer"]["pass_sensor_events"] is True
+
+
+def test_used_layers_hold_the_weights_and_unused_ones_only_their_defaults(chain):
+    net, weights = chain
+    doc = build(net, weights)
+    layers = doc.config["cnn_layers"]
+    for layer in layers[:2]:
+        for field in ("weights", "biases", "neurons_initial_value", "threshold_high",
+                      "threshold_low", "leak_enable"):
+            assert field in layer
+        assert isinstance(layer["weights"], np.ndarray)
+        assert layer["weights"].min() >= -128 and layer["weights"].max() <= 127
+    assert layers[0]["weights"].shape == (4, 2, 3, 3)
+    assert layers[1]["neurons_initial_value"].shape == (4, 8, 8)
+    assert layers[0]["destinations"] == [{"enable": True, "layer": 1, "pooling": 2, "feature_shift": 0},
+                                         {"enable": False}]
+    assert layers[2:] == [unused_core()] * 7
+
+
+def test_build_without_weights_is_structure_only(chain):
+    net, _ = chain
+    doc = build(net)
+    assert doc.bound is None
+    assert doc.data["source"]["weights"] is None
+    used = used_layers(doc)
+    assert len(used) == 2
+    for layer in used:
+        assert not set(layer) & set(WEIGHT_FIELDS), sorted(set(layer) & set(WEIGHT_FIELDS))
+        assert "weights" not in layer and "threshold_high" not in layer
+        assert "threshold_low" not in layer and "biases" not in layer
+        assert not set(layer) & set(TENSORS)
+        assert {"dimensions", "destinations", "monitor_enable", "return_to_zero"} <= set(layer)
+
+
+def test_structure_only_and_full_builds_agree_on_the_structure(chain):
+    net, weights = chain
+    full, structure = build(net, weights), build(net)
+    for a, b in zip(full.config["cnn_layers"], structure.config["cnn_layers"], strict=True):
+        assert {k: v for k, v in a.items() if k not in WEIGHT_FIELDS} == b
+
+
+def test_annotations_name_each_core_and_its_position(chain):
+    net, weights = chain
+    doc = build(net, weights, annotate=True)
+    slots = doc.data["annotations"]["cnn_layers"]
+    assert slots[0] == {"core": "a", "file": str(net), "line": 7, "col": 3}
+    assert slots[1] == {"core": "b", "file": str(net), "line": 10, "col": 3}
+    assert slots[2:] == [None] * 7
+    assert doc.data["annotations"]["dvs_layer"] == {"input": "host", "file": str(net), "line": 3, "col": 1}
+    assert "annotations" not in build(net, weights).data
+
+
+def test_a_legacy_chip_has_kill_bits(tmp_path):
+    net = write(tmp_path, "legacy.yaml", LEGACY)
+    doc = build(net, make_weights(net, tmp_path / "w.npz"))
+    (layer,) = used_layers(doc)
+    assert layer["biases_kill_bit"].tolist() == [False, True, False, True]
+    assert layer["weights_kill_bit"].shape == (4, 2, 3, 3)
+    assert layer["weights_kill_bit"][1].all() and not layer["weights_kill_bit"][0].any()
+    assert "output_decimator_enable" not in layer
+
+
+def test_build_passes_disabled_rules_on(tmp_path):
+    # a core with a bias (a leak) pinned to core 0, where the leak is listed as broken: a warning
+    net = write(tmp_path, "leak.yaml", CHAIN.replace(
+        "    conv: {out_channels: 4, kernel: 3, padding: 1}\n    to:",
+        "    index: 0\n    conv: {out_channels: 4, kernel: 3, padding: 1, bias: true}\n    to:"))
+    assert [d.code for d in build(net).diagnostics] == ["leak-core"]
+    assert build(net, disabled=["leak-core"]).diagnostics == ()
+
+
+# ------------------------------------------------------------------------ JSON and files
+def test_to_json_parses_with_the_header_and_tensors_as_lists(chain):
+    net, weights = chain
+    doc = build(net, weights)
+    text = doc.to_json()
+    assert text.endswith("\n")
+    data = json.loads(text)
+    assert data["format"] == FORMAT and data["version"] == VERSION and data["chip"] == "speck2f"
+    assert data["config"]["cnn_layers"][0]["weights"] == doc.config["cnn_layers"][0]["weights"].tolist()
+    assert data["config"]["cnn_layers"][1]["threshold_high"] == doc.config["cnn_layers"][1]["threshold_high"]
+
+
+@pytest.mark.parametrize("case", ["chain", "chain-structure", "legacy", "dvs", "chip-filling"])
+def test_write_then_read_round_trips(tmp_path, case):
+    if case.startswith("chain"):
+        net = write(tmp_path, "net.yaml", CHAIN)
+    elif case == "legacy":
+        net = write(tmp_path, "net.yaml", LEGACY)
+    elif case == "dvs":
+        net = EXAMPLES / "dvs-speck2f" / "network.yaml"
+    else:
+        net = EXAMPLES / "chip-filling" / "network.yaml"
+    weights = None if case == "chain-structure" else make_weights(net, tmp_path / "w.npz")
+    doc = build(net, weights, annotate=True)
+    out = tmp_path / "out" / "config.json"
+    out.parent.mkdir()
+    doc.write(out)
+    assert sorted(p.name for p in out.parent.iterdir()) == ["config.json"]   # no temporary left
+    assert out.read_text(encoding="utf-8") == doc.to_json()
+    back = Document.read(out)
+    assert isinstance(back, Document)
+    same(back.data, doc.data)
+    assert back.chip == doc.chip
+    for layer in back.config["cnn_layers"]:
+        for key in TENSORS:
+            if key in layer:
+                assert isinstance(layer[key], np.ndarray)
+    assert Document.read(str(out)).to_json() == doc.to_json()
+
+
+def test_write_replaces_an_existing_file(chain, tmp_path):
+    net, weights = chain
+    out = tmp_path / "config.json"
+    out.write_text("old", encoding="utf-8")
+    build(net, weights).write(str(out))
+    assert json.loads(out.read_text(encoding="utf-8"))["format"] == FORMAT
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_temporary(chain, tmp_path, monkeypatch):
+    net, weights = chain
+    doc = build(net, weights)
+    out = tmp_path / "config.json"
+    out.write_bytes(b"old\x00bytes")
+    before = sorted(p.name for p in tmp_path.iterdir())
+
+    def replace(src, dst, *args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(OSError, match="No space left"):
+        doc.write(out)
+    assert out.read_bytes() == b"old\x00bytes"
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+# ---------------------------------------------------------------------------------- errors
+def test_build_error_carries_every_diagnostic():
+    with pytest.raises(BuildError) as exc:
+        build(MISTAKES)
+    err = exc.value
+    assert [d.code for d in err.diagnostics if d.is_error] == [
+        "conv-kernel", "dest-max", "conv-stride", "threshold-low", "concat-needs-from"]
+    text = str(err)
+    name = str(MISTAKES)
+    for pos, code in [("11:37", "conv-kernel"), ("12:5", "dest-max"), ("14:48", "conv-stride"),
+                      ("15:41", "threshold-low"), ("18:12", "concat-needs-from")]:
+        assert f"{name}:{pos}: error[{code}]: " in text
+    assert "hint: " in text
+
+
+def test_build_error_for_bad_weights(chain, tmp_path):
+    net, _ = chain
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, **{"a.weight": np.ones((4, 3, 3, 3), np.float32),
+                     "b.weight": np.ones((4, 4, 3, 3), np.float32)})
+    with pytest.raises(BuildError) as exc:
+        build(net, bad)
+    (d,) = exc.value.diagnostics
+    assert d.code == "weights-shape"
+    assert f"{net}:7:3: error[weights-shape]: core 'a': 'a.weight' is [4, 3, 3, 3], expected " \
+        "[4, 2, 3, 3]" in str(exc.value)
+
+
+def test_build_error_lists_every_weights_problem(chain, tmp_path):
+    net, _ = chain
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, **{"a.weight": np.full((4, 2, 3, 3), np.nan, np.float32),
+                     "c.weight": np.ones((4, 4, 3, 3), np.float32)})
+    with pytest.raises(BuildError) as exc:
+        build(net, bad)
+    codes = {d.code for d in exc.value.diagnostics if d.is_error}
+    assert "weights-missing" in codes and len(codes) >= 2
+    for d in exc.value.diagnostics:
+        if d.is_error:
+            assert f"error[{d.code}]" in str(exc.value)
+
+
+def test_a_missing_network_is_a_build_error(tmp_path):
+    with pytest.raises(BuildError) as exc:
+        build(tmp_path / "nope.yaml")
+    assert exc.value.diagnostics
+    assert "nope.yaml" in str(exc.value)
+
+
+def test_warnings_do_not_stop_a_build(chain, tmp_path):
+    net, _ = chain
+    extra = make_weights(net, tmp_path / "extra.npz", head=np.zeros(3, np.float32))
+    doc = build(net, extra)
+    assert doc.diagnostics and not any(d.is_error for d in doc.diagnostics)
+    assert doc.bound is not None
+
+
+# ----------------------------------------------------------------------------- start-up cost
+PROBE = """
+import sys
+heavy = lambda: ",".join(m for m in ("pydantic", "numpy", "torch") if m in sys.modules)
+import dynapcnn_dsl
+print("import", heavy())
+dynapcnn_dsl.build, dynapcnn_dsl.Document, dynapcnn_dsl.BuildError
+print("attributes", heavy())
+doc = dynapcnn_dsl.build({network!r}, {weights!r})
+print("build", heavy())
+"""
+
+
+def test_importing_the_package_imports_nothing_heavy(chain):
+    net, weights = chain
+    out = subprocess.run([sys.executable, "-c", PROBE.format(network=str(net), weights=str(weights))],
+                         cwd=ROOT, capture_output=True, text=True, check=True, timeout=60).stdout
+    assert out.splitlines() == ["import ", "attributes ", "build pydantic,numpy"]
