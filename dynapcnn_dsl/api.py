@@ -77,13 +77,14 @@ class Document:
 
 
 def build(network: str | Path, weights: str | Path | None = None, *, key: str | None = None,
-          annotate: bool = False, disabled: Iterable[str] = ()) -> Document:
+          annotate: bool = False, disabled: Iterable[str] = (),
+          templates: Iterable[str | Path] = ()) -> Document:
     """Validate, link, bind and emit. Without weights the document is structure-only (no
     tensors or thresholds), which is what `diff` compares two networks with."""
     from dynapcnn_dsl.emit import emit
     from dynapcnn_dsl.pipeline import check_file
 
-    checked = check_file(network, disabled=disabled)
+    checked = check_file(network, disabled=disabled, templates=templates)
     diagnostics = list(checked.diagnostics)
     if not checked.ok or checked.linked is None or checked.document is None:
         raise BuildError(diagnostics)

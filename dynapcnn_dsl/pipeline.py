@@ -51,18 +51,24 @@ class Checked:
 
 
 def check_document(doc: SourceDocument | None, problems: list[Diagnostic], file: str,
-                   *, disabled: Iterable[str] = (), link: bool = True) -> Checked:
-    """Run the phases on a loaded document; `link=False` stops after the single-file rules."""
+                   *, disabled: Iterable[str] = (), link: bool = True,
+                   templates: Iterable[str | Path] = ()) -> Checked:
+    """Run the phases on a loaded document; `link=False` stops after the single-file rules;
+    `templates` are directories searched for templates after the file's own."""
     result = Checked(file, doc, diagnostics=list(problems))
     result.linking = link
     if doc is not None:
-        _check(doc, result, disabled, link)
+        _check(doc, result, disabled, link, templates)
     result.diagnostics.sort(key=Diagnostic.sort_key)
     return result
 
 
-def _check(doc: SourceDocument, result: Checked, disabled: Iterable[str], link: bool) -> None:
-    expand(doc)
+def _check(doc: SourceDocument, result: Checked, disabled: Iterable[str], link: bool,
+           templates: Iterable[str | Path]) -> None:
+    problems = expand(doc, templates=templates)
+    result.diagnostics.extend(problems)
+    if has_errors(problems):
+        return
     network, problems, complete = build_model(doc)
     result.diagnostics.extend(problems)
     if network is None:
@@ -80,15 +86,16 @@ def _check(doc: SourceDocument, result: Checked, disabled: Iterable[str], link: 
 
 
 def check_file(path: str | Path, *, display_name: str | None = None,
-               disabled: Iterable[str] = (), link: bool = True) -> Checked:
+               disabled: Iterable[str] = (), link: bool = True,
+               templates: Iterable[str | Path] = ()) -> Checked:
     """Load, expand, validate, rule-check and link one network file."""
     name = display_name or str(path)
     doc, problems = load_file(path, display_name=name)
-    return check_document(doc, problems, name, disabled=disabled, link=link)
+    return check_document(doc, problems, name, disabled=disabled, link=link, templates=templates)
 
 
 def check_text(text: str, file: str = "<text>", *, disabled: Iterable[str] = (),
-               link: bool = True) -> Checked:
+               link: bool = True, templates: Iterable[str | Path] = ()) -> Checked:
     """The same as `check_file` for text already in memory (tests, editors, notebooks)."""
     doc, problems = load_text(text, file)
-    return check_document(doc, problems, file, disabled=disabled, link=link)
+    return check_document(doc, problems, file, disabled=disabled, link=link, templates=templates)

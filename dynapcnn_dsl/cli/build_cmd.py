@@ -49,7 +49,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     report = sys.stderr if to_stdout else sys.stdout
     try:
         doc = build(args.file, args.weights, key=args.key, annotate=args.annotate,
-                    disabled=args.disable)
+                    disabled=args.disable, templates=args.templates)
     except BuildError as exc:
         from dynapcnn_dsl.load import load_file
 

@@ -26,6 +26,9 @@ def add_check_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--disable", action="append", default=[], metavar="RULE",
                    help="switch off a design rule by id (repeatable); `dynapcnn-dsl rules` lists them")
     p.add_argument("--no-source", action="store_true", help="do not quote the offending source line")
+    p.add_argument("--templates", action="append", default=[], metavar="DIR",
+                   help="also look for templates in DIR (after the network's own directory, "
+                   "before the bundled ones; repeatable)")
 
 
 def check_rule_ids(ids: list[str], parser: argparse.ArgumentParser) -> None:
@@ -52,7 +55,7 @@ def check_network(args: argparse.Namespace, parser: argparse.ArgumentParser, fil
 
     check_files_exist([file], parser)
     check_rule_ids(args.disable, parser)
-    return check_file(file, disabled=args.disable)
+    return check_file(file, disabled=args.disable, templates=args.templates)
 
 
 def write_diagnostics(result: Checked, *, no_source: bool = False, summary: bool = True,

@@ -31,7 +31,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
     check_files_exist(args.files, parser)
     check_rule_ids(args.disable, parser)
-    results = [check_file(f, disabled=args.disable) for f in args.files]
+    results = [check_file(f, disabled=args.disable, templates=args.templates) for f in args.files]
     valid = {r.file: r.ok and not (args.strict and r.diagnostics) for r in results}
     out = sys.stdout
     if args.fmt == "json":

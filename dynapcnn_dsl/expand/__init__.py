@@ -1,14 +1,18 @@
 """Phase 2: expand the loaded data before it meets the models.
 
-Today this merges `defaults:` under every core; templates (issue 6) join here. Expansion works
-on plain data and copies source positions along, so a value taken from `defaults:` is reported
-at the line in `defaults:` where the user wrote it.
+Template instances become scoped cores (`templates.py`), then `defaults:` is merged under every
+core. Expansion works on plain data and copies source positions along, so a value taken from
+`defaults:` is reported at the line in `defaults:` where the user wrote it, and a value from a
+template at the instance (with a note pointing into the template).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from pathlib import Path as FsPath
 from typing import Any
 
+from dynapcnn_dsl.diagnostics import Diagnostic
 from dynapcnn_dsl.load.source import SourceDocument
 
 MERGED_SECTIONS = ("conv", "neuron")
@@ -44,8 +48,15 @@ def _merge_defaults(data: dict[str, Any], doc: SourceDocument) -> None:
                 smap.copy_subtree(("defaults", key), here)
 
 
-def expand(doc: SourceDocument) -> SourceDocument:
-    """Apply defaults (and, later, templates) in place; returns the same document."""
+def expand(doc: SourceDocument, *, templates: Iterable[str | FsPath] = ()) -> list[Diagnostic]:
+    """Expand templates, then merge defaults, in place; returns the problems found."""
+    from dynapcnn_dsl.expand.templates import expand_templates
+
+    problems: list[Diagnostic] = []
     if isinstance(doc.data, dict):
+        cores = doc.data.get("cores")
+        if isinstance(cores, dict) and any(isinstance(c, dict) and "template" in c
+                                           for c in cores.values()):
+            problems = expand_templates(doc, [FsPath(t) for t in templates])
         _merge_defaults(doc.data, doc)
-    return doc
+    return problems

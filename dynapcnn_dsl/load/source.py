@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from dynapcnn_dsl.diagnostics import Position
+from dynapcnn_dsl.diagnostics import Position, Related
 
 Path = tuple[str | int, ...]
 
@@ -18,7 +18,7 @@ Path = tuple[str | int, ...]
 class SourceMap:
     """Positions of the keys and values of one document, by path."""
 
-    __slots__ = ("file", "keys", "lines", "values")
+    __slots__ = ("file", "keys", "lines", "origins", "values")
 
     def __init__(self, file: str, keys: dict[Path, Position] | None = None,
                  values: dict[Path, Position] | None = None, lines: tuple[str, ...] = ()) -> None:
@@ -26,6 +26,16 @@ class SourceMap:
         self.keys: dict[Path, Position] = {} if keys is None else keys
         self.values: dict[Path, Position] = {} if values is None else values
         self.lines = lines
+        # Nodes written in another file (a template): where, for a note on every diagnostic.
+        self.origins: dict[Path, Related] = {}
+
+    def notes(self, path: Path) -> tuple[Related, ...]:
+        """The other-file origin of `path` (or of its nearest ancestor that has one)."""
+        for end in range(len(path), 0, -1):
+            origin = self.origins.get(path[:end])
+            if origin is not None:
+                return (origin,)
+        return ()
 
     def value(self, path: Path) -> Position | None:
         """Where the value at `path` starts; the nearest existing ancestor if it has none."""

@@ -140,15 +140,16 @@ def _field(path: Path) -> str:
 
 
 def _to_diagnostic(err: ErrorDetails, data: Any, root: type[BaseModel], smap: SourceMap,
-                   ) -> Diagnostic:
+                   prefix: Path = ()) -> Diagnostic:
     kind = err["type"]
     path, rest = data_path(err["loc"], data)
     file = smap.file
 
     def diag(code: str, pos_path: Path, message: str, hint: str | None, *, key: bool = False,
              ) -> Diagnostic:
+        pos_path = (*prefix, *pos_path)
         pos = smap.key(pos_path) if key else smap.value(pos_path)
-        return Diagnostic(file, pos, Severity.ERROR, code, message, hint)
+        return Diagnostic(file, pos, Severity.ERROR, code, message, hint, smap.notes(pos_path))
 
     if kind == "extra_forbidden":
         key = path[-1] if path else (rest[0] if rest else "?")
@@ -209,7 +210,7 @@ def _type_hint(kind: str, path: Path) -> str:
 
 
 def diagnostics_from_error(errors: list[ErrorDetails], data: Any, root: type[BaseModel],
-                           smap: SourceMap) -> list[Diagnostic]:
+                           smap: SourceMap, prefix: Path = ()) -> list[Diagnostic]:
     """One diagnostic per distinct problem.
 
     Pydantic may report a union failure twice, and a bad value under `defaults:` fails once in
@@ -218,7 +219,7 @@ def diagnostics_from_error(errors: list[ErrorDetails], data: Any, root: type[Bas
     seen: set[tuple[Any, ...]] = set()
     out: list[Diagnostic] = []
     for err in errors:
-        d = _to_diagnostic(err, data, root, smap)
+        d = _to_diagnostic(err, data, root, smap, prefix)
         key = (d.position, d.code)
         if key not in seen:
             seen.add(key)

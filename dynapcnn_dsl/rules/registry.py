@@ -95,4 +95,5 @@ def apply(r: Rule, ctx: Any) -> Iterator[Diagnostic]:
         if pos is not None and first_path.setdefault(pos, f.path) != f.path:
             continue
         related = tuple(Related(smap.file, smap.value(p), msg) for p, msg in f.related)
+        related += smap.notes(f.path)
         yield Diagnostic(smap.file, pos, r.severity, r.id, f.message, f.hint or r.hint, related)

@@ -76,7 +76,8 @@ class _Binder:
                severity: Severity = Severity.ERROR, at: Path | None = None) -> None:
         path = at or ("cores", core.name, "weights")
         pos = self.smap.key(path)
-        self.diagnostics.append(Diagnostic(self.smap.file, pos, severity, code, message, hint))
+        self.diagnostics.append(Diagnostic(self.smap.file, pos, severity, code, message, hint,
+                                           self.smap.notes(path)))
 
     def missing(self, core: LinkedCore, key: str, what: str) -> None:
         near = closest(key, self.weights.tensors, n=3, cutoff=0.5)

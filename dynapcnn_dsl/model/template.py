@@ -1,0 +1,78 @@
+"""Template files and template instances, as pydantic models.
+
+A template file declares typed `params`, its `cores` (whose values may say `${param}` or
+`${kernel // 2}`), its `entry` (the cores that receive whatever points at an instance) and its
+`exit` (the core whose `to:` the instance's `to:` becomes). The cores are kept as plain data
+here: they are validated as ordinary cores once substituted and scoped.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, field_validator
+from pydantic_core import PydanticCustomError
+
+from dynapcnn_dsl.model.network import LIMITS, _Node
+
+TEMPLATE_VERSION = 1
+
+
+class Param(_Node):
+    """A template parameter: its type, default and bounds."""
+
+    type: Literal["int", "float", "bool", "str"] = Field(default="int", description="Value type.")
+    default: int | float | bool | str | None = Field(
+        default=None, description="Value when the instance gives none; no default = required.")
+    min: float | None = Field(default=None, description="Smallest allowed value (numbers).")
+    max: float | None = Field(default=None, description="Largest allowed value (numbers).")
+    choices: list[int | float | bool | str] | None = Field(
+        default=None, description="The only allowed values.")
+    description: str | None = Field(default=None, description="What the parameter means.")
+
+
+class EntryRef(_Node):
+    """An entry or exit core with the pooling of the link that reaches it (or leaves it)."""
+
+    core: str = Field(description="A core of the template.")
+    pool: int | str = Field(default=1, description="Pooling on the link: 1, 2 or 4 (or ${param}).",
+                            json_schema_extra={"enum": [*LIMITS.pool]})
+
+
+class TemplateFile(_Node):
+    """A reusable group of cores."""
+
+    template: int = Field(description="Template format version; this tool reads 1.",
+                          json_schema_extra={"enum": [TEMPLATE_VERSION]})
+    description: str | None = Field(default=None, description="What the template builds.")
+    params: dict[str, Param] = Field(default_factory=dict, description="Typed parameters.")
+    cores: dict[str, dict[str, Any]] = Field(
+        description="The cores, as in a network file; values may use ${param} or ${expression}.")
+    entry: list[str | EntryRef] = Field(
+        description="Cores that receive what points at an instance (a main path and a skip).",
+        json_schema_extra={"minItems": 1, "maxItems": LIMITS.destinations})
+    exit: str | EntryRef = Field(
+        description="The core whose destinations are the instance's `to:` (with its pooling).")
+
+    @field_validator("template")
+    @classmethod
+    def _version(cls, value: int) -> int:
+        if value != TEMPLATE_VERSION:
+            raise PydanticCustomError("dsl-version", "this tool reads template version {expected}; "
+                                      "the file says {found}", {"expected": TEMPLATE_VERSION,
+                                                                 "found": value})
+        return value
+
+
+class TemplateInstance(_Node):
+    """A core written as an instance of a template: expanded into the template's cores."""
+
+    template: str = Field(description="The template: a name found next to this file, in a "
+                          "--templates directory or among the bundled templates, or a path.")
+    with_: dict[str, int | float | bool | str] = Field(
+        default_factory=dict, alias="with", description="Values for the template's params.")
+    to: list[Any] = Field(default_factory=list,
+                          description="Where the instance's exit core sends its events.")
+    weights: str | None = Field(
+        default=None, description="State-dict prefix of the instance; its cores' tensors are "
+        "`<prefix>.<core>.weight`. Default: the instance's name.")
