@@ -68,7 +68,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         try:
             doc.write(out)
         except OSError as exc:
-            parser.error(f"cannot write {out}: {exc.strerror}")
+            parser.error(f"cannot write {out}: {exc.strerror or exc}")
     if not args.quiet:
         from dynapcnn_dsl.cli.inspect_cmd import console
         from dynapcnn_dsl.report.inspect import print_inspect

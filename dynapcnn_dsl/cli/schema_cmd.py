@@ -24,7 +24,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         try:
             write_atomic(args.output, text)
         except OSError as exc:
-            parser.error(f"cannot write {args.output}: {exc.strerror}")
+            parser.error(f"cannot write {args.output}: {exc.strerror or exc}")
     else:
         sys.stdout.write(text)
     return 0

@@ -122,6 +122,8 @@ def _slot(value: dict[str, Any]) -> str:
 
 
 def _short(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return f"tensor {list(value.shape)}"
     return "{...}" if isinstance(value, dict) else value
 
 
@@ -181,6 +183,16 @@ def _by_name(la: list, lb: list, names_a: list, names_b: list, out: list[Change]
         found: list[Change] = []
         _walk(label, la[ia], lb[ib], found, (names_a, names_b))
         out.extend(c._replace(text=f"{c.text}   (core '{name}')") for c in found)
+    # Slots no annotation names (hand edits, leftovers): compared slot by slot, since a live
+    # core there sends events whatever its name.
+    named_a = {i for i, n in enumerate(names_a) if n}
+    named_b = {i for i, n in enumerate(names_b) if n}
+    for i in range(max(len(la), len(lb))):
+        if i in named_a or i in named_b:
+            continue
+        x = la[i] if i < len(la) else unused_core()
+        y = lb[i] if i < len(lb) else unused_core()
+        _walk(f"cnn_layers[{i}]", x, y, out, (names_a, names_b))
 
 
 def to_plain(value: Any) -> Any:

@@ -327,7 +327,13 @@ class Expander:
             expanded: dict[str, Any] = {}
             for name, core in cores.items():
                 if isinstance(core, dict) and "template" in core:
-                    expanded.update(self.expand_instance(name, core))
+                    for new, body in self.expand_instance(name, core).items():
+                        if new in cores or new in expanded:
+                            self.error(("cores", name), "template-name-collision",
+                                       f"instance '{name}' makes a core '{new}', but a core of "
+                                       "that name already exists", "rename the instance or the "
+                                       "other core", at_key=True)
+                        expanded[new] = body
                 else:
                     expanded[name] = core
             cores = expanded

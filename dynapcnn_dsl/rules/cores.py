@@ -29,13 +29,13 @@ def core_count(ctx: RuleContext) -> Iterator[Finding]:
 @rule("core-name", Severity.ERROR,
       "use a name of letters, digits, '_' and '-', starting with a letter or '_'")
 def core_name(ctx: RuleContext) -> Iterator[Finding]:
-    """Core names are references: plain identifiers, never a reserved word. Dots are kept
-    for template instances (`block1.a`)."""
+    """Core names are references: plain identifiers, never a reserved word. Dots only join the
+    scopes of template instances (`block1.a`), each part an identifier."""
     for name in ctx.network.cores:
         if name in RESERVED:
             yield Finding(core_path(name), f"'{name}' is reserved and cannot name a core",
                           hint=f"rename the core, e.g. '{name}_core'", at_key=True)
-        elif not NAME.match(name):
+        elif not all(NAME.match(part) for part in name.split(".")):
             yield Finding(core_path(name), f"'{name}' is not a valid core name", at_key=True)
 
 

@@ -365,8 +365,6 @@ def test_an_interrupt_while_writing_leaves_the_old_file_and_no_temporary(cli, ne
     assert listing(net.parent) == before
 
 
-@pytest.mark.xfail(strict=True, reason="build_cmd reports `exc.strerror`, which is None for an "
-                   "OSError raised without an errno: the message ends in 'None'")
 def test_a_write_error_without_errno_is_still_explained(net, monkeypatch, capsys):
     def replace(src, dst, *args, **kwargs):
         raise OSError("the volume went away")

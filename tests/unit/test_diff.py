@@ -337,8 +337,6 @@ def test_without_annotations_a_move_is_reported_slot_by_slot(chain, tmp_path):
     assert not any("moved from" in c.text for c in changes)
 
 
-@pytest.mark.xfail(strict=True, reason="compare._walk prints an added or removed tensor in full "
-                   "(str of the numpy array, many lines) instead of summarising it")
 def test_an_added_or_removed_tensor_is_summarised_on_one_line(chain, tmp_path):
     net, weights = chain
     pinned = write(tmp_path, "pinned.yaml", CHAIN.replace("  b:\n", "  b:\n    index: 5\n"))
@@ -398,9 +396,6 @@ def test_a_leftover_core_that_is_live_is_reported_without_annotations(chain):
         "cnn_layers[6].destinations[0]: disabled -> enabled: layer 1, pooling 1, feature_shift 0"]
 
 
-@pytest.mark.xfail(strict=True, reason="with annotations compare only walks the slots that carry "
-                   "a core name: a slot without a name that has an enabled destination (a live "
-                   "leftover that sends events) is never compared")
 def test_a_leftover_core_that_is_live_is_reported_with_annotations(chain):
     net, weights = chain
     built = doc(net, weights)
