@@ -65,7 +65,12 @@ def test_core_name_reserved_words(name):
     assert d.hint == f"rename the core, e.g. '{name}_core'"
 
 
-@pytest.mark.parametrize("name", ["1x", "a.b", "-a", "a b", "a/b", "é"])
+def test_core_name_dotted_scopes_pass():
+    # dots join the scopes of template instances: block1.a (each part an identifier)
+    assert found(net("  block1.a: {conv: {out_channels: 4, kernel: 3}}\n")) == []
+
+
+@pytest.mark.parametrize("name", ["1x", "a..b", ".a", "a.1b", "-a", "a b", "a/b", "é"])
 def test_core_name_invalid(name):
     d = only(net(f"  c0: {CONV}\n  {name}: {CONV}\n"))
     assert (str(d.position), d.code) == ("6:3", "core-name")
