@@ -45,6 +45,7 @@ lint: $(VENV)/.installed-test
 ## schema: regenerate schema/network.schema.json from the models
 schema: $(VENV)/.installed-run
 	$(BIN)/dynapcnn-dsl schema -o schema/network.schema.json
+	$(BIN)/dynapcnn-dsl schema --template -o schema/template.schema.json
 
 ## bench: run the benchmarks (they print ratios against a baseline measured in the same run)
 bench: $(VENV)/.installed-run

@@ -93,9 +93,19 @@ def _apply(target: Any, tree: dict[str, Any]) -> None:
 def to_samna(document: dict[str, Any]) -> Any:
     """A real samna configuration object for the document, validated by samna itself."""
     chip = _chip(document)
+    if document.get("source", {}).get("weights", "") is None:
+        raise SamnaError(Diagnostic("<document>", None, Severity.ERROR, "document-structure-only",
+                                    "the document was built without weights: it has no tensors "
+                                    "or thresholds to load", "build it with a weights file"))
     chip_module, config_module = _import(chip)
     config = getattr(config_module, chip.config_class)()
-    _apply(config, document["config"])
+    try:
+        _apply(config, document["config"])
+    except (AttributeError, TypeError, ValueError, IndexError) as exc:
+        raise SamnaError(Diagnostic("<samna>", None, Severity.ERROR, "samna-rejected",
+                                    f"samna refused a value of the document: {exc}",
+                                    "the document was edited by hand, or was written for "
+                                    "another chip or samna version")) from exc
     ok, message = chip_module.validate_configuration(config)
     if not ok:
         raise SamnaError(Diagnostic("<samna>", None, Severity.ERROR, "samna-invalid",
@@ -134,7 +144,7 @@ def layer_spec(chip: ChipProfile) -> dict[str, Any]:
 
 
 def config_spec(chip: ChipProfile) -> dict[str, Any]:
-    return {
+    spec: dict[str, Any] = {
         "cnn_layers": ("items", chip.limits.cores, layer_spec(chip)),
         "dvs_layer": {
             "pass_sensor_events": VALUE,
@@ -142,9 +152,11 @@ def config_spec(chip: ChipProfile) -> dict[str, Any]:
             "pooling": XY, "origin": XY, "cut": XY, "mirror": XY, "mirror_diagonal": VALUE,
             "merge": VALUE, "on_channel": VALUE, "off_channel": VALUE, "monitor_enable": VALUE,
         },
-        "readout": {"enable": VALUE, "threshold": VALUE, "low_pass_filter_disable": VALUE,
-                    "low_pass_filter32_not16": VALUE, "monitor_enable": VALUE},
     }
+    if chip.readout == "usable":  # as the emitter: dynapcnn's readout is undocumented
+        spec["readout"] = {"enable": VALUE, "threshold": VALUE, "low_pass_filter_disable": VALUE,
+                           "low_pass_filter32_not16": VALUE, "monitor_enable": VALUE}
+    return spec
 
 
 def _read(source: Any, spec: Any) -> Any:

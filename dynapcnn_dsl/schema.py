@@ -14,6 +14,7 @@ from typing import Any
 
 DRAFT = "http://json-schema.org/draft-07/schema#"
 SCHEMA_ID = "https://dynapcnn-dsl.dev/schema/network.schema.json"
+TEMPLATE_SCHEMA_ID = "https://dynapcnn-dsl.dev/schema/template.schema.json"
 
 
 def _lower(node: Any) -> Any:
@@ -46,12 +47,27 @@ def _defaultable(definitions: dict[str, Any]) -> None:
                 del node["required"]
 
 
-def network_schema() -> dict[str, Any]:
-    """The draft-07 JSON schema for network files."""
-    from dynapcnn_dsl.model.network import Network
-
-    raw = Network.model_json_schema(by_alias=True, mode="validation")
+def _schema(model: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    raw = model.model_json_schema(by_alias=True, mode="validation")
     definitions = raw.pop("$defs", {})
+    return raw, definitions
+
+
+def network_schema() -> dict[str, Any]:
+    """The draft-07 JSON schema for network files.
+
+    The models validate a network after templates are expanded; an editor sees it before, so
+    a core may also be a template instance ({template, with, to, weights}).
+    """
+    from dynapcnn_dsl.model.network import Network
+    from dynapcnn_dsl.model.template import TemplateInstance
+
+    raw, definitions = _schema(Network)
+    instance, more = _schema(TemplateInstance)
+    definitions.update(more)
+    definitions["TemplateInstance"] = instance
+    raw["properties"]["cores"]["additionalProperties"] = {
+        "anyOf": [{"$ref": "#/$defs/Core"}, {"$ref": "#/$defs/TemplateInstance"}]}
     _defaultable(definitions)
     body = _lower(raw)
     return {
@@ -62,5 +78,19 @@ def network_schema() -> dict[str, Any]:
     }
 
 
-def schema_text() -> str:
-    return json.dumps(network_schema(), indent=2, sort_keys=False) + "\n"
+def template_schema() -> dict[str, Any]:
+    """The draft-07 JSON schema for template files."""
+    from dynapcnn_dsl.model.template import TemplateFile
+
+    raw, definitions = _schema(TemplateFile)
+    return {
+        "$schema": DRAFT,
+        "$id": TEMPLATE_SCHEMA_ID,
+        **_lower(raw),
+        "definitions": {name: _lower(d) for name, d in sorted(definitions.items())},
+    }
+
+
+def schema_text(kind: str = "network") -> str:
+    schema = template_schema() if kind == "template" else network_schema()
+    return json.dumps(schema, indent=2, sort_keys=False) + "\n"

@@ -12,12 +12,14 @@ HELP = "print the JSON schema of network files"
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--output", metavar="FILE",
                    help="write the schema to FILE (atomically) instead of standard output")
+    p.add_argument("--template", action="store_true",
+                   help="the schema of template files instead of network files")
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from dynapcnn_dsl.schema import schema_text
 
-    text = schema_text()
+    text = schema_text("template" if args.template else "network")
     if args.output and args.output != "-":
         from dynapcnn_dsl.atomic import write_atomic
 

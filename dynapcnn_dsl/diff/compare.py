@@ -49,6 +49,13 @@ def normalize(doc: dict[str, Any], *, structure_only: bool = False) -> dict[str,
     dvs = config.get("dvs_layer")
     if isinstance(dvs, dict) and "destinations" in dvs:
         dvs["destinations"] = [d if _enabled(d) else {"enable": False} for d in dvs["destinations"]]
+        if not dvs.get("pass_sensor_events"):
+            # no sensor events pass: pooling, crop, flips and polarity have nothing to act on
+            config["dvs_layer"] = {k: dvs[k] for k in ("pass_sensor_events", "destinations",
+                                                        "monitor_enable") if k in dvs}
+    readout = config.get("readout")
+    if isinstance(readout, dict) and not readout.get("enable"):
+        config["readout"] = {"enable": False}  # a disabled readout's settings do nothing
     return config
 
 

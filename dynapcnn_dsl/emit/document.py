@@ -138,6 +138,7 @@ def dvs_layer(linked: LinkedNetwork) -> dict[str, Any]:
 
 
 def readout(linked: LinkedNetwork) -> dict[str, Any]:
+    """ReadoutConfig: off, or on with its threshold and low-pass window."""
     r = linked.readout
     if r is None:
         return {"enable": False}
@@ -172,8 +173,11 @@ def build_document(linked: LinkedNetwork, bound: BoundNetwork | None, *,
             # host events are written to these cores; DVS events go through dvs_layer
             "layers": [linked.core(d.target).index for d in linked.input.destinations],
         },
-        "config": {"cnn_layers": layers, "dvs_layer": dvs_layer(linked), "readout": readout(linked)},
+        "config": {"cnn_layers": layers, "dvs_layer": dvs_layer(linked)},
     }
+    if linked.readout is not None or chip.readout == "usable":
+        # (whether dynapcnn's configuration has a readout at all is undocumented: not set there)
+        doc["config"]["readout"] = readout(linked)
     if annotate is not None:
         doc["annotations"] = annotate
     return doc

@@ -8,7 +8,7 @@ here: they are validated as ordinary cores once substituted and scoped.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 from pydantic_core import PydanticCustomError
@@ -35,8 +35,9 @@ class EntryRef(_Node):
     """An entry or exit core with the pooling of the link that reaches it (or leaves it)."""
 
     core: str = Field(description="A core of the template.")
-    pool: int | str = Field(default=1, description="Pooling on the link: 1, 2 or 4 (or ${param}).",
-                            json_schema_extra={"enum": [*LIMITS.pool]})
+    pool: (Annotated[int, Field(json_schema_extra={"enum": [*LIMITS.pool]})]
+           | Annotated[str, Field(pattern=r"^\$\{.+\}$")]) = Field(
+        default=1, description="Pooling on the link: 1, 2 or 4, or a ${param}.")
 
 
 class TemplateFile(_Node):

@@ -112,3 +112,41 @@ def test_cli_schema_matches_the_committed_file(tmp_path):
     out = tmp_path / "s.json"
     assert run(["schema", "-o", str(out)]) == 0
     assert json.loads(out.read_text()) == json.loads(SCHEMA_FILE.read_text())
+
+
+# -- template files -------------------------------------------------------------------------------
+
+TEMPLATE_SCHEMA_FILE = ROOT / "schema" / "template.schema.json"
+TEMPLATES = sorted((ROOT / "templates").glob("*.yaml"))
+
+
+def test_committed_template_schema_is_fresh_and_draft07():
+    from dynapcnn_dsl.schema import template_schema
+
+    assert TEMPLATE_SCHEMA_FILE.read_text() == schema_text("template"), (
+        "schema/template.schema.json is stale: run `make schema` and commit it")
+    Draft7Validator.check_schema(template_schema())
+    missing = [f"{path}/properties/{name}" for path, node in _walk(template_schema())
+               if isinstance(node, dict) and isinstance(node.get("properties"), dict)
+               for name, prop in node["properties"].items() if not prop.get("description")]
+    assert missing == []
+
+
+@pytest.mark.parametrize("template", TEMPLATES, ids=lambda p: p.stem)
+def test_bundled_templates_validate_and_carry_the_modeline(template):
+    from dynapcnn_dsl.schema import template_schema
+
+    doc, problems = load_file(template)
+    assert problems == []
+    assert list(Draft7Validator(template_schema()).iter_errors(doc.data)) == []
+    match = MODELINE.match(template.read_text().splitlines()[0])
+    assert match and (template.parent / match.group(1)).resolve() == TEMPLATE_SCHEMA_FILE
+
+
+def test_a_template_instance_is_a_valid_core_for_editors():
+    text = ("dsl: 1\nchip: speck2f\ninput: {source: host, shape: [1, 16, 16], to: [b]}\n"
+            "cores:\n  b: {template: residual_block, with: {channels: 1}, to: []}\n")
+    doc, _ = load_text(text, "t.yaml")
+    assert list(Draft7Validator(network_schema()).iter_errors(doc.data)) == []
+    bad, _ = load_text(text.replace("to: []", "to: [], kernal: 3"), "t.yaml")
+    assert list(Draft7Validator(network_schema()).iter_errors(bad.data)) != []
