@@ -4,7 +4,7 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-DEMO   ?= examples/dvs-speck2f/network.yaml
+DEMO   ?= examples/dvs-resnet
 # A path-based editable install: no import hook to load at every start of the command.
 EDITABLE := --config-settings editable_mode=compat
 
@@ -23,13 +23,10 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	@$(BIN)/python -m compileall -q dynapcnn_dsl
 	@touch $@ $(VENV)/.installed-run
 
-## demo: validate the examples, show how one is placed on the chip, and what a mistake looks like
+## demo: build the DVS ResNet example (all nine cores) and show its report, then a mistake
 demo: $(VENV)/.installed-run
-	@echo "== dynapcnn-dsl validate examples/*/network.yaml"
-	@$(BIN)/dynapcnn-dsl validate examples/*/network.yaml
-	@echo
-	@echo "== dynapcnn-dsl inspect $(DEMO)   (placement, shapes, memory, links)"
-	@$(BIN)/dynapcnn-dsl inspect $(DEMO)
+	@echo "== dynapcnn-dsl build $(DEMO)/network.yaml $(DEMO)/weights.safetensors -o $(DEMO)/config.samna.json"
+	@$(BIN)/dynapcnn-dsl build $(DEMO)/network.yaml $(DEMO)/weights.safetensors -o $(DEMO)/config.samna.json
 	@echo
 	@echo "== a file with mistakes: dynapcnn-dsl validate examples/mistakes.yaml (exit status 1)"
 	@$(BIN)/dynapcnn-dsl validate examples/mistakes.yaml || true

@@ -22,6 +22,7 @@ from dynapcnn_dsl.cli import (
     diff_cmd,
     graph_cmd,
     inspect_cmd,
+    new_cmd,
     rules_cmd,
     schema_cmd,
     validate_cmd,
@@ -29,8 +30,8 @@ from dynapcnn_dsl.cli import (
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
-COMMANDS = (validate_cmd, inspect_cmd, graph_cmd, check_cmd, build_cmd, diff_cmd, schema_cmd,
-            rules_cmd)
+COMMANDS = (validate_cmd, inspect_cmd, graph_cmd, check_cmd, build_cmd, diff_cmd, new_cmd,
+            schema_cmd, rules_cmd)
 """Each command module has NAME, HELP, add_arguments(parser) and run(args, parser) -> int."""
 
 

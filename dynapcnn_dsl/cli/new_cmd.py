@@ -1,0 +1,47 @@
+"""Start a network: write NAME/network.yaml from a starter, with the schema beside it.
+
+The schema file next to the network makes the editor modeline work wherever the folder lives.
+An existing network.yaml is never overwritten (exit 2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+NAME = "new"
+HELP = "write a starter network.yaml (resnet, sequential or dvs)"
+STARTERS = ("resnet", "sequential", "dvs")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("name", metavar="NAME", help="folder to create (its name names the network)")
+    p.add_argument("--template", choices=STARTERS, default="sequential",
+                   help="what to start from (default: sequential)")
+
+
+def starter(kind: str, name: str) -> str:
+    text = (Path(__file__).resolve().parents[1] / "starters" / f"{kind}.yaml").read_text()
+    return text.replace("{name}", name)
+
+
+def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from dynapcnn_dsl.atomic import write_atomic
+    from dynapcnn_dsl.schema import schema_text
+
+    folder = Path(args.name)
+    target = folder / "network.yaml"
+    if target.exists():
+        parser.error(f"{target} already exists: choose another NAME (nothing was written)")
+    name = re.sub(r"[^A-Za-z0-9_-]+", "-", folder.resolve().name).strip("-") or "network"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        write_atomic(folder / "network.schema.json", schema_text())
+        write_atomic(target, starter(args.template, name))
+    except OSError as exc:
+        parser.error(f"cannot write {folder}: {exc.strerror or exc}")
+    sys.stdout.write(f"wrote {target} (from the {args.template} starter) and "
+                     f"{folder / 'network.schema.json'}\nnext: dynapcnn-dsl validate {target}\n")
+    return 0
