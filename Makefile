@@ -8,7 +8,7 @@ DEMO   ?= examples/dvs-resnet
 # A path-based editable install: no import hook to load at every start of the command.
 EDITABLE := --config-settings editable_mode=compat
 
-.PHONY: demo test lint schema bench clean
+.PHONY: demo test lint schema docs bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ lint: $(VENV)/.installed-test
 schema: $(VENV)/.installed-run
 	$(BIN)/dynapcnn-dsl schema -o schema/network.schema.json
 	$(BIN)/dynapcnn-dsl schema --template -o schema/template.schema.json
+
+## docs: regenerate docs/reference.md from the schema and the rule registry
+docs: $(VENV)/.installed-run
+	$(BIN)/python -m dynapcnn_dsl.report.reference > docs/reference.md
 
 ## bench: run the benchmarks (they print ratios against a baseline measured in the same run)
 bench: $(VENV)/.installed-run
