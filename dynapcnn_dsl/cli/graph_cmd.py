@@ -7,8 +7,6 @@ Without it, prints one format (--format, default dot) to standard output.
 from __future__ import annotations
 
 import argparse
-import shutil
-import subprocess
 import sys
 
 NAME = "graph"
@@ -28,6 +26,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def svg(dot_text: str) -> str | None:
     """Render with Graphviz, or None when `dot` is not installed."""
+    import shutil
+    import subprocess
+
     exe = shutil.which("dot")
     if exe is None:
         return None
