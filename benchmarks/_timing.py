@@ -5,8 +5,18 @@ from __future__ import annotations
 import statistics
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
+
+
+def in_process(fn: Callable[[], object], runs: int) -> Timing:
+    """Median and best wall time of calling `fn`, in milliseconds."""
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - start)
+    return Timing(statistics.median(samples) * 1000, min(samples) * 1000)
 
 
 def run_once(cmd: Sequence[str], cwd: str | None = None) -> float:

@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import argparse
 import compileall
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -24,19 +22,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from _timing import compare  # noqa: E402
+from _timing import compare, in_process  # noqa: E402
 
 NETWORK = ROOT / "benchmarks" / "networks" / "kernel-full.yaml"
 GOAL_MS = 30.0
-
-
-def median_ms(fn, runs: int) -> float:
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples) * 1000
 
 
 def main() -> int:
@@ -63,14 +52,14 @@ def main() -> int:
         weights = Path(tmp) / "w.safetensors"
         save_file(tensors, str(weights))
 
-        def in_process():
+        def run_pipeline():
             linked, _ = link(network, chip, smap)
             bound, _ = load_and_bind(linked, smap, weights)
             return emit(linked, bound, smap)
 
-        doc = in_process()
-        pipeline = median_ms(in_process, args.runs)
-        text = median_ms(lambda: to_json(doc), max(args.runs // 4, 3))
+        doc = run_pipeline()
+        pipeline = in_process(run_pipeline, args.runs).median
+        text = in_process(lambda: to_json(doc), max(args.runs // 4, 3)).median
         torch_loaded = "torch" in sys.modules
         print(f"{NETWORK.name}: {sum(t.size for t in tensors.values())} weights, {args.runs} runs")
         print(f"in-process link + bind + quantize + emit: median {pipeline:.1f} ms "

@@ -11,23 +11,15 @@ compares with the library step every command already pays.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from _timing import in_process  # noqa: E402
+
 GOAL_MS = 10.0
-
-
-def timed(fn, runs: int) -> tuple[float, float]:
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples) * 1000, min(samples) * 1000
 
 
 def main() -> int:
@@ -50,8 +42,8 @@ def main() -> int:
     linked, diagnostics = link(network, chip, doc.source_map)  # warm up, and check it links
     assert linked is not None, diagnostics
 
-    link_med, link_best = timed(lambda: link(network, chip, doc.source_map), args.runs)
-    model_med, model_best = timed(lambda: Network.model_validate(doc.data), args.runs)
+    link_med, link_best = in_process(lambda: link(network, chip, doc.source_map), args.runs)
+    model_med, model_best = in_process(lambda: Network.model_validate(doc.data), args.runs)
     print(f"{args.file}: {len(linked.cores)} cores, {args.runs} runs each")
     print(f"link:  median {link_med:.2f} ms, best {link_best:.2f} ms (goal < {GOAL_MS:.0f} ms) "
           f"{'ok' if link_med < GOAL_MS else 'OVER GOAL'}")

@@ -12,27 +12,19 @@ same run, is the bare read of the same safetensors file with the safetensors lib
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from _timing import in_process  # noqa: E402
+
 NETWORK = ROOT / "benchmarks" / "networks" / "kernel-full.yaml"
 GOAL_MS = 50.0
-
-
-def timed(fn, runs: int) -> tuple[float, float]:
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples) * 1000, min(samples) * 1000
 
 
 def main() -> int:
@@ -59,8 +51,8 @@ def main() -> int:
         save_file(tensors, str(st))
         bound, problems = load_and_bind(linked, smap, st)
         assert bound is not None, problems
-        bind_med, bind_best = timed(lambda: load_and_bind(linked, smap, st), args.runs)
-        read_med, read_best = timed(lambda: load_file(str(st)), args.runs)
+        bind_med, bind_best = in_process(lambda: load_and_bind(linked, smap, st), args.runs)
+        read_med, read_best = in_process(lambda: load_file(str(st)), args.runs)
         print(f"{n} weights ({n / 1024:g} Ki; the chip's kernel memory is {capacity / 1024:g} Ki), "
               f"{args.runs} runs each")
         print(f"safetensors read + bind + quantize: median {bind_med:.1f} ms, best {bind_best:.1f} ms "
@@ -74,7 +66,7 @@ def main() -> int:
             return 0
         pt = Path(tmp) / "w.pt"
         torch.save({k: torch.from_numpy(v) for k, v in tensors.items()}, pt)
-        pt_med, pt_best = timed(lambda: load_and_bind(linked, smap, pt), args.runs)
+        pt_med, pt_best = in_process(lambda: load_and_bind(linked, smap, pt), args.runs)
         print(f".pt (torch.load weights_only) + bind + quantize, torch already imported: median "
               f"{pt_med:.1f} ms, best {pt_best:.1f} ms "
               f"{'ok' if pt_med < GOAL_MS else 'OVER GOAL'}")

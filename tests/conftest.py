@@ -5,6 +5,7 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from dynapcnn_dsl.diagnostics import Diagnostic
@@ -43,6 +44,33 @@ def only(text: str, *, link: bool = True) -> Diagnostic:
     diags = check(text, link=link).diagnostics
     assert len(diags) == 1, [f"{d.position} {d.code}: {d.message}" for d in diags]
     return diags[0]
+
+
+def write_weights(network: Path | str, path: Path, *, seed: int = 0, low: float = -1.0,
+                  high: float = 1.0, pin_scale: bool = False, **extra: np.ndarray,
+                  ) -> dict[str, np.ndarray]:
+    """Random `<prefix>.weight` tensors for every core of the linked network, written to `path`
+    (.npz or .safetensors by suffix). With `pin_scale`, each tensor holds 1.0 and -1.0, so the
+    quantization scale is exactly 127 and quantized values can be asserted exactly."""
+    from dynapcnn_dsl.pipeline import check_file
+
+    linked = check_file(network).linked
+    assert linked is not None, f"{network} does not link"
+    rng = np.random.default_rng(seed)
+    tensors: dict[str, np.ndarray] = {}
+    for core in linked.cores:
+        w = rng.uniform(low, high, linked.weight_shape(core))
+        if pin_scale:
+            w.flat[0], w.flat[1], w.flat[2] = 1.0, -1.0, 0.0
+        tensors[f"{core.weights}.weight"] = w.astype(np.float32)
+    tensors.update(extra)
+    if path.suffix == ".safetensors":
+        from safetensors.numpy import save_file
+
+        save_file(tensors, str(path))
+    else:
+        np.savez(path, **tensors)
+    return tensors
 
 
 def check_model(text: str, file: str = "t.yaml") -> Checked:

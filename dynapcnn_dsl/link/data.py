@@ -131,3 +131,15 @@ class LinkedNetwork(NamedTuple):
 
     def by_index(self) -> dict[int, LinkedCore]:
         return {c.index: c for c in self.cores}
+
+    def logical_out(self, core: LinkedCore) -> int:
+        """Output features as trained: the classes of a readout core whose features the errata
+        remap spreads out (4*(k-1)), else its physical output features."""
+        r = self.readout
+        if r is not None and r.source == core.name and r.errata_remap:
+            return r.classes
+        return core.out_features
+
+    def weight_shape(self, core: LinkedCore) -> tuple[int, int, int, int]:
+        """The torch Conv2d weight shape the core binds: [out, in, k, k]."""
+        return (self.logical_out(core), core.input_shape.features, core.kernel, core.kernel)

@@ -88,15 +88,10 @@ class _Binder:
 
     # -- one core ----------------------------------------------------------------------------
     def expected_shape(self, core: LinkedCore) -> tuple[int, int, int, int]:
-        out = self.linked_out(core)
-        return (out, core.input_shape.features, core.kernel, core.kernel)
+        return self.linked.weight_shape(core)
 
     def linked_out(self, core: LinkedCore) -> int:
-        """Logical output features: the classes of a remapped readout core, else out_features."""
-        r = self.linked.readout
-        if r is not None and r.source == core.name and r.errata_remap:
-            return r.classes
-        return core.out_features
+        return self.linked.logical_out(core)
 
     def weight(self, core: LinkedCore) -> tuple[np.ndarray, tuple[int, ...] | None] | None:
         key = f"{core.weights}.weight"

@@ -22,11 +22,11 @@ from pathlib import Path
 import jsonpatch
 import numpy as np
 import pytest
+from conftest import write_weights
 
 import dynapcnn_dsl
 from dynapcnn_dsl.cli import main, run
 from dynapcnn_dsl.emit import FORMAT, VERSION
-from dynapcnn_dsl.pipeline import check_file
 
 ROOT = Path(__file__).resolve().parents[2]
 MISTAKES = ROOT / "examples" / "mistakes.yaml"
@@ -63,17 +63,7 @@ def write(directory: Path, name: str, text: str) -> Path:
 
 def make_weights(network: Path, path: Path, *, seed: int = 0) -> dict[str, np.ndarray]:
     """`<prefix>.weight` [out, in, k, k] for every core, scale 127."""
-    linked = check_file(network).linked
-    assert linked is not None
-    rng = np.random.default_rng(seed)
-    tensors = {}
-    for core in linked.cores:
-        w = rng.uniform(-0.9, 0.9, (core.out_features, core.input_shape.features, core.kernel,
-                                    core.kernel))
-        w.flat[0], w.flat[1], w.flat[2] = 1.0, -1.0, 0.0
-        tensors[f"{core.weights}.weight"] = w.astype(np.float32)
-    np.savez(path, **tensors)
-    return tensors
+    return write_weights(network, path, seed=seed, low=-0.9, high=0.9, pin_scale=True)
 
 
 def listing(directory: Path) -> list[str]:

@@ -29,11 +29,8 @@ def deterministic_weights(network: Path | str, tmp: Path, *, text: str | None = 
     assert result.ok, [d.message for d in result.diagnostics]
     tensors = {}
     for core in result.linked.cores:
-        out = core.out_features
-        r = result.linked.readout
-        if r is not None and r.source == core.name and r.errata_remap:
-            out = r.classes
-        o, i, y, x = np.ogrid[:out, :core.input_shape.features, :core.kernel, :core.kernel]
+        out, c_in, k, _ = result.linked.weight_shape(core)
+        o, i, y, x = np.ogrid[:out, :c_in, :k, :k]
         w = ((7 * o + 5 * i + 3 * y + 11 * x) % 23 - 11) / 16
         tensors[f"{core.weights}.weight"] = w.astype(np.float32)
         if core.bias:

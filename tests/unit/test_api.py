@@ -16,12 +16,12 @@ from typing import Any
 
 import numpy as np
 import pytest
+from conftest import write_weights
 
 import dynapcnn_dsl
 from dynapcnn_dsl import BuildError, Document, build
 from dynapcnn_dsl.emit import FORMAT, TENSORS, VERSION
 from dynapcnn_dsl.emit.document import WEIGHT_FIELDS, unused_core
-from dynapcnn_dsl.pipeline import check_file
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
@@ -65,18 +65,7 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
 
 def make_weights(network: Path, path: Path, *, seed: int = 0, **extra: np.ndarray) -> Path:
     """`<prefix>.weight` [out, in, k, k] for every core of the linked network, as .npz."""
-    linked = check_file(network).linked
-    assert linked is not None
-    rng = np.random.default_rng(seed)
-    tensors = {}
-    for core in linked.cores:
-        out = core.out_features
-        r = linked.readout
-        if r is not None and r.source == core.name and r.errata_remap:
-            out = r.classes
-        tensors[f"{core.weights}.weight"] = rng.uniform(
-            -1, 1, (out, core.input_shape.features, core.kernel, core.kernel)).astype(np.float32)
-    np.savez(path, **{**tensors, **extra})
+    write_weights(network, path, seed=seed, **extra)
     return path
 
 

@@ -15,12 +15,12 @@ from pathlib import Path
 import jsonpatch
 import numpy as np
 import pytest
+from conftest import write_weights
 
 import dynapcnn_dsl
 from dynapcnn_dsl.diff import Change, compare, json_patch
 from dynapcnn_dsl.diff.compare import normalize, to_plain
 from dynapcnn_dsl.emit.document import unused_core
-from dynapcnn_dsl.pipeline import check_file
 
 STRUCTURE_NOTE = "one side has no weights: tensors and thresholds are not compared"
 NAMES_NOTE = "cores matched by their names in the network file"
@@ -71,19 +71,7 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
 
 def make_weights(network: Path, path: Path, *, seed: int = 0) -> dict[str, np.ndarray]:
     """`<prefix>.weight` [out, in, k, k] for every core, scale 127 (see the module docstring)."""
-    linked = check_file(network).linked
-    assert linked is not None
-    rng = np.random.default_rng(seed)
-    tensors = {}
-    for core in linked.cores:
-        out = core.out_features
-        if linked.readout is not None and linked.readout.source == core.name and linked.readout.errata_remap:
-            out = linked.readout.classes
-        w = rng.uniform(-0.9, 0.9, (out, core.input_shape.features, core.kernel, core.kernel))
-        w.flat[0], w.flat[1], w.flat[2] = 1.0, -1.0, 0.0
-        tensors[f"{core.weights}.weight"] = w.astype(np.float32)
-    np.savez(path, **tensors)
-    return tensors
+    return write_weights(network, path, seed=seed, low=-0.9, high=0.9, pin_scale=True)
 
 
 def doc(network: Path, weights: Path | None = None, *, annotate: bool = True) -> dict:
