@@ -52,20 +52,20 @@ class Checked:
 
 def check_document(doc: SourceDocument | None, problems: list[Diagnostic], file: str,
                    *, disabled: Iterable[str] = (), link: bool = True,
-                   templates: Iterable[str | Path] = ()) -> Checked:
+                   templates: Iterable[str | Path] = (), base: Path | None = None) -> Checked:
     """Run the phases on a loaded document; `link=False` stops after the single-file rules;
     `templates` are directories searched for templates after the file's own."""
     result = Checked(file, doc, diagnostics=list(problems))
     result.linking = link
     if doc is not None:
-        _check(doc, result, disabled, link, templates)
+        _check(doc, result, disabled, link, templates, base)
     result.diagnostics.sort(key=Diagnostic.sort_key)
     return result
 
 
 def _check(doc: SourceDocument, result: Checked, disabled: Iterable[str], link: bool,
-           templates: Iterable[str | Path]) -> None:
-    problems = expand(doc, templates=templates)
+           templates: Iterable[str | Path], base: Path | None) -> None:
+    problems = expand(doc, templates=templates, base=base)
     result.diagnostics.extend(problems)
     if has_errors(problems):
         return
@@ -91,11 +91,13 @@ def check_file(path: str | Path, *, display_name: str | None = None,
     """Load, expand, validate, rule-check and link one network file."""
     name = display_name or str(path)
     doc, problems = load_file(path, display_name=name)
-    return check_document(doc, problems, name, disabled=disabled, link=link, templates=templates)
+    return check_document(doc, problems, name, disabled=disabled, link=link, templates=templates,
+                          base=Path(path).resolve().parent)
 
 
 def check_text(text: str, file: str = "<text>", *, disabled: Iterable[str] = (),
                link: bool = True, templates: Iterable[str | Path] = ()) -> Checked:
     """The same as `check_file` for text already in memory (tests, editors, notebooks)."""
     doc, problems = load_text(text, file)
-    return check_document(doc, problems, file, disabled=disabled, link=link, templates=templates)
+    return check_document(doc, problems, file, disabled=disabled, link=link, templates=templates,
+                          base=Path.cwd())

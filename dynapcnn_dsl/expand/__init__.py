@@ -48,7 +48,8 @@ def _merge_defaults(data: dict[str, Any], doc: SourceDocument) -> None:
                 smap.copy_subtree(("defaults", key), here)
 
 
-def expand(doc: SourceDocument, *, templates: Iterable[str | FsPath] = ()) -> list[Diagnostic]:
+def expand(doc: SourceDocument, *, templates: Iterable[str | FsPath] = (),
+           base: FsPath | None = None) -> list[Diagnostic]:
     """Expand templates, then merge defaults, in place; returns the problems found."""
     from dynapcnn_dsl.expand.templates import expand_templates
 
@@ -57,6 +58,6 @@ def expand(doc: SourceDocument, *, templates: Iterable[str | FsPath] = ()) -> li
         cores = doc.data.get("cores")
         if isinstance(cores, dict) and any(isinstance(c, dict) and "template" in c
                                            for c in cores.values()):
-            problems = expand_templates(doc, [FsPath(t) for t in templates])
+            problems = expand_templates(doc, [FsPath(t) for t in templates], base)
         _merge_defaults(doc.data, doc)
     return problems

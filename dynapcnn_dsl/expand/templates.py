@@ -33,6 +33,8 @@ MAX_DEPTH = 8
 """Templates within templates, at most this deep (a deeper chain is almost surely a loop)."""
 
 SUFFIXES = ("", ".yaml", ".yml", ".json")
+MAX_EXPRESSION = 200
+"""Characters in one ${...}: parameters and a little arithmetic, never a program."""
 EXPR = re.compile(r"\$\{([^}]*)\}")
 
 
@@ -55,10 +57,13 @@ class ExpressionError(ValueError):
 def evaluate(text: str, params: dict[str, Any]) -> Any:
     """A parameter name or integer arithmetic over them (+ - * // %, parentheses): no calls,
     no attributes, nothing else, evaluated by walking Python's own parse tree."""
+    if len(text) > MAX_EXPRESSION:
+        raise ExpressionError(f"an expression of {len(text)} characters is too long "
+                              f"(at most {MAX_EXPRESSION})")
     try:
         tree = ast.parse(text.strip(), mode="eval")
-    except SyntaxError as exc:
-        raise ExpressionError(f"'{text}' is not an expression") from exc
+    except (SyntaxError, RecursionError, MemoryError) as exc:
+        raise ExpressionError(f"'{text[:40]}' is not an expression") from exc
 
     def walk(node: ast.AST) -> Any:
         if isinstance(node, ast.Expression):
@@ -71,7 +76,10 @@ def evaluate(text: str, params: dict[str, Any]) -> Any:
                 raise ExpressionError(f"'{node.id}' is not a parameter" + (f"; {hint}" if hint else ""))
             return params[node.id]
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-            return -walk(node.operand)
+            value = walk(node.operand)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ExpressionError(f"'{text}': minus applies to numbers only")
+            return -value  # also floats: `${-threshold}` is a natural min_v_mem
         if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
             left, right = walk(node.left), walk(node.right)
             if not (isinstance(left, int) and isinstance(right, int)) or isinstance(left, bool) \
@@ -82,7 +90,19 @@ def evaluate(text: str, params: dict[str, Any]) -> Any:
             return _OPS[type(node.op)](left, right)
         raise ExpressionError(f"'{text}' uses something other than parameters and + - * // %")
 
-    return walk(tree)
+    try:
+        return walk(tree)
+    except RecursionError as exc:
+        raise ExpressionError(f"'{text[:40]}...' is nested too deeply") from exc
+
+
+def names_in(text: str) -> list[str]:
+    """The parameter names an expression uses, in order."""
+    try:
+        return [n.id for n in ast.walk(ast.parse(text.strip(), mode="eval"))
+                if isinstance(n, ast.Name)]
+    except (SyntaxError, RecursionError, MemoryError):
+        return []
 
 
 # -- the expander --------------------------------------------------------------------------------
@@ -93,14 +113,16 @@ class _Template:
 
 
 class Expander:
-    def __init__(self, doc: SourceDocument, search: list[FsPath]) -> None:
+    def __init__(self, doc: SourceDocument, search: list[FsPath], base: FsPath) -> None:
         self.doc = doc
         self.smap: SourceMap = doc.source_map
         self.search = search
+        self.base = base  # the network file's directory (its real one, not a display name)
         self.diagnostics: list[Diagnostic] = []
         self.loaded: dict[FsPath, _Template | None] = {}
         self.instances: dict[str, tuple[list[tuple[str, Any]], str]] = {}  # name -> entries, exit
-        self.chain: dict[str, tuple[str, ...]] = {}
+        self.chain: dict[str, tuple[FsPath, ...]] = {}  # core -> template files it came through
+        self.written_in: dict[str, FsPath] = {}  # core -> directory of the file that wrote it
 
     # -- reporting --------------------------------------------------------------------------
     def error(self, path: Path, code: str, message: str, hint: str, *, at_key: bool = False,
@@ -110,8 +132,8 @@ class Expander:
                                            message, hint, () if file else self.smap.notes(path)))
 
     # -- finding and loading templates --------------------------------------------------------
-    def find(self, name: str) -> FsPath | None:
-        base = FsPath(self.smap.file).resolve().parent
+    def find(self, name: str, base: FsPath) -> FsPath | None:
+        """Next to the file that names it, then --templates, then the bundled templates."""
         for directory in [base, *self.search, *bundled_dirs()]:
             for suffix in SUFFIXES:
                 candidate = (directory / (name + suffix)) if suffix else directory / name
@@ -119,17 +141,23 @@ class Expander:
                     return candidate.resolve()
         return None
 
-    def load(self, name: str, path: Path) -> _Template | None:
-        found = self.find(name)
+    def load(self, name: str, path: Path, base: FsPath) -> _Template | None:
+        found = self.find(name, base)
         if found is None:
-            known = sorted({p.stem for d in [*self.search, *bundled_dirs()] for p in d.glob("*.yaml")})
-            hint = did_you_mean(name, known) or (f"bundled templates: {', '.join(known)}" if known else
-                                                "put the template next to the network file")
+            known = sorted({p.stem for d in [base, *self.search, *bundled_dirs()]
+                            for p in d.glob("*.yaml")})
+            bundled = sorted({p.stem for d in bundled_dirs() for p in d.glob("*.yaml")})
+            hint = did_you_mean(name, known) or (f"bundled templates: {', '.join(bundled)}" if bundled
+                                                else "put the template next to the network file")
             self.error(path, "template-not-found", f"no template '{name}' next to the file, in "
                        "--templates or among the bundled templates", hint)
             return None
         if found in self.loaded:
-            return self.loaded[found]
+            template = self.loaded[found]
+            if template is None:  # its own problems were listed once; each use still says so
+                self.error(path, "template-invalid", f"the template '{name}' ({found}) has errors",
+                           "fix the template file (its problems are listed above)")
+            return template
         from pydantic import ValidationError
 
         from dynapcnn_dsl.load import load_file
@@ -193,13 +221,15 @@ class Expander:
                                                            self.smap, prefix=("cores", name)))
             return {}
         chain = self.chain.get(name, ())
-        if inst.template in chain or len(chain) >= MAX_DEPTH:
-            self.error(("cores", name, "template"), "template-recursion",
-                       f"template '{inst.template}' uses itself: {' -> '.join([*chain, inst.template])}",
-                       "a template may use other templates, but not, directly or not, itself")
-            return {}
-        template = self.load(inst.template, ("cores", name, "template"))
+        base = self.written_in.get(name, self.base)
+        template = self.load(inst.template, ("cores", name, "template"), base)
         if template is None:
+            return {}
+        if template.path in chain or len(chain) >= MAX_DEPTH:
+            names = " -> ".join(p.stem for p in (*chain, template.path))
+            self.error(("cores", name, "template"), "template-recursion",
+                       f"template '{template.name}' uses itself: {names}",
+                       "a template may use other templates, but not, directly or not, itself")
             return {}
         values = self.params(name, inst.with_, template)
         if values is None:
@@ -214,15 +244,17 @@ class Expander:
             if data is None:
                 continue
             self.scope_references(data, local, name, template, core_name)
-            if isinstance(data, dict) and "template" not in data:
+            if isinstance(data, dict):  # a core, or a nested instance: both under the prefix
                 prefix = inst.weights or name
                 data["weights"] = f"{prefix}.{data.get('weights', core_name)}"
             produced[new_name] = data
-            self.chain[new_name] = (*chain, template.name)
+            self.chain[new_name] = (*chain, template.path)
+            self.written_in[new_name] = template.path.parent
             self.smap.keys[new_path] = self.smap.key(("cores", name))
             self.smap.origins[new_path] = Related(str(template.path), tmap.key(("cores", core_name)),
                                                   f"core '{core_name}' of template '{template.name}'")
-        entries = [(f"{name}.{_ref_core(e)}", _ref_pool(e, values)) for e in template.model.entry]
+        entries = [(f"{name}.{_ref_core(e)}", self.pool(e, values, template, ("entry", i)))
+                   for i, e in enumerate(template.model.entry)]
         exit_ref = template.model.exit
         exit_name = f"{name}.{_ref_core(exit_ref)}"
         for ref, where in [*((e, "entry") for e in template.model.entry), (exit_ref, "exit")]:
@@ -232,8 +264,25 @@ class Expander:
                            "which is not one of its cores", "fix the template's entry/exit")
                 return {}
         self.instances[name] = (entries, exit_name)
-        self.attach_exit(produced, exit_name, _ref_pool(exit_ref, values), name, inst)
+        self.attach_exit(produced, exit_name, self.pool(exit_ref, values, template, ("exit",)),
+                         name, inst)
         return produced
+
+    def pool(self, ref: Any, values: dict[str, Any], template: _Template, where: Path) -> Any:
+        """The pooling of an entry or exit, its ${...} evaluated (errors in the template)."""
+        if isinstance(ref, str):
+            return 1
+        match = EXPR.fullmatch(ref.pool.strip()) if isinstance(ref.pool, str) else None
+        if match is None:
+            return ref.pool
+        try:
+            return evaluate(match.group(1), values)
+        except ExpressionError as exc:
+            self.error((), "template-expression", f"in template '{template.name}': {exc}",
+                       "use ${param} or integer arithmetic such as ${kernel // 2}",
+                       file=str(template.path),
+                       position=template.doc.source_map.value((*where, "pool")))
+            return 1
 
     def substitute(self, body: Any, values: dict[str, Any], tpath: Path, template: _Template,
                    inst: Any, name: str, new_path: Path) -> Any:
@@ -255,9 +304,9 @@ class Expander:
                 try:
                     if whole:
                         value = evaluate(whole.group(1), values)
-                        param = whole.group(1).strip()
-                        if param in inst.with_:  # reported at the `with:` value the user wrote
-                            self.smap.values[here] = self.smap.value(("cores", name, "with", param))
+                        given = [p for p in names_in(whole.group(1)) if p in inst.with_]
+                        if given:  # reported at the `with:` value the user wrote
+                            self.smap.values[here] = self.smap.value(("cores", name, "with", given[0]))
                         return value
                     return EXPR.sub(lambda m: str(evaluate(m.group(1), values)), node)
                 except ExpressionError as exc:
@@ -291,6 +340,13 @@ class Expander:
                 continue
             scoped = f"{inst}.{target}"
             data["to"][i] = {**ref, "core": scoped} if isinstance(ref, dict) else scoped
+        for i, source in enumerate(data.get("from") or []):
+            if isinstance(source, str) and source not in local:
+                self.error((), "template-reference", f"core '{core_name}' of template "
+                           f"'{template.name}' lists '{source}' in `from:`, which is not one of "
+                           "its cores", did_you_mean(source, local) or "a template's `from:` "
+                           "names its own cores", file=str(template.path),
+                           position=tmap.value(("cores", core_name, "from", i)))
         if isinstance(data.get("from"), list):
             data["from"] = [f"{inst}.{n}" if n in local else n for n in data["from"]]
 
@@ -303,10 +359,13 @@ class Expander:
         own = list(core.get("to") or [])
         for i, ref in enumerate(inst.to):
             if pool not in (1, None):
-                if isinstance(ref, dict):
-                    ref = {**ref, "pool": ref.get("pool", pool)}
-                else:
-                    ref = {"core": ref, "pool": pool}
+                given = ref.get("pool") if isinstance(ref, dict) else None
+                if given not in (None, pool):
+                    self.error(("cores", inst_name, "to", i, "pool"), "template-pool",
+                               f"the instance's exit pools by {pool} (the template says so), but "
+                               f"this link asks for pool {given}",
+                               "drop the pool here, or change the template's parameter")
+                ref = {**ref, "pool": pool} if isinstance(ref, dict) else {"core": ref, "pool": pool}
             j = len(own)
             own.append(ref)
             self.smap.copy_subtree(("cores", inst_name, "to", i), ("cores", exit_name, "to", j))
@@ -416,19 +475,6 @@ def _ref_core(ref: Any) -> str:
     return ref if isinstance(ref, str) else ref.core
 
 
-def _ref_pool(ref: Any, values: dict[str, Any]) -> Any:
-    if isinstance(ref, str):
-        return 1
-    pool = ref.pool
-    if isinstance(pool, str):
-        match = EXPR.fullmatch(pool.strip())
-        try:
-            return evaluate(match.group(1), values) if match else pool
-        except ExpressionError:
-            return pool
-    return pool
-
-
 def _check_param(value: Any, p: Any) -> str | None:
     kinds = {"int": int, "float": int | float, "bool": bool, "str": str}
     if (p.type != "bool" and isinstance(value, bool)) or not isinstance(value, kinds[p.type]):
@@ -442,7 +488,8 @@ def _check_param(value: Any, p: Any) -> str | None:
     return None
 
 
-def expand_templates(doc: SourceDocument, search: list[FsPath]) -> list[Diagnostic]:
-    expander = Expander(doc, search)
+def expand_templates(doc: SourceDocument, search: list[FsPath],
+                     base: FsPath | None = None) -> list[Diagnostic]:
+    expander = Expander(doc, search, (base or FsPath(doc.source_map.file).parent).resolve())
     expander.run()
     return expander.diagnostics

@@ -159,11 +159,12 @@ def _to_diagnostic(err: ErrorDetails, data: Any, root: type[BaseModel], smap: So
         hint = did_you_mean(str(key), keys)
         listing = f"allowed keys: {', '.join(keys)}" if keys else None
         hint = f"{hint} ({listing})" if hint and listing else hint or listing
-        return diag("unknown-key", path, f"unknown key '{key}' in {_where(parent)}", hint, key=True)
+        return diag("unknown-key", path, f"unknown key '{key}' in {_where((*prefix, *parent))}", hint,
+                    key=True)
 
     if kind == "missing":
         key = rest[0] if rest else "?"
-        return diag("missing-key", path, f"{_where(path)} is missing '{key}'",
+        return diag("missing-key", path, f"{_where((*prefix, *path))} is missing '{key}'",
                     f"add `{key}:` here (see the schema for its meaning)", key=True)
 
     value = err.get("input")

@@ -392,17 +392,16 @@ def test_evaluate_never_calls_anything():
     assert called == []
 
 
-@pytest.mark.xfail(strict=True, reason="bug: unary minus is not type-checked: `${-s}` on a str param "
-                   "raises TypeError (an internal error, exit 3) and `-True` evaluates to -1, while "
-                   "binary arithmetic refuses both with 'arithmetic works on integers only'")
 @pytest.mark.parametrize("value", ["relu", True], ids=["str", "bool"])
-def test_evaluate_unary_minus_works_on_integers_only(value):
-    with pytest.raises(ExpressionError, match="integers only"):
+def test_evaluate_unary_minus_works_on_numbers_only(value):
+    with pytest.raises(ExpressionError, match="numbers only"):
         evaluate("-p", {"p": value})
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a deeply nested expression (`${----...1}`, `${k+k+...}`) "
-                   "escapes as RecursionError from ast.parse instead of an ExpressionError")
+def test_evaluate_unary_minus_takes_a_float_for_a_lower_threshold():
+    assert evaluate("-threshold", {"threshold": 1.5}) == -1.5
+
+
 @pytest.mark.parametrize("text", ["-" * 5000 + "1", "+".join(["k"] * 5000)], ids=["unary", "sum"])
 def test_evaluate_refuses_pathological_nesting(text):
     with pytest.raises(ExpressionError):
@@ -484,9 +483,6 @@ def test_a_bad_value_passed_through_a_nested_template_is_reported_at_the_network
     assert Path(note.file).name == "wrap.yaml" and str(note.position) == "7:22"
 
 
-@pytest.mark.xfail(strict=True, reason="bug: an instance's `weights:` prefix is not passed to the "
-                   "templates it uses: with `weights: net`, stem_residual's nested residual block "
-                   "binds 'block1.res.a' instead of 'net.res.a' (its own core binds 'net.pre')")
 def test_an_instance_weights_prefix_reaches_nested_templates(tmp_path):
     got = cores(tmp_path, NESTED.replace("with: {channels: 8}", "with: {channels: 8}\n    weights: net"),
                 templates=[LIB])
@@ -495,9 +491,6 @@ def test_an_instance_weights_prefix_reaches_nested_templates(tmp_path):
     assert got["block1.res.b"]["weights"] == "net.res.b"
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a template's own `template:` names are looked up next to "
-                   "the network file, not next to the template: lib/outer.yaml cannot use its sibling "
-                   "lib/inner.yaml when the network names it as ../lib/outer (template-not-found)")
 def test_a_nested_template_is_found_next_to_the_template_that_uses_it(tmp_path):
     write(tmp_path, "lib/outer.yaml", ONE_CORE.replace(
         "    conv: {out_channels: 8, kernel: 1}\n", "    template: inner\n"))
@@ -551,10 +544,6 @@ def test_the_corpus_loops_are_refused(tmp_path, name):
     assert where(result) == [("net.yaml", "8:3", "template-recursion")]
 
 
-@pytest.mark.xfail(strict=True, reason="bug: loop detection compares the name as written with the "
-                   "stems of the templates on the chain, so a loop through a name with a suffix or a "
-                   "path (`s.yaml`, `./s`) is only caught at the depth limit, with the chain repeated "
-                   "8 times in the message")
 @pytest.mark.parametrize("spelling", ["s.yaml", "./s"])
 def test_a_loop_through_a_path_is_found_at_once(tmp_path, spelling):
     write(tmp_path, "s.yaml", ONE_CORE.replace(
@@ -610,11 +599,6 @@ def test_templates_dirs_are_searched_in_order(tmp_path):
     assert list(got) == ["stem", "block1.second"]
 
 
-@pytest.mark.xfail(strict=True, reason="bug: templates are looked up next to the *display name* "
-                   "(SourceMap.file), not next to the file that was read: check_file(path, "
-                   "display_name='net.yaml') searches the current directory, so a template next to "
-                   "the network is not found (tests/acceptance/test_corpus.py checks corpus files "
-                   "this way)")
 def test_a_display_name_does_not_change_where_templates_are_found(tmp_path):
     write(tmp_path, "my_block.yaml", ONE_CORE)
     path = write(tmp_path, "net.yaml", instance("my_block"))
@@ -644,9 +628,6 @@ def test_template_not_found_suggests_templates_dirs(tmp_path):
     assert (d.code, d.hint) == ("template-not-found", "did you mean 'squeeze_block'?")
 
 
-@pytest.mark.xfail(strict=True, reason="bug: template-not-found's did-you-mean covers --templates and "
-                   "the bundled templates but not the templates next to the network file, which are "
-                   "searched first")
 def test_template_not_found_suggests_a_template_next_to_the_file(tmp_path):
     write(tmp_path, "squeeze_block.yaml", ONE_CORE)
     d = run(tmp_path, instance("squeeze_blok")).diagnostics[0]
@@ -812,9 +793,6 @@ def test_a_partial_expression_is_substituted_into_the_string(tmp_path):
     assert got["block1.x"]["weights"] == "block1.features.6.conv"
 
 
-@pytest.mark.xfail(strict=True, reason="bug: `${-name}` on a str parameter crashes the expander with "
-                   "TypeError (the CLI prints 'internal error', exit 3) instead of a "
-                   "template-expression diagnostic")
 def test_unary_minus_on_a_string_is_a_template_expression(tmp_path):
     write(tmp_path, "neg.yaml", """\
         template: 1
@@ -830,10 +808,6 @@ def test_unary_minus_on_a_string_is_a_template_expression(tmp_path):
     assert where(result) == [("neg.yaml", "6:37", "template-expression")]
 
 
-@pytest.mark.xfail(strict=True, reason="bug: an entry/exit `pool: ${...}` that does not evaluate (an "
-                   "unknown name) is kept as the string '${pol}' and surfaces as wrong-type ('pool' "
-                   "must be an integer) at the instance's `to:` in the network file, instead of "
-                   "template-expression at the template's exit")
 def test_a_bad_exit_pool_expression_is_a_template_expression(tmp_path):
     write(tmp_path, "ep.yaml", """\
         template: 1
@@ -941,9 +915,6 @@ def test_two_instances_of_a_template_do_not_collide(tmp_path):
     assert got["block1.b"]["to"] == ["block2.a", "block2.b"]
 
 
-@pytest.mark.xfail(strict=True, reason="bug: an unknown key in a template instance is reported as "
-                   "\"unknown key 'whith' in the file\" (the instance's prefix is dropped from the "
-                   "message) instead of naming the core/instance 'block1'")
 def test_an_unknown_key_in_an_instance_names_the_instance(tmp_path):
     result = run(tmp_path, HEAD + """\
   block1:
@@ -989,10 +960,6 @@ def test_the_largest_kernel_the_bundled_bounds_allow_fits_the_chip(tmp_path):
     assert result.ok, where(result)  # kernel 15, padding 7: both within the chip's ranges
 
 
-@pytest.mark.xfail(strict=True, reason="bug: only a bare `${param}` is repositioned at its `with:` "
-                   "value; a value computed from one (`${k + 2}`, the bundled `${kernel // 2}`) is "
-                   "reported at the instance's name, so a kernel that becomes 17 does not point at "
-                   "the `with:` value that made it")
 def test_a_computed_value_is_reported_at_the_with_value_it_came_from(tmp_path):
     write(tmp_path, "plus2.yaml", """\
         template: 1
