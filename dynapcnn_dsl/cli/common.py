@@ -67,6 +67,8 @@ def write_diagnostics(result: Checked, *, no_source: bool = False, summary: bool
     color = use_color(out)
     lines = None if no_source or result.document is None else result.document.source_map.lines
     for d in result.diagnostics:
-        out.write(render.format_text(d, lines, color=color) + "\n")
+        # quote a line only from the file it belongs to (not a template's line from the network)
+        quoted = lines if d.file == result.file else None
+        out.write(render.format_text(d, quoted, color=color) + "\n")
     if summary:
         out.write(render.summary_line(result.file, result.diagnostics) + "\n")

@@ -159,7 +159,9 @@ def compare(old: dict[str, Any], new: dict[str, Any]) -> tuple[list[Change], lis
                           f"{old.get('chip')} -> {new.get('chip')}"))
     partial = structure_only(old) or structure_only(new)
     if partial:
-        notes.append("one side has no weights: tensors and thresholds are not compared")
+        who = "neither side has" if structure_only(old) and structure_only(new) else \
+            "one side has no"
+        notes.append(f"{who} weights: tensors and thresholds are not compared")
     a, b = normalize(old, structure_only=partial), normalize(new, structure_only=partial)
     names_a, names_b = _names(old), _names(new)
     la, lb = a.pop("cnn_layers", []), b.pop("cnn_layers", [])

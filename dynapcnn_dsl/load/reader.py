@@ -337,7 +337,7 @@ def load_text(text: str, file: str) -> tuple[SourceDocument | None, list[Diagnos
     assert source_map is not None
     if data is None:
         return None, [_diag(file, Position(1, 1), "empty-document", "the file is empty",
-                            "start from one of the networks in examples/")]
+                            "start from `dynapcnn-dsl new NAME`, which writes a starter network")]
     source_map.lines = tuple(text.splitlines())
     return SourceDocument(file, data, source_map), []
 

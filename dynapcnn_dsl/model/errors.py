@@ -193,7 +193,8 @@ def _to_diagnostic(err: ErrorDetails, data: Any, root: type[BaseModel], smap: So
                     f"{where} must be {_TYPE_WORDS[kind]}, not {describe(value)}",
                     _type_hint(kind, path))
 
-    return diag("invalid-value", path, f"{_where(path)}: {err['msg']}", None)
+    return diag("invalid-value", path, f"{_where(path)}: {err['msg']}",
+                "see the schema (or docs/reference.md) for what this key takes")
 
 
 def _type_hint(kind: str, path: Path) -> str:

@@ -158,8 +158,9 @@ class _Binder:
         bad = ~np.isfinite(values) if np.issubdtype(values.dtype, np.floating) else None
         if bad is not None and bad.any():
             first = tuple(int(i) for i in np.argwhere(bad)[0])
-            self.report("weights-non-finite", core, f"core '{core.name}': '{name}' has "
-                        f"{int(bad.sum())} non-finite values (first at {list(first)})",
+            count = int(bad.sum())
+            self.report("weights-non-finite", core, f"core '{core.name}': '{name}' has {count} "
+                        f"non-finite value{'s' * (count != 1)} (first at {list(first)})",
                         "the training diverged or the file is damaged")
             return False
         return True
@@ -257,7 +258,8 @@ class _Binder:
         if unused:
             shown = ", ".join(unused[:8]) + (f" and {len(unused) - 8} more" if len(unused) > 8 else "")
             yield Diagnostic(self.weights.path, None, Severity.WARNING, "weights-unused",
-                             f"{len(unused)} tensors are bound to no core: {shown}",
+                             f"{len(unused)} tensor{'s are' if len(unused) != 1 else ' is'} bound "
+                             f"to no core: {shown}",
                              "normal for neuron states or layers left off the chip; otherwise "
                              "check the cores' `weights:` prefixes")
 

@@ -15,6 +15,7 @@ names (`--key state_dict`, dotted for nesting). Every failure is a diagnostic, n
 from __future__ import annotations
 
 import json
+import re
 import struct
 import zipfile
 from pathlib import Path
@@ -190,10 +191,11 @@ def _torch(p: Path, file: str, key: str | None) -> tuple[WeightsFile | None, lis
         text = str(exc).strip()
         if "weights_only" not in text and "Unsupported global" not in text:
             return None, [_corrupt(file, "torch", exc)]  # a damaged pickle, not a refused one
-        first = text.splitlines()[0] if text else "refused"
+        asked = re.search(r"Unsupported global: GLOBAL ([\w.]+)", text)
+        what = f" ({asked.group(1)})" if asked else ""
         return None, [_error(file, "weights-unsafe",
-                             "the file asks to build arbitrary Python objects, which is refused "
-                             f"(nothing from it ran): {first}",
+                             f"the file asks to build arbitrary Python objects{what}, which is "
+                             "refused: nothing from it ran",
                              "save only the state_dict: torch.save(model.state_dict(), path)")]
     except Exception as exc:  # untrusted bytes: any failure means a damaged file
         return None, [_corrupt(file, "torch", exc)]

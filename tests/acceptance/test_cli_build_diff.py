@@ -51,6 +51,7 @@ HIGH = CHAIN.replace("    to: [{core: b, pool: 2}]",
                      "    to: [{core: b, pool: 2}]\n    neuron: {threshold: 2.0, min_v_mem: -1.0}")
 
 STRUCTURE_NOTE = "# one side has no weights: tensors and thresholds are not compared"
+NEITHER_NOTE = "# neither side has weights: tensors and thresholds are not compared"
 NAMES_NOTE = "# cores matched by their names in the network file"
 
 
@@ -402,7 +403,7 @@ def test_diff_of_two_networks_is_structural(cli, net):
     code, out, err = cli("diff", net, other)
     assert code == 1, out + err
     assert out.splitlines() == [
-        STRUCTURE_NOTE,
+        NEITHER_NOTE,
         NAMES_NOTE,
         "cnn_layers[0].destinations[0].pooling: 2 -> 4   (core 'a')",
         "cnn_layers[1].dimensions.input_shape.size.x: 8 -> 4   (core 'b')",
@@ -414,7 +415,7 @@ def test_diff_of_two_networks_is_structural(cli, net):
     high = write(net.parent, "high.yaml", HIGH)
     code, out, _ = cli("diff", net, high)            # thresholds need weights
     assert code == 0
-    assert out.splitlines() == [STRUCTURE_NOTE, NAMES_NOTE, "no differences"]
+    assert out.splitlines() == [NEITHER_NOTE, NAMES_NOTE, "no differences"]
 
 
 def test_diff_with_weights_shows_a_changed_pooling_and_the_new_state_shape(cli, net, built):

@@ -119,7 +119,7 @@ def test_good_pair_prints_the_quantization_table(cli, files):
 def test_unused_tensors_warn_but_pass(cli, files):
     code, out, _ = cli("check", HOST_SEQUENTIAL, files["extra"])
     assert code == 0
-    assert f"{files['extra']}: warning[weights-unused]: 1 tensors are bound to no core: " \
+    assert f"{files['extra']}: warning[weights-unused]: 1 tensor is bound to no core: " \
            "head.running_mean" in out
     assert "quantization of" in out
 
@@ -208,7 +208,7 @@ def test_every_problem_in_one_run(cli, tmp_path):
     assert found == [("5", "3", "weights-non-finite"), ("6", "3", "weights-shape"),
                      ("6", "3", "weights-missing")]
     assert "closest names in the file: b.bais" in out
-    assert f"{weights}: warning[weights-unused]: 1 tensors are bound to no core: b.bais" in out
+    assert f"{weights}: warning[weights-unused]: 1 tensor is bound to no core: b.bais" in out
     assert "invalid (3 errors" in out
 
 

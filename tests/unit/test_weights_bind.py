@@ -335,7 +335,7 @@ def test_non_finite_values_are_counted(tmp_path, sequential):
                              (at(SEQUENTIAL, "weights: model.2"), "weights-non-finite")]
     weight, bias = diags
     assert weight.message == "core 'c1': 'model.0.weight' has 3 non-finite values (first at [1, 0, 2, 1])"
-    assert bias.message == "core 'c2': 'model.2.bias' has 1 non-finite values (first at [2])"
+    assert bias.message == "core 'c2': 'model.2.bias' has 1 non-finite value (first at [2])"
 
 
 def test_a_core_whose_weights_all_round_to_zero(tmp_path):
