@@ -21,6 +21,7 @@ import numpy as np
 
 from dynapcnn_dsl.chips import ChipProfile, resolve_chip
 from dynapcnn_dsl.diagnostics import Diagnostic, Severity
+from dynapcnn_dsl.emit.serialize import to_plain
 
 ASSIGNED_WHOLE = ("dimensions",)
 """Sub-objects assigned as one nested dict rather than walked."""
@@ -61,19 +62,6 @@ def _chip(document: dict[str, Any]) -> ChipProfile:
     return chip
 
 
-def _plain(value: Any) -> Any:
-    """numpy arrays and scalars as the nested lists and Python numbers samna takes."""
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
-
-
 def _is_object_list(value: Any) -> bool:
     return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
 
@@ -87,7 +75,7 @@ def _apply(target: Any, tree: dict[str, Any]) -> None:
             for i, item in enumerate(value):
                 _apply(items[i], item)
         else:
-            setattr(target, name, _plain(value))
+            setattr(target, name, to_plain(value))
 
 
 def to_samna(document: dict[str, Any]) -> Any:
@@ -161,7 +149,7 @@ def config_spec(chip: ChipProfile) -> dict[str, Any]:
 
 def _read(source: Any, spec: Any) -> Any:
     if spec == VALUE:
-        return _plain(source)
+        return to_plain(source)
     if spec == TENSOR:
         return np.asarray(source)
     if isinstance(spec, tuple):

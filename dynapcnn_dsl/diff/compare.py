@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from dynapcnn_dsl.emit.document import WEIGHT_FIELDS, unused_core
+from dynapcnn_dsl.emit.serialize import to_plain
 
 
 class Change(NamedTuple):
@@ -202,19 +203,6 @@ def _by_name(la: list, lb: list, names_a: list, names_b: list, out: list[Change]
         x = la[i] if i < len(la) else unused_core()
         y = lb[i] if i < len(lb) else unused_core()
         _walk(f"cnn_layers[{i}]", x, y, out, (names_a, names_b))
-
-
-def to_plain(value: Any) -> Any:
-    """JSON-ready data (numpy arrays as lists), for JSON patches."""
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, dict):
-        return {k: to_plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [to_plain(v) for v in value]
-    return value
 
 
 def json_patch(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]:

@@ -25,7 +25,7 @@ def _tensor_json(arr: np.ndarray) -> str:
     return orjson.dumps(np.ascontiguousarray(arr), option=orjson.OPT_SERIALIZE_NUMPY).decode()
 
 
-def _plain(value: Any) -> bool:
+def _scalar(value: Any) -> bool:
     return value is None or isinstance(value, str | int | float | bool)
 
 
@@ -42,17 +42,31 @@ def to_json(doc: dict[str, Any]) -> str:
         if isinstance(node, np.generic):
             return node.item()
         if isinstance(node, dict):
-            if node and all(_plain(v) for v in node.values()):
+            if node and all(_scalar(v) for v in node.values()):
                 return keep(json.dumps(node, separators=(", ", ": ")))
             return {k: walk(v) for k, v in node.items()}
         if isinstance(node, list):
-            if all(_plain(v) for v in node):
+            if all(_scalar(v) for v in node):
                 return keep(json.dumps(node, separators=(", ", ": ")))
             return [walk(v) for v in node]
         return node
 
     text = json.dumps(walk(doc), indent=2)
     return re.sub(r'"\\u0000inline(\d+)\\u0000"', lambda m: inline[int(m.group(1))], text) + "\n"
+
+
+def to_plain(value: Any) -> Any:
+    """The same tree with numpy arrays as nested lists and numpy scalars as Python numbers:
+    what JSON patches and samna's setters take."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, dict):
+        return {k: to_plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [to_plain(v) for v in value]
+    return value
 
 
 def with_arrays(doc: dict[str, Any]) -> dict[str, Any]:
