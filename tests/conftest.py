@@ -29,6 +29,23 @@ cores:
 """A minimal valid network; tests append or replace lines to make one thing wrong."""
 
 
+# A plain chain: a (16x16) -> pool -> b; pool 2 or 4 both leave b a valid map.
+CHAIN = """\
+dsl: 1
+chip: speck2f
+input: {source: host, shape: [2, 16, 16], to: [a]}
+defaults:
+  neuron: {threshold: 1.0, min_v_mem: -1.0}
+cores:
+  a:
+    conv: {out_channels: 4, kernel: 3, padding: 1}
+    to: [{core: b, pool: 2}]
+  b:
+    conv: {out_channels: 4, kernel: 3, padding: 1}
+    monitor: true
+"""
+
+
 def check(text: str, file: str = "t.yaml", *, link: bool = True) -> Checked:
     """Run the pipeline on dedented YAML text (up to the single-file rules with link=False)."""
     return check_text(textwrap.dedent(text), file, link=link)

@@ -22,7 +22,7 @@ from pathlib import Path
 import jsonpatch
 import numpy as np
 import pytest
-from conftest import write_weights
+from conftest import CHAIN, write_weights
 
 import dynapcnn_dsl
 from dynapcnn_dsl.cli import main, run
@@ -31,20 +31,6 @@ from dynapcnn_dsl.emit import FORMAT, VERSION
 ROOT = Path(__file__).resolve().parents[2]
 MISTAKES = ROOT / "examples" / "mistakes.yaml"
 
-CHAIN = """\
-dsl: 1
-chip: speck2f
-input: {source: host, shape: [2, 16, 16], to: [a]}
-defaults:
-  neuron: {threshold: 1.0, min_v_mem: -1.0}
-cores:
-  a:
-    conv: {out_channels: 4, kernel: 3, padding: 1}
-    to: [{core: b, pool: 2}]
-  b:
-    conv: {out_channels: 4, kernel: 3, padding: 1}
-    monitor: true
-"""
 POOL4 = CHAIN.replace("pool: 2", "pool: 4")
 MOVED = CHAIN.replace("  b:\n", "  b:\n    index: 5\n")
 HIGH = CHAIN.replace("    to: [{core: b, pool: 2}]",

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import write_weights
+from conftest import CHAIN, write_weights
 
 import dynapcnn_dsl
 from dynapcnn_dsl import BuildError, Document, build
@@ -27,20 +27,6 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 MISTAKES = EXAMPLES / "mistakes.yaml"
 
-CHAIN = """\
-dsl: 1
-chip: speck2f
-input: {source: host, shape: [2, 16, 16], to: [a]}
-defaults:
-  neuron: {threshold: 1.0, min_v_mem: -1.0}
-cores:
-  a:
-    conv: {out_channels: 4, kernel: 3, padding: 1}
-    to: [{core: b, pool: 2}]
-  b:
-    conv: {out_channels: 4, kernel: 3, padding: 1}
-    monitor: true
-"""
 
 LEGACY = """\
 dsl: 1

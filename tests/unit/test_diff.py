@@ -15,7 +15,7 @@ from pathlib import Path
 import jsonpatch
 import numpy as np
 import pytest
-from conftest import write_weights
+from conftest import CHAIN, write_weights
 
 import dynapcnn_dsl
 from dynapcnn_dsl.diff import Change, compare, json_patch
@@ -26,21 +26,6 @@ STRUCTURE_NOTE = "one side has no weights: tensors and thresholds are not compar
 NEITHER_NOTE = "neither side has weights: tensors and thresholds are not compared"
 NAMES_NOTE = "cores matched by their names in the network file"
 
-# a plain chain: a (16x16) -> pool -> b; pool 2 or 4 both leave b a valid map
-CHAIN = """\
-dsl: 1
-chip: speck2f
-input: {source: host, shape: [2, 16, 16], to: [a]}
-defaults:
-  neuron: {threshold: 1.0, min_v_mem: -1.0}
-cores:
-  a:
-    conv: {out_channels: 4, kernel: 3, padding: 1}
-    to: [{core: b, pool: 2}]
-  b:
-    conv: {out_channels: 4, kernel: 3, padding: 1}
-    monitor: true
-"""
 
 # a residual block: a -> b -> c and the skip a -> c, summed at c
 RESIDUAL = """\
