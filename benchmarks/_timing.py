@@ -6,7 +6,16 @@ import statistics
 import subprocess
 import time
 from collections.abc import Callable, Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
+
+import numpy as np
+
+
+def random_weights(linked: Any, seed: int = 0) -> dict[str, np.ndarray]:
+    """`<core>.weight` for every core of a linked network, normal(0, 0.1), float32."""
+    rng = np.random.default_rng(seed)
+    return {f"{c.weights}.weight": rng.normal(0, 0.1, linked.weight_shape(c)).astype(np.float32)
+            for c in linked.cores}
 
 
 def in_process(fn: Callable[[], object], runs: int) -> Timing:

@@ -17,12 +17,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from _timing import compare, in_process  # noqa: E402
+from _timing import compare, in_process, random_weights  # noqa: E402
 
 NETWORK = ROOT / "benchmarks" / "networks" / "kernel-full.yaml"
 GOAL_MS = 30.0
@@ -44,10 +42,7 @@ def main() -> int:
     checked = check_file(NETWORK, link=False)
     network, chip, smap = checked.network, checked.chip, checked.document.source_map
     linked, _ = link(network, chip, smap)
-    rng = np.random.default_rng(0)
-    tensors = {f"{c.name}.weight": rng.normal(0, 0.1, (c.out_features, c.input_shape.features,
-                                                       c.kernel, c.kernel)).astype(np.float32)
-               for c in linked.cores}
+    tensors = random_weights(linked)
     with tempfile.TemporaryDirectory() as tmp:
         weights = Path(tmp) / "w.safetensors"
         save_file(tensors, str(weights))

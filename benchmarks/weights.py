@@ -16,12 +16,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from _timing import in_process  # noqa: E402
+from _timing import in_process, random_weights  # noqa: E402
 
 NETWORK = ROOT / "benchmarks" / "networks" / "kernel-full.yaml"
 GOAL_MS = 50.0
@@ -40,10 +38,7 @@ def main() -> int:
     result = check_file(NETWORK)
     assert result.ok, [d.message for d in result.diagnostics]
     linked, smap = result.linked, result.document.source_map
-    rng = np.random.default_rng(0)
-    tensors = {f"{c.name}.weight": rng.normal(0, 0.1, (c.out_features, c.input_shape.features,
-                                                       c.kernel, c.kernel)).astype(np.float32)
-               for c in linked.cores}
+    tensors = random_weights(linked)
     n = sum(t.size for t in tensors.values())
     capacity = sum(m.kernel for m in linked.chip.memory)
     with tempfile.TemporaryDirectory() as tmp:

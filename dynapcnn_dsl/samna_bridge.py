@@ -81,7 +81,9 @@ def _apply(target: Any, tree: dict[str, Any]) -> None:
 def to_samna(document: dict[str, Any]) -> Any:
     """A real samna configuration object for the document, validated by samna itself."""
     chip = _chip(document)
-    if document.get("source", {}).get("weights", "") is None:
+    from dynapcnn_dsl.emit.document import structure_only
+
+    if structure_only(document):
         raise SamnaError(Diagnostic("<document>", None, Severity.ERROR, "document-structure-only",
                                     "the document was built without weights: it has no tensors "
                                     "or thresholds to load", "build it with a weights file"))

@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from dynapcnn_dsl.emit.document import WEIGHT_FIELDS, unused_core
+from dynapcnn_dsl.emit.document import WEIGHT_FIELDS, structure_only, unused_core
 from dynapcnn_dsl.emit.serialize import to_plain
 
 
@@ -58,11 +58,6 @@ def normalize(doc: dict[str, Any], *, structure_only: bool = False) -> dict[str,
     if isinstance(readout, dict) and not readout.get("enable"):
         config["readout"] = {"enable": False}  # a disabled readout's settings do nothing
     return config
-
-
-def structure_only(doc: dict[str, Any]) -> bool:
-    """True for a document built without weights (no tensors in any used core)."""
-    return doc.get("source", {}).get("weights", "") is None
 
 
 def _names(doc: dict[str, Any]) -> list[str | None] | None:

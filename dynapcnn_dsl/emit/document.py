@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from dynapcnn_dsl import __version__
-from dynapcnn_dsl.link.data import READOUT, Link, LinkedCore, LinkedNetwork
+from dynapcnn_dsl.link.data import Link, LinkedCore, LinkedNetwork
 from dynapcnn_dsl.weights.bind import BoundCore, BoundNetwork
 
 FORMAT = "dynapcnn-dsl/samna-configuration"
@@ -39,8 +39,8 @@ def _shape(features: int, height: int, width: int) -> dict[str, Any]:
 
 
 def _destination(linked: LinkedNetwork, link: Link) -> dict[str, Any]:
-    layer = linked.chip.limits.readout_layer if link.target == READOUT else linked.core(link.target).index
-    return {"enable": True, "layer": layer, "pooling": link.pool, "feature_shift": link.feature_shift}
+    return {"enable": True, "layer": linked.layer_of(link), "pooling": link.pool,
+            "feature_shift": link.feature_shift}
 
 
 def _slots(linked: LinkedNetwork, links: tuple[Link, ...]) -> list[dict[str, Any]]:
@@ -101,6 +101,11 @@ def cnn_layer(linked: LinkedNetwork, core: LinkedCore, bound: BoundCore | None) 
         layer["neurons_value_kill_bit"] = np.broadcast_to(
             killed[:, None, None], (core.out_features, out.width, out.height)).copy()
     return layer
+
+
+def structure_only(doc: dict[str, Any]) -> bool:
+    """True for a document built without weights: no tensors or thresholds in its cores."""
+    return doc.get("source", {}).get("weights", "") is None
 
 
 def unused_core() -> dict[str, Any]:

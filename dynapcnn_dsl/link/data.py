@@ -132,6 +132,12 @@ class LinkedNetwork(NamedTuple):
     def by_index(self) -> dict[int, LinkedCore]:
         return {c.index: c for c in self.cores}
 
+    def layer_of(self, link: Link) -> int:
+        """The destination layer a link programs: the target's physical core, or the readout's."""
+        if link.target == READOUT:
+            return self.chip.limits.readout_layer
+        return self.core(link.target).index
+
     def logical_out(self, core: LinkedCore) -> int:
         """Output features as trained: the classes of a readout core whose features the errata
         remap spreads out (4*(k-1)), else its physical output features."""

@@ -8,16 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from dynapcnn_dsl.link.data import READOUT, Link, LinkedCore, LinkedNetwork
+from dynapcnn_dsl.link.data import Link, LinkedCore, LinkedNetwork
 from dynapcnn_dsl.link.memory import ki
 
 KINDS = ("kernel", "neuron", "bias")
-
-
-def _layer(linked: LinkedNetwork, link: Link) -> int:
-    if link.target == READOUT:
-        return linked.chip.limits.readout_layer
-    return linked.core(link.target).index
 
 
 def _percent(used: int, available: int) -> float:
@@ -55,7 +49,7 @@ def inspect_data(linked: LinkedNetwork) -> dict[str, Any]:
             "source": inp.source,
             "shape": list(inp.shape),
             "output_shape": list(inp.output_shape),
-            "destinations": [{"core": d.target, "layer": _layer(linked, d)} for d in inp.destinations],
+            "destinations": [{"core": d.target, "layer": linked.layer_of(d)} for d in inp.destinations],
         },
         "cores": [
             {
@@ -72,7 +66,7 @@ def inspect_data(linked: LinkedNetwork) -> dict[str, Any]:
                 "sources": [{"core": s.source, "feature_shift": s.feature_shift, "pool": s.pool}
                             for s in c.sources],
                 "destinations": [
-                    {"core": d.target, "layer": _layer(linked, d), "slot": d.slot, "pool": d.pool,
+                    {"core": d.target, "layer": linked.layer_of(d), "slot": d.slot, "pool": d.pool,
                      "feature_shift": d.feature_shift}
                     for d in c.destinations
                 ],
@@ -94,7 +88,7 @@ def _destination(linked: LinkedNetwork, link: Link) -> str:
         extras.append(f"pool {link.pool}")
     if link.feature_shift:
         extras.append(f"shift {link.feature_shift}")
-    text = f"{link.target}@{_layer(linked, link)}"
+    text = f"{link.target}@{linked.layer_of(link)}"
     return text + (f" ({', '.join(extras)})" if extras else "")
 
 
@@ -119,7 +113,7 @@ def print_inspect(linked: LinkedNetwork, console: Any) -> None:
 
     inp = linked.input
     title = linked.name or "network"
-    targets = ", ".join(f"{d.target}@{_layer(linked, d)}" for d in inp.destinations)
+    targets = ", ".join(f"{d.target}@{linked.layer_of(d)}" for d in inp.destinations)
     console.print(f"[bold]{title}[/bold] on {linked.chip.id}: {len(linked.cores)} of "
                   f"{linked.chip.limits.cores} cores; input {inp.source} {inp.shape}"
                   + (f" -> {inp.output_shape} after pre-processing" if inp.output_shape != inp.shape

@@ -87,12 +87,6 @@ class _Binder:
                     f"{self.weights.path} does not have", hint)
 
     # -- one core ----------------------------------------------------------------------------
-    def expected_shape(self, core: LinkedCore) -> tuple[int, int, int, int]:
-        return self.linked.weight_shape(core)
-
-    def linked_out(self, core: LinkedCore) -> int:
-        return self.linked.logical_out(core)
-
     def weight(self, core: LinkedCore) -> tuple[np.ndarray, tuple[int, ...] | None] | None:
         key = f"{core.weights}.weight"
         if key not in self.weights.tensors:
@@ -100,7 +94,7 @@ class _Binder:
             return None
         self.used.add(key)
         w = self.weights.tensors[key]
-        want = self.expected_shape(core)
+        want = self.linked.weight_shape(core)
         one_output = core.output_shape.height == core.output_shape.width == 1
         if w.ndim == 2 and one_output and core.input_shape.height == core.kernel == \
                 core.input_shape.width and w.shape == (want[0], want[1] * core.kernel * core.kernel):
@@ -144,9 +138,9 @@ class _Binder:
         if not present:
             return True, None
         b = self.weights.tensors[key]
-        if b.shape != (self.linked_out(core),):
+        if b.shape != (self.linked.logical_out(core),):
             self.report("weights-shape", core, f"core '{core.name}': '{key}' is {_shape(b.shape)}, "
-                        f"expected [{self.linked_out(core)}]", "one bias per output feature")
+                        f"expected [{self.linked.logical_out(core)}]", "one bias per output feature")
             return False, None
         return True, b
 
@@ -203,7 +197,7 @@ class _Binder:
             if not self.survives(core, w, q):
                 return None
         weights, bias = q.weights, q.bias
-        if self.linked_out(core) != core.out_features:  # readout errata: class k on 4*(k-1)
+        if self.linked.logical_out(core) != core.out_features:  # readout errata: class k on 4*(k-1)
             weights = errata_spread(weights, core.out_features)
             bias = errata_spread(bias, core.out_features) if bias is not None else None
         return BoundCore(core.name, core.index, weights, bias, q.threshold_high, q.threshold_low,
@@ -252,7 +246,7 @@ class _Binder:
                 yield Diagnostic(self.smap.file, self.smap.key(("cores", b.name)), Severity.INFO,
                                  "weights-reshaped", f"core '{b.name}': the Linear weight "
                                  f"'{b.weight_key}' {_shape(b.reshaped_from)} is used as "
-                                 f"{_shape(self.expected_shape(core))} (flatten order C, H, W)",
+                                 f"{_shape(self.linked.weight_shape(core))} (flatten order C, H, W)",
                                  "nothing to do: a Linear over a flattened map is this convolution")
         unused = sorted(set(self.weights.tensors) - self.used)
         if unused:
