@@ -20,6 +20,7 @@ $(VENV)/.installed-run: pyproject.toml | $(BIN)/python
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]' $(EDITABLE)
+	$(BIN)/python -m pip install --quiet --no-deps sinabs==3.1.3   # test-only parity reference; never samna
 	@$(BIN)/python -m compileall -q dynapcnn_dsl
 	@touch $@ $(VENV)/.installed-run
 
