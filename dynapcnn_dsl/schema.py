@@ -59,8 +59,8 @@ def network_schema() -> dict[str, Any]:
     The models validate a network after templates are expanded; an editor sees it before, so
     a core may also be a template instance ({template, with, to, weights}).
     """
+    from dynapcnn_dsl.expand.models import TemplateInstance
     from dynapcnn_dsl.model.network import Network
-    from dynapcnn_dsl.model.template import TemplateInstance
 
     raw, definitions = _schema(Network)
     instance, more = _schema(TemplateInstance)
@@ -80,7 +80,7 @@ def network_schema() -> dict[str, Any]:
 
 def template_schema() -> dict[str, Any]:
     """The draft-07 JSON schema for template files."""
-    from dynapcnn_dsl.model.template import TemplateFile
+    from dynapcnn_dsl.expand.models import TemplateFile
 
     raw, definitions = _schema(TemplateFile)
     return {

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from dynapcnn_dsl.chips import ChipProfile
-from dynapcnn_dsl.load.source import Path
+from dynapcnn_dsl.load.source import NodePath
 
 INPUT = "input"
 """The name of the input layer in links and `from:` lists."""
@@ -44,7 +44,7 @@ class Link(NamedTuple):
     slot: int              # destination slot at the source (0 or 1)
     pool: int
     feature_shift: int     # as linked (computed for concat receivers)
-    path: Path             # the `to:` entry that declared it
+    path: NodePath             # the `to:` entry that declared it
 
 
 class MemoryUse(NamedTuple):
@@ -85,7 +85,7 @@ class LinkedCore(NamedTuple):
     decimator: int | None
     congestion_balancer: bool
     kill_features: tuple[int, ...]
-    path: Path
+    path: NodePath
 
 
 class LinkedInput(NamedTuple):

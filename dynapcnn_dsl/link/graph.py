@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from dynapcnn_dsl.link.data import INPUT, READOUT, Link
-from dynapcnn_dsl.load.source import Path
+from dynapcnn_dsl.load.source import NodePath
 from dynapcnn_dsl.model.network import Destination, InputDestination, Network
 
 
@@ -17,7 +17,7 @@ class Reference(NamedTuple):
     """A name used in the file, where, and in what role."""
 
     name: str
-    path: Path
+    path: NodePath
     role: str  # "to" | "input-to" | "from" | "readout-from"
 
 
@@ -40,7 +40,7 @@ def _target(ref: object) -> tuple[str, int, int | None]:
     return str(ref), 1, None
 
 
-def _name_path(ref: object, path: Path) -> Path:
+def _name_path(ref: object, path: NodePath) -> NodePath:
     """Where the name itself is written: the entry, or its `core:` value in the long form."""
     return (*path, "core") if isinstance(ref, Destination | InputDestination) else path
 

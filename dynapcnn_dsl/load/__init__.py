@@ -1,6 +1,6 @@
 """Phase 1: files in, plain data with positions (or positioned refusals) out."""
 
 from dynapcnn_dsl.load.reader import MAX_BYTES, MAX_DEPTH, load_file, load_text
-from dynapcnn_dsl.load.source import Path, SourceDocument, SourceMap
+from dynapcnn_dsl.load.source import NodePath, SourceDocument, SourceMap
 
-__all__ = ["MAX_BYTES", "MAX_DEPTH", "Path", "SourceDocument", "SourceMap", "load_file", "load_text"]
+__all__ = ["MAX_BYTES", "MAX_DEPTH", "NodePath", "SourceDocument", "SourceMap", "load_file", "load_text"]

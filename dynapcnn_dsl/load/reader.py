@@ -22,11 +22,11 @@ from __future__ import annotations
 import math
 import re
 from functools import cache
-from pathlib import Path as FsPath
+from pathlib import Path
 from typing import Any
 
 from dynapcnn_dsl.diagnostics import Diagnostic, Position, Related, Severity
-from dynapcnn_dsl.load.source import Path, SourceDocument, SourceMap
+from dynapcnn_dsl.load.source import NodePath, SourceDocument, SourceMap
 
 MAX_BYTES = 1024 * 1024
 """Network files are a few kilobytes; a megabyte is far beyond any real chip description."""
@@ -125,7 +125,7 @@ class _Builder:
             raise _Fatal
 
     # -- placing a finished node -------------------------------------------------------------
-    def _child_path(self, event_pos: Position) -> Path | None:
+    def _child_path(self, event_pos: Position) -> NodePath | None:
         """The path a new node gets, or None when it is a mapping key (handled by the caller)."""
         if not self.stack:
             return ()
@@ -167,7 +167,7 @@ class _Builder:
         value = _resolve_plain(event.value) if plain else event.value
         path = self._child_path(pos)
         assert path is not None
-        self.source_map.values[path] = pos
+        self.source_map.set_value(path, pos)
         self._attach(value)
 
     def _key(self, key: str, pos: Position) -> None:
@@ -182,7 +182,7 @@ class _Builder:
             )
         seen.setdefault(key, pos)
         frame[2] = key
-        self.source_map.keys[(*frame[1], key)] = pos
+        self.source_map.set_key((*frame[1], key), pos)
 
     def start(self, event: Any, container: Any) -> None:
         pos = _pos(event.start_mark)
@@ -201,7 +201,7 @@ class _Builder:
             raise _Fatal
         path = self._child_path(pos)
         assert path is not None
-        self.source_map.values[path] = pos
+        self.source_map.set_value(path, pos)
         self.stack.append([container, path, None, pos, {}])
 
     def end(self) -> None:
@@ -218,7 +218,7 @@ class _Builder:
             self._key(f"*{event.anchor}", pos)
         path = self._child_path(pos)
         if path is not None:
-            self.source_map.values[path] = pos
+            self.source_map.set_value(path, pos)
         self._attach(None)
 
 
@@ -342,11 +342,11 @@ def load_text(text: str, file: str) -> tuple[SourceDocument | None, list[Diagnos
     return SourceDocument(file, data, source_map), []
 
 
-def load_file(path: str | FsPath, *, display_name: str | None = None,
+def load_file(path: str | Path, *, display_name: str | None = None,
               ) -> tuple[SourceDocument | None, list[Diagnostic]]:
     """Read and load one file, refusing unreadable, oversized and non-UTF-8 files."""
     name = display_name or str(path)
-    fs_path = FsPath(path)
+    fs_path = Path(path)
     try:
         size = fs_path.stat().st_size
         if size > MAX_BYTES:

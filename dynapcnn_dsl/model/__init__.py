@@ -8,8 +8,8 @@ from pydantic import ValidationError
 
 from dynapcnn_dsl.diagnostics import Diagnostic
 from dynapcnn_dsl.load.source import SourceDocument
-from dynapcnn_dsl.model.errors import data_path, diagnostics_from_error
 from dynapcnn_dsl.model.network import DSL_VERSION, Network
+from dynapcnn_dsl.strict import data_path, diagnostics_from_error
 
 __all__ = ["DSL_VERSION", "Network", "build_model"]
 

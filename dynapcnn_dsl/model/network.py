@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, create_model, field_validator
+from pydantic import BaseModel, Discriminator, Field, Tag, create_model, field_validator
 from pydantic_core import PydanticCustomError
 
 from dynapcnn_dsl.chips import chip_names, resolve_chip, shared_limits
+from dynapcnn_dsl.strict import StrictModel
 
 LIMITS = shared_limits()
 DSL_VERSION = 1
@@ -29,12 +30,8 @@ def _choices(values: tuple[int, ...]) -> dict[str, Any]:
     return {"enum": list(values)}
 
 
-class _Node(BaseModel):
-    """Shared configuration: strict types (YAML already typed them), no unknown keys."""
-
-    model_config = ConfigDict(
-        extra="forbid", strict=True, frozen=True, populate_by_name=True, defer_build=True,
-    )
+_Node = StrictModel
+"""Every node of the language: strict types, no unknown keys (shared with template files)."""
 
 
 class XY(_Node):

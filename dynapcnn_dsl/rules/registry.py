@@ -20,18 +20,18 @@ from dynapcnn_dsl.diagnostics import Diagnostic, Related, Severity
 
 if TYPE_CHECKING:
     from dynapcnn_dsl.chips import ChipProfile
-    from dynapcnn_dsl.load.source import Path, SourceMap
+    from dynapcnn_dsl.load.source import NodePath, SourceMap
     from dynapcnn_dsl.model.network import Network
 
 
 class Finding(NamedTuple):
     """What a rule found: where (a path into the file), what, and optionally a better hint."""
 
-    path: Path
+    path: NodePath
     message: str
     hint: str | None = None
     at_key: bool = False
-    related: tuple[tuple[Path, str], ...] = ()
+    related: tuple[tuple[NodePath, str], ...] = ()
 
 
 class RuleContext(NamedTuple):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import NamedTuple
 
-from dynapcnn_dsl.load.source import Path
+from dynapcnn_dsl.load.source import NodePath
 from dynapcnn_dsl.model.network import Core, Destination, Network
 
 READOUT = "readout"
@@ -17,11 +17,11 @@ class DestinationAt(NamedTuple):
     core: str
     pool: int
     feature_shift: int | None
-    path: Path
+    path: NodePath
     long_form: bool
 
 
-def core_path(name: str, *rest: str | int) -> Path:
+def core_path(name: str, *rest: str | int) -> NodePath:
     return ("cores", name, *rest)
 
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from dynapcnn_dsl.diagnostics import Diagnostic, Severity
 from dynapcnn_dsl.link.data import LinkedCore, LinkedNetwork
-from dynapcnn_dsl.load.source import Path, SourceMap
+from dynapcnn_dsl.load.source import NodePath, SourceMap
 from dynapcnn_dsl.suggest import closest
 from dynapcnn_dsl.weights.quantize import QuantReport, errata_spread, quantize_auto, quantize_none
 from dynapcnn_dsl.weights.readers import WeightsFile
@@ -73,7 +73,7 @@ class _Binder:
 
     # -- reporting ---------------------------------------------------------------------------
     def report(self, code: str, core: LinkedCore, message: str, hint: str, *,
-               severity: Severity = Severity.ERROR, at: Path | None = None) -> None:
+               severity: Severity = Severity.ERROR, at: NodePath | None = None) -> None:
         path = at or ("cores", core.name, "weights")
         pos = self.smap.key(path)
         self.diagnostics.append(Diagnostic(self.smap.file, pos, severity, code, message, hint,

@@ -80,7 +80,7 @@ LOADER_AND_MODEL_CODES = (
 """Codes of the load and model phases (dynapcnn_dsl/load, dynapcnn_dsl/model)."""
 
 SOURCES_OF_CODES = {
-    "template-": ROOT / "dynapcnn_dsl" / "expand" / "templates.py",
+    "template-": ROOT / "dynapcnn_dsl" / "expand",
     "weights-": ROOT / "dynapcnn_dsl" / "weights",
     "quantize-": ROOT / "dynapcnn_dsl" / "weights",
     "samna-": ROOT / "dynapcnn_dsl" / "samna_bridge.py",

@@ -1,8 +1,10 @@
-"""`SourceMap`: positions by path, the nearest-ancestor fallback, and `copy_subtree`."""
+"""`SourceMap`: positions by path, the nearest-ancestor fallback, `copy_subtree` and `renumber`."""
 
 from __future__ import annotations
 
-from dynapcnn_dsl.diagnostics import Position
+import pytest
+
+from dynapcnn_dsl.diagnostics import Position, Related
 from dynapcnn_dsl.load import SourceMap, load_text
 
 TEXT = """\
@@ -124,3 +126,40 @@ def test_copy_subtree_of_a_missing_source_adds_nothing():
     m.copy_subtree(("nope",), ("cores", "z"))
     assert m.keys == keys
     assert m.values == values
+
+
+LIST = """\
+to:
+  - a
+  - {core: b, pool: 2}
+  - c
+"""
+
+
+def test_renumber_moves_every_position_under_an_item_with_it():
+    m = load_text(LIST, "t.yaml")[0].source_map
+    m.set_origin(("to", 1, "pool"), Related("tpl.yaml", Position(7, 7), "in template"))
+    m.renumber(("to",), [(1, 0), (0, 1)])
+    assert m.value(("to", 0)) == Position(3, 5)
+    assert m.keys[("to", 0, "pool")] == Position(3, 15)
+    assert m.notes(("to", 0, "pool")) == (Related("tpl.yaml", Position(7, 7), "in template"),)
+    assert m.values[("to", 1)] == Position(2, 5)
+    assert ("to", 1, "pool") not in m.keys and m.notes(("to", 1, "pool")) == ()
+
+
+def test_renumber_can_make_one_item_several_and_drops_unnamed_ones():
+    m = load_text(LIST, "t.yaml")[0].source_map
+    m.renumber(("to",), [(1, 0), (1, 1)])
+    assert m.keys[("to", 0, "core")] == m.keys[("to", 1, "core")] == Position(3, 6)
+    assert ("to", 2) not in m.values
+    assert m.value(("to", 2)) == m.key(("to",))  # falls back to the list's key
+    assert m.values[("to",)] == Position(2, 3)
+
+
+def test_the_tables_are_read_only_views():
+    m = smap()
+    with pytest.raises(TypeError):
+        m.values[("x",)] = Position(1, 1)  # type: ignore[index]
+    m.set_value(("x",), Position(1, 1))
+    m.set_value(("x",), Position(2, 2), keep=True)
+    assert m.values[("x",)] == Position(1, 1)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from dynapcnn_dsl.diagnostics import Diagnostic
-from dynapcnn_dsl.expand.templates import ExpressionError, evaluate
+from dynapcnn_dsl.expand.expressions import ExpressionError, evaluate
 from dynapcnn_dsl.pipeline import Checked, check_file
 
 ROOT = Path(__file__).resolve().parents[2]

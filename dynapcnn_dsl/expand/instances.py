@@ -1,4 +1,4 @@
-"""Template expansion: instances become scoped cores before the model sees the network.
+"""Template instances become scoped cores before the model sees the network.
 
     cores:
       block1: {template: residual_block, with: {channels: 16}, to: [head]}
@@ -11,176 +11,57 @@ given to the exit core. Templates may use templates; a loop is an error.
 Positions: a value substituted from `with:` is reported at that `with:` value in the network
 file, everything else of an instance at the instance's name, and every diagnostic about an
 expanded node carries a note with the template file's line (`SourceMap.origins`).
-
-Templates are searched next to the network file, then in the directories given on the command
-line (`--templates`), then among the bundled templates (the repository's templates/).
 """
 
 from __future__ import annotations
 
-import ast
-import copy
-import operator
-import re
-from pathlib import Path as FsPath
+from pathlib import Path
 from typing import Any
 
 from dynapcnn_dsl.diagnostics import Diagnostic, Position, Related, Severity
-from dynapcnn_dsl.load.source import Path, SourceDocument, SourceMap
+from dynapcnn_dsl.expand.expressions import EXPR, ExpressionError, evaluate, names_in
+from dynapcnn_dsl.expand.lookup import Refusal, Template, TemplateLibrary
+from dynapcnn_dsl.expand.models import TemplateInstance
+from dynapcnn_dsl.load.source import NodePath, SourceDocument, SourceMap
 from dynapcnn_dsl.suggest import did_you_mean
 
 MAX_DEPTH = 8
 """Templates within templates, at most this deep (a deeper chain is almost surely a loop)."""
 
-SUFFIXES = ("", ".yaml", ".yml", ".json")
-MAX_EXPRESSION = 200
-"""Characters in one ${...}: parameters and a little arithmetic, never a program."""
-EXPR = re.compile(r"\$\{([^}]*)\}")
-
-
-def bundled_dirs() -> list[FsPath]:
-    """The bundled templates: the checkout's templates/, or the installed package's copy."""
-    here = FsPath(__file__).resolve().parents[1]
-    return [d for d in (here.parent / "templates", here / "templates") if d.is_dir()]
-
-
-# -- ${...} expressions ----------------------------------------------------------------------------
-
-_OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
-        ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod}
-
-
-class ExpressionError(ValueError):
-    pass
-
-
-def evaluate(text: str, params: dict[str, Any]) -> Any:
-    """A parameter name or integer arithmetic over them (+ - * // %, parentheses): no calls,
-    no attributes, nothing else, evaluated by walking Python's own parse tree."""
-    if len(text) > MAX_EXPRESSION:
-        raise ExpressionError(f"an expression of {len(text)} characters is too long "
-                              f"(at most {MAX_EXPRESSION})")
-    try:
-        tree = ast.parse(text.strip(), mode="eval")
-    except (SyntaxError, RecursionError, MemoryError) as exc:
-        raise ExpressionError(f"'{text[:40]}' is not an expression") from exc
-
-    def walk(node: ast.AST) -> Any:
-        if isinstance(node, ast.Expression):
-            return walk(node.body)
-        if isinstance(node, ast.Constant) and type(node.value) is int:
-            return node.value
-        if isinstance(node, ast.Name):
-            if node.id not in params:
-                hint = did_you_mean(node.id, params)
-                raise ExpressionError(f"'{node.id}' is not a parameter" + (f"; {hint}" if hint else ""))
-            return params[node.id]
-        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-            value = walk(node.operand)
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise ExpressionError(f"'{text}': minus applies to numbers only")
-            return -value  # also floats: `${-threshold}` is a natural min_v_mem
-        if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
-            left, right = walk(node.left), walk(node.right)
-            if not (isinstance(left, int) and isinstance(right, int)) or isinstance(left, bool) \
-                    or isinstance(right, bool):
-                raise ExpressionError(f"'{text}': arithmetic works on integers only")
-            if isinstance(node.op, ast.FloorDiv | ast.Mod) and right == 0:
-                raise ExpressionError(f"'{text}' divides by zero")
-            return _OPS[type(node.op)](left, right)
-        raise ExpressionError(f"'{text}' uses something other than parameters and + - * // %")
-
-    try:
-        return walk(tree)
-    except RecursionError as exc:
-        raise ExpressionError(f"'{text[:40]}...' is nested too deeply") from exc
-
-
-def names_in(text: str) -> list[str]:
-    """The parameter names an expression uses, in order."""
-    try:
-        return [n.id for n in ast.walk(ast.parse(text.strip(), mode="eval"))
-                if isinstance(n, ast.Name)]
-    except (SyntaxError, RecursionError, MemoryError):
-        return []
-
-
-# -- the expander --------------------------------------------------------------------------------
-
-class _Template:
-    def __init__(self, name: str, path: FsPath, doc: SourceDocument, model: Any) -> None:
-        self.name, self.path, self.doc, self.model = name, path, doc, model
-
 
 class Expander:
-    def __init__(self, doc: SourceDocument, search: list[FsPath], base: FsPath) -> None:
+    """Expands every instance of one network in place, in rounds (an instance's cores may be
+    instances themselves), then points references to instances at their entry and exit cores."""
+
+    def __init__(self, doc: SourceDocument, search: list[Path], base: Path) -> None:
         self.doc = doc
         self.smap: SourceMap = doc.source_map
-        self.search = search
+        self.library = TemplateLibrary(search)
         self.base = base  # the network file's directory (its real one, not a display name)
         self.diagnostics: list[Diagnostic] = []
-        self.loaded: dict[FsPath, _Template | None] = {}
         self.instances: dict[str, tuple[list[tuple[str, Any]], str]] = {}  # name -> entries, exit
-        self.chain: dict[str, tuple[FsPath, ...]] = {}  # core -> template files it came through
-        self.written_in: dict[str, FsPath] = {}  # core -> directory of the file that wrote it
+        self.chain: dict[str, tuple[Path, ...]] = {}  # core -> template files it came through
+        self.written_in: dict[str, Path] = {}  # core -> directory of the file that wrote it
 
     # -- reporting --------------------------------------------------------------------------
-    def error(self, path: Path, code: str, message: str, hint: str, *, at_key: bool = False,
+    def error(self, path: NodePath, code: str, message: str, hint: str, *, at_key: bool = False,
               file: str | None = None, position: Position | None = None) -> None:
         pos = position if file else (self.smap.key(path) if at_key else self.smap.value(path))
         self.diagnostics.append(Diagnostic(file or self.smap.file, pos, Severity.ERROR, code,
                                            message, hint, () if file else self.smap.notes(path)))
 
-    # -- finding and loading templates --------------------------------------------------------
-    def find(self, name: str, base: FsPath) -> FsPath | None:
-        """Next to the file that names it, then --templates, then the bundled templates."""
-        for directory in [base, *self.search, *bundled_dirs()]:
-            for suffix in SUFFIXES:
-                candidate = (directory / (name + suffix)) if suffix else directory / name
-                if candidate.is_file():
-                    return candidate.resolve()
-        return None
-
-    def load(self, name: str, path: Path, base: FsPath) -> _Template | None:
-        found = self.find(name, base)
-        if found is None:
-            known = sorted({p.stem for d in [base, *self.search, *bundled_dirs()]
-                            for p in d.glob("*.yaml")})
-            bundled = sorted({p.stem for d in bundled_dirs() for p in d.glob("*.yaml")})
-            hint = did_you_mean(name, known) or (f"bundled templates: {', '.join(bundled)}" if bundled
-                                                else "put the template next to the network file")
-            self.error(path, "template-not-found", f"no template '{name}' next to the file, in "
-                       "--templates or among the bundled templates", hint)
+    # -- finding templates -------------------------------------------------------------------
+    def load(self, name: str, path: NodePath, base: Path) -> Template | None:
+        """The template an instance names, or None once the reason is reported there."""
+        found = self.library.get(name, base)
+        if isinstance(found, Refusal):
+            self.diagnostics.extend(found.own)
+            self.error(path, found.code, found.message, found.hint)
             return None
-        if found in self.loaded:
-            template = self.loaded[found]
-            if template is None:  # its own problems were listed once; each use still says so
-                self.error(path, "template-invalid", f"the template '{name}' ({found}) has errors",
-                           "fix the template file (its problems are listed above)")
-            return template
-        from pydantic import ValidationError
-
-        from dynapcnn_dsl.load import load_file
-        from dynapcnn_dsl.model.errors import diagnostics_from_error
-        from dynapcnn_dsl.model.template import TemplateFile
-
-        tdoc, problems = load_file(found)
-        template = None
-        if tdoc is not None:
-            try:
-                model = TemplateFile.model_validate(tdoc.data)
-                template = _Template(found.stem, found, tdoc, model)
-            except ValidationError as exc:
-                problems = diagnostics_from_error(exc.errors(), tdoc.data, TemplateFile, tdoc.source_map)
-        if problems:
-            self.diagnostics.extend(problems)
-            self.error(path, "template-invalid", f"the template '{name}' ({found}) has errors",
-                       "fix the template file (its problems are listed above)")
-        self.loaded[found] = template
-        return template
+        return found
 
     # -- parameters ----------------------------------------------------------------------------
-    def params(self, inst: str, given: dict[str, Any], template: _Template) -> dict[str, Any] | None:
+    def params(self, inst: str, given: dict[str, Any], template: Template) -> dict[str, Any] | None:
         declared = template.model.params
         values: dict[str, Any] = {}
         ok = True
@@ -211,8 +92,7 @@ class Expander:
     def expand_instance(self, name: str, raw: dict[str, Any]) -> dict[str, dict[str, Any]]:
         from pydantic import ValidationError
 
-        from dynapcnn_dsl.model.errors import diagnostics_from_error
-        from dynapcnn_dsl.model.template import TemplateInstance
+        from dynapcnn_dsl.strict import diagnostics_from_error
 
         try:
             inst = TemplateInstance.model_validate(raw)
@@ -250,9 +130,9 @@ class Expander:
             produced[new_name] = data
             self.chain[new_name] = (*chain, template.path)
             self.written_in[new_name] = template.path.parent
-            self.smap.keys[new_path] = self.smap.key(("cores", name))
-            self.smap.origins[new_path] = Related(str(template.path), tmap.key(("cores", core_name)),
-                                                  f"core '{core_name}' of template '{template.name}'")
+            self.smap.set_key(new_path, self.smap.key(("cores", name)))
+            self.smap.set_origin(new_path, Related(str(template.path), tmap.key(("cores", core_name)),
+                                                  f"core '{core_name}' of template '{template.name}'"))
         entries = [(f"{name}.{_ref_core(e)}", self.pool(e, values, template, ("entry", i)))
                    for i, e in enumerate(template.model.entry)]
         exit_ref = template.model.exit
@@ -268,7 +148,7 @@ class Expander:
                          name, inst)
         return produced
 
-    def pool(self, ref: Any, values: dict[str, Any], template: _Template, where: Path) -> Any:
+    def pool(self, ref: Any, values: dict[str, Any], template: Template, where: NodePath) -> Any:
         """The pooling of an entry or exit, its ${...} evaluated (errors in the template)."""
         if isinstance(ref, str):
             return 1
@@ -284,17 +164,18 @@ class Expander:
                        position=template.doc.source_map.value((*where, "pool")))
             return 1
 
-    def substitute(self, body: Any, values: dict[str, Any], tpath: Path, template: _Template,
-                   inst: Any, name: str, new_path: Path) -> Any:
-        """A deep copy of a template core with ${...} evaluated; positions recorded."""
+    def substitute(self, body: Any, values: dict[str, Any], tpath: NodePath, template: Template,
+                   inst: Any, name: str, new_path: NodePath) -> Any:
+        """A copy of a template core (containers rebuilt) with ${...} evaluated; positions
+        recorded."""
         tmap = template.doc.source_map
         failed = False
 
-        def walk(node: Any, t: Path, here: Path) -> Any:
+        def walk(node: Any, t: NodePath, here: NodePath) -> Any:
             nonlocal failed
-            self.smap.origins.setdefault(here, Related(str(template.path), tmap.value(t),
-                                                       f"in template '{template.name}'"))
-            self.smap.keys.setdefault(here, self.smap.key(("cores", name)))
+            self.smap.set_origin(here, Related(str(template.path), tmap.value(t),
+                                               f"in template '{template.name}'"), keep=True)
+            self.smap.set_key(here, self.smap.key(("cores", name)), keep=True)
             if isinstance(node, dict):
                 return {k: walk(v, (*t, k), (*here, k)) for k, v in node.items()}
             if isinstance(node, list):
@@ -306,7 +187,7 @@ class Expander:
                         value = evaluate(whole.group(1), values)
                         given = [p for p in names_in(whole.group(1)) if p in inst.with_]
                         if given:  # reported at the `with:` value the user wrote
-                            self.smap.values[here] = self.smap.value(("cores", name, "with", given[0]))
+                            self.smap.set_value(here, self.smap.value(("cores", name, "with", given[0])))
                         return value
                     return EXPR.sub(lambda m: str(evaluate(m.group(1), values)), node)
                 except ExpressionError as exc:
@@ -315,13 +196,13 @@ class Expander:
                                file=str(template.path), position=tmap.value(t))
                     failed = True
                     return node
-            self.smap.values.setdefault(here, self.smap.key(("cores", name)))
+            self.smap.set_value(here, self.smap.key(("cores", name)), keep=True)
             return node
 
-        result = walk(copy.deepcopy(body), tpath, new_path)
+        result = walk(body, tpath, new_path)
         return None if failed else result
 
-    def scope_references(self, data: Any, local: set[str], inst: str, template: _Template,
+    def scope_references(self, data: Any, local: set[str], inst: str, template: Template,
                          core_name: str) -> None:
         """A template's cores name each other by local name: give them the instance's scope."""
         if not isinstance(data, dict):
@@ -369,10 +250,10 @@ class Expander:
             j = len(own)
             own.append(ref)
             self.smap.copy_subtree(("cores", inst_name, "to", i), ("cores", exit_name, "to", j))
-            self.smap.origins.pop(("cores", exit_name, "to", j), None)
+            self.smap.set_origin(("cores", exit_name, "to", j), None)
         core["to"] = own
         if inst.to:
-            self.smap.keys[("cores", exit_name, "to")] = self.smap.key(("cores", inst_name, "to"))
+            self.smap.set_key(("cores", exit_name, "to"), self.smap.key(("cores", inst_name, "to")))
 
     # -- the whole file ----------------------------------------------------------------------
     def run(self) -> None:
@@ -417,7 +298,7 @@ class Expander:
             name = self.instances[name][1]
         return name
 
-    def rewrite_list(self, refs: list[Any], path: Path, *, input_layer: bool = False) -> list[Any]:
+    def rewrite_list(self, refs: list[Any], path: NodePath, *, input_layer: bool = False) -> list[Any]:
         out: list[Any] = []
         moves: list[tuple[int, int]] = []
         for i, ref in enumerate(refs):
@@ -447,12 +328,7 @@ class Expander:
                     new = core
                 moves.append((i, len(out)))
                 out.append(new)
-        for old, new in moves:
-            self.smap.copy_subtree((*path, old), (*path, f"\0{new}"))
-        for new in range(len(out)):
-            for table in (self.smap.keys, self.smap.values):
-                for p in [p for p in table if p[:len(path) + 1] == (*path, f"\0{new}")]:
-                    table[(*path, new, *p[len(path) + 1:])] = table.pop(p)
+        self.smap.renumber(path, moves)
         return out
 
     def rewrite_references(self, data: dict[str, Any]) -> None:
@@ -488,8 +364,8 @@ def _check_param(value: Any, p: Any) -> str | None:
     return None
 
 
-def expand_templates(doc: SourceDocument, search: list[FsPath],
-                     base: FsPath | None = None) -> list[Diagnostic]:
-    expander = Expander(doc, search, (base or FsPath(doc.source_map.file).parent).resolve())
+def expand_templates(doc: SourceDocument, search: list[Path],
+                     base: Path | None = None) -> list[Diagnostic]:
+    expander = Expander(doc, search, (base or Path(doc.source_map.file).parent).resolve())
     expander.run()
     return expander.diagnostics

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from pydantic_core import ErrorDetails
 
 from dynapcnn_dsl.diagnostics import Diagnostic, Severity
-from dynapcnn_dsl.load.source import Path, SourceMap
+from dynapcnn_dsl.load.source import NodePath, SourceMap
 from dynapcnn_dsl.suggest import did_you_mean
 
 _TYPE_WORDS = {
@@ -58,7 +58,7 @@ _UNION_TAGS = ("int", "xy", "name", "long")
 """Tags of the discriminated unions in `network.py`; pydantic puts them in error locations."""
 
 
-def data_path(loc: tuple[Any, ...], data: Any) -> tuple[Path, tuple[Any, ...]]:
+def data_path(loc: tuple[Any, ...], data: Any) -> tuple[NodePath, tuple[Any, ...]]:
     """Split a pydantic loc into the path that exists in `data` and the remainder."""
     path: list[str | int] = []
     cur = data
@@ -89,7 +89,7 @@ def _candidates(annotation: Any) -> list[Any]:
     return [annotation]
 
 
-def model_at(root: type[BaseModel], path: Path) -> type[BaseModel] | None:
+def model_at(root: type[BaseModel], path: NodePath) -> type[BaseModel] | None:
     """The model class that validates the mapping at `path`, if any."""
     current: list[Any] = [root]
     for comp in path:
@@ -112,7 +112,7 @@ def allowed_keys(model: type[BaseModel]) -> list[str]:
     return [info.alias or name for name, info in model.model_fields.items()]
 
 
-def dotted(path: Path) -> str:
+def dotted(path: NodePath) -> str:
     """`input.to[0]`, `conv.stride.x`: a path as a user would write it."""
     out = ""
     for p in path:
@@ -120,7 +120,7 @@ def dotted(path: Path) -> str:
     return out
 
 
-def _where(path: Path) -> str:
+def _where(path: NodePath) -> str:
     """A readable name for the mapping at `path`: "core 'conv1'", "conv of core 'conv1'"."""
     if not path:
         return "the file"
@@ -131,7 +131,7 @@ def _where(path: Path) -> str:
     return dotted(path)
 
 
-def _field(path: Path) -> str:
+def _field(path: NodePath) -> str:
     """The name of the value at `path`: its key, with list indices (`shape[2]`, `to[0]`)."""
     start = len(path)
     while start > 0 and isinstance(path[start - 1], int):
@@ -140,12 +140,12 @@ def _field(path: Path) -> str:
 
 
 def _to_diagnostic(err: ErrorDetails, data: Any, root: type[BaseModel], smap: SourceMap,
-                   prefix: Path = ()) -> Diagnostic:
+                   prefix: NodePath = ()) -> Diagnostic:
     kind = err["type"]
     path, rest = data_path(err["loc"], data)
     file = smap.file
 
-    def diag(code: str, pos_path: Path, message: str, hint: str | None, *, key: bool = False,
+    def diag(code: str, pos_path: NodePath, message: str, hint: str | None, *, key: bool = False,
              ) -> Diagnostic:
         pos_path = (*prefix, *pos_path)
         pos = smap.key(pos_path) if key else smap.value(pos_path)
@@ -197,7 +197,7 @@ def _to_diagnostic(err: ErrorDetails, data: Any, root: type[BaseModel], smap: So
                 "see the schema (or docs/reference.md) for what this key takes")
 
 
-def _type_hint(kind: str, path: Path) -> str:
+def _type_hint(kind: str, path: NodePath) -> str:
     if kind in ("dict_type", "model_type", "model_attributes_type"):
         return "write a mapping of `key: value` lines indented under this key"
     if kind == "list_type":
@@ -212,7 +212,7 @@ def _type_hint(kind: str, path: Path) -> str:
 
 
 def diagnostics_from_error(errors: list[ErrorDetails], data: Any, root: type[BaseModel],
-                           smap: SourceMap, prefix: Path = ()) -> list[Diagnostic]:
+                           smap: SourceMap, prefix: NodePath = ()) -> list[Diagnostic]:
     """One diagnostic per distinct problem.
 
     Pydantic may report a union failure twice, and a bad value under `defaults:` fails once in

@@ -1,4 +1,4 @@
-"""Template files and template instances, as pydantic models.
+"""Template files and template instances, as pydantic models (read by the expand phase).
 
 A template file declares typed `params`, its `cores` (whose values may say `${param}` or
 `${kernel // 2}`), its `entry` (the cores that receive whatever points at an instance) and its
@@ -13,12 +13,15 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator
 from pydantic_core import PydanticCustomError
 
-from dynapcnn_dsl.model.network import LIMITS, _Node
+from dynapcnn_dsl.chips import shared_limits
+from dynapcnn_dsl.strict import StrictModel
+
+LIMITS = shared_limits()
 
 TEMPLATE_VERSION = 1
 
 
-class Param(_Node):
+class Param(StrictModel):
     """A template parameter: its type, default and bounds."""
 
     type: Literal["int", "float", "bool", "str"] = Field(default="int", description="Value type.")
@@ -31,7 +34,7 @@ class Param(_Node):
     description: str | None = Field(default=None, description="What the parameter means.")
 
 
-class EntryRef(_Node):
+class EntryRef(StrictModel):
     """An entry or exit core with the pooling of the link that reaches it (or leaves it)."""
 
     core: str = Field(description="A core of the template.")
@@ -40,7 +43,7 @@ class EntryRef(_Node):
         default=1, description="Pooling on the link: 1, 2 or 4, or a ${param}.")
 
 
-class TemplateFile(_Node):
+class TemplateFile(StrictModel):
     """A reusable group of cores."""
 
     template: int = Field(description="Template format version; this tool reads 1.",
@@ -65,7 +68,7 @@ class TemplateFile(_Node):
         return value
 
 
-class TemplateInstance(_Node):
+class TemplateInstance(StrictModel):
     """A core written as an instance of a template: expanded into the template's cores."""
 
     template: str = Field(description="The template: a name found next to this file, in a "

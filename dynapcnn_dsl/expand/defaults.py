@@ -1,0 +1,43 @@
+"""`defaults:` merged under every core, with the positions of what each core inherits.
+
+A value taken from `defaults:` is reported at the line in `defaults:` where the user wrote it:
+its positions are copied (per subtree, from the source map's index) to the core's path.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dynapcnn_dsl.load.source import SourceMap
+
+MERGED_SECTIONS = ("conv", "neuron")
+"""Sections of a core that merge key by key with the defaults."""
+
+
+def merge_defaults(data: dict[str, Any], smap: SourceMap) -> None:
+    """Merge `defaults:` under every core of `data`, in place; a core's own value wins."""
+    defaults = data.get("defaults")
+    cores = data.get("cores")
+    if not isinstance(defaults, dict) or not isinstance(cores, dict):
+        return
+    for name, core in cores.items():
+        if not isinstance(core, dict):
+            continue
+        for key, default in defaults.items():
+            here = ("cores", name, key)
+            if key in MERGED_SECTIONS and isinstance(default, dict):
+                section = core.get(key)
+                if section is None and key == "conv":
+                    continue  # a missing conv stays missing: the model says so at the core
+                if section is None:
+                    section = core[key] = {}
+                    smap.set_key(here, smap.keys.get(("defaults", key)), keep=True)
+                if not isinstance(section, dict):
+                    continue
+                for sub, value in default.items():
+                    if sub not in section:
+                        section[sub] = value
+                        smap.copy_subtree(("defaults", key, sub), (*here, sub))
+            elif key not in core and key not in MERGED_SECTIONS:
+                core[key] = default
+                smap.copy_subtree(("defaults", key), here)
