@@ -29,28 +29,28 @@ GOAL_MS = 30.0
 def main() -> int:
     from safetensors.numpy import save_file
 
-    from dynapcnn_dsl.emit import emit, to_json
-    from dynapcnn_dsl.link import link
-    from dynapcnn_dsl.pipeline import check_file
-    from dynapcnn_dsl.weights import load_and_bind
+    from dynapcnn_dsl.emit import to_json
+    from dynapcnn_dsl.pipeline import STEPS, Stage, check_file, options
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20)
     args = parser.parse_args()
     compileall.compile_dir(str(ROOT / "dynapcnn_dsl"), quiet=1)
 
-    checked = check_file(NETWORK, link=False)
-    network, chip, smap = checked.network, checked.chip, checked.document.source_map
-    linked, _ = link(network, chip, smap)
+    checked = check_file(NETWORK, until=Stage.RULES)
+    linked = check_file(NETWORK).linked
     tensors = random_weights(linked)
     with tempfile.TemporaryDirectory() as tmp:
         weights = Path(tmp) / "w.safetensors"
         save_file(tensors, str(weights))
+        steps = [step for stage, step in STEPS if stage > Stage.RULES]
+        chosen = options(until=Stage.EMIT, weights=weights)
 
         def run_pipeline():
-            linked, _ = link(network, chip, smap)
-            bound, _ = load_and_bind(linked, smap, weights)
-            return emit(linked, bound, smap)
+            result = checked
+            for step in steps:  # the pipeline's own phases after the rules: link, bind, emit
+                result = step(result, chosen)
+            return result.emitted
 
         doc = run_pipeline()
         pipeline = in_process(run_pipeline, args.runs).median

@@ -23,26 +23,20 @@ GOAL_MS = 10.0
 
 
 def main() -> int:
-    from dynapcnn_dsl.chips import resolve_chip
-    from dynapcnn_dsl.expand import expand
-    from dynapcnn_dsl.link import link
-    from dynapcnn_dsl.load import load_file
     from dynapcnn_dsl.model.network import Network
+    from dynapcnn_dsl.pipeline import Stage, check_file, link_phase
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("file", nargs="?", default="examples/chip-filling/network.yaml")
     parser.add_argument("--runs", type=int, default=200)
     args = parser.parse_args()
 
-    doc, problems = load_file(ROOT / args.file)
-    assert doc is not None, problems
-    expand(doc)
-    network = Network.model_validate(doc.data)
-    chip = resolve_chip(network.chip)
-    linked, diagnostics = link(network, chip, doc.source_map)  # warm up, and check it links
-    assert linked is not None, diagnostics
+    checked = check_file(ROOT / args.file, until=Stage.RULES)
+    doc = checked.document
+    linked = link_phase(checked, checked.options).linked  # warm up, and check it links
+    assert linked is not None, checked.diagnostics
 
-    link_med, link_best = in_process(lambda: link(network, chip, doc.source_map), args.runs)
+    link_med, link_best = in_process(lambda: link_phase(checked, checked.options), args.runs)
     model_med, model_best = in_process(lambda: Network.model_validate(doc.data), args.runs)
     print(f"{args.file}: {len(linked.cores)} cores, {args.runs} runs each")
     print(f"link:  median {link_med:.2f} ms, best {link_best:.2f} ms (goal < {GOAL_MS:.0f} ms) "

@@ -12,19 +12,24 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from dynapcnn_dsl.diagnostics import Diagnostic, has_errors
+from dynapcnn_dsl.diagnostics import Diagnostic
+
+if TYPE_CHECKING:
+    from dynapcnn_dsl.pipeline import Result
 
 
 class BuildError(Exception):
-    """The network (or its weights) has errors; `diagnostics` holds all of them."""
+    """The network (or its weights) has errors; `diagnostics` holds all of them, `result` the
+    pipeline's result (what each phase produced before it stopped)."""
 
-    def __init__(self, diagnostics: list[Diagnostic]) -> None:
-        self.diagnostics = diagnostics
+    def __init__(self, diagnostics: Iterable[Diagnostic], result: Result | None = None) -> None:
+        self.diagnostics = list(diagnostics)
+        self.result = result
         from dynapcnn_dsl.render import format_text
 
-        super().__init__("\n".join(format_text(d) for d in diagnostics if d.is_error))
+        super().__init__("\n".join(format_text(d) for d in self.diagnostics if d.is_error))
 
 
 class Document:
@@ -81,20 +86,16 @@ def build(network: str | Path, weights: str | Path | None = None, *, key: str | 
           templates: Iterable[str | Path] = ()) -> Document:
     """Validate, link, bind and emit. Without weights the document is structure-only (no
     tensors or thresholds), which is what `diff` compares two networks with."""
-    from dynapcnn_dsl.emit import emit
-    from dynapcnn_dsl.pipeline import check_file
+    from dynapcnn_dsl.pipeline import Stage, check_file
 
-    checked = check_file(network, disabled=disabled, templates=templates)
-    diagnostics = list(checked.diagnostics)
-    if not checked.ok or checked.linked is None or checked.document is None:
-        raise BuildError(diagnostics)
-    bound = None
-    if weights is not None:
-        from dynapcnn_dsl.weights import load_and_bind
+    result = check_file(network, until=Stage.EMIT, weights=weights, key=key, annotate=annotate,
+                        disabled=disabled, templates=templates)
+    return document_of(result)
 
-        bound, problems = load_and_bind(checked.linked, checked.document.source_map, weights, key=key)
-        diagnostics += problems
-        if bound is None or has_errors(diagnostics):
-            raise BuildError(diagnostics)
-    data = emit(checked.linked, bound, checked.document.source_map, annotate=annotate)
-    return Document(data, diagnostics=diagnostics, linked=checked.linked, bound=bound)
+
+def document_of(result: Result) -> Document:
+    """The document of a pipeline run to `emit`; BuildError when the run did not succeed."""
+    if not result.ok or result.emitted is None:
+        raise BuildError(result.diagnostics, result)
+    return Document(result.emitted, diagnostics=result.diagnostics, linked=result.linked,
+                    bound=result.bound)

@@ -1,103 +1,243 @@
-"""The pipeline up to a linked network: load -> expand -> model -> rules -> link.
+"""The pipeline from a file to a configuration document, and its one result value.
 
-Each phase returns plain data and diagnostics; a phase runs only when the previous one produced
-something to work on, and everything found on the way is returned together. The linker runs
-only when the single-file stages found no errors: a kernel that is already out of range would
-otherwise also be reported as a map that shrinks to nothing.
+    load -> expand -> model -> rules -> link (facts, then the link-stage rules)
+         -> bind (when weights are given) -> emit
+
+Every command and the Python API run this pipeline and differ only in how far they ask it to
+go (`until`) and how they render the `Result`: `validate`, `inspect` and `graph` stop after
+`link`, `check` after `bind`, `build` and `diff` after `emit`. Each phase is a step function
+`(Result, Options) -> Result` in `STEPS`; a step that cannot give the next one something to work
+on leaves `reached` where it was and the run stops there. Everything found on the way is in
+`Result.diagnostics`, and whether the run succeeded is decided once, by `Result.ok`.
+
+The linker runs only when the single-file stages found no errors: a kernel that is already out
+of range would otherwise also be reported as a map that shrinks to nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import dataclasses
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from enum import IntEnum
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from dynapcnn_dsl.chips import ChipProfile, resolve_chip
-from dynapcnn_dsl.diagnostics import Diagnostic, has_errors
-from dynapcnn_dsl.expand import expand
-from dynapcnn_dsl.link.data import LinkedNetwork
-from dynapcnn_dsl.load import SourceDocument, load_file, load_text
-from dynapcnn_dsl.model import Network, build_model
-from dynapcnn_dsl.rules import RuleContext, run_rules
+from dynapcnn_dsl.diagnostics import Diagnostic, Severity, has_errors
+
+if TYPE_CHECKING:
+    from dynapcnn_dsl.chips import ChipProfile
+    from dynapcnn_dsl.link.data import LinkedNetwork
+    from dynapcnn_dsl.load import SourceDocument
+    from dynapcnn_dsl.model import Network
+    from dynapcnn_dsl.weights import BoundNetwork
 
 
-class Checked:
-    """The outcome of checking one file.
+class Stage(IntEnum):
+    """The phases in the order they run; `until` names the last one a run should reach."""
 
-    `complete` is False when `network` was rebuilt without its malformed parts: the rules ran
-    on the rest, but such a network must never be linked or built.
+    NONE = 0
+    LOAD = 1
+    EXPAND = 2
+    MODEL = 3
+    RULES = 4
+    LINK = 5
+    BIND = 6
+    EMIT = 7
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """What the caller chose: how far to run, which rules are off, where the weights are."""
+
+    until: Stage = Stage.LINK
+    disabled: frozenset[str] = frozenset()
+    templates: tuple[str | Path, ...] = ()
+    base: Path | None = None
+    weights: str | Path | None = None
+    key: str | None = None
+    annotate: bool = False
+    strict: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """What each phase produced for one file, every diagnostic, and one verdict (`ok`).
+
+    `document` is the loaded source (data and source map), `network` the validated model
+    (`complete` is False when it was rebuilt without its malformed parts: the rules ran on the
+    rest, but such a network is never linked), `linked` the placed network, `bound` the
+    network with its quantized weights (None for a structure-only build), `emitted` the samna
+    configuration document (a dict tree, tensors as numpy arrays). `reached` is the last phase
+    that completed.
     """
 
-    __slots__ = ("chip", "complete", "diagnostics", "document", "file", "linked", "linking",
-                 "network")
-
-    def __init__(self, file: str, document: SourceDocument | None = None,
-                 diagnostics: list[Diagnostic] | None = None) -> None:
-        self.file = file
-        self.document = document
-        self.network: Network | None = None
-        self.chip: ChipProfile | None = None
-        self.diagnostics: list[Diagnostic] = diagnostics or []
-        self.complete = False
-        self.linking = True
-        self.linked: LinkedNetwork | None = None
+    file: str
+    options: Options = Options()
+    reached: Stage = Stage.NONE
+    document: SourceDocument | None = None
+    network: Network | None = None
+    complete: bool = False
+    chip: ChipProfile | None = None
+    linked: LinkedNetwork | None = None
+    bound: BoundNetwork | None = None
+    emitted: dict[str, Any] | None = None
+    diagnostics: tuple[Diagnostic, ...] = ()
 
     @property
     def ok(self) -> bool:
-        """No errors, and, when linking was asked for, a linked network (a network can fail to
-        place without an error left only when the user disabled the memory rules)."""
-        if not self.complete or has_errors(self.diagnostics):
+        """The one definition of success: every phase asked for ran, and no error was found
+        (with `strict`, no warning either)."""
+        if self.reached < self.options.until or has_errors(self.diagnostics):
             return False
-        return self.linked is not None or not self.linking
+        return not (self.options.strict and any(d.severity is Severity.WARNING
+                                                for d in self.diagnostics))
+
+    @property
+    def weights(self) -> str | None:
+        """The weights file, as given (None for a structure-only run)."""
+        w = self.options.weights
+        return None if w is None else str(w)
+
+    def _next(self, stage: Stage, problems: Iterable[Diagnostic] = (), **produced: Any) -> Result:
+        """This result one phase further: what the phase produced and what it found."""
+        return dataclasses.replace(self, reached=stage, diagnostics=(*self.diagnostics, *problems),
+                                   **produced)
+
+    def _stop(self, problems: Iterable[Diagnostic] = (), **produced: Any) -> Result:
+        """This result with what a phase found, without advancing: the run stops here."""
+        return dataclasses.replace(self, diagnostics=(*self.diagnostics, *problems), **produced)
 
 
-def check_document(doc: SourceDocument | None, problems: list[Diagnostic], file: str,
-                   *, disabled: Iterable[str] = (), link: bool = True,
-                   templates: Iterable[str | Path] = (), base: Path | None = None) -> Checked:
-    """Run the phases on a loaded document; `link=False` stops after the single-file rules;
-    `templates` are directories searched for templates after the file's own."""
-    result = Checked(file, doc, diagnostics=list(problems))
-    result.linking = link
-    if doc is not None:
-        _check(doc, result, disabled, link, templates, base)
-    result.diagnostics.sort(key=Diagnostic.sort_key)
-    return result
+# ------------------------------------------------------------------------------------ the steps
+def expand_phase(r: Result, o: Options) -> Result:
+    from dynapcnn_dsl.expand import expand
+
+    assert r.document is not None
+    problems = expand(r.document, templates=o.templates, base=o.base)
+    return r._stop(problems) if has_errors(problems) else r._next(Stage.EXPAND, problems)
 
 
-def _check(doc: SourceDocument, result: Checked, disabled: Iterable[str], link: bool,
-           templates: Iterable[str | Path], base: Path | None) -> None:
-    problems = expand(doc, templates=templates, base=base)
-    result.diagnostics.extend(problems)
-    if has_errors(problems):
-        return
-    network, problems, complete = build_model(doc)
-    result.diagnostics.extend(problems)
+def model_phase(r: Result, o: Options) -> Result:
+    from dynapcnn_dsl.chips import resolve_chip
+    from dynapcnn_dsl.model import build_model
+
+    assert r.document is not None
+    network, problems, complete = build_model(r.document)
     if network is None:
-        return
+        return r._stop(problems)
     chip = resolve_chip(network.chip)
     assert chip is not None  # the model only accepts known chips
-    result.network, result.chip, result.complete = network, chip, complete
-    result.diagnostics.extend(run_rules(RuleContext(network, chip, doc.source_map),
-                                        disabled=disabled))
-    if link and complete and not has_errors(result.diagnostics):
-        from dynapcnn_dsl.link import link as link_network
-
-        result.linked, problems = link_network(network, chip, doc.source_map, disabled=disabled)
-        result.diagnostics.extend(problems)
+    return r._next(Stage.MODEL, problems, network=network, chip=chip, complete=complete)
 
 
-def check_file(path: str | Path, *, display_name: str | None = None,
-               disabled: Iterable[str] = (), link: bool = True,
-               templates: Iterable[str | Path] = ()) -> Checked:
-    """Load, expand, validate, rule-check and link one network file."""
+def rules_phase(r: Result, o: Options) -> Result:
+    from dynapcnn_dsl.rules import RuleContext, run_rules
+
+    assert r.network is not None and r.chip is not None and r.document is not None
+    problems = run_rules(RuleContext(r.network, r.chip, r.document.source_map), disabled=o.disabled)
+    if not r.complete:
+        return r._stop(problems)
+    return r._next(Stage.RULES, problems)
+
+
+def link_phase(r: Result, o: Options) -> Result:
+    from dynapcnn_dsl.link import analyse, build
+    from dynapcnn_dsl.rules import LINK, run_rules
+
+    assert r.network is not None and r.chip is not None and r.document is not None
+    if has_errors(r.diagnostics):
+        return r
+    facts = analyse(r.network, r.chip, r.document.source_map)
+    problems = run_rules(facts, stage=LINK, disabled=o.disabled)
+    if has_errors(problems) or facts.placement is None or facts.placement.assignment is None:
+        return r._stop(problems)
+    return r._next(Stage.LINK, problems, linked=build(facts))
+
+
+def bind_phase(r: Result, o: Options) -> Result:
+    if o.weights is None:
+        return r._next(Stage.BIND)  # structure only: no tensors, no thresholds
+    from dynapcnn_dsl.weights import load_and_bind
+
+    assert r.linked is not None and r.document is not None
+    bound, problems = load_and_bind(r.linked, r.document.source_map, o.weights, key=o.key)
+    if bound is None or has_errors(problems):
+        return r._stop(problems)
+    return r._next(Stage.BIND, problems, bound=bound)
+
+
+def emit_phase(r: Result, o: Options) -> Result:
+    from dynapcnn_dsl.emit import emit
+
+    assert r.linked is not None and r.document is not None
+    data = emit(r.linked, r.bound, r.document.source_map, annotate=o.annotate)
+    return r._next(Stage.EMIT, emitted=data)
+
+
+Step = Callable[[Result, Options], Result]
+
+STEPS: tuple[tuple[Stage, Step], ...] = (
+    (Stage.EXPAND, expand_phase),
+    (Stage.MODEL, model_phase),
+    (Stage.RULES, rules_phase),
+    (Stage.LINK, link_phase),
+    (Stage.BIND, bind_phase),
+    (Stage.EMIT, emit_phase),
+)
+"""The phases after loading, in order. A new phase (fold, quantize...) is one more entry."""
+
+
+def run(document: SourceDocument | None, problems: Iterable[Diagnostic], file: str,
+        options: Options) -> Result:
+    """Run the steps on a loaded document up to `options.until`; stop at the first step that
+    cannot go on. The network's diagnostics (load to link) come out in report order (file,
+    line, column, id), those of the weights after them, in the order the binder found them."""
+    result = Result(file, options, document=document, diagnostics=tuple(problems))
+    ordered = False
+    if document is not None:
+        result = result._next(Stage.LOAD)
+        for stage, step in STEPS:
+            if stage > options.until:
+                break
+            if stage > Stage.LINK and not ordered:
+                result, ordered = _in_report_order(result), True
+            result = step(result, options)
+            if result.reached < stage:
+                break
+    return result if ordered else _in_report_order(result)
+
+
+def _in_report_order(result: Result) -> Result:
+    return dataclasses.replace(result, diagnostics=tuple(sorted(result.diagnostics,
+                                                                key=Diagnostic.sort_key)))
+
+
+def options(*, until: Stage = Stage.LINK, disabled: Iterable[str] = (),
+            templates: Iterable[str | Path] = (), base: Path | None = None,
+            weights: str | Path | None = None, key: str | None = None, annotate: bool = False,
+            strict: bool = False) -> Options:
+    """Options from the loose types callers have (lists of ids, any iterable of directories)."""
+    return Options(until, frozenset(disabled), tuple(templates), base, weights, key, annotate,
+                   strict)
+
+
+def check_file(path: str | Path, *, display_name: str | None = None, **choices: Any) -> Result:
+    """Run the pipeline on one network file; `choices` are those of `options()` (by default up
+    to the linked network). Templates are looked for beside the file first."""
+    from dynapcnn_dsl.load import load_file
+
     name = display_name or str(path)
     doc, problems = load_file(path, display_name=name)
-    return check_document(doc, problems, name, disabled=disabled, link=link, templates=templates,
-                          base=Path(path).resolve().parent)
+    choices.setdefault("base", Path(path).resolve().parent)
+    return run(doc, problems, name, options(**choices))
 
 
-def check_text(text: str, file: str = "<text>", *, disabled: Iterable[str] = (),
-               link: bool = True, templates: Iterable[str | Path] = ()) -> Checked:
-    """The same as `check_file` for text already in memory (tests, editors, notebooks)."""
+def check_text(text: str, file: str = "<text>", **choices: Any) -> Result:
+    """The same as `check_file` for text already in memory (tests, editors, notebooks);
+    templates are looked for in the current directory first."""
+    from dynapcnn_dsl.load import load_text
+
     doc, problems = load_text(text, file)
-    return check_document(doc, problems, file, disabled=disabled, link=link, templates=templates,
-                          base=Path.cwd())
+    choices.setdefault("base", Path.cwd())
+    return run(doc, problems, file, options(**choices))

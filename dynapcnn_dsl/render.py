@@ -6,7 +6,8 @@ and a hint), `json` (for scripts) and `github` (workflow annotations).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
+from typing import TextIO
 
 from dynapcnn_dsl.diagnostics import Diagnostic, Severity
 
@@ -56,16 +57,11 @@ def plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def summary_line(file: str, diagnostics: Sequence[Diagnostic]) -> str:
+def summary_line(file: str, diagnostics: Sequence[Diagnostic], valid: bool) -> str:
+    """The file's one-line verdict; `valid` is the pipeline's (`Result.ok`), never recomputed."""
     totals = count(diagnostics)
-    if totals["error"]:
-        parts = [plural(totals["error"], "error")]
-        if totals["warning"]:
-            parts.append(plural(totals["warning"], "warning"))
-        return f"{file}: invalid ({', '.join(parts)})"
-    if totals["warning"]:
-        return f"{file}: valid ({plural(totals['warning'], 'warning')})"
-    return f"{file}: valid"
+    parts = [plural(totals[kind], kind) for kind in ("error", "warning") if totals[kind]]
+    return f"{file}: {'valid' if valid else 'invalid'}" + (f" ({', '.join(parts)})" if parts else "")
 
 
 def to_dict(d: Diagnostic) -> dict[str, object]:
@@ -85,15 +81,29 @@ def to_dict(d: Diagnostic) -> dict[str, object]:
     }
 
 
-def format_json(results: Mapping[str, Sequence[Diagnostic]], valid: Mapping[str, bool]) -> str:
+def entry(file: str, valid: bool, diagnostics: Iterable[Diagnostic],
+          **payload: object) -> dict[str, object]:
+    """One file's part of the JSON envelope: its verdict, its diagnostics and what the command
+    produced for it (`network` for inspect, `quantization` for check, ...)."""
+    return {"file": file, "valid": valid, "diagnostics": [to_dict(d) for d in diagnostics],
+            **payload}
+
+
+def write_envelope(out: TextIO, entries: Iterable[dict[str, object]]) -> None:
+    """The one JSON envelope of every command: `{"files": [entry...], "summary": {severity:
+    count}}`, laid out as `json.dumps(..., indent=2)` would, but written entry by entry so
+    that checking many files never holds all their results."""
     import json
 
-    files = [
-        {"file": f, "valid": valid[f], "diagnostics": [to_dict(d) for d in diags]}
-        for f, diags in results.items()
-    ]
-    totals = count(d for diags in results.values() for d in diags)
-    return json.dumps({"files": files, "summary": totals}, indent=2)
+    totals = {s.value: 0 for s in Severity}
+    opening = '{\n  "files": ['
+    for e in entries:
+        for d in e["diagnostics"]:  # type: ignore[attr-defined]
+            totals[d["severity"]] += 1
+        out.write(opening + "\n    " + json.dumps(e, indent=2).replace("\n", "\n    "))
+        opening = ","
+    out.write("\n  ]" if opening == "," else opening + "]")
+    out.write(',\n  "summary": ' + json.dumps(totals, indent=2).replace("\n", "\n  ") + "\n}\n")
 
 
 def _gh_escape(text: str, *, prop: bool = False) -> str:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from dynapcnn_dsl.diagnostics import Diagnostic
-from dynapcnn_dsl.pipeline import Checked, check_text
+from dynapcnn_dsl.pipeline import Result, Stage, check_text
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -46,9 +46,9 @@ cores:
 """
 
 
-def check(text: str, file: str = "t.yaml", *, link: bool = True) -> Checked:
+def check(text: str, file: str = "t.yaml", *, link: bool = True) -> Result:
     """Run the pipeline on dedented YAML text (up to the single-file rules with link=False)."""
-    return check_text(textwrap.dedent(text), file, link=link)
+    return check_text(textwrap.dedent(text), file, until=Stage.LINK if link else Stage.RULES)
 
 
 def found(text: str, *, link: bool = True) -> list[tuple[str, str]]:
@@ -64,11 +64,12 @@ def only(text: str, *, link: bool = True) -> Diagnostic:
 
 
 def write_weights(network: Path | str, path: Path, *, seed: int = 0, low: float = -1.0,
-                  high: float = 1.0, pin_scale: bool = False, **extra: np.ndarray,
-                  ) -> dict[str, np.ndarray]:
+                  high: float = 1.0, pin_scale: bool = False, biases: bool = False,
+                  **extra: np.ndarray) -> dict[str, np.ndarray]:
     """Random `<prefix>.weight` tensors for every core of the linked network, written to `path`
     (.npz or .safetensors by suffix). With `pin_scale`, each tensor holds 1.0 and -1.0, so the
-    quantization scale is exactly 127 and quantized values can be asserted exactly."""
+    quantization scale is exactly 127 and quantized values can be asserted exactly. With
+    `biases`, also `<prefix>.bias` for every core that declares one."""
     from dynapcnn_dsl.pipeline import check_file
 
     linked = check_file(network).linked
@@ -80,6 +81,8 @@ def write_weights(network: Path | str, path: Path, *, seed: int = 0, low: float 
         if pin_scale:
             w.flat[0], w.flat[1], w.flat[2] = 1.0, -1.0, 0.0
         tensors[f"{core.weights}.weight"] = w.astype(np.float32)
+        if biases and core.bias:
+            tensors[f"{core.weights}.bias"] = rng.uniform(low, high, w.shape[0]).astype(np.float32)
     tensors.update(extra)
     if path.suffix == ".safetensors":
         from safetensors.numpy import save_file
@@ -90,7 +93,7 @@ def write_weights(network: Path | str, path: Path, *, seed: int = 0, low: float 
     return tensors
 
 
-def check_model(text: str, file: str = "t.yaml") -> Checked:
+def check_model(text: str, file: str = "t.yaml") -> Result:
     """The pipeline without the linker: model-stage rules are tested on their own."""
     return check(text, file, link=False)
 

@@ -12,6 +12,10 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from dynapcnn_dsl.pipeline import Result
 
 NAME = "build"
 HELP = "build the samna configuration of a network and its weights"
@@ -30,6 +34,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--annotate", action="store_true",
                    help="record, for each core slot, the YAML name and position it came from")
     p.add_argument("--quiet", action="store_true", help="print no build report")
+    p.add_argument("--format", dest="fmt", choices=("text", "json"), default="text",
+                   help="the build report for people (default) or JSON for scripts (on standard "
+                   "error with `-o -`)")
     add_check_arguments(p)
 
 
@@ -39,44 +46,62 @@ def default_output(network: str) -> Path:
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from dynapcnn_dsl.api import BuildError, build
-    from dynapcnn_dsl.cli.common import check_files_exist, check_rule_ids, write_diagnostics
-    from dynapcnn_dsl.pipeline import Checked
+    from dynapcnn_dsl.cli.common import check_files_exist, run_pipeline, write_diagnostics
+    from dynapcnn_dsl.pipeline import Stage
 
     check_files_exist([args.file, args.weights], parser)
-    check_rule_ids(args.disable, parser)
     to_stdout = args.output == "-"
+    out = None if to_stdout else Path(args.output) if args.output else default_output(args.file)
     report = sys.stderr if to_stdout else sys.stdout
-    try:
-        doc = build(args.file, args.weights, key=args.key, annotate=args.annotate,
-                    disabled=args.disable, templates=args.templates)
-    except BuildError as exc:
-        from dynapcnn_dsl.load import load_file
+    result = run_pipeline(args, parser, args.file, Stage.EMIT, weights=args.weights, key=args.key,
+                          annotate=args.annotate)
+    if result.ok:
+        from dynapcnn_dsl.emit import to_json
 
-        source, _ = load_file(args.file)
-        result = Checked(args.file, source, list(exc.diagnostics))
+        assert result.emitted is not None
+        text = to_json(result.emitted)
+        if out is None:
+            sys.stdout.write(text)
+        else:
+            from dynapcnn_dsl.atomic import write_atomic
+
+            try:
+                write_atomic(out, text)
+            except OSError as exc:
+                parser.error(f"cannot write {out}: {exc.strerror or exc}")
+    if args.fmt == "json":
+        _json_report(result, out, report)
+    elif not result.ok:
         write_diagnostics(result, no_source=args.no_source, stream=report)
         report.write("nothing was written\n")
-        return 1
-    result = Checked(args.file, None, list(doc.diagnostics))
-    if doc.diagnostics and not args.quiet:
-        write_diagnostics(result, no_source=True, summary=False, stream=report)
-    if to_stdout:
-        sys.stdout.write(doc.to_json())
-    else:
-        out = Path(args.output) if args.output else default_output(args.file)
-        try:
-            doc.write(out)
-        except OSError as exc:
-            parser.error(f"cannot write {out}: {exc.strerror or exc}")
-    if not args.quiet:
-        from dynapcnn_dsl.cli.inspect_cmd import console
-        from dynapcnn_dsl.report.inspect import print_inspect
-        from dynapcnn_dsl.report.quantization import print_quantization
+    elif not args.quiet:
+        _text_report(result, out, report)
+    return 0 if result.ok else 1
 
-        c = console(report)
-        print_inspect(doc.linked, c)
-        print_quantization(doc.bound, c)
-        if not to_stdout:
-            c.print(f"wrote {out} ({doc.chip}, {len(doc.linked.cores)} cores)")
-    return 0
+
+def _text_report(result: Result, out: Path | None, report: TextIO) -> None:
+    from dynapcnn_dsl.cli.common import console, write_diagnostics
+    from dynapcnn_dsl.report.inspect import print_inspect
+    from dynapcnn_dsl.report.quantization import print_quantization
+
+    assert result.linked is not None and result.bound is not None and result.emitted is not None
+    if result.diagnostics:
+        write_diagnostics(result, no_source=True, summary=False, stream=report)
+    c = console(report)
+    print_inspect(result.linked, c)
+    print_quantization(result.bound, c)
+    if out is not None:
+        c.print(f"wrote {out} ({result.emitted['chip']}, {len(result.linked.cores)} cores)")
+
+
+def _json_report(result: Result, out: Path | None, report: TextIO) -> None:
+    from dynapcnn_dsl.cli.common import write_json
+    from dynapcnn_dsl.report.inspect import inspect_data
+    from dynapcnn_dsl.report.quantization import quantization_data
+
+    write_json([(result, {
+        "weights": result.weights,
+        "output": ("-" if out is None else str(out)) if result.ok else None,
+        "network": inspect_data(result.linked) if result.linked is not None else None,
+        "quantization": quantization_data(result.bound) if result.bound is not None else None,
+    })], report)

@@ -7,8 +7,6 @@ otherwise. torch is imported only for torch files.
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 
 NAME = "check"
 HELP = "validate a network with its weights and report the quantization (writes nothing)"
@@ -27,34 +25,24 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from dynapcnn_dsl import render
-    from dynapcnn_dsl.cli.common import check_files_exist, check_network, write_diagnostics
-    from dynapcnn_dsl.diagnostics import has_errors
+    from dynapcnn_dsl.cli.common import (
+        check_files_exist,
+        console,
+        run_pipeline,
+        write_diagnostics,
+        write_json,
+    )
+    from dynapcnn_dsl.pipeline import Stage
+    from dynapcnn_dsl.report.quantization import print_quantization, quantization_data
 
     check_files_exist([args.weights], parser)
-    result = check_network(args, parser, args.file)
-    bound, problems = None, []
-    if result.linked is not None and result.document is not None:
-        from dynapcnn_dsl.weights import load_and_bind
-
-        bound, problems = load_and_bind(result.linked, result.document.source_map, args.weights,
-                                        key=args.key)
-    result.diagnostics.extend(problems)
-    ok = bound is not None and not has_errors(result.diagnostics)
+    result = run_pipeline(args, parser, args.file, Stage.BIND, weights=args.weights, key=args.key)
     if args.fmt == "json":
-        from dynapcnn_dsl.report.quantization import quantization_data
-
-        sys.stdout.write(json.dumps({
-            "file": result.file, "weights": args.weights, "valid": ok,
-            "quantization": quantization_data(bound) if bound is not None else None,
-            "diagnostics": [render.to_dict(d) for d in result.diagnostics],
-        }, indent=2) + "\n")
-        return 0 if ok else 1
-    write_diagnostics(result, no_source=args.no_source, summary=not ok)
-    if bound is None:
+        quantization = quantization_data(result.bound) if result.bound is not None else None
+        return 0 if write_json([(result, {"weights": args.weights,
+                                          "quantization": quantization})]) else 1
+    write_diagnostics(result, no_source=args.no_source, summary=not result.ok)
+    if result.bound is None:
         return 1
-    from dynapcnn_dsl.cli.inspect_cmd import console
-    from dynapcnn_dsl.report.quantization import print_quantization
-
-    print_quantization(bound, console())
-    return 0 if ok else 1
+    print_quantization(result.bound, console())
+    return 0 if result.ok else 1

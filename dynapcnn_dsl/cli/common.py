@@ -6,10 +6,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
-    from dynapcnn_dsl.pipeline import Checked
+    from rich.console import Console
+
+    from dynapcnn_dsl.pipeline import Result, Stage
 
 
 def use_color(stream: TextIO) -> bool:
@@ -49,16 +52,19 @@ def check_files_exist(files: list[str], parser: argparse.ArgumentParser) -> None
             parser.error(f"{f}: {'is a directory' if os.path.isdir(f) else 'no such file'}")
 
 
-def check_network(args: argparse.Namespace, parser: argparse.ArgumentParser, file: str) -> Checked:
-    """Usage checks, then the pipeline up to a linked network."""
+def run_pipeline(args: argparse.Namespace, parser: argparse.ArgumentParser, file: str,
+                 until: Stage, **choices: object) -> Result:
+    """Usage checks, then the pipeline on `file` up to the phase `until`; `choices` are the
+    pipeline's other options (weights, key, annotate, strict)."""
     from dynapcnn_dsl.pipeline import check_file
 
     check_files_exist([file], parser)
     check_rule_ids(args.disable, parser)
-    return check_file(file, disabled=args.disable, templates=args.templates)
+    return check_file(file, until=until, disabled=args.disable,
+                      templates=args.templates, **choices)
 
 
-def write_diagnostics(result: Checked, *, no_source: bool = False, summary: bool = True,
+def write_diagnostics(result: Result, *, no_source: bool = False, summary: bool = True,
                       stream: TextIO | None = None) -> None:
     """Diagnostics as text (with source excerpts), then the file's one-line verdict."""
     from dynapcnn_dsl import render
@@ -71,4 +77,30 @@ def write_diagnostics(result: Checked, *, no_source: bool = False, summary: bool
         quoted = lines if d.file == result.file else None
         out.write(render.format_text(d, quoted, color=color) + "\n")
     if summary:
-        out.write(render.summary_line(result.file, result.diagnostics) + "\n")
+        out.write(render.summary_line(result.file, result.diagnostics, result.ok) + "\n")
+
+
+def write_json(results: Iterable[tuple[Result, dict[str, object]]], stream: TextIO | None = None,
+               ) -> bool:
+    """The one JSON envelope, for (result, what the command adds to its entry) pairs, written
+    as they come; True when every result is ok."""
+    from dynapcnn_dsl import render
+
+    verdicts: list[bool] = []
+
+    def entries() -> Iterator[dict[str, object]]:
+        for result, payload in results:
+            verdicts.append(result.ok)
+            yield render.entry(result.file, result.ok, result.diagnostics, **payload)
+
+    render.write_envelope(stream or sys.stdout, entries())
+    return all(verdicts)
+
+
+def console(stream: TextIO | None = None) -> Console:
+    """A rich console that does not wrap tables when writing to a pipe or a file."""
+    from rich.console import Console
+
+    out = stream or sys.stdout
+    tty = bool(getattr(out, "isatty", lambda: False)())
+    return Console(file=out, highlight=False, width=None if tty else 160, soft_wrap=False)

@@ -45,18 +45,18 @@ def is_document(path: str) -> bool:
 
 def load_side(path: str, weights: str | None, key: str | None) -> dict[str, Any] | None:
     """The side's document, or None after printing why it cannot be had."""
-    from dynapcnn_dsl.api import BuildError, Document, build
     from dynapcnn_dsl.cli.common import write_diagnostics
-    from dynapcnn_dsl.pipeline import Checked
+    from dynapcnn_dsl.pipeline import Stage, check_file
 
     if is_document(path):
+        from dynapcnn_dsl.api import Document
+
         return Document.read(path).data
-    try:
-        return build(path, weights, key=key, annotate=True).data
-    except BuildError as exc:
-        write_diagnostics(Checked(path, None, list(exc.diagnostics)), no_source=True,
-                          stream=sys.stderr)
+    result = check_file(path, until=Stage.EMIT, weights=weights, key=key, annotate=True)
+    if not result.ok:
+        write_diagnostics(result, no_source=True, stream=sys.stderr)
         return None
+    return result.emitted
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:

@@ -38,11 +38,12 @@ def svg(dot_text: str) -> str | None:
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from dynapcnn_dsl.atomic import write_atomic
-    from dynapcnn_dsl.cli.common import check_network, write_diagnostics
+    from dynapcnn_dsl.cli.common import run_pipeline, write_diagnostics
+    from dynapcnn_dsl.pipeline import Stage
     from dynapcnn_dsl.report.graph import to_dot, to_mermaid
 
-    result = check_network(args, parser, args.file)
-    if result.linked is None:
+    result = run_pipeline(args, parser, args.file, Stage.LINK)
+    if not result.ok or result.linked is None:
         write_diagnostics(result, no_source=args.no_source)
         return 1
     write_diagnostics(result, no_source=args.no_source, summary=False, stream=sys.stderr)

@@ -16,7 +16,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     from dynapcnn_dsl.cli.common import add_check_arguments
 
     p.add_argument("files", nargs="+", metavar="FILE", help="network files (.yaml, .yml, .json)")
-    p.add_argument("--format", dest="fmt", choices=("text", "json", "github"), default="text",
+    from dynapcnn_dsl.render import FORMATS
+
+    p.add_argument("--format", dest="fmt", choices=FORMATS, default="text",
                    help="output format for diagnostics (default: text)")
     p.add_argument("--summary", action="store_true",
                    help="print the linked network (as `inspect` does) when the file is valid")
@@ -26,27 +28,34 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from dynapcnn_dsl import render
-    from dynapcnn_dsl.cli.common import check_files_exist, check_rule_ids, write_diagnostics
-    from dynapcnn_dsl.pipeline import check_file
+    from dynapcnn_dsl.cli.common import (
+        check_files_exist,
+        check_rule_ids,
+        console,
+        write_diagnostics,
+        write_json,
+    )
+    from dynapcnn_dsl.pipeline import Stage, check_file
 
     check_files_exist(args.files, parser)
     check_rule_ids(args.disable, parser)
-    results = [check_file(f, disabled=args.disable, templates=args.templates) for f in args.files]
-    valid = {r.file: r.ok and not (args.strict and r.diagnostics) for r in results}
+    # one file at a time, each result dropped once rendered: memory does not grow with files
+    results = (check_file(f, until=Stage.LINK, disabled=args.disable, templates=args.templates,
+                          strict=args.strict) for f in args.files)
     out = sys.stdout
     if args.fmt == "json":
-        out.write(render.format_json({r.file: r.diagnostics for r in results}, valid) + "\n")
-    elif args.fmt == "github":
-        for r in results:
+        return 0 if write_json(((r, {}) for r in results), out) else 1
+    valid = True
+    for r in results:
+        valid &= r.ok
+        if args.fmt == "github":
             for d in r.diagnostics:
                 out.write(render.format_github(d) + "\n")
-    else:
-        for r in results:
-            write_diagnostics(r, no_source=args.no_source, stream=out)
-            if args.summary and r.linked is not None:
-                from dynapcnn_dsl.cli.inspect_cmd import console
-                from dynapcnn_dsl.report.inspect import print_inspect
+            continue
+        write_diagnostics(r, no_source=args.no_source, stream=out)
+        if args.summary and r.linked is not None:
+            from dynapcnn_dsl.report.inspect import print_inspect
 
-                out.flush()
-                print_inspect(r.linked, console(out))
-    return 0 if all(valid.values()) else 1
+            out.flush()
+            print_inspect(r.linked, console(out))
+    return 0 if valid else 1

@@ -1,10 +1,12 @@
-"""Phase 5: the linker. A validated network in, a placed and fully resolved network out.
+"""Phase 5: the linker. A validated network in, linked facts and a placed network out.
 
-    graph (names -> links) -> shapes (and feature shifts) -> memory -> placement
-      -> link-stage rules over all of it -> LinkedNetwork (plain immutable data)
+    analyse: graph (names -> links) -> shapes (and feature shifts) -> memory -> placement
+             = the facts (`LinkContext`)
+    build:   facts -> LinkedNetwork (plain immutable data)
 
-Each step only computes; the link rules (`dynapcnn_dsl.rules.link_*`) decide what is wrong, so
-every problem in a network is found in one run, each with its position.
+The linker only computes; it never judges. Between `analyse` and `build` the pipeline runs the
+link-stage rules (`dynapcnn_dsl.rules.link_*`) on the facts, so every problem in a network is
+found in one run, each with its position, and `build` runs only on facts without errors.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from dynapcnn_dsl.chips import ChipProfile
-from dynapcnn_dsl.diagnostics import Diagnostic, has_errors
 from dynapcnn_dsl.link.context import LinkContext
 from dynapcnn_dsl.link.data import (
     INPUT,
@@ -33,7 +34,7 @@ from dynapcnn_dsl.link.shapes import errata_remap, infer, shift_of
 from dynapcnn_dsl.load.source import SourceMap
 from dynapcnn_dsl.model.network import Network, axes
 
-__all__ = ["INPUT", "READOUT", "LinkContext", "LinkedNetwork", "Shape", "analyse", "link"]
+__all__ = ["INPUT", "READOUT", "LinkContext", "LinkedNetwork", "Shape", "analyse", "build"]
 
 
 def analyse(network: Network, chip: ChipProfile, source_map: SourceMap) -> LinkContext:
@@ -54,18 +55,6 @@ def analyse(network: Network, chip: ChipProfile, source_map: SourceMap) -> LinkC
     if all(candidates(d, chip.memory) for d in demands):
         placement = place(list(demands), chip.memory, chip.limits.input_preferred_cores)
     return LinkContext(network, chip, source_map, graph, shapes, memory, demands, placement)
-
-
-def link(network: Network, chip: ChipProfile, source_map: SourceMap, *,
-         disabled: Iterable[str] = ()) -> tuple[LinkedNetwork | None, list[Diagnostic]]:
-    """Link a validated network: the linked network (None when it has errors) and diagnostics."""
-    from dynapcnn_dsl.rules import LINK, run_rules
-
-    ctx = analyse(network, chip, source_map)
-    diagnostics = run_rules(ctx, stage=LINK, disabled=disabled)
-    if has_errors(diagnostics) or ctx.placement is None or ctx.placement.assignment is None:
-        return None, diagnostics
-    return build(ctx), diagnostics
 
 
 def _resolved(ctx: LinkContext, links: Iterable[Link]) -> tuple[Link, ...]:

@@ -139,7 +139,7 @@ def test_checkpoint_needs_key(cli, files):
 def test_json_report(cli, files):
     code, out, err = cli("check", HOST_SEQUENTIAL, files["good"], "--format", "json")
     assert code == 0, err
-    report = json.loads(out)
+    (report,) = json.loads(out)["files"]  # the envelope every command shares
     assert report["file"] == str(HOST_SEQUENTIAL)
     assert report["weights"] == str(files["good"])
     assert report["valid"] is True
@@ -181,7 +181,7 @@ def test_bad_pair_is_positioned_diagnostics(cli, files):
 def test_bad_pair_json(cli, files):
     code, out, _ = cli("check", HOST_SEQUENTIAL, files["bad"], "--format", "json")
     assert code == 1
-    report = json.loads(out)
+    (report,) = json.loads(out)["files"]
     assert report["valid"] is False
     assert report["quantization"] is None
     errors = [d for d in report["diagnostics"] if d["severity"] == "error"]

@@ -108,7 +108,7 @@ def test_disabled_reaches_through_the_pipeline():
 def test_a_disabled_warning_leaves_a_legacy_file_clean():
     from dynapcnn_dsl.pipeline import check_text
 
-    assert check_text(BASE.replace("speck2f", "dynapcnn"), disabled=["legacy-chip"]).diagnostics == []
+    assert check_text(BASE.replace("speck2f", "dynapcnn"), disabled=["legacy-chip"]).diagnostics == ()
 
 
 # -- apply: findings to diagnostics --------------------------------------------------------------

@@ -164,7 +164,7 @@ def test_a_leak_core_fed_by_the_input_avoids_cores_0_1_first():
     result = check_text(text, "leak.yaml")
     assert result.ok
     assert result.linked.core("stem").index == 2
-    assert result.diagnostics == []
+    assert result.diagnostics == ()
 
 
 def test_a_leak_core_pinned_to_core_0_is_warned_at_its_core_key():

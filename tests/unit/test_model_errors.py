@@ -273,7 +273,7 @@ def test_dsl_version_must_be_an_integer():
 ])
 def test_per_axis_forms_validate(conv, stride, padding):
     result = check(with_conv(conv))
-    assert result.diagnostics == []
+    assert result.diagnostics == ()
     c = result.network.cores["a"].conv
 
     def read(v):
@@ -300,7 +300,7 @@ def test_short_and_long_destinations_validate():
 
 def test_long_destination_defaults():
     result = check(BASE + "    to: [{core: b}]\n  b: {conv: {out_channels: 4, kernel: 1}}\n")
-    assert result.diagnostics == []
+    assert result.diagnostics == ()
     (dest,) = result.network.cores["a"].to
     assert (dest.core, dest.pool, dest.feature_shift) == ("b", 1, None)
 
@@ -308,7 +308,7 @@ def test_long_destination_defaults():
 def test_input_destination_forms_validate():
     result = check(BASE.replace("to: [a]", "to: [a, {core: b}]") +
                    "  b: {conv: {out_channels: 4, kernel: 1}}\n")
-    assert result.diagnostics == []
+    assert result.diagnostics == ()
     short, long = result.network.input.to
     assert short == "a"
     assert isinstance(long, InputDestination)

@@ -19,7 +19,7 @@ def test_each_starter_is_valid_and_builds(kind, tmp_path, capsys):
     assert network.read_text().startswith("# yaml-language-server: $schema=network.schema.json\n")
     assert (folder / "network.schema.json").read_text() == schema_text()
     result = check_file(network)
-    assert result.ok and result.diagnostics == []
+    assert result.ok and result.diagnostics == ()
     assert result.network.name == f"my-{kind}"
     doc = dynapcnn_dsl.build(network)  # structure only: no weights yet
     assert doc.chip == "speck2f"

@@ -5,17 +5,18 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import BASE, check
+from conftest import BASE, ROOT, check
 
 from dynapcnn_dsl.diagnostics import Diagnostic, Position, Related, Severity
 from dynapcnn_dsl.render import (
     FORMATS,
     count,
+    entry,
     format_github,
-    format_json,
     format_text,
     summary_line,
     to_dict,
+    write_envelope,
 )
 
 AT = Position(5, 5)
@@ -27,8 +28,18 @@ def diag(position=AT, severity=Severity.ERROR, code="dest-max", message="too man
     return Diagnostic(file, position, severity, code, message, hint, related)
 
 
-def test_formats():
-    assert FORMATS == ("text", "json", "github")
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_every_format_is_offered_by_validate_and_renders_the_diagnostic(fmt, capsys):
+    from dynapcnn_dsl.cli import run
+
+    bad = ROOT / "tests" / "corpus" / "invalid" / "conv-kernel-too-big.yaml"
+    assert run(["validate", "--format", fmt, str(bad)]) == 1
+    out = capsys.readouterr().out
+    line = {"text": "error[conv-kernel]: ", "github": "::error file=",
+            "json": '"code": "conv-kernel"'}[fmt]
+    assert line in out
+    if fmt == "json":
+        assert json.loads(out)["files"][0]["valid"] is False
 
 
 # -- text ----------------------------------------------------------------------------------------
@@ -126,7 +137,14 @@ def test_text_of_a_real_diagnostic():
      "f.yaml: invalid (2 errors, 2 warnings)"),
 ])
 def test_summary_line(severities, line):
-    assert summary_line("f.yaml", [diag(severity=s) for s in severities]) == line
+    diags = [diag(severity=s) for s in severities]
+    assert summary_line("f.yaml", diags, not any(d.is_error for d in diags)) == line
+
+
+def test_summary_line_says_what_the_pipeline_decided():
+    """The verdict is the pipeline's (`--strict` fails a warning): never recomputed here."""
+    assert summary_line("f.yaml", [diag(severity=Severity.WARNING)], False) == (
+        "f.yaml: invalid (1 warning)")
 
 
 def test_count():
@@ -152,15 +170,29 @@ def test_json_without_positions():
     assert out["related"] == [{"file": "x", "line": None, "col": None, "message": "m"}]
 
 
-def test_json_document():
-    results = {"a.yaml": [diag(file="a.yaml"), diag(file="a.yaml", severity=Severity.WARNING)],
-               "b.yaml": []}
-    doc = json.loads(format_json(results, {"a.yaml": False, "b.yaml": True}))
+def test_json_envelope():
+    import io
+
+    out = io.StringIO()
+    write_envelope(out, iter([
+        entry("a.yaml", False, [diag(file="a.yaml"), diag(file="a.yaml", severity=Severity.WARNING)]),
+        entry("b.yaml", True, [], network={"cores": 1})]))
+    doc = json.loads(out.getvalue())
     assert [f["file"] for f in doc["files"]] == ["a.yaml", "b.yaml"]
     assert [f["valid"] for f in doc["files"]] == [False, True]
     assert [len(f["diagnostics"]) for f in doc["files"]] == [2, 0]
     assert doc["files"][0]["diagnostics"][1]["severity"] == "warning"
+    assert doc["files"][1]["network"] == {"cores": 1}
     assert doc["summary"] == {"error": 1, "warning": 1, "info": 0}
+    assert out.getvalue() == json.dumps(doc, indent=2) + "\n"  # the layout of json.dumps
+
+
+def test_json_envelope_without_files():
+    import io
+
+    out = io.StringIO()
+    write_envelope(out, [])
+    assert out.getvalue() == json.dumps({"files": [], "summary": count([])}, indent=2) + "\n"
 
 
 # -- GitHub --------------------------------------------------------------------------------------

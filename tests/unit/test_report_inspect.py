@@ -64,7 +64,8 @@ def test_totals_sum_the_cores():
 
 def test_cli_json(capsys):
     assert run(["inspect", "--format", "json", str(ROOT / "examples/dvs-speck2f/network.yaml")]) == 0
-    out = json.loads(capsys.readouterr().out)
+    envelope = json.loads(capsys.readouterr().out)
+    (out,) = envelope["files"]
     assert out["valid"] is True
     assert out["network"]["chip"] == "speck2f"
     assert out["network"]["readout"] == {"from": "classifier", "classes": 11, "errata_remap": True}
@@ -87,6 +88,6 @@ def test_cli_invalid_network_prints_diagnostics_and_exits_1(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "5:48: error[dest-unknown]: core 'a' sends to 'b', which is not a core" in out
     assert run(["inspect", "--format", "json", str(bad)]) == 1
-    data = json.loads(capsys.readouterr().out)
+    (data,) = json.loads(capsys.readouterr().out)["files"]
     assert data["valid"] is False and data["network"] is None
     assert [d["code"] for d in data["diagnostics"]] == ["dest-unknown"]

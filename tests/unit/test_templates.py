@@ -15,7 +15,7 @@ import pytest
 
 from dynapcnn_dsl.diagnostics import Diagnostic
 from dynapcnn_dsl.expand.expressions import ExpressionError, evaluate
-from dynapcnn_dsl.pipeline import Checked, check_file
+from dynapcnn_dsl.pipeline import Result, Stage, check_file
 
 ROOT = Path(__file__).resolve().parents[2]
 BUNDLED = ROOT / "templates"
@@ -62,23 +62,23 @@ def write(directory: Path, name: str, text: str) -> Path:
     return path
 
 
-def run(tmp_path: Path, text: str, *, name: str = "net.yaml", **kw) -> Checked:
+def run(tmp_path: Path, text: str, *, name: str = "net.yaml", **kw) -> Result:
     return check_file(write(tmp_path, name, text), **kw)
 
 
 def cores(tmp_path: Path, text: str, **kw) -> dict:
     """The expanded `cores:` of a network that must expand without problems."""
-    result = run(tmp_path, text, link=False, **kw)
-    assert result.diagnostics == [], [f"{d.position} {d.code}: {d.message}" for d in result.diagnostics]
+    result = run(tmp_path, text, until=Stage.RULES, **kw)
+    assert result.diagnostics == (), [f"{d.position} {d.code}: {d.message}" for d in result.diagnostics]
     return result.document.data["cores"]
 
 
-def where(result: Checked) -> list[tuple[str, str, str]]:
+def where(result: Result) -> list[tuple[str, str, str]]:
     """[(file name, "line:col", code), ...] in report order."""
     return [(Path(d.file).name, str(d.position), d.code) for d in result.diagnostics]
 
 
-def one(result: Checked, code: str) -> Diagnostic:
+def one(result: Result, code: str) -> Diagnostic:
     hits = [d for d in result.diagnostics if d.code == code]
     assert len(hits) == 1, where(result)
     return hits[0]
@@ -248,7 +248,7 @@ def test_the_input_layer_reaching_an_instance_fills_both_slots(tmp_path):
   block1:
     template: residual_block
     with: {channels: 8}
-""", link=False)
+""", until=Stage.RULES)
     assert got.document.data["input"]["to"] == ["block1.a", "block1.b"]
 
 

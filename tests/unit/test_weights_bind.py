@@ -17,7 +17,7 @@ import pytest
 import torch
 
 from dynapcnn_dsl.diagnostics import Diagnostic, Severity
-from dynapcnn_dsl.pipeline import Checked, check_file, check_text
+from dynapcnn_dsl.pipeline import Result, check_file, check_text
 from dynapcnn_dsl.weights import BoundNetwork, WeightsFile, bind, load_and_bind, read
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,7 +25,7 @@ FILE = "net.yaml"
 
 
 # ------------------------------------------------------------------------------------ helpers
-def network(text: str) -> Checked:
+def network(text: str) -> Result:
     """A valid, linked network from YAML text."""
     result = check_text(textwrap.dedent(text), FILE)
     assert result.ok, [f"{d.position} {d.code}: {d.message}" for d in result.diagnostics]
@@ -48,12 +48,12 @@ def save(tmp_path: Path, tensors: dict[str, torch.Tensor], name: str = "w.pt") -
     return path
 
 
-def load(result: Checked, path: Path) -> tuple[BoundNetwork | None, list[Diagnostic]]:
+def load(result: Result, path: Path) -> tuple[BoundNetwork | None, list[Diagnostic]]:
     assert result.linked is not None and result.document is not None
     return load_and_bind(result.linked, result.document.source_map, path)
 
 
-def bound_ok(result: Checked, path: Path) -> BoundNetwork:
+def bound_ok(result: Result, path: Path) -> BoundNetwork:
     bound, diags = load(result, path)
     assert [d for d in diags if d.severity is not Severity.INFO] == [], \
         [f"{d.position} {d.code}: {d.message}" for d in diags]
