@@ -55,6 +55,7 @@ bench: $(VENV)/.installed-run
 	$(BIN)/python benchmarks/link.py
 	$(BIN)/python benchmarks/weights.py
 	$(BIN)/python benchmarks/build.py
+	$(BIN)/python benchmarks/expand.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

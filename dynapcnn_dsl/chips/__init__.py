@@ -49,6 +49,15 @@ class Limits(NamedTuple):
     input_preferred_cores: tuple[int, ...]
 
 
+class LanguageLimits(NamedTuple):
+    """Bounds of the language itself (facts.LANGUAGE): what one file may ask of the tool."""
+
+    expanded_cores: int
+    template_depth: int
+    int_max: int
+    float_max: float
+
+
 class ChipProfile(NamedTuple):
     """Everything the language knows about one chip."""
 
@@ -96,6 +105,12 @@ def resolve_chip(name: str) -> ChipProfile | None:
     """The profile for a chip id, board name or alias (case-insensitive), or None."""
     chip_id = chip_names().get(name.lower())
     return profiles()[chip_id] if chip_id else None
+
+
+@cache
+def language_limits() -> LanguageLimits:
+    """The bounds of the language itself, the same for every chip."""
+    return LanguageLimits(**data.LANGUAGE)
 
 
 def shared_limits() -> Limits:

@@ -33,6 +33,17 @@ LIMITS = {
     "input_preferred_cores": (0, 1),   # compute in parallel; suit input layers (a preference)
 }
 
+# Bounds of the language itself, not of a chip: how much work a file may ask of the tool.
+# Each is far beyond any real network and turns a hostile or runaway file into a positioned
+# error instead of minutes of work or gigabytes of memory.
+LANGUAGE = {
+    "expanded_cores": 10_000,          # cores after template expansion (a chip has 9; a network
+                                       # checked before it is split over chips may have thousands)
+    "template_depth": 8,               # templates within templates
+    "int_max": 2**63 - 1,              # magnitude of any integer in a file or computed by ${...}
+    "float_max": 3.4028234663852886e38,  # float32's largest: later phases compute in float32
+}
+
 # Memory per physical core, in entries (kernel 8-bit, neuron 16-bit, bias 16-bit).
 MEMORY = (
     {"cores": (0, 1, 2), "kernel": 16384, "neuron": 65536, "bias": 1024},

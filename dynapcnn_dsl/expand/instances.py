@@ -8,6 +8,10 @@ reference to `block1` means its entry cores in a `to:` list (a main path and a s
 destination slots) and its exit core in `from:` and `readout.from`; the instance's `to:` is
 given to the exit core. Templates may use templates; a loop is an error.
 
+Bounds (`LanguageLimits`): templates nest at most `template_depth` deep, and the network has at
+most `expanded_cores` cores once expanded; the instance that crosses a bound is reported, and
+the same chain of template files is reported once, however many instances follow it.
+
 Positions: a value substituted from `with:` is reported at that `with:` value in the network
 file, everything else of an instance at the instance's name, and every diagnostic about an
 expanded node carries a note with the template file's line (`SourceMap.origins`).
@@ -18,15 +22,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from dynapcnn_dsl.chips import language_limits
 from dynapcnn_dsl.diagnostics import Diagnostic, Position, Related, Severity
 from dynapcnn_dsl.expand.expressions import EXPR, ExpressionError, evaluate, names_in
 from dynapcnn_dsl.expand.lookup import Refusal, Template, TemplateLibrary
 from dynapcnn_dsl.expand.models import TemplateInstance
 from dynapcnn_dsl.load.source import NodePath, SourceDocument, SourceMap
 from dynapcnn_dsl.suggest import did_you_mean
-
-MAX_DEPTH = 8
-"""Templates within templates, at most this deep (a deeper chain is almost surely a loop)."""
 
 
 class Expander:
@@ -42,6 +44,8 @@ class Expander:
         self.instances: dict[str, tuple[list[tuple[str, Any]], str]] = {}  # name -> entries, exit
         self.chain: dict[str, tuple[Path, ...]] = {}  # core -> template files it came through
         self.written_in: dict[str, Path] = {}  # core -> directory of the file that wrote it
+        self.limits = language_limits()
+        self.reported: set[tuple[str, tuple[Path, ...]]] = set()  # (code, chain) said once
 
     # -- reporting --------------------------------------------------------------------------
     def error(self, path: NodePath, code: str, message: str, hint: str, *, at_key: bool = False,
@@ -105,11 +109,8 @@ class Expander:
         template = self.load(inst.template, ("cores", name, "template"), base)
         if template is None:
             return {}
-        if template.path in chain or len(chain) >= MAX_DEPTH:
-            names = " -> ".join(p.stem for p in (*chain, template.path))
-            self.error(("cores", name, "template"), "template-recursion",
-                       f"template '{template.name}' uses itself: {names}",
-                       "a template may use other templates, but not, directly or not, itself")
+        if template.path in chain or len(chain) >= self.limits.template_depth:
+            self.refuse_chain(name, template, chain)
             return {}
         values = self.params(name, inst.with_, template)
         if values is None:
@@ -147,6 +148,23 @@ class Expander:
         self.attach_exit(produced, exit_name, self.pool(exit_ref, values, template, ("exit",)),
                          name, inst)
         return produced
+
+    def refuse_chain(self, name: str, template: Template, chain: tuple[Path, ...]) -> None:
+        """A loop, or templates nested past the depth limit: once per chain of files."""
+        files = (*chain, template.path)
+        names = " -> ".join(p.stem for p in files)
+        if template.path in chain:
+            code, message, hint = ("template-recursion", f"template '{template.name}' uses itself: "
+                                   f"{names}", "a template may use other templates, but not, "
+                                   "directly or not, itself")
+        else:
+            depth = self.limits.template_depth
+            code, message, hint = ("template-depth", f"templates nest more than {depth} deep: "
+                                   f"{names}", f"flatten the nesting to at most {depth} levels "
+                                   "(write some inner templates' cores out)")
+        if (code, files) not in self.reported:
+            self.reported.add((code, files))
+            self.error(("cores", name, "template"), code, message, hint)
 
     def pool(self, ref: Any, values: dict[str, Any], template: Template, where: NodePath) -> Any:
         """The pooling of an entry or exit, its ${...} evaluated (errors in the template)."""
@@ -261,25 +279,39 @@ class Expander:
         cores = data.get("cores") if isinstance(data, dict) else None
         if not isinstance(cores, dict):
             return
-        for _ in range(MAX_DEPTH + 1):
+        total = len(cores)
+        for _ in range(self.limits.template_depth + 1):
             if not any(isinstance(c, dict) and "template" in c for c in cores.values()):
                 break
             expanded: dict[str, Any] = {}
             for name, core in cores.items():
-                if isinstance(core, dict) and "template" in core:
-                    for new, body in self.expand_instance(name, core).items():
-                        if new in cores or new in expanded:
-                            self.error(("cores", name), "template-name-collision",
-                                       f"instance '{name}' makes a core '{new}', but a core of "
-                                       "that name already exists", "rename the instance or the "
-                                       "other core", at_key=True)
-                        expanded[new] = body
-                else:
+                if not (isinstance(core, dict) and "template" in core):
                     expanded[name] = core
+                    continue
+                produced = self.expand_instance(name, core)
+                total += len(produced) - 1
+                if total > self.limits.expanded_cores:
+                    self.too_many_cores(name)
+                    return
+                for new, body in produced.items():
+                    if new in cores or new in expanded:
+                        self.error(("cores", name), "template-name-collision",
+                                   f"instance '{name}' makes a core '{new}', but a core of "
+                                   "that name already exists", "rename the instance or the "
+                                   "other core", at_key=True)
+                    expanded[new] = body
             cores = expanded
         data["cores"] = cores
         if self.instances:
             self.rewrite_references(data)
+
+    def too_many_cores(self, name: str) -> None:
+        """Expansion stops at the instance that takes the network past the core limit."""
+        limit = self.limits.expanded_cores
+        self.error(("cores", name, "template"), "template-size",
+                   f"expanding '{name}' takes the network past {limit} cores, the limit of the "
+                   "language; expansion stopped here", "templates that instantiate templates "
+                   "multiply: check the nesting and the number of instances")
 
     def entries(self, name: str, seen: frozenset[str] = frozenset()) -> list[tuple[str, Any]]:
         """The cores a reference to `name` means in a `to:` list, instances resolved."""

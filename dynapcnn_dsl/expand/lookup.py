@@ -49,18 +49,20 @@ class TemplateLibrary:
     def __init__(self, search: list[Path]) -> None:
         self.search = search
         self._loaded: dict[Path, Template | Refusal] = {}
+        self._found: dict[tuple[str, Path], Path | None] = {}
 
     def directories(self, base: Path) -> list[Path]:
         return [base, *self.search, *bundled_dirs()]
 
     def find(self, name: str, base: Path) -> Path | None:
-        """Next to the file that names it, then --templates, then the bundled templates."""
-        for directory in self.directories(base):
-            for suffix in SUFFIXES:
-                candidate = (directory / (name + suffix)) if suffix else directory / name
-                if candidate.is_file():
-                    return candidate.resolve()
-        return None
+        """Next to the file that names it, then --templates, then the bundled templates
+        (each name looked up once per directory it is seen from)."""
+        if (name, base) not in self._found:
+            self._found[name, base] = next(
+                (candidate.resolve() for directory in self.directories(base) for suffix in SUFFIXES
+                 if (candidate := directory / (name + suffix) if suffix else directory / name).is_file()),
+                None)
+        return self._found[name, base]
 
     def get(self, name: str, base: Path) -> Template | Refusal:
         """The template `name` as seen from a file in `base`, or why there is none."""

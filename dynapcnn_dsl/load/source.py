@@ -107,10 +107,21 @@ class SourceMap:
         if item is None or (keep and path in table):
             return
         table[path] = item
-        # Link the path to its parent, and the parent to its own, up to a linked ancestor.
-        while path and path not in self._children.get(path[:-1], ()):
-            self._children.setdefault(path[:-1], {})[path] = None
-            path = path[:-1]
+        self._link(path)
+
+    def _link(self, path: NodePath) -> None:
+        """Index `path` under its parent, and the parent under its own, up to a linked one."""
+        children = self._children
+        while path:
+            parent = path[:-1]
+            siblings = children.get(parent)
+            if siblings is None:
+                children[parent] = {path: None}
+            elif path in siblings:
+                return
+            else:
+                siblings[path] = None
+            path = parent
 
     def _subtree(self, root: NodePath) -> list[NodePath]:
         """`root` and every recorded path below it."""
@@ -127,8 +138,11 @@ class SourceMap:
         n = len(source)
         for path in self._subtree(source):
             moved = target + path[n:]
-            self.set_key(moved, self._keys.get(path), keep=True)
-            self.set_value(moved, self._values.get(path), keep=True)
+            for table in (self._keys, self._values):
+                pos = table.get(path)
+                if pos is not None and moved not in table:
+                    table[moved] = pos
+                    self._link(moved)
 
     def renumber(self, path: NodePath, moves: Iterable[tuple[int, int]]) -> None:
         """The list at `path` was rebuilt: item `new` is what item `old` was, for each
