@@ -8,12 +8,15 @@ import tempfile
 from pathlib import Path
 
 
-def write_atomic(path: str | Path, text: str) -> None:
-    """Write `text` to a temporary file beside `path`, flush it to disk, then rename it over."""
+def write_atomic(path: str | Path, text: str | bytes) -> None:
+    """Write `text` (or bytes) to a temporary file beside `path`, flush it to disk, then rename
+    it over."""
     target = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+        binary = isinstance(text, bytes)
+        with os.fdopen(fd, "wb" if binary else "w", encoding=None if binary else "utf-8",
+                       newline=None if binary else "\n") as fh:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())

@@ -21,6 +21,7 @@ from dynapcnn_dsl.cli import (
     check_cmd,
     diff_cmd,
     graph_cmd,
+    import_cmd,
     inspect_cmd,
     new_cmd,
     rules_cmd,
@@ -31,7 +32,7 @@ from dynapcnn_dsl.cli import (
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 COMMANDS = (validate_cmd, inspect_cmd, graph_cmd, check_cmd, build_cmd, diff_cmd, new_cmd,
-            schema_cmd, rules_cmd)
+            schema_cmd, rules_cmd, import_cmd)
 """Each command module has NAME, HELP, add_arguments(parser) and run(args, parser) -> int."""
 
 

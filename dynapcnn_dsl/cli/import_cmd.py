@@ -1,0 +1,111 @@
+"""Write DIR/network.yaml and DIR/weights.safetensors from a model you already have.
+
+SOURCE is a torch model `path/file.py:NAME` (NAME an nn.Module class constructible without
+arguments, or a function returning a module: the file is imported, so ITS CODE RUNS, as with
+`python file.py`; import only files you trust). The network's `weights:` prefixes are the
+model's own state_dict names, so later checkpoints build with
+`dynapcnn-dsl build DIR/network.yaml checkpoint.pt`.
+
+What the chip cannot compute is reported with the module and the reason (exit 1, nothing
+written). The written network is then built like any other, and its diagnostics (memory,
+placement) are reported: exit 1 when it does not fit the chip, the files being kept to edit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+NAME = "import"
+HELP = "write network.yaml and its weights from a torch/sinabs model (runs its file)"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("source", metavar="SOURCE",
+                   help="FILE.py:NAME (runs FILE.py)")
+    p.add_argument("-o", "--output", metavar="DIR", required=True,
+                   help="folder for network.yaml, weights.safetensors and the schema")
+    p.add_argument("--input-shape", metavar="C,H,W",
+                   help="the model's input shape (not needed when the model has a DVSLayer)")
+    p.add_argument("--weights", metavar="FILE", help="load this state_dict into the model first")
+    p.add_argument("--key", metavar="KEY",
+                   help="the key of the state_dict inside the checkpoint (dotted for nesting)")
+    p.add_argument("--chip", default="speck2f", help="target chip (default: speck2f)")
+    p.add_argument("--dvs", action="store_true",
+                   help="the input is the chip's DVS sensor (default: events from the host)")
+    p.add_argument("--force", action="store_true", help="replace an existing DIR/network.yaml")
+    p.add_argument("--no-source", action="store_true", help="do not quote source lines")
+
+
+def parse_shape(text: str | None, parser: argparse.ArgumentParser) -> tuple[int, int, int] | None:
+    if text is None:
+        return None
+    parts = text.replace("x", ",").split(",")
+    if len(parts) != 3 or not all(p.strip().isdigit() and int(p) > 0 for p in parts):
+        parser.error(f"--input-shape: '{text}' is not C,H,W (three positive integers)")
+    c, h, w = (int(p) for p in parts)
+    if max(h, w) > 1024 or c > 1024:
+        parser.error(f"--input-shape: {c},{h},{w} is larger than any chip input")
+    return c, h, w
+
+
+def _usage_checks(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+    from dynapcnn_dsl.chips import resolve_chip
+
+    chip = resolve_chip(args.chip)
+    if chip is None:
+        parser.error(f"--chip: unknown chip '{args.chip}'")
+    args.chip = chip.id
+    source = args.source
+    path = source.rpartition(":")[0]
+    if not path.endswith(".py"):
+        parser.error(f"SOURCE '{source}' is not FILE.py:NAME")
+    if not Path(path).is_file():
+        parser.error(f"{path}: no such file")
+    if args.weights is not None and not Path(args.weights).is_file():
+        parser.error(f"{args.weights}: no such file")
+    target = Path(args.output) / "network.yaml"
+    if target.exists() and not args.force:
+        parser.error(f"{target} exists: choose another -o DIR, or --force to replace it")
+
+
+def _write(diagnostics, stream) -> None:
+    from dynapcnn_dsl import render
+    from dynapcnn_dsl.cli.common import use_color
+
+    color = use_color(stream)
+    for d in diagnostics:
+        stream.write(render.format_text(d, None, color=color) + "\n")
+
+
+def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from dynapcnn_dsl import importer
+
+    shape = parse_shape(args.input_shape, parser)
+    _usage_checks(args, parser)
+    imported = importer.import_source(args.source, input_shape=shape, weights=args.weights,
+                                      key=args.key, chip=args.chip, dvs=args.dvs)
+    _write(imported.diagnostics, sys.stdout)
+    if not imported.ok:
+        sys.stdout.write(f"{args.source}: cannot be imported; nothing was written\n")
+        return 1
+    try:
+        network, weights = importer.write(imported, args.output)
+    except OSError as exc:
+        parser.error(f"cannot write {args.output}: {exc.strerror or exc}")
+    sys.stdout.write(f"wrote {network} ({len(imported.plan.cores)} cores) and {weights} "
+                     f"({len(imported.tensors)} tensors)\n")
+    doc, diagnostics = importer.check(network, weights)
+    _write(diagnostics, sys.stdout)
+    if doc is None:
+        sys.stdout.write(f"{network}: does not build as it is (see above); edit it, then "
+                         f"`dynapcnn-dsl build {network} {weights}`\n")
+        return 1
+    from dynapcnn_dsl.cli.inspect_cmd import console
+    from dynapcnn_dsl.report.inspect import print_inspect
+
+    print_inspect(doc.linked, console(sys.stdout))
+    sys.stdout.write(f"{network}: builds ({doc.chip}, {len(doc.linked.cores)} cores); next: "
+                     f"dynapcnn-dsl build {network} {weights}\n")
+    return 0

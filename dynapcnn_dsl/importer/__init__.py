@@ -1,0 +1,136 @@
+"""Import: a network.yaml and its weights file from a model the user already has.
+
+Sources (each a module that produces a `Graph`): a torch module traced with torch.export
+(`from_torch`), a NIR graph (`from_nir`), a configuration document (`from_document`). One mapper
+(`mapping`) turns a graph into the network's plan, refusing what the chip cannot compute with
+the module and the reason; `writer` prints the plan. The written files are then checked by the
+ordinary pipeline, like any hand-written network.
+
+This phase comes after emit: nothing before it imports it, and torch and nir are imported only
+by the sources that need them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dynapcnn_dsl.diagnostics import Diagnostic, Severity, has_errors
+from dynapcnn_dsl.importer.graph import Graph
+from dynapcnn_dsl.importer.plan import Plan
+
+NETWORK = "network.yaml"
+WEIGHTS = "weights.safetensors"
+SCHEMA = "network.schema.json"
+
+
+@dataclass(frozen=True)
+class Imported:
+    """The outcome of mapping one model: the network's text and tensors, or the reasons."""
+
+    source: str
+    plan: Plan | None
+    text: str | None
+    tensors: dict[str, np.ndarray] = field(default_factory=dict)
+    diagnostics: tuple[Diagnostic, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.plan is not None and not has_errors(list(self.diagnostics))
+
+
+def failure(source: str, message: str, hint: str, code: str = "import-source") -> Imported:
+    """An import that did not get as far as a graph."""
+    return Imported(source, None, None, diagnostics=(
+        Diagnostic(source, None, Severity.ERROR, code, message, hint),))
+
+
+def from_graph(graph: Graph, *, chip: str = "speck2f", header: tuple[str, ...] = ()) -> Imported:
+    """Map a graph and print its network; the tensors are the ones the cores bind, copied."""
+    from dynapcnn_dsl.importer.mapping import to_plan
+    from dynapcnn_dsl.importer.writer import network_yaml
+
+    plan, diagnostics = to_plan(graph, chip)
+    if plan is None:
+        return Imported(graph.source, None, None, diagnostics=tuple(diagnostics))
+    plan = Plan(**{**plan.__dict__, "header": header or plan.header})
+    tensors = {name: np.ascontiguousarray(np.array(graph.tensors[name], copy=True))
+               for name in plan.tensors}
+    return Imported(graph.source, plan, network_yaml(plan), tensors, tuple(diagnostics))
+
+
+def safetensors_bytes(tensors: dict[str, np.ndarray]) -> bytes:
+    """The weights file's bytes: each tensor under its own name (shared storage copied apart)."""
+    from safetensors.numpy import save
+
+    return save({k: np.ascontiguousarray(v) for k, v in sorted(tensors.items())})
+
+
+def write(imported: Imported, folder: str | Path) -> tuple[Path, Path]:
+    """Write DIR/network.yaml, DIR/weights.safetensors and the schema beside them, atomically."""
+    from dynapcnn_dsl.atomic import write_atomic
+    from dynapcnn_dsl.schema import schema_text
+
+    assert imported.text is not None
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    network, weights = out / NETWORK, out / WEIGHTS
+    write_atomic(weights, safetensors_bytes(imported.tensors))
+    write_atomic(out / SCHEMA, schema_text())
+    write_atomic(network, imported.text)
+    return network, weights
+
+
+def import_torch(model: Any, *, input_shape: tuple[int, int, int] | None = None,
+                 dvs: bool = False, chip: str = "speck2f", source: str = "<model>",
+                 file: Path | None = None) -> Imported:
+    """Map a torch module (its weights as they are loaded)."""
+    from dynapcnn_dsl.importer.from_torch import ImportFailure, graph_of
+
+    try:
+        graph = graph_of(model, input_shape=input_shape, dvs=dvs, source=source, file=file)
+    except ImportFailure as exc:
+        return failure(source, str(exc), "see docs/import.md for what a model needs")
+    return from_graph(graph, chip=chip, header=(f"imported from {source} by dynapcnn-dsl import",))
+
+
+def import_source(source: str, *, input_shape: tuple[int, int, int] | None = None,
+                  weights: str | None = None, key: str | None = None, chip: str = "speck2f",
+                  dvs: bool = False) -> Imported:
+    """Map what SOURCE names: `file.py:NAME` (runs that file's code)."""
+    return _import_python(source, input_shape, weights, key, chip, dvs)
+
+
+def _import_python(source: str, input_shape: tuple[int, int, int] | None, weights: str | None,
+                   key: str | None, chip: str, dvs: bool) -> Imported:
+    from dynapcnn_dsl.importer.from_torch import ImportFailure, load_module, load_weights
+
+    try:
+        model = load_module(source)
+        if weights is not None:
+            from dynapcnn_dsl.weights.readers import read
+
+            loaded, problems = read(weights, key=key)
+            if loaded is None:
+                return Imported(source, None, None, diagnostics=tuple(problems))
+            load_weights(model, dict(loaded.tensors))
+    except ImportFailure as exc:
+        return failure(source, str(exc), "SOURCE is FILE.py:NAME, NAME a module class "
+                       "constructible without arguments or a function returning a module")
+    return import_torch(model, input_shape=input_shape, dvs=dvs, chip=chip, source=source,
+                        file=Path(source.rpartition(":")[0]))
+
+
+def check(network: Path, weights: Path) -> tuple[Any, list[Diagnostic]]:
+    """Build what was written, as `dynapcnn-dsl build` would: the document (None when the
+    network does not fit the chip) and every diagnostic."""
+    from dynapcnn_dsl.api import BuildError, build
+
+    try:
+        doc = build(network, weights)
+    except BuildError as exc:
+        return None, list(exc.diagnostics)
+    return doc, list(doc.diagnostics)

@@ -1,0 +1,459 @@
+"""A torch module as a model graph, traced with torch.export.
+
+torch.export records every operation of `forward` as an ATen call, `+` and `torch.cat` with
+their operand order included (torch.fx's symbolic tracer, which sinabs uses, follows module calls
+only and loses them), and keeps, on each call, the stack of modules it ran in. Neuron modules
+are made units before the trace: their `forward` (stateful, data-dependent) is replaced, for the
+trace only, by one opaque custom operation tagged with the module's name, so each neuron is one
+node whose parameters are read from the module itself.
+
+Operations are read from ATen (conv2d, linear, batch_norm, avg_pool2d, add, cat, flatten, relu,
+max_pool2d, ...), so a functional call (`F.relu(x)`, `x + y`) and a module call give the same
+node; a composite module (sinabs's SumPool2d, which is an LPPool2d of norm 1; the DVSLayer) is
+collapsed into one node. Tensors are named by the state_dict names torch.export lifts them from.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from dynapcnn_dsl.importer.graph import Graph, Node
+
+UNIT_OP = "dynapcnn_dsl_import::unit"
+
+
+@torch.library.custom_op(UNIT_OP, mutates_args=())
+def _unit(x: torch.Tensor, tag: str, shape: list[int]) -> torch.Tensor:
+    """Stands for one module (a neuron, the DVS layer) during the trace: only its shape counts."""
+    return x.new_zeros(shape)
+
+
+@_unit.register_fake
+def _unit_fake(x: torch.Tensor, tag: str, shape: list[int]) -> torch.Tensor:
+    return x.new_empty(shape)
+
+
+class ImportFailure(Exception):
+    """A model that cannot be traced or read; the message says why."""
+
+
+# -- what sinabs modules are (sinabs is optional: recognised by class when it is installed) ----
+def _sinabs_layers() -> Any:
+    try:
+        import sinabs.layers as layers
+    except ImportError:
+        return None
+    return layers
+
+
+def neuron_kind(module: nn.Module) -> str | None:
+    """'iaf' for sinabs's integrate-and-fire layers, 'leaky' for the others, None otherwise."""
+    layers = _sinabs_layers()
+    if layers is None or not isinstance(module, layers.StatefulLayer):
+        return None
+    return "iaf" if isinstance(module, layers.IAF) else "leaky"
+
+
+def is_dvs(module: nn.Module) -> bool:
+    """sinabs's DVSLayer, known by name: its package imports samna, which we never import."""
+    cls = type(module)
+    return cls.__name__ == "DVSLayer" and cls.__module__.startswith("sinabs.")
+
+
+def _scalar(t: Any) -> float | None:
+    if t is None:
+        return None
+    values = torch.as_tensor(t).detach().flatten()
+    return float(values[0]) if values.numel() and bool((values == values[0]).all()) else None
+
+
+def neuron_params(module: nn.Module) -> dict[str, Any]:
+    """threshold, min_v_mem and reset of a sinabs neuron, from its parameters and its classes."""
+    reset = type(getattr(module, "reset_fn", None)).__name__
+    spike = getattr(module, "spike_fn", None)
+    params = {
+        "kind": "iaf",
+        "threshold": _scalar(getattr(module, "spike_threshold", 1.0)),
+        "min_v_mem": _scalar(getattr(module, "min_v_mem", None)),
+        "reset": "zero" if reset == "MembraneReset" else "subtract",
+        "spikes": "single" if getattr(spike, "__name__", "") == "SingleSpike" else "multi",
+    }
+    return params
+
+
+def dvs_params(module: nn.Module) -> dict[str, Any]:
+    """The `input:` keys of a sinabs DVSLayer."""
+    c, h, w = module.input_shape
+    params: dict[str, Any] = {"source": "dvs", "shape": [int(c), int(h), int(w)]}
+    ky, kx = module.get_pooling()
+    if (ky, kx) != (1, 1):
+        params["pool"] = int(kx) if kx == ky else {"x": int(kx), "y": int(ky)}
+    (top, bottom), (left, right) = module.get_roi()
+    if (top, left) != (0, 0) or (bottom, right) != (h // ky, w // kx):
+        params["crop"] = {"origin": {"x": int(left), "y": int(top)},
+                          "size": {"x": int(right - left), "y": int(bottom - top)}}
+    flip = module.flip_layer
+    if flip.flip_x or flip.flip_y or flip.swap_xy:
+        params["flip"] = {"x": bool(flip.flip_x), "y": bool(flip.flip_y), "diagonal": bool(flip.swap_xy)}
+    if module.merge_polarities:
+        params["polarity"] = "merge"
+    return params
+
+
+# -- loading a user's file ---------------------------------------------------------------------
+def load_module(spec: str) -> nn.Module:
+    """`path/file.py:NAME`: a module class constructible without arguments, or a function
+    returning a module. This runs the file's code, as `python file.py` would."""
+    import importlib.util
+    import sys
+
+    path_text, _, name = spec.rpartition(":")
+    path = Path(path_text)
+    if not path_text or not name or path.suffix != ".py":
+        raise ImportFailure(f"'{spec}' is not FILE.py:NAME")
+    if not path.is_file():
+        raise ImportFailure(f"{path_text}: no such file")
+    module_name = f"_dynapcnn_import_{re.sub(r'[^A-Za-z0-9_]', '_', path.stem)}"
+    loader = importlib.util.spec_from_file_location(module_name, path)
+    assert loader is not None and loader.loader is not None
+    code = importlib.util.module_from_spec(loader)
+    folder = str(path.resolve().parent)
+    sys.path.insert(0, folder)  # the model's own sibling modules import as they do for the user
+    try:
+        sys.modules[module_name] = code
+        loader.loader.exec_module(code)
+        factory = getattr(code, name, None)
+        if factory is None:
+            found = [n for n, v in vars(code).items()
+                     if isinstance(v, type) and issubclass(v, nn.Module) and v.__module__ == module_name]
+            raise ImportFailure(f"{path_text} defines no '{name}'"
+                                + (f" (its modules: {', '.join(found)})" if found else ""))
+        model = factory()
+    except ImportFailure:
+        raise
+    except Exception as exc:
+        raise ImportFailure(f"running {spec} failed: {type(exc).__name__}: {exc}"
+                            f"{_user_line(exc, path)}") from exc
+    finally:
+        sys.path.remove(folder)
+    if not isinstance(model, nn.Module):
+        raise ImportFailure(f"{spec} gave a {type(model).__name__}, not a torch.nn.Module")
+    return model
+
+
+def _user_line(exc: BaseException, path: Path) -> str:
+    import traceback
+
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if Path(f.filename).resolve() == path.resolve()]
+    return f" (at {path}:{frames[-1].lineno})" if frames else ""
+
+
+def load_weights(model: nn.Module, tensors: dict[str, np.ndarray]) -> None:
+    """A checkpoint's tensors into the model; neuron states (v_mem, ...) are never loaded."""
+    own = model.state_dict()
+    states = {f"{q}.{s}" for q, m in model.named_modules() if neuron_kind(m)
+              for s in getattr(m, "state_names", ())}
+    wanted = {k for k in own if k not in states}
+    missing = sorted(wanted - set(tensors))
+    if missing:
+        shown = ", ".join(missing[:6]) + (f" and {len(missing) - 6} more" if len(missing) > 6 else "")
+        raise ImportFailure(f"the weights file lacks {len(missing)} of the model's tensors: {shown}")
+    for k in sorted(wanted):
+        if tuple(own[k].shape) != tuple(tensors[k].shape):
+            raise ImportFailure(f"'{k}' is {list(tensors[k].shape)} in the weights file, "
+                                f"{list(own[k].shape)} in the model")
+    model.load_state_dict({k: torch.as_tensor(np.array(tensors[k])) for k in wanted}, strict=False)
+
+
+# -- tracing -----------------------------------------------------------------------------------
+class _Units:
+    """Replace the forward of neuron modules and the DVS layer by the unit op, and undo it."""
+
+    def __init__(self, model: nn.Module, example: torch.Tensor) -> None:
+        self.model = model
+        self.patched: list[nn.Module] = []
+        self.shapes: dict[str, list[int]] = {}
+        self.example = example
+
+    def __enter__(self) -> _Units:
+        for qual, module in self.model.named_modules():
+            if neuron_kind(module) or is_dvs(module):
+                module.forward = self._stand_in(qual, module)
+                self.patched.append(module)
+        return self
+
+    def _stand_in(self, qual: str, module: nn.Module) -> Callable[[torch.Tensor], torch.Tensor]:
+        def forward(x: torch.Tensor) -> torch.Tensor:
+            shape = list(x.shape)
+            if is_dvs(module):
+                shape = [shape[0], *module.get_output_shape()]
+            return _unit(x, qual, shape)
+        return forward
+
+    def __exit__(self, *exc: object) -> None:
+        for module in self.patched:
+            del module.forward
+
+
+def export(model: nn.Module, input_shape: tuple[int, int, int]) -> Any:
+    """torch.export of the model on one [1, C, H, W] input, in eval mode."""
+    model.eval()
+    example = torch.zeros(1, *input_shape)
+    with _Units(model, example):
+        try:
+            return torch.export.export(model, (example,), strict=False)
+        except Exception as exc:
+            raise ImportFailure(f"torch.export could not trace the model: {type(exc).__name__}: "
+                                f"{str(exc).strip().splitlines()[0] if str(exc).strip() else ''}") from exc
+
+
+def input_shape_of(model: nn.Module) -> tuple[int, int, int] | None:
+    """The input shape a model declares: its DVSLayer's, or an `input_shape` attribute."""
+    for module in model.modules():
+        if is_dvs(module):
+            return tuple(int(n) for n in module.input_shape)  # type: ignore[return-value]
+    shape = getattr(model, "input_shape", None)
+    if shape is not None and len(shape) == 3:
+        return tuple(int(n) for n in shape)  # type: ignore[return-value]
+    return None
+
+
+# -- reading the exported graph ------------------------------------------------------------------
+FRAME = re.compile(r'File "([^"]+)", line (\d+)')
+DROPPED = {"dropout", "feature_dropout", "alpha_dropout", "clone", "alias", "detach", "contiguous",
+           "_assert_tensor_metadata", "lift_fresh_copy"}
+FLATTEN = {"flatten", "view", "reshape", "_unsafe_view"}
+WHY = {
+    "max_pool2d": ("max pooling: the chip's pooling sums the events of its window",
+                   "use AvgPool2d (then `average: true` scales the next core) or sinabs's SumPool2d"),
+    "mul": ("a multiplication: between cores only spikes travel, summed or pooled",
+            "fold constant scales into the next layer's weights"),
+}
+
+
+class _Reader:
+    def __init__(self, model: nn.Module, program: Any, source: str, file: Path | None,
+                 dvs_input: bool, input_shape: tuple[int, int, int]) -> None:
+        self.model = model
+        self.ep = program
+        self.source = source
+        self.file = file.resolve() if file else None
+        self.file_text = str(file) if file else source
+        self.dvs_input = dvs_input
+        self.input_shape = input_shape
+        sig = program.graph_signature
+        self.lifted = {**sig.inputs_to_parameters, **sig.inputs_to_buffers}
+        self.nodes: list[Node] = []
+        self.alias: dict[str, str] = {}          # fx node -> graph node it stands for
+        self.units: dict[str, str] = {}          # composite module call -> graph node name
+        self.input_name: str | None = None
+
+    def where(self, fx: Any) -> str | None:
+        if self.file is None:
+            return None
+        frames = FRAME.findall(fx.meta.get("stack_trace") or "")
+        mine = [int(line) for f, line in frames if Path(f).resolve() == self.file]
+        return f"{self.file_text}:{mine[-1]}" if mine else None
+
+    def module_of(self, fx: Any) -> tuple[str | None, nn.Module | None]:
+        stack = fx.meta.get("nn_module_stack") or {}
+        if not stack:
+            return None, None
+        qual = list(stack.values())[-1][0]
+        qual = re.sub(r"^L\['self'\]\.?", "", qual)
+        try:
+            return (qual or None), (self.model.get_submodule(qual) if qual else self.model)
+        except AttributeError:
+            return qual or None, None
+
+    def composite(self, fx: Any) -> tuple[str, nn.Module] | None:
+        """The innermost module of a call that is collapsed into one node (sum pooling)."""
+        stack = fx.meta.get("nn_module_stack") or {}
+        for qual, _ in reversed(list(stack.values())):
+            qual = re.sub(r"^L\['self'\]\.?", "", qual)
+            try:
+                module = self.model.get_submodule(qual) if qual else self.model
+            except AttributeError:
+                continue
+            if isinstance(module, nn.LPPool2d) and float(module.norm_type) == 1.0:
+                return qual, module
+        return None
+
+    def add(self, fx: Any, op: str, inputs: list[Any], **fields: Any) -> None:
+        qual, module = self.module_of(fx)
+        kind = fields.pop("kind", None) or (type(module).__name__ if module is not None and qual
+                                            else str(fx.target).split(".")[1])
+        node = Node(fx.name, op, tuple(self.ref(i) for i in inputs), module=fields.pop("module", qual),
+                    kind=kind, where=self.where(fx), **fields)
+        self.nodes.append(node)
+        self.alias[fx.name] = fx.name
+
+    def ref(self, fx: Any) -> str:
+        return self.alias[fx.name]
+
+    def tensor(self, fx: Any) -> str | None:
+        return self.lifted.get(fx.name) if fx is not None else None
+
+    @staticmethod
+    def shape(fx: Any) -> tuple[int, ...]:
+        return tuple(int(n) for n in fx.meta["val"].shape)
+
+    def run(self) -> Graph:
+        for fx in self.ep.graph.nodes:
+            if fx.op == "placeholder":
+                if fx.name not in self.lifted:
+                    self.input_name = fx.name
+                    params: dict[str, Any] = {"source": "dvs" if self.dvs_input else "host",
+                                              "shape": list(self.input_shape)}
+                    self.nodes.append(Node(fx.name, "input", (), kind="input", params=params))
+                    self.alias[fx.name] = fx.name
+            elif fx.op == "call_function":
+                self.call(fx)
+        outputs = [self.alias.get(a.name) for a in _flat(self.ep.graph.output_node().args)]
+        tensors = {k: v.detach().cpu().numpy().copy() for k, v in self.model.state_dict().items()}
+        return Graph(tuple(self.nodes), tensors, tuple(o for o in outputs if o), self.source,
+                     name=type(self.model).__name__)
+
+    def call(self, fx: Any) -> None:
+        target = str(fx.target)
+        op = target.split(".")[1] if target.startswith("aten.") else target
+        comp = self.composite(fx)
+        if comp is not None:
+            self.collapse(fx, *comp)
+            return
+        args = list(fx.args)
+        if target.startswith(UNIT_OP.replace("::", ".")):
+            self.unit(fx, args)
+        elif op in DROPPED or (op == "dropout"):
+            self.alias[fx.name] = self.ref(args[0])
+        elif op == "conv2d":
+            self.conv(fx, args)
+        elif op == "linear":
+            self.linear(fx, args)
+        elif op in ("batch_norm", "_native_batch_norm_legit_no_training"):
+            eps = args[7] if op == "batch_norm" else args[6]
+            names = [self.tensor(a) for a in args[1:5]]
+            self.add(fx, "batchnorm", [args[0]], params={"eps": float(eps)},
+                     tensors=dict(zip(("weight", "bias", "running_mean", "running_var"), names,
+                                      strict=True)))
+        elif op == "avg_pool2d":
+            k = _pair(args[1])
+            stride = _pair(args[2]) if len(args) > 2 and args[2] else k
+            self.add(fx, "avgpool", [args[0]], params={"kernel": k, "stride": stride})
+        elif op in ("add", "add_") and len(args) == 2 and all(hasattr(a, "meta") for a in args) \
+                and fx.kwargs.get("alpha", 1) == 1:
+            module = self.module_of(fx)[1]
+            self.add(fx, "add", args, kind="Merge" if type(module).__name__ == "Merge" else "+")
+        elif op == "cat":
+            dim = args[1] if len(args) > 1 else fx.kwargs.get("dim", 0)
+            self.add(fx, "cat", list(args[0]), params={"dim": int(dim)}, kind="torch.cat")
+        elif op in FLATTEN:
+            self.add(fx, "flatten", [args[0]])
+        elif op in ("relu", "relu_"):
+            self.add(fx, "neuron", [args[0]], params={"kind": "relu"})
+        elif op == "getitem" and args and self.alias.get(args[0].name):
+            self.alias[fx.name] = self.ref(args[0])
+        else:
+            why, hint = WHY.get(op, (f"'{op}' is no operation of a chip core or link", None))
+            inputs = [a for a in args if hasattr(a, "meta") and a.name in self.alias]
+            params = {"why": why, **({"hint": hint} if hint else {})}
+            self.add(fx, "other", inputs, params=params)
+
+    def collapse(self, fx: Any, qual: str, module: nn.Module) -> None:
+        """Every ATen call of one sum-pooling module call becomes one node."""
+        call = list((fx.meta.get("nn_module_stack") or {}).keys())[-1]
+        if call in self.units:
+            self.alias[fx.name] = self.units[call]
+            return
+        k, s = _pair(module.kernel_size), _pair(module.stride or module.kernel_size)
+        first = next(a for a in fx.args if hasattr(a, "meta"))
+        self.add(fx, "sumpool", [first], params={"kernel": k, "stride": s}, kind=type(module).__name__)
+        self.units[call] = fx.name
+
+    def unit(self, fx: Any, args: list[Any]) -> None:
+        qual = args[1]
+        module = self.model.get_submodule(qual)
+        if is_dvs(module):
+            # The DVS layer is the input: the network's input node takes its settings.
+            inp = self.alias[args[0].name]
+            self.nodes = [Node(n.name, n.op, n.inputs, kind=type(module).__name__, module=qual,
+                               params=dvs_params(module)) if n.name == inp else n for n in self.nodes]
+            self.alias[fx.name] = inp
+            return
+        kind = neuron_kind(module)
+        if kind != "iaf":
+            self.add(fx, "other", [args[0]], module=qual, kind=type(module).__name__, params={
+                "why": "a leaky neuron: the chip's neurons integrate and fire without a leak "
+                "of their own (a core's bias is added per slow-clock tick, not a decay)",
+                "hint": "train with sinabs's IAF/IAFSqueeze"})
+            return
+        tensors = {role: f"{qual}.{role}" for role in ("spike_threshold", "min_v_mem")
+                   if f"{qual}.{role}" in self.model.state_dict()}
+        self.add(fx, "neuron", [args[0]], module=qual, kind=type(module).__name__,
+                 params=neuron_params(module), tensors=tensors)
+
+    def conv(self, fx: Any, args: list[Any]) -> None:
+        defaults = [None, None, None, [1, 1], [0, 0], [1, 1], 1]
+        x, w, b, stride, padding, dilation, groups = args + defaults[len(args):]
+        out_c, in_c, kh, kw = self.shape(w)
+        if isinstance(padding, str):
+            padding = [0, 0] if padding == "valid" else [kh // 2, kw // 2]
+        tensors = {"weight": self.tensor(w)}
+        if b is not None:
+            tensors["bias"] = self.tensor(b)
+        self.add(fx, "conv", [x], params={
+            "out_channels": out_c, "in_channels": in_c * int(groups), "kernel": (kh, kw),
+            "stride": _pair(stride), "padding": _pair(padding), "dilation": _pair(dilation),
+            "groups": int(groups), "bias": b is not None}, tensors={k: v for k, v in tensors.items() if v})
+
+    def linear(self, fx: Any, args: list[Any]) -> None:
+        x, w = args[0], args[1]
+        b = args[2] if len(args) > 2 else None
+        out_f, in_f = self.shape(w)
+        before = x
+        while before.op == "call_function" and str(before.target).split(".")[1] in FLATTEN | DROPPED:
+            before = before.args[0]
+        shape = self.shape(before)
+        in_map = shape[-2:] if len(shape) == 4 else (1, 1)
+        tensors = {"weight": self.tensor(w)}
+        if b is not None:
+            tensors["bias"] = self.tensor(b)
+        self.add(fx, "linear", [x], params={"out_features": out_f, "in_features": in_f,
+                                            "bias": b is not None, "in_map": in_map},
+                 tensors={k: v for k, v in tensors.items() if v})
+
+
+def _pair(v: Any) -> tuple[int, int]:
+    if isinstance(v, int):
+        return (v, v)
+    v = list(v)
+    return (int(v[0]), int(v[-1]))
+
+
+def _flat(args: Any) -> list[Any]:
+    out: list[Any] = []
+    for a in args:
+        if isinstance(a, list | tuple):
+            out += _flat(a)
+        elif hasattr(a, "name"):
+            out.append(a)
+    return out
+
+
+def graph_of(model: nn.Module, *, input_shape: tuple[int, int, int] | None = None,
+             dvs: bool = False, source: str = "<model>", file: Path | None = None) -> Graph:
+    """Trace a module into a model graph (raises ImportFailure with the reason)."""
+    shape = input_shape or input_shape_of(model)
+    if shape is None:
+        raise ImportFailure("the model does not say its input shape: give --input-shape C,H,W")
+    program = export(model, shape)
+    has_dvs = any(is_dvs(m) for m in model.modules())
+    return _Reader(model, program, source, file, dvs or has_dvs, shape).run()

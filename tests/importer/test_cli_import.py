@@ -1,0 +1,95 @@
+"""`dynapcnn-dsl import` end to end: files written and built, refusals, usage errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dynapcnn_dsl.cli import main
+
+ZOO = Path(__file__).with_name("zoo.py")
+
+
+def cli(capsys, *argv: str) -> tuple[int, str]:
+    with pytest.raises(SystemExit) as exc:
+        main(list(argv))
+    out = capsys.readouterr()
+    return exc.value.code, out.out + out.err
+
+
+def test_import_writes_a_network_that_builds(capsys, tmp_path):
+    code, out = cli(capsys, "import", f"{ZOO}:ResidualPlus", "--input-shape", "2,16,16",
+                    "-o", str(tmp_path / "res"))
+    assert code == 0, out
+    assert f"wrote {tmp_path / 'res' / 'network.yaml'} (4 cores)" in out
+    assert "builds (speck2f, 4 cores)" in out
+    assert {p.name for p in (tmp_path / "res").iterdir()} == {
+        "network.yaml", "weights.safetensors", "network.schema.json"}
+    code, out = cli(capsys, "build", str(tmp_path / "res" / "network.yaml"),
+                    str(tmp_path / "res" / "weights.safetensors"), "--quiet")
+    assert code == 0, out
+
+
+def test_a_checkpoint_is_loaded_before_the_trace(capsys, tmp_path):
+    import torch
+    from safetensors.numpy import load_file
+
+    from dynapcnn_dsl.importer.from_torch import load_module
+
+    model = load_module(f"{ZOO}:SumPoolChain")
+    with torch.no_grad():
+        model.seq[0].weight.mul_(-3.0)
+    torch.save({"state_dict": model.state_dict()}, tmp_path / "ckpt.pt")
+    code, out = cli(capsys, "import", f"{ZOO}:SumPoolChain", "--input-shape", "2,16,16",
+                    "--weights", str(tmp_path / "ckpt.pt"), "--key", "state_dict",
+                    "-o", str(tmp_path / "out"))
+    assert code == 0, out
+    saved = load_file(tmp_path / "out" / "weights.safetensors")
+    assert (saved["seq.0.weight"] == model.seq[0].weight.detach().numpy()).all()
+
+
+def test_refusals_exit_1_and_write_nothing(capsys, tmp_path):
+    code, out = cli(capsys, "import", f"{ZOO}:Refused", "--input-shape", "2,16,16",
+                    "-o", str(tmp_path / "out"))
+    assert code == 1
+    assert f"{ZOO}:" in out and "error[import-unsupported]: 'pool' (MaxPool2d)" in out
+    assert "nothing was written" in out
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_model_whose_code_fails_is_reported_with_its_line(capsys, tmp_path):
+    bad = tmp_path / "bad.py"
+    bad.write_text("import torch\n\nclass Net(torch.nn.Module):\n    def __init__(self):\n"
+                   "        super().__init__()\n        raise ValueError('no data')\n")
+    code, out = cli(capsys, "import", f"{bad}:Net", "--input-shape", "2,16,16", "-o",
+                    str(tmp_path / "out"))
+    assert code == 1
+    assert f"error[import-source]: running {bad}:Net failed: ValueError: no data (at {bad}:6)" in out
+    code, out = cli(capsys, "import", f"{bad}:Other", "--input-shape", "2,16,16", "-o",
+                    str(tmp_path / "out"))
+    assert code == 1 and f"{bad} defines no 'Other' (its modules: Net)" in out
+
+
+def test_a_model_without_an_input_shape_asks_for_one(capsys, tmp_path):
+    code, out = cli(capsys, "import", f"{ZOO}:Nested", "-o", str(tmp_path / "out"))
+    assert code == 1 and "give --input-shape C,H,W" in out
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["no-such.py:Net"], "no-such.py: no such file"),
+    (["model.txt"], "SOURCE 'model.txt' is not FILE.py:NAME"),
+    ([f"{ZOO}:Nested", "--input-shape", "2,16"], "--input-shape: '2,16' is not C,H,W"),
+    ([f"{ZOO}:Nested", "--chip", "speck9"], "--chip: unknown chip 'speck9'"),
+])
+def test_usage_errors_exit_2(capsys, tmp_path, args, message):
+    code, out = cli(capsys, "import", *args, "-o", str(tmp_path))
+    assert code == 2 and message in out
+
+
+def test_an_existing_network_is_not_replaced_without_force(capsys, tmp_path):
+    (tmp_path / "network.yaml").write_text("mine\n")
+    code, out = cli(capsys, "import", f"{ZOO}:Nested", "--input-shape", "2,16,16", "-o",
+                    str(tmp_path))
+    assert code == 2 and "exists: choose another -o DIR, or --force" in out
+    assert (tmp_path / "network.yaml").read_text() == "mine\n"

@@ -1,0 +1,196 @@
+"""Models of our own in the shapes of sinabs's examples and test models, imported by the tests
+as `tests/importer/zoo.py:NAME` (random weights, fixed seeds)."""
+
+from __future__ import annotations
+
+import sinabs.activation as sa
+import sinabs.layers as sl
+import torch
+from torch import nn
+
+
+def spk(**kw) -> nn.Module:
+    return sl.IAFSqueeze(batch_size=1, min_v_mem=-1.0, **kw)
+
+
+def conv(c_in: int, c_out: int, k: int = 3, **kw) -> nn.Conv2d:
+    return nn.Conv2d(c_in, c_out, k, padding=k // 2, bias=False, **kw)
+
+
+class DvsGesture(nn.Module):
+    """sinabs's DVS gesture shape: the sensor's events sum-pooled (imported with --dvs, the
+    pooling goes to the DVS layer), conv/IAF/AvgPool twice, flatten, linear, IAF."""
+
+    input_shape = (2, 32, 32)
+
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(0)
+        self.seq = nn.Sequential(
+            sl.SumPool2d(2),
+            conv(2, 8), spk(), nn.AvgPool2d(2),
+            conv(8, 16), spk(), nn.AvgPool2d(2),
+            nn.Flatten(), nn.Linear(16 * 4 * 4, 11, bias=False), spk(),
+        )
+
+    def forward(self, x):
+        return self.seq(x)
+
+
+class SumPoolChain(nn.Module):
+    """Sequential with sinabs's SumPool2d, a Dropout and host input (no new language forms)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(1)
+        self.seq = nn.Sequential(conv(2, 4), spk(), sl.SumPool2d(2), nn.Dropout(0.1),
+                                 conv(4, 8), spk(reset_fn=sa.MembraneReset()))
+
+    def forward(self, x):
+        return self.seq(x)
+
+
+class ResidualPlus(nn.Module):
+    """A residual written as `a + b`, then a concatenation via torch.cat."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(2)
+        self.c1, self.s1 = conv(2, 4), spk()
+        self.c2, self.s2 = conv(4, 4), spk()
+        self.c3, self.s3 = conv(4, 4), spk()
+        self.c4, self.s4 = conv(8, 6, 1), spk()
+
+    def forward(self, x):
+        a = self.s1(self.c1(x))
+        b = self.s2(self.c2(a))
+        c = self.s3(self.c3(a + b))
+        return self.s4(self.c4(torch.cat([c, b], dim=1)))
+
+
+class ResidualMerge(nn.Module):
+    """The same residual through sinabs's Merge module, with per-branch pooling."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(3)
+        self.c1, self.s1 = conv(2, 4), spk()
+        self.c2, self.s2 = conv(4, 4), spk()
+        self.merge = sl.Merge()
+        self.pool = sl.SumPool2d(2)
+        self.c3, self.s3 = conv(4, 4), spk()
+
+    def forward(self, x):
+        a = self.s1(self.c1(x))
+        b = self.s2(self.c2(self.pool(a)))
+        return self.s3(self.c3(self.merge(self.pool(a), b)))
+
+
+class FanIn3(nn.Module):
+    """Three sources summed into one core."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(4)
+        self.c1, self.s1 = conv(2, 4), spk()
+        self.c2, self.s2 = conv(4, 4), spk()
+        self.c3, self.s3 = conv(4, 4), spk()
+        self.c4, self.s4 = conv(4, 4), spk()
+        self.c5, self.s5 = conv(4, 4), spk()
+
+    def forward(self, x):
+        a = self.s1(self.c1(x))
+        b = self.s2(self.c2(a))
+        c = self.s3(self.c3(a))
+        d = self.s4(self.c4(b))
+        return self.s5(self.c5(b + c + d))
+
+
+class Block(nn.Module):
+    """A residual block with its own names, nested twice."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.conv1, self.spk1 = conv(channels, channels), spk()
+        self.conv2, self.spk2 = conv(channels, channels), spk()
+
+    def forward(self, x):
+        return self.spk2(self.conv2(self.spk1(self.conv1(x)) + x))
+
+
+class Nested(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(5)
+        self.stem = nn.Sequential(conv(2, 4), spk())
+        self.layers = nn.Sequential(Block(4), Block(4))
+
+    def forward(self, x):
+        return self.layers(self.stem(x))
+
+
+class Ann(nn.Module):
+    """An ANN to convert: ReLU as the neurons, average pooling, a Linear at the end."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(6)
+        self.features = nn.Sequential(conv(1, 4), nn.ReLU(), nn.AvgPool2d(2),
+                                      conv(4, 8), nn.ReLU(), nn.AvgPool2d(2))
+        self.classifier = nn.Sequential(nn.Flatten(), nn.Linear(8 * 4 * 4, 10, bias=False))
+
+    def forward(self, x):
+        return self.classifier(self.features(x))
+
+
+class WithBatchNorm(nn.Module):
+    """BatchNorm after each convolution (running statistics made non-trivial)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(7)
+        self.seq = nn.Sequential(conv(2, 4), nn.BatchNorm2d(4), spk(),
+                                 conv(4, 4), nn.BatchNorm2d(4), spk())
+        for m in self.seq:
+            if isinstance(m, nn.BatchNorm2d):
+                m.running_mean.uniform_(-0.1, 0.1)
+                m.running_var.uniform_(0.5, 1.5)
+
+    def forward(self, x):
+        return self.seq(x)
+
+
+# -- what the chip cannot do ---------------------------------------------------------------
+class Refused(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.wide = nn.Conv2d(2, 4, (3, 1), bias=False)
+        self.pool = nn.MaxPool2d(2)
+        self.c2 = nn.Conv2d(4, 4, 3, bias=False, dilation=2)
+        self.s2 = spk()
+        self.c3 = nn.Conv2d(4, 4, 1, bias=False, groups=2)
+        self.s3 = spk()
+
+    def forward(self, x):
+        y = self.pool(self.wide(x))
+        return self.s3(self.c3(self.s2(self.c2(y))))
+
+
+class SumAtTheEnd(nn.Module):
+    """A sum of spikes that no convolution reads, and a core read by three."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.c1, self.s1 = conv(2, 4), spk()
+        self.c2, self.s2 = conv(4, 4), spk()
+        self.c3, self.s3 = conv(4, 4), spk()
+        self.c4, self.s4 = conv(4, 4), spk()
+
+    def forward(self, x):
+        a = self.s1(self.c1(x))
+        return self.s2(self.c2(a)) + self.s3(self.c3(a)) + self.s4(self.c4(a))
+
+
+def make_residual() -> nn.Module:
+    """A function returning a module is a source too."""
+    return ResidualPlus()
