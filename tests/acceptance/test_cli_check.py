@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from safetensors.torch import save_file
 
 from dynapcnn_dsl.cli import main
 from dynapcnn_dsl.pipeline import check_file
@@ -253,7 +254,13 @@ class _Payload:
     ("torch.safetensors", lambda p: torch.save({"conv1.weight": torch.ones(1)}, p),
      "weights-missing"),
     ("garbage.npz", _npz_member_not_npy, "weights-corrupt"),
-], ids=["text", "list", "object-npz", "truncated", "torch-named-safetensors", "npz-member-not-npy"])
+    ("meta.pt", lambda p: torch.save({"x": torch.empty(2, device="meta")}, p), "weights-dtype"),
+    ("sparse.pt", lambda p: torch.save({"x": torch.ones(2, 2).to_sparse()}, p), "weights-dtype"),
+    ("f8.safetensors", lambda p: save_file({"x": torch.ones(2, dtype=torch.float8_e5m2)}, str(p)),
+     "weights-dtype"),
+    ("stretched.pt", lambda p: torch.save({"x": torch.zeros(1).expand(10**8)}, p), "weights-too-large"),
+], ids=["text", "list", "object-npz", "truncated", "torch-named-safetensors", "npz-member-not-npy",
+        "meta", "sparse", "float8-safetensors", "stretched"])
 def test_bad_weights_files_exit_1_never_a_traceback(cli, tmp_path, name, write, code):
     path = tmp_path / name
     write(path)
