@@ -102,7 +102,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         sys.stdout.write(f"{network}: does not build as it is (see above); edit it, then "
                          f"`dynapcnn-dsl build {network} {weights}`\n")
         return 1
-    from dynapcnn_dsl.cli.inspect_cmd import console
+    from dynapcnn_dsl.cli.common import console
     from dynapcnn_dsl.report.inspect import print_inspect
 
     print_inspect(doc.linked, console(sys.stdout))
