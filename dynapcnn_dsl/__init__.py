@@ -10,7 +10,7 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = ["BuildError", "Document", "__version__", "build"]
+__all__ = ["BuildError", "Document", "__version__", "build", "simulate"]
 
 
 def __getattr__(name: str) -> Any:
@@ -19,4 +19,8 @@ def __getattr__(name: str) -> Any:
         from dynapcnn_dsl import api
 
         return getattr(api, name)
+    if name == "simulate":  # the phase package, callable as the API function
+        import dynapcnn_dsl.simulate
+
+        return dynapcnn_dsl.simulate
     raise AttributeError(f"module 'dynapcnn_dsl' has no attribute {name!r}")

@@ -69,6 +69,10 @@ class Document:
 
         return to_samna(self.data)
 
+    def simulate(self, events: Any, **options: Any) -> Any:
+        """Run this document over events on the host (see `dynapcnn_dsl.simulate`)."""
+        return simulate(self, events, **options)
+
     @classmethod
     def read(cls, path: str | Path) -> Document:
         """Load a document written by `build` (or `write`)."""
@@ -99,3 +103,47 @@ def document_of(result: Result) -> Document:
         raise BuildError(result.diagnostics, result)
     return Document(result.emitted, diagnostics=result.diagnostics, linked=result.linked,
                     bound=result.bound)
+
+
+def simulate(document: Document | dict[str, Any] | str | Path, events: Any, *,
+             weights: str | Path | None = None, key: str | None = None, bin_us: int | None = None,
+             record: str = "monitored", slow_clock_hz: float | None = None,
+             until_us: int | None = None, states: bool = False, budget: int | None = None,
+             progress: Any = None) -> Any:
+    """Run a configuration on the host, event by event (docs/simulation.md).
+
+    `document`: a Document, its `data` tree, a .json written by `build`, or a network file
+    (then `weights` is required and the document is built on the fly). `events`: a path (.npy,
+    .npz, .aedat4; a dense [T, C, H, W] .npy with `bin_us`), a structured array or a mapping
+    with t, x, y, p, or a dense count array with `bin_us`. Returns a SimulationResult; raises
+    SimulationError (or BuildError for a network that does not build)."""
+    from dynapcnn_dsl.simulate import EventsError, SimulationError, from_columns, from_dense, read_events
+    from dynapcnn_dsl.simulate.run import BUDGET, simulate_document
+
+    file = "<document>"
+    if isinstance(document, str | Path):
+        file = str(document)
+        if weights is not None:
+            document = build(document, weights, key=key, annotate=True)
+        else:
+            try:
+                document = Document.read(document)
+            except (OSError, ValueError) as exc:
+                from dynapcnn_dsl.diagnostics import Severity
+
+                raise SimulationError([Diagnostic(file, None, Severity.ERROR, "simulate-document",
+                                                  f"cannot read the document: {exc}")]) from None
+    data = document.data if isinstance(document, Document) else document
+    events_file = str(events) if isinstance(events, str | Path) else "<events>"
+    try:
+        if isinstance(events, str | Path):
+            table = read_events(events, bin_us=bin_us)
+        elif bin_us is not None:
+            table = from_dense(events, bin_us, events_file)
+        else:
+            table = from_columns(events, events_file)
+    except EventsError as exc:
+        raise SimulationError(exc.diagnostics) from None
+    return simulate_document(data, table, file=file, events_file=events_file, record=record,
+                             slow_clock_hz=slow_clock_hz, until_us=until_us, states=states,
+                             budget=budget or BUDGET, progress=progress)

@@ -26,13 +26,14 @@ from dynapcnn_dsl.cli import (
     new_cmd,
     rules_cmd,
     schema_cmd,
+    simulate_cmd,
     validate_cmd,
 )
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 COMMANDS = (validate_cmd, inspect_cmd, graph_cmd, check_cmd, build_cmd, diff_cmd, new_cmd,
-            schema_cmd, rules_cmd, import_cmd)
+            schema_cmd, rules_cmd, import_cmd, simulate_cmd)
 """Each command module has NAME, HELP, add_arguments(parser) and run(args, parser) -> int."""
 
 

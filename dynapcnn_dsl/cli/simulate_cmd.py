@@ -1,0 +1,127 @@
+"""Run a configuration on the host, event by event, as the chip computes it (docs/simulation.md).
+
+Takes a configuration document (the .json `build` writes) or a network file and its weights,
+built on the fly. Events: .npy/.npz with t (µs), x, y, p; an .aedat4 recording; or a dense
+[T, C, H, W] count tensor (.npy) with --bin-us. Writes, with -o, an .npz holding one array per
+recorded core (keyed by its name), `dvs`, `readout` and, with --states, `state.<core>`; prints a
+summary. Exit status 0 on success, 1 for invalid input (diagnostics say why), 2 for usage errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+NAME = "simulate"
+HELP = "run a configuration (or a network and its weights) over events on the host"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("inputs", nargs="+", metavar="CONFIG | NETWORK WEIGHTS",
+                   help="a configuration document (.json from build), or a network file and its weights")
+    p.add_argument("--events", required=True, metavar="FILE",
+                   help="input events: .npy/.npz (t, x, y, p), .aedat4, or a dense .npy with --bin-us")
+    p.add_argument("-o", "--output", metavar="OUT.npz", help="write the recorded events here")
+    p.add_argument("--record", choices=("monitored", "all"), default="monitored",
+                   help="record the monitored cores (default) or every core")
+    p.add_argument("--slow-clock-hz", type=float, metavar="F",
+                   help="the board's slow clock: enables leak and the readout's ticks")
+    p.add_argument("--until-us", type=int, metavar="T",
+                   help="simulate slow-clock ticks up to T µs (default: the last event's time)")
+    p.add_argument("--bin-us", type=int, metavar="B",
+                   help="the events file is a dense [T, C, H, W] count tensor with bins of B µs")
+    p.add_argument("--states", action="store_true", help="also write the final neuron states")
+    p.add_argument("--budget", type=int, metavar="N",
+                   help="routed events allowed per input event in a network with a loop")
+    p.add_argument("--key", metavar="KEY", help="the state_dict key inside a torch checkpoint")
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _print_diagnostics(diagnostics, stream) -> None:
+    from dynapcnn_dsl import render
+    from dynapcnn_dsl.cli.common import use_color
+
+    for d in diagnostics:
+        stream.write(render.format_text(d, color=use_color(stream)) + "\n")
+
+
+def _progress(stream):
+    """A progress callback drawing a bar on a terminal; None elsewhere."""
+    if not getattr(stream, "isatty", lambda: False)():
+        return None, None
+    from rich.progress import Progress
+
+    bar = Progress(transient=True, console=None)
+    task = bar.add_task("simulating", total=None)
+    return bar, lambda done, total: bar.update(task, completed=done, total=total)
+
+
+def print_summary(result, console) -> None:
+    from rich.table import Table
+
+    s = result.summary
+    table = Table(title=f"{s.events_in} input events", title_justify="left")
+    for column in ("core", "spikes", "dropped (out of map)", "decimated"):
+        table.add_column(column, justify="left" if column == "core" else "right")
+    for c in s.cores:
+        table.add_row(c.name, str(c.spikes), str(c.dropped), str(c.decimated))
+    console.print(table)
+    if s.dvs_dropped:
+        console.print(f"dvs layer: {s.dvs_dropped} events dropped (polarity or crop)")
+    if s.ticks:
+        console.print(f"slow clock: {s.ticks} ticks")
+    if s.winner is not None:
+        console.print(f"readout winner: class {s.winner}")
+
+
+def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from dynapcnn_dsl.api import BuildError, simulate
+    from dynapcnn_dsl.cli.common import check_files_exist
+    from dynapcnn_dsl.cli.inspect_cmd import console
+    from dynapcnn_dsl.simulate import SimulationError
+
+    if len(args.inputs) > 2:
+        parser.error("give a configuration document, or a network file and its weights")
+    check_files_exist([*args.inputs, args.events], parser)
+    if args.output:
+        if args.output == "-" or Path(args.output).is_dir():
+            parser.error(f"-o {args.output}: give a file name for the .npz")
+        for used in (*args.inputs, args.events):
+            if _same_file(args.output, used):
+                parser.error(f"-o {args.output} would overwrite an input")
+    config, weights = args.inputs[0], (args.inputs[1] if len(args.inputs) == 2 else None)
+    if weights is None and not config.lower().endswith(".json"):
+        parser.error(f"{config} is a network file: give its weights too (simulate NETWORK WEIGHTS)")
+    bar, progress = _progress(sys.stderr)
+    try:
+        if bar is not None:
+            bar.start()
+        result = simulate(config, args.events, weights=weights, key=args.key, bin_us=args.bin_us,
+                          record=args.record, slow_clock_hz=args.slow_clock_hz, until_us=args.until_us,
+                          states=args.states, budget=args.budget, progress=progress)
+    except (BuildError, SimulationError) as exc:
+        _print_diagnostics(exc.diagnostics, sys.stderr)
+        sys.stderr.write("nothing was simulated\n")
+        return 1
+    finally:
+        if bar is not None:
+            bar.stop()
+    _print_diagnostics(result.diagnostics, sys.stderr)
+    if args.output:
+        try:
+            result.write(args.output)
+        except OSError as exc:
+            parser.error(f"cannot write {args.output}: {exc.strerror or exc}")
+    out = console()
+    print_summary(result, out)
+    if args.output:
+        out.print(f"wrote {args.output} ({', '.join(result.arrays()) or 'no arrays'})")
+    return 0

@@ -1,0 +1,333 @@
+"""The per-event kernel: SIMULATION.md's semantics over flat integer arrays, compiled by numba.
+
+Why flat arrays: numba compiles loops over numpy arrays to machine code, and a network packed as
+a table of integers per core (`GEOMETRY` columns) plus one weights, one bias and one state array
+(each core at its offset) is what it compiles best. `pack` turns a `Machine` into those arrays;
+`run` processes a chunk of input events and may be called again with the next chunk (the state,
+counters and the slow-clock position live in the arrays it is given).
+
+Depth-first routing uses an explicit stack instead of recursion: the spikes of one update are
+pushed in reverse order, so they are popped, and their consequences finished, in ascending
+(f, oy, ox) order; a spike's two destination slots likewise. Because the neurons of one update
+are independent (each is updated at most once per event), iterating them in reverse and pushing
+each spike as it is found gives exactly that order without a scratch buffer.
+
+numba is imported here only, and this module only by `dynapcnn_dsl.simulate.run` when a
+simulation runs. Its compiled code is cached on disk (`cache=True`): in NUMBA_CACHE_DIR, which is
+set to the user's cache directory when unset, so the cache works when the package directory is
+read-only (an installed package, a container).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dynapcnn_dsl.simulate.machine import READOUT_LAYER, Machine
+
+
+def _cache_dir() -> str:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return str(Path(base) / "dynapcnn-dsl" / "numba")
+
+
+os.environ.setdefault("NUMBA_CACHE_DIR", _cache_dir())
+
+import numba  # noqa: E402  (after NUMBA_CACHE_DIR is set: numba reads it on import)
+
+if not numba.config.CACHE_DIR:  # numba was imported before us, without NUMBA_CACHE_DIR
+    numba.config.CACHE_DIR = os.environ["NUMBA_CACHE_DIR"]
+
+# columns of the geometry table, one row per core
+(USED, C, H, W, F, HO, WO, K, SX, SY, PX, PY, TH, TL, RZ, REC, DEC, WOFF, SOFF, BOFF,
+ LEAK) = range(21)
+GEOMETRY = 21
+# the DVS layer's parameters
+(ON, OFF, MERGE, POOLX, POOLY, ORX, ORY, CUTX, CUTY, MIRX, MIRY, DIAG, DVSMON, D0, D1) = range(15)
+# counters per core, and the run's own
+SPIKES, DROPPED, DECIMATED, DECIMATOR = range(4)
+DVS_DROPPED, NEXT_TICK, FAILED, UPDATES, FAILED_T, ROUTED = range(6)
+# stack entries: what to do, core, feature, x, y
+ROUTE, DELIVER = 0, 1
+DVS_SOURCE = 9
+"""The source id of the DVS layer's recorded events (cores are 0..8)."""
+
+
+class Packed:
+    """A machine as the kernel's arrays. Mutable on purpose: the kernel updates `state`,
+    `counters`, `misc` and `period` in place from chunk to chunk."""
+
+    def __init__(self, machine: Machine, record: tuple[int, ...]) -> None:
+        n = len(machine.cores)
+        self.geometry = np.zeros((n, GEOMETRY), np.int64)
+        self.destinations = np.zeros((n, 2, 4), np.int64)
+        weights, bias, state = [], [], []
+        woff = soff = boff = 0
+        for core in machine.used:
+            g = self.geometry[core.index]
+            f, ho, wo = core.output_shape
+            c, h, w = core.input_shape
+            g[[USED, C, H, W, F, HO, WO, K]] = (1, c, h, w, f, ho, wo, core.kernel)
+            g[[SX, SY, PX, PY]] = (*core.stride, *core.padding)
+            g[[TH, TL, RZ, REC, DEC]] = (core.threshold_high, core.threshold_low, core.reset_to_zero,
+                                         core.index in record, core.decimation)
+            g[[WOFF, SOFF, BOFF, LEAK]] = (woff, soff, boff, core.leak)
+            weights.append(core.weights.ravel())
+            state.append(core.initial.transpose(0, 2, 1).ravel())   # [f][x][y] -> [f][y][x]
+            bias.append(core.bias)
+            woff, soff, boff = woff + core.weights.size, soff + core.initial.size, boff + f
+            for s, d in enumerate(core.destinations):
+                if d is not None:
+                    self.destinations[core.index, s] = (1, d.layer, d.pool, d.feature_shift)
+        self.weights = np.concatenate(weights or [np.zeros(0, np.int32)]).astype(np.int32)
+        self.bias = np.concatenate(bias or [np.zeros(0, np.int32)]).astype(np.int32)
+        self.state = np.concatenate(state or [np.zeros(0, np.int32)]).astype(np.int32)
+        self.dvs = np.full(15, -1, np.int64)
+        if machine.dvs is not None:
+            v = machine.dvs
+            slots = (*v.destinations, -1, -1)[:2]
+            self.dvs[:] = (v.on, v.off, v.merge, *v.pool, *v.origin, *v.cut, *v.mirror, v.diagonal,
+                           v.monitor and DVS_SOURCE in record, *slots)
+        self.inputs = np.asarray(machine.input_layers, np.int64)
+        r = machine.readout
+        self.readout = np.asarray((r is not None, r.errata if r else 0, r.classes if r else 0), np.int64)
+        self.counters = np.zeros((n, 4), np.int64)
+        self.misc = np.zeros(6, np.int64)
+        self.period = np.zeros(max(self.readout[2], 1), np.int64)
+
+    def states(self, machine: Machine) -> dict[int, np.ndarray]:
+        """Each core's neuron states, [f][x][y] as the document's neurons_initial_value."""
+        out = {}
+        for core in machine.used:
+            g = self.geometry[core.index]
+            f, ho, wo = core.output_shape
+            flat = self.state[g[SOFF]:g[SOFF] + f * ho * wo]
+            out[core.index] = flat.reshape(f, ho, wo).transpose(0, 2, 1).copy()
+        return out
+
+
+@numba.njit(cache=True)
+def _grow(buf: Any, n: int) -> Any:
+    if n < buf.shape[0]:
+        return buf
+    bigger = np.empty((buf.shape[0] * 2, buf.shape[1]), buf.dtype)
+    bigger[:n] = buf[:n]
+    return bigger
+
+
+@numba.njit(cache=True)
+def _put(buf: Any, n: int, a: int, b: int, c: int, d: int, e: int) -> Any:
+    """Row n of a growable [m, 5] table (the routing stack, the recorded events)."""
+    buf = _grow(buf, n)
+    buf[n, 0] = a
+    buf[n, 1] = b
+    buf[n, 2] = c
+    buf[n, 3] = d
+    buf[n, 4] = e
+    return buf
+
+
+@numba.njit(cache=True)
+def _settle(s: int, th: int, tl: int, rz: int) -> tuple[int, bool]:
+    """Saturate to int16, fire and reset, clamp to threshold_low (SIMULATION.md 2-4)."""
+    if s > 32767:
+        s = 32767
+    elif s < -32768:
+        s = -32768
+    fired = s >= th
+    if fired:
+        s = 0 if rz else s - th
+    if s < tl:
+        s = tl
+    return s, fired
+
+
+@numba.njit(cache=True)
+def _update(g: Any, core: int, c: int, x: int, y: int, weights: Any, state: Any, stack: Any,
+            sp: int, counters: Any, misc: Any) -> tuple[Any, int]:
+    """One event (c, x, y) entering a core: update the neurons whose field holds it, push the
+    spikes (last neuron first, so they pop in ascending f, oy, ox order)."""
+    k, sx, sy, px, py = g[K], g[SX], g[SY], g[PX], g[PY]
+    ho, wo, cin = g[HO], g[WO], g[C]
+    ox_lo = max(-((k - 1 - x - px) // sx), 0)       # ceil((x + px - k + 1) / sx)
+    ox_hi = min((x + px) // sx, wo - 1)
+    oy_lo = max(-((k - 1 - y - py) // sy), 0)
+    oy_hi = min((y + py) // sy, ho - 1)
+    if ox_lo > ox_hi or oy_lo > oy_hi:
+        return stack, sp
+    th, tl, rz, woff, soff = g[TH], g[TL], g[RZ], g[WOFF], g[SOFF]
+    for f in range(g[F] - 1, -1, -1):
+        wbase = woff + (f * cin + c) * k * k
+        for oy in range(oy_hi, oy_lo - 1, -1):
+            ky = y + py - oy * sy
+            for ox in range(ox_hi, ox_lo - 1, -1):
+                kx = x + px - ox * sx
+                i = soff + (f * ho + oy) * wo + ox
+                s, fired = _settle(state[i] + weights[wbase + kx * k + ky], th, tl, rz)
+                state[i] = s
+                if fired:
+                    counters[core, SPIKES] += 1
+                    stack = _put(stack, sp, ROUTE, core, f, ox, oy)
+                    sp += 1
+        misc[UPDATES] += (oy_hi - oy_lo + 1) * (ox_hi - ox_lo + 1)
+    return stack, sp
+
+
+@numba.njit(cache=True)
+def _drain(t: int, geometry: Any, destinations: Any, weights: Any, state: Any, readout: Any,
+           counters: Any, misc: Any, period: Any, stack: Any, sp: int, rec: Any, nrec: int,
+           budget: int) -> tuple[Any, Any, int, bool]:
+    """Finish everything on the stack, depth-first. False when the routing budget runs out."""
+    routed = 0
+    while sp > 0:
+        sp -= 1
+        kind, core, f, x, y = stack[sp, 0], stack[sp, 1], stack[sp, 2], stack[sp, 3], stack[sp, 4]
+        g = geometry[core]
+        if kind == DELIVER:
+            routed += 1
+            if budget > 0 and routed > budget:
+                misc[ROUTED] = routed
+                return stack, rec, nrec, False
+            if f >= g[C] or x >= g[W] or y >= g[H]:
+                counters[core, DROPPED] += 1
+                continue
+            stack, sp = _update(g, core, f, x, y, weights, state, stack, sp, counters, misc)
+            continue
+        if g[REC]:
+            rec = _put(rec, nrec, core, t, x, y, f)
+            nrec += 1
+        if g[DEC] > 0:
+            counters[core, DECIMATOR] += 1
+            if counters[core, DECIMATOR] % g[DEC] != 0:
+                counters[core, DECIMATED] += 1
+                continue
+        for slot in range(1, -1, -1):
+            d = destinations[core, slot]
+            if d[0] == 0:
+                continue
+            if d[1] == READOUT_LAYER:
+                if readout[0]:
+                    if readout[1]:
+                        if f % 4 == 0 and f // 4 < readout[2]:
+                            period[f // 4] += 1
+                    elif f < readout[2]:
+                        period[f] += 1
+                continue
+            stack = _put(stack, sp, DELIVER, d[1], f + d[3], x // d[2], y // d[2])
+            sp += 1
+    misc[ROUTED] = routed
+    return stack, rec, nrec, True
+
+
+@numba.njit(cache=True)
+def _tick_time(k: int, rate: float) -> int:
+    return int(np.floor(k * 1_000_000 / rate))
+
+
+@numba.njit(cache=True)
+def _tick(t: int, geometry: Any, destinations: Any, weights: Any, bias: Any, state: Any,
+          readout: Any, counters: Any, misc: Any, period: Any, stack: Any, rec: Any, nrec: int,
+          ticks: Any, nticks: int, budget: int) -> tuple[Any, Any, int, Any, int, bool]:
+    """A slow-clock tick: close the readout's period, then leak every leak-enabled core."""
+    ticks = _grow(ticks, nticks)
+    ticks[nticks, 0] = t
+    for i in range(period.shape[0]):
+        ticks[nticks, 1 + i] = period[i]
+        period[i] = 0
+    nticks += 1
+    for core in range(geometry.shape[0]):
+        g = geometry[core]
+        if not g[USED] or not g[LEAK]:
+            continue
+        sp = 0
+        ho, wo = g[HO], g[WO]
+        for f in range(g[F] - 1, -1, -1):
+            b = bias[g[BOFF] + f]
+            for oy in range(ho - 1, -1, -1):
+                for ox in range(wo - 1, -1, -1):
+                    i = g[SOFF] + (f * ho + oy) * wo + ox
+                    s, fired = _settle(state[i] + b, g[TH], g[TL], g[RZ])
+                    state[i] = s
+                    if fired:
+                        counters[core, SPIKES] += 1
+                        stack = _put(stack, sp, ROUTE, core, f, ox, oy)
+                        sp += 1
+        stack, rec, nrec, ok = _drain(t, geometry, destinations, weights, state, readout, counters,
+                                      misc, period, stack, sp, rec, nrec, budget)
+        if not ok:
+            return stack, rec, nrec, ticks, nticks, False
+    return stack, rec, nrec, ticks, nticks, True
+
+
+@numba.njit(cache=True)
+def run(events: Any, from_dvs: bool, geometry: Any, destinations: Any, weights: Any, bias: Any,
+        state: Any, dvs: Any, inputs: Any, readout: Any, counters: Any, misc: Any, period: Any,
+        rate: float, until: int, budget: int) -> tuple[Any, int, Any, int]:
+    """Process `events` ([n, 4]: t, x, y, p), each with the slow-clock ticks due before it, then,
+    when `until` >= 0, the ticks due up to `until`. Returns the recorded events ([m, 5]: source,
+    t, x, y, p) and the ticks ([j, 1 + classes]: t, the readout's counts of the period). On a
+    routing budget overrun, misc[FAILED] is set and the run stops there."""
+    stack = np.empty((1024, 5), np.int64)
+    rec = np.empty((1024, 5), np.int64)
+    ticks = np.empty((16, 1 + period.shape[0]), np.int64)
+    nrec = 0
+    nticks = 0
+    for e in range(events.shape[0] + 1):
+        if e < events.shape[0]:
+            t = events[e, 0]
+        elif until >= 0:
+            t = until
+        else:
+            break
+        while rate > 0 and _tick_time(misc[NEXT_TICK], rate) <= t:
+            stack, rec, nrec, ticks, nticks, ok = _tick(
+                _tick_time(misc[NEXT_TICK], rate), geometry, destinations, weights, bias, state,
+                readout, counters, misc, period, stack, rec, nrec, ticks, nticks, budget)
+            misc[NEXT_TICK] += 1
+            if not ok:
+                misc[FAILED] = 1
+                misc[FAILED_T] = _tick_time(misc[NEXT_TICK] - 1, rate)
+                return rec, nrec, ticks, nticks
+        if e == events.shape[0]:
+            break
+        x, y, p = events[e, 1], events[e, 2], events[e, 3]
+        sp = 0
+        if from_dvs:
+            if (p != 0 and not dvs[ON]) or (p == 0 and not dvs[OFF]):
+                misc[DVS_DROPPED] += 1
+                continue
+            feature = 0 if dvs[MERGE] else p
+            x //= dvs[POOLX]
+            y //= dvs[POOLY]
+            if x < dvs[ORX] or x > dvs[CUTX] or y < dvs[ORY] or y > dvs[CUTY]:
+                misc[DVS_DROPPED] += 1
+                continue
+            x -= dvs[ORX]
+            y -= dvs[ORY]
+            if dvs[MIRX]:
+                x = dvs[CUTX] - dvs[ORX] - x
+            if dvs[MIRY]:
+                y = dvs[CUTY] - dvs[ORY] - y
+            if dvs[DIAG]:
+                x, y = y, x
+            if dvs[DVSMON]:
+                rec = _put(rec, nrec, DVS_SOURCE, t, x, y, feature)
+                nrec += 1
+            for slot in range(D1, D0 - 1, -1):
+                if dvs[slot] >= 0:
+                    stack = _put(stack, sp, DELIVER, dvs[slot], feature, x, y)
+                    sp += 1
+        else:
+            for j in range(inputs.shape[0] - 1, -1, -1):
+                stack = _put(stack, sp, DELIVER, inputs[j], p, x, y)
+                sp += 1
+        stack, rec, nrec, ok = _drain(t, geometry, destinations, weights, state, readout, counters,
+                                      misc, period, stack, sp, rec, nrec, budget)
+        if not ok:
+            misc[FAILED] = 1
+            misc[FAILED_T] = t
+            return rec, nrec, ticks, nticks
+    return rec, nrec, ticks, nticks
