@@ -84,8 +84,7 @@ def print_summary(result, console) -> None:
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from dynapcnn_dsl.api import BuildError, simulate
-    from dynapcnn_dsl.cli.common import check_files_exist
-    from dynapcnn_dsl.cli.inspect_cmd import console
+    from dynapcnn_dsl.cli.common import check_files_exist, console, write_diagnostics
     from dynapcnn_dsl.simulate import SimulationError
 
     if len(args.inputs) > 2:
@@ -108,7 +107,10 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
                           record=args.record, slow_clock_hz=args.slow_clock_hz, until_us=args.until_us,
                           states=args.states, budget=args.budget, progress=progress)
     except (BuildError, SimulationError) as exc:
-        _print_diagnostics(exc.diagnostics, sys.stderr)
+        if isinstance(exc, BuildError) and exc.result is not None:   # quoting the network's lines
+            write_diagnostics(exc.result, stream=sys.stderr)
+        else:
+            _print_diagnostics(exc.diagnostics, sys.stderr)
         sys.stderr.write("nothing was simulated\n")
         return 1
     finally:
