@@ -20,10 +20,3 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
     hits = closest(word, candidates)
     return f"did you mean '{hits[0]}'?" if hits else None
 
-
-def one_of(candidates: Iterable[str]) -> str:
-    """Render a choice list for a message: 'a', 'b' or 'c'."""
-    items = [f"'{c}'" for c in candidates]
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " or " + items[-1]

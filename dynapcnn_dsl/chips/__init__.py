@@ -11,6 +11,13 @@ from typing import NamedTuple
 
 from dynapcnn_dsl.chips import facts as data
 
+INPUT = "input"
+"""The input layer where a core's name could stand (links, `from:` lists): a pseudo core."""
+
+READOUT = "readout"
+"""The readout where a core's name could stand (`to:` lists, links): a pseudo core, reached on
+destination layer `Limits.readout_layer`."""
+
 
 class CoreMemory(NamedTuple):
     """Memory of one physical core, in entries."""

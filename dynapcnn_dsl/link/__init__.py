@@ -13,11 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from dynapcnn_dsl.chips import ChipProfile
+from dynapcnn_dsl.chips import INPUT, READOUT, ChipProfile
 from dynapcnn_dsl.link.context import LinkContext
 from dynapcnn_dsl.link.data import (
-    INPUT,
-    READOUT,
     Link,
     LinkedCore,
     LinkedInput,
@@ -30,9 +28,9 @@ from dynapcnn_dsl.link.data import (
 from dynapcnn_dsl.link.graph import resolve
 from dynapcnn_dsl.link.memory import memory_use
 from dynapcnn_dsl.link.placement import Demand, candidates, place
-from dynapcnn_dsl.link.shapes import errata_remap, infer, shift_of
+from dynapcnn_dsl.link.shapes import errata_remap, infer
 from dynapcnn_dsl.load.source import SourceMap
-from dynapcnn_dsl.model.network import Network, axes
+from dynapcnn_dsl.model.network import Network
 
 __all__ = ["INPUT", "READOUT", "LinkContext", "LinkedNetwork", "Shape", "analyse", "build"]
 
@@ -53,14 +51,14 @@ def analyse(network: Network, chip: ChipProfile, source_map: SourceMap) -> LinkC
     )
     placement = None
     if all(candidates(d, chip.memory) for d in demands):
-        placement = place(list(demands), chip.memory, chip.limits.input_preferred_cores)
+        placement = place(list(demands), chip.memory, chip.limits)
     return LinkContext(network, chip, source_map, graph, shapes, memory, demands, placement)
 
 
 def _resolved(ctx: LinkContext, links: Iterable[Link]) -> tuple[Link, ...]:
     """Links with their final feature shift, leaving out links from cores left out."""
     return tuple(
-        link._replace(feature_shift=shift_of(ctx.shapes, link)) for link in links
+        link._replace(feature_shift=ctx.shapes.shift(link)) for link in links
         if link.source == INPUT or link.source in ctx.shapes.cores
     )
 
@@ -84,8 +82,8 @@ def build(ctx: LinkContext) -> LinkedNetwork:
             output_shape=s.output_shape,
             out_features=s.out_features,
             kernel=core.conv.kernel,
-            stride=axes(core.conv.stride),
-            padding=axes(core.conv.padding),
+            stride=core.conv.stride.pair(),
+            padding=core.conv.padding.pair(),
             bias=core.conv.bias,
             neuron=LinkedNeuron(n.threshold, n.min_v_mem if n.min_v_mem is not None else -n.threshold,
                                 n.reset, n.initial_state),
@@ -107,7 +105,7 @@ def build(ctx: LinkContext) -> LinkedNetwork:
         source=inp.source,
         shape=Shape(c, h, w),
         output_shape=shapes.input,
-        pool=axes(inp.pool) if inp.pool is not None else (1, 1),
+        pool=inp.pooling(),
         crop_origin=(inp.crop.origin.x, inp.crop.origin.y) if inp.crop else None,
         crop_size=(inp.crop.size.x, inp.crop.size.y) if inp.crop else None,
         flip=(flip.x, flip.y, flip.diagonal) if flip else (False, False, False),

@@ -8,14 +8,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from dynapcnn_dsl.chips import ChipProfile
+from dynapcnn_dsl.chips import READOUT, ChipProfile
 from dynapcnn_dsl.load.source import NodePath
-
-INPUT = "input"
-"""The name of the input layer in links and `from:` lists."""
-
-READOUT = "readout"
-"""The name of the readout in links."""
 
 
 class Shape(NamedTuple):
@@ -128,9 +122,6 @@ class LinkedNetwork(NamedTuple):
             if c.name == name:
                 return c
         raise KeyError(name)
-
-    def by_index(self) -> dict[int, LinkedCore]:
-        return {c.index: c for c in self.cores}
 
     def layer_of(self, link: Link) -> int:
         """The destination layer a link programs: the target's physical core, or the readout's."""

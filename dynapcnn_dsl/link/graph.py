@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from dynapcnn_dsl.link.data import INPUT, READOUT, Link
+from dynapcnn_dsl.chips import INPUT, READOUT
+from dynapcnn_dsl.link.data import Link
 from dynapcnn_dsl.load.source import NodePath
-from dynapcnn_dsl.model.network import Destination, InputDestination, Network
+from dynapcnn_dsl.model.network import Network
 
 
 class Reference(NamedTuple):
@@ -32,44 +33,29 @@ class Graph(NamedTuple):
     back_edges: tuple[Link, ...]         # links that close a cycle
 
 
-def _target(ref: object) -> tuple[str, int, int | None]:
-    if isinstance(ref, Destination):
-        return ref.core, ref.pool, ref.feature_shift
-    if isinstance(ref, InputDestination):
-        return ref.core, 1, 0
-    return str(ref), 1, None
-
-
-def _name_path(ref: object, path: NodePath) -> NodePath:
-    """Where the name itself is written: the entry, or its `core:` value in the long form."""
-    return (*path, "core") if isinstance(ref, Destination | InputDestination) else path
-
-
 def resolve(network: Network) -> Graph:
     cores = network.cores
     links: list[Link] = []
     unknown: list[Reference] = []
 
     for i, ref in enumerate(network.input.to):
-        name, _, _ = _target(ref)
         path = ("input", "to", i)
-        if name in cores:
-            links.append(Link(INPUT, name, i, 1, 0, path))
+        if ref.core in cores:
+            links.append(Link(INPUT, ref.core, i, 1, 0, path))
         else:
-            unknown.append(Reference(name, _name_path(ref, path), "input-to"))
+            unknown.append(Reference(ref.core, ref.name_path(path), "input-to"))
 
     readout_from = network.readout.from_ if network.readout is not None else None
     for source, core in cores.items():
         slot = 0
         for i, ref in enumerate(core.to):
-            name, pool, shift = _target(ref)
             path = ("cores", source, "to", i)
-            if name == READOUT or name in cores:
-                links.append(Link(source, name, i, pool, shift, path))  # type: ignore[arg-type]
+            if ref.core == READOUT or ref.core in cores:
+                links.append(Link(source, ref.core, i, ref.pool, ref.feature_shift, path))
             else:
-                unknown.append(Reference(name, _name_path(ref, path), "to"))
+                unknown.append(Reference(ref.core, ref.name_path(path), "to"))
             slot = i + 1
-        listed = any(_target(ref)[0] == READOUT for ref in core.to)
+        listed = any(ref.core == READOUT for ref in core.to)
         if source == readout_from and not listed:
             # `readout: {from: X}` implies X's next free destination slot (layer 12).
             links.append(Link(source, READOUT, slot, 1, 0, ("readout", "from")))

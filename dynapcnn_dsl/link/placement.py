@@ -9,9 +9,10 @@ preference list that still leaves a complete matching for the others. So the res
 whenever any valid placement exists (a preference never costs feasibility), the same input
 always gives the same placement, and:
 
-- cores with a bias (leak) avoid cores 0-1, where the datasheet lists leak as broken;
-- other cores fed by the input go to cores 0-1 (they compute in parallel; the datasheet's
-  advice);
+- cores with a bias (leak) avoid the cores where the datasheet lists leak as broken (the
+  chip's `leak_unreliable_cores`, 0-1);
+- other cores fed by the input go to the chip's `input_preferred_cores` (0-1: they compute in
+  parallel; the datasheet's advice);
 - the rest take the lowest free index, in the order the file declares them.
 
 When no complete matching exists, Hall's theorem names the culprit: a group of k cores whose
@@ -24,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from dynapcnn_dsl.chips import CoreMemory
+from dynapcnn_dsl.chips import CoreMemory, Limits
 from dynapcnn_dsl.link.data import MemoryUse
 from dynapcnn_dsl.link.memory import fits
 
@@ -98,17 +99,18 @@ def _shortage(cands: dict[str, list[int]], matched: dict[str, int]) -> Shortage:
     return Shortage(tuple(sorted(cores, key=order.index)), tuple(sorted(physical)))
 
 
-def _preferences(d: Demand, cands: list[int], preferred: tuple[int, ...]) -> list[int]:
+def _preferences(d: Demand, cands: list[int], limits: Limits) -> list[int]:
     """Leak avoidance (correctness) outranks the input preference (speed)."""
     if d.leak:
-        return [p for p in cands if p not in preferred] + [p for p in cands if p in preferred]
+        avoid = limits.leak_unreliable_cores
+        return [p for p in cands if p not in avoid] + [p for p in cands if p in avoid]
+    preferred = limits.input_preferred_cores
     if d.input_fed:
         return [p for p in preferred if p in cands] + [p for p in cands if p not in preferred]
     return cands
 
 
-def place(demands: list[Demand], memory: tuple[CoreMemory, ...],
-          preferred: tuple[int, ...] = (0, 1)) -> Placement:
+def place(demands: list[Demand], memory: tuple[CoreMemory, ...], limits: Limits) -> Placement:
     """Assign every demand a physical core, or explain why no assignment exists."""
     cands = {d.name: candidates(d, memory) for d in demands}
     matched = _matching(cands)
@@ -121,7 +123,7 @@ def place(demands: list[Demand], memory: tuple[CoreMemory, ...],
     decide += [d for d in demands if d.pin is None and not d.input_fed]
     for d in decide:
         rest = {n: c for n, c in cands.items() if n not in fixed and n != d.name}
-        for p in _preferences(d, cands[d.name], preferred):
+        for p in _preferences(d, cands[d.name], limits):
             if p in fixed.values():
                 continue
             taken = [*fixed.values(), p]

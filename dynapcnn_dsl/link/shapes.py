@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from dynapcnn_dsl.chips import ChipProfile
-from dynapcnn_dsl.link.data import INPUT, READOUT, Link, Shape
+from dynapcnn_dsl.chips import INPUT, ChipProfile
+from dynapcnn_dsl.link.data import Link, Shape
 from dynapcnn_dsl.link.graph import Graph
-from dynapcnn_dsl.model.network import Core, Input, Network, axes
+from dynapcnn_dsl.model.network import Core, Input, Network
 
 
 class Arrival(NamedTuple):
@@ -33,6 +33,12 @@ class CoreShapes(NamedTuple):
 class Shapes(NamedTuple):
     input: Shape                    # what the input layer delivers
     cores: dict[str, CoreShapes]    # reachable cores only
+    shifts: dict[Link, int]         # the linked feature shift of every link into a reachable core
+
+    def shift(self, link: Link) -> int:
+        """The feature shift a link gets once linked: computed with the arrivals for links into
+        reachable cores, as written (or 0) for the others (the readout, unreachable cores)."""
+        return self.shifts.get(link, link.feature_shift or 0)
 
 
 def input_output(inp: Input) -> Shape:
@@ -40,7 +46,7 @@ def input_output(inp: Input) -> Shape:
     channels, height, width = [*inp.shape, 1, 1, 1][:3]
     if inp.source != "dvs":
         return Shape(channels, height, width)
-    px, py = axes(inp.pool) if inp.pool is not None else (1, 1)
+    px, py = inp.pooling()
     height = height // py if py >= 1 else 0  # below 1 only with the range rule switched off
     width = width // px if px >= 1 else 0
     if inp.crop is not None:
@@ -53,8 +59,8 @@ def input_output(inp: Input) -> Shape:
 def conv_output(core: Core, in_shape: Shape) -> Shape:
     """floor((in - k + 2*pad) / stride) + 1 per axis; <= 0 when the map shrinks to nothing."""
     k = core.conv.kernel
-    sx, sy = axes(core.conv.stride)
-    px, py = axes(core.conv.padding)
+    sx, sy = core.conv.stride.pair()
+    px, py = core.conv.padding.pair()
     # A stride below 1 is possible only with its range rule switched off: no output then.
     h = (in_shape.height - k + 2 * py) // sy + 1 if sy >= 1 else 0
     w = (in_shape.width - k + 2 * px) // sx + 1 if sx >= 1 else 0
@@ -119,9 +125,11 @@ def infer(network: Network, chip: ChipProfile, graph: Graph) -> Shapes:
     inp = input_output(network.input)
     out: dict[str, Shape] = {INPUT: inp}
     result: dict[str, CoreShapes] = {}
+    shifts: dict[Link, int] = {}
     for name in graph.order:
         core = network.cores[name]
         arrivals = _arrivals(core, _ordered(core, graph.incoming[name]), out)
+        shifts.update((a.link, a.shift) for a in arrivals)
         in_shape = _input_shape(core, arrivals)
         conv = conv_output(core, in_shape)
         features = readout_features(network, chip, name)
@@ -134,17 +142,8 @@ def infer(network: Network, chip: ChipProfile, graph: Graph) -> Shapes:
         if any(link.source not in {a.link.source for a in shapes.arrivals}
                for link in graph.incoming[name] if link.source in out):
             arrivals = _arrivals(core, _ordered(core, graph.incoming[name]), out)
+            shifts.update((a.link, a.shift) for a in arrivals)
             features = _input_shape(core, arrivals).features
             result[name] = shapes._replace(
                 arrivals=tuple(arrivals), input_shape=shapes.input_shape._replace(features=features))
-    return Shapes(inp, result)
-
-
-def shift_of(shapes: Shapes, link: Link) -> int:
-    """The feature shift a link gets once linked (0 for links into the readout)."""
-    if link.target == READOUT or link.target not in shapes.cores:
-        return link.feature_shift or 0
-    for a in shapes.cores[link.target].arrivals:
-        if a.link == link:
-            return a.shift
-    return link.feature_shift or 0
+    return Shapes(inp, result, shifts)

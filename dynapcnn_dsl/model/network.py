@@ -6,16 +6,22 @@ id and a hint, and chip-specific limits come from the chip profile. The ranges a
 into the JSON schema (from the same chip data) so editors flag them while typing.
 
 Every field carries a description: it is the hover text in editors and the language reference.
+
+Short forms are normalised here, once, when a model is validated, so every later phase sees one
+shape: a destination written as a name is a `Destination` (an input destination an
+`InputDestination`), and a per-axis value written as one number is an `XY`. What was written is
+kept only where diagnostics need it (`name_path`, `XY.per_axis`).
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Discriminator, Field, Tag, create_model, field_validator
+from pydantic import BaseModel, Discriminator, Field, PrivateAttr, Tag, create_model, field_validator
 from pydantic_core import PydanticCustomError
 
 from dynapcnn_dsl.chips import chip_names, resolve_chip, shared_limits
+from dynapcnn_dsl.load.source import NodePath
 from dynapcnn_dsl.strict import StrictModel
 
 LIMITS = shared_limits()
@@ -39,6 +45,27 @@ class XY(_Node):
 
     x: int = Field(description="Value along x (width).")
     y: int = Field(description="Value along y (height).")
+    _uniform: bool = PrivateAttr(default=False)  # written as one number for both axes
+
+    @classmethod
+    def both(cls, value: int) -> XY:
+        """The normal form of a value written once for both axes."""
+        xy = cls(x=value, y=value)
+        xy._uniform = True
+        return xy
+
+    def pair(self) -> tuple[int, int]:
+        return self.x, self.y
+
+    def per_axis(self) -> list[tuple[str | None, int]]:
+        """What to check, as written: [(None, v)] for one number, else [("x", x), ("y", y)]
+        (the axis is also the last step of the value's path)."""
+        return [(None, self.x)] if self._uniform else [("x", self.x), ("y", self.y)]
+
+
+def _both_axes(value: int | XY | None) -> XY | None:
+    """The after-validator of every per-axis field: one shape, XY, for the phases after."""
+    return XY.both(value) if isinstance(value, int) else value
 
 
 def _int_or_mapping(value: Any) -> str:
@@ -59,11 +86,6 @@ def _per_axis(name: str, schema: dict[str, Any]) -> Any:
         Annotated[int, Tag("int"), Field(json_schema_extra=schema)] | Annotated[per_axis, Tag("xy")],
         Discriminator(_int_or_mapping),
     ]
-
-
-def axes(value: int | XY) -> tuple[int, int]:
-    """(x, y) of a per-axis value."""
-    return (value.x, value.y) if isinstance(value, XY) else (value, value)
 
 
 Stride = _per_axis("StrideXY", _choices(LIMITS.stride))
@@ -91,13 +113,15 @@ class Conv(_Node):
         description="Square kernel size (1..16); may come from `defaults.conv.kernel`.",
         json_schema_extra=_range(*LIMITS.kernel),
     )
-    stride: Stride = Field(default=1, description=STRIDE_DOC)
-    padding: Padding = Field(default=0, description=PADDING_DOC)
+    stride: Stride = Field(default=1, description=STRIDE_DOC, validate_default=True)
+    padding: Padding = Field(default=0, description=PADDING_DOC, validate_default=True)
     bias: bool = Field(
         default=False,
         description="Whether the core has a bias. The chip adds the bias through its leak path "
         "once per slow-clock tick, so a bias turns on leak_enable (as sinabs does).",
     )
+
+    _normal_axes = field_validator("stride", "padding")(_both_axes)
 
 
 class ConvDefaults(_Node):
@@ -144,7 +168,31 @@ class NeuronDefaults(_Node):
     initial_state: float | None = Field(default=None, description="Default initial state.")
 
 
-class Destination(_Node):
+class _Named(_Node):
+    """A reference to a core, in the long form or written as the bare name."""
+
+    _short: bool = PrivateAttr(default=False)
+
+    @classmethod
+    def named(cls, name: str) -> Any:
+        """The normal form of a reference written as a bare name."""
+        ref = cls(core=name)
+        ref._short = True
+        return ref
+
+    def name_path(self, path: NodePath) -> NodePath:
+        """Where the name is written, given the entry's path: the entry, or its `core:`."""
+        return path if self._short else (*path, "core")
+
+
+def _long_forms(model: type[_Named]) -> Any:
+    """An after-validator turning every bare name of a list into `model`'s long form."""
+    def normal(entries: list[Any]) -> list[Any]:
+        return [model.named(e) if isinstance(e, str) else e for e in entries]
+    return normal
+
+
+class Destination(_Named):
     """Long form of a destination: the receiving core with this link's pooling and shift."""
 
     core: str = Field(description="The receiving core (a core name, or `readout`).")
@@ -225,6 +273,8 @@ class Core(_Node):
         "disabled by the kill bits.",
     )
 
+    _normal_to = field_validator("to")(_long_forms(Destination))
+
 
 class Defaults(_Node):
     """Settings merged under every core; a core's own value wins."""
@@ -234,7 +284,7 @@ class Defaults(_Node):
     monitor: bool | None = Field(default=None, description="Default for `monitor`.")
 
 
-class InputDestination(_Node):
+class InputDestination(_Named):
     """Long form of an input destination. The input layer has no per-link pooling or shift."""
 
     core: str = Field(description="The core that receives the input events.")
@@ -287,6 +337,13 @@ class Input(_Node):
     monitor: bool = Field(
         default=False, description="DVS only: copy the pre-processed events to the host.",
     )
+
+    _normal_to = field_validator("to")(_long_forms(InputDestination))
+    _normal_pool = field_validator("pool")(_both_axes)
+
+    def pooling(self) -> tuple[int, int]:
+        """The DVS pooling (x, y): (1, 1) when not pooled."""
+        return self.pool.pair() if isinstance(self.pool, XY) else (1, 1)
 
 
 class Readout(_Node):

@@ -6,7 +6,8 @@ destination links labelled with their pooling and feature shift when they are no
 
 from __future__ import annotations
 
-from dynapcnn_dsl.link.data import INPUT, READOUT, Link, LinkedNetwork
+from dynapcnn_dsl.chips import INPUT, READOUT
+from dynapcnn_dsl.link.data import Link, LinkedNetwork
 
 
 def _edge_label(link: Link) -> str:

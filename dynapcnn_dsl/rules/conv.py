@@ -5,15 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from dynapcnn_dsl.diagnostics import Severity
-from dynapcnn_dsl.model.network import XY
 from dynapcnn_dsl.rules.registry import Finding, RuleContext, rule
 from dynapcnn_dsl.rules.walk import core_path, fmt_choices, fmt_range
-
-
-def _per_axis(value: int | XY) -> list[tuple[str | None, int]]:
-    if isinstance(value, XY):
-        return [("x", value.x), ("y", value.y)]
-    return [(None, value)]
 
 
 @rule("conv-kernel", Severity.ERROR,
@@ -33,7 +26,7 @@ def conv_stride(ctx: RuleContext) -> Iterator[Finding]:
     """Strides are powers of two up to 8, per axis."""
     allowed = ctx.chip.limits.stride
     for name, core in ctx.network.cores.items():
-        for axis, s in _per_axis(core.conv.stride):
+        for axis, s in core.conv.stride.per_axis():
             if s not in allowed:
                 path = core_path(name, "conv", "stride", *([axis] if axis else []))
                 label = f"stride {axis}" if axis else "stride"
@@ -45,7 +38,7 @@ def conv_padding(ctx: RuleContext) -> Iterator[Finding]:
     """Padding is 0..7 per axis."""
     lo, hi = ctx.chip.limits.padding
     for name, core in ctx.network.cores.items():
-        for axis, p in _per_axis(core.conv.padding):
+        for axis, p in core.conv.padding.per_axis():
             if not lo <= p <= hi:
                 path = core_path(name, "conv", "padding", *([axis] if axis else []))
                 label = f"padding {axis}" if axis else "padding"

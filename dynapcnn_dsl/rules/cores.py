@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from dynapcnn_dsl.chips import INPUT, READOUT
 from dynapcnn_dsl.diagnostics import Severity
 from dynapcnn_dsl.rules.registry import Finding, RuleContext, rule
 from dynapcnn_dsl.rules.walk import core_path
 
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
-RESERVED = ("readout", "input")
+RESERVED = (READOUT, INPUT)
 
 
 @rule("core-count", Severity.ERROR,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from dynapcnn_dsl.chips import READOUT
 from dynapcnn_dsl.diagnostics import Severity
 from dynapcnn_dsl.rules.registry import Finding, RuleContext, rule
 from dynapcnn_dsl.rules.walk import (
-    READOUT,
     core_path,
     destinations,
     feeds_readout,
@@ -22,7 +22,7 @@ def dest_max(ctx: RuleContext) -> Iterator[Finding]:
     """A core has exactly two destination slots; the readout, when fed by the core, takes one."""
     slots = ctx.chip.limits.destinations
     for name, core in ctx.network.cores.items():
-        targets = [d.core for d in destinations(name, core)]
+        targets = [d.core for _, d in destinations(name, core)]
         implied = feeds_readout(ctx.network, name) and READOUT not in targets
         n = len(targets) + implied
         if n > slots:
@@ -37,9 +37,9 @@ def dest_pool(ctx: RuleContext) -> Iterator[Finding]:
     """Destination pooling is sum pooling of 1, 2 or 4, equal on both axes."""
     allowed = ctx.chip.limits.pool
     for name, core in ctx.network.cores.items():
-        for d in destinations(name, core):
+        for path, d in destinations(name, core):
             if d.pool not in allowed:
-                yield Finding((*d.path, "pool"),
+                yield Finding((*path, "pool"),
                               f"core '{name}': pool {d.pool} towards '{d.core}' is not "
                               f"{fmt_choices(allowed)}")
 
@@ -50,9 +50,9 @@ def dest_feature_shift(ctx: RuleContext) -> Iterator[Finding]:
     """A feature shift moves events into the receiver's 0..1023 feature range."""
     lo, hi = ctx.chip.limits.feature_shift
     for name, core in ctx.network.cores.items():
-        for d in destinations(name, core):
+        for path, d in destinations(name, core):
             if d.feature_shift is not None and not lo <= d.feature_shift <= hi:
-                yield Finding((*d.path, "feature_shift"),
+                yield Finding((*path, "feature_shift"),
                               f"core '{name}': feature_shift {d.feature_shift} towards "
                               f"'{d.core}' is outside {fmt_range(lo, hi)}")
 
@@ -63,12 +63,12 @@ def dest_duplicate(ctx: RuleContext) -> Iterator[Finding]:
     """Both destination slots naming the same core usually means a copy-paste slip."""
     for name, core in ctx.network.cores.items():
         seen: dict[str, tuple] = {}
-        for d in destinations(name, core):
+        for path, d in destinations(name, core):
             if d.core in seen:
-                yield Finding(d.path, f"core '{name}' sends to '{d.core}' twice",
+                yield Finding(path, f"core '{name}' sends to '{d.core}' twice",
                               related=((seen[d.core], "first listed here"),))
             else:
-                seen[d.core] = d.path
+                seen[d.core] = path
 
 
 @rule("input-dest-max", Severity.ERROR,

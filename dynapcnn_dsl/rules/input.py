@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from dynapcnn_dsl.diagnostics import Severity
-from dynapcnn_dsl.model.network import axes
 from dynapcnn_dsl.rules.registry import Finding, RuleContext, rule
 from dynapcnn_dsl.rules.walk import fmt_choices
 
@@ -61,15 +60,11 @@ def dvs_pool(ctx: RuleContext) -> Iterator[Finding]:
     if inp.pool is None:
         return
     allowed = ctx.chip.limits.dvs_pool
-    x, y = axes(inp.pool)
-    per_axis = not isinstance(inp.pool, int)
-    if not per_axis:
-        if x not in allowed:
-            yield Finding(("input", "pool"), f"DVS pool {x} is not {fmt_choices(allowed)}")
-        return
-    for axis, p in (("x", x), ("y", y)):
+    for axis, p in inp.pool.per_axis():
         if p not in allowed:
-            yield Finding(("input", "pool", axis), f"DVS pool {axis} {p} is not {fmt_choices(allowed)}")
+            label = f"DVS pool {axis}" if axis else "DVS pool"
+            yield Finding(("input", "pool", *([axis] if axis else [])),
+                          f"{label} {p} is not {fmt_choices(allowed)}")
 
 
 @rule("dvs-polarity-channels", Severity.ERROR,
@@ -93,7 +88,7 @@ def dvs_crop(ctx: RuleContext) -> Iterator[Finding]:
     inp = ctx.network.input
     if inp.crop is None or len(inp.shape) != 3:
         return
-    px, py = axes(inp.pool) if inp.pool is not None else (1, 1)
+    px, py = inp.pooling()
     pooled = {"x": inp.shape[2] // max(px, 1), "y": inp.shape[1] // max(py, 1)}
     last = ctx.chip.limits.dvs_sensor_size - 1
     for axis in ("x", "y"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from itertools import pairwise
 
+from dynapcnn_dsl.chips import INPUT
 from dynapcnn_dsl.diagnostics import Severity
 from dynapcnn_dsl.link.context import LinkContext
 from dynapcnn_dsl.rules.registry import LINK, Finding, rule
@@ -53,7 +54,7 @@ def concat_shift(ctx: LinkContext) -> Iterator[Finding]:
             continue
         for a in s.arrivals:
             given = a.link.feature_shift
-            if given is not None and given != a.shift and a.link.source != "input":
+            if given is not None and given != a.shift and a.link.source != INPUT:
                 yield Finding((*a.link.path, "feature_shift"),
                               f"'{a.link.source}' is concatenated into '{name}' at feature {a.shift} "
                               f"(after the sources before it in `from:`), not {given}")
@@ -101,7 +102,7 @@ def input_shift(ctx: LinkContext) -> Iterator[Finding]:
     """Only cores can shift features; input events always arrive at features 0..C-1."""
     for name, s in ctx.shapes.cores.items():
         for a in s.arrivals:
-            if a.link.source == "input" and a.shift != 0:
+            if a.link.source == INPUT and a.shift != 0:
                 yield Finding(("cores", name, "from"),
                               f"core '{name}' would need the input's events shifted to feature "
                               f"{a.shift}, which the input layer cannot do", at_key=True)

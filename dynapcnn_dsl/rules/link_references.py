@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from dynapcnn_dsl.chips import INPUT, READOUT
 from dynapcnn_dsl.diagnostics import Severity
 from dynapcnn_dsl.link.context import LinkContext
-from dynapcnn_dsl.link.data import INPUT, READOUT
 from dynapcnn_dsl.rules.registry import LINK, Finding, rule
 from dynapcnn_dsl.suggest import did_you_mean
 

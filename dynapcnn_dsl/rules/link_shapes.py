@@ -7,7 +7,6 @@ from collections.abc import Iterator
 
 from dynapcnn_dsl.diagnostics import Severity
 from dynapcnn_dsl.link.context import LinkContext
-from dynapcnn_dsl.model.network import axes
 from dynapcnn_dsl.rules.registry import LINK, Finding, rule
 
 
@@ -78,7 +77,7 @@ def map_empty(ctx: LinkContext) -> Iterator[Finding]:
             out = s.output_shape
             if _empty(out.height, out.width) and not _empty(s.input_shape.height, s.input_shape.width):
                 core = ctx.network.cores[name]
-                px, py = axes(core.conv.padding)
+                px, py = core.conv.padding.pair()
                 k = core.conv.kernel
                 yield Finding(_core(name, "conv", "kernel"),
                               f"core '{name}': the {k}x{k} kernel on the "

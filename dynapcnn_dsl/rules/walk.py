@@ -3,35 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import NamedTuple
 
 from dynapcnn_dsl.load.source import NodePath
 from dynapcnn_dsl.model.network import Core, Destination, Network
-
-READOUT = "readout"
-
-
-class DestinationAt(NamedTuple):
-    """One entry of a core's `to:` list, short or long form, with its path."""
-
-    core: str
-    pool: int
-    feature_shift: int | None
-    path: NodePath
-    long_form: bool
 
 
 def core_path(name: str, *rest: str | int) -> NodePath:
     return ("cores", name, *rest)
 
 
-def destinations(name: str, core: Core) -> Iterator[DestinationAt]:
-    for i, ref in enumerate(core.to):
-        path = core_path(name, "to", i)
-        if isinstance(ref, Destination):
-            yield DestinationAt(ref.core, ref.pool, ref.feature_shift, path, True)
-        else:
-            yield DestinationAt(ref, 1, None, path, False)
+def destinations(name: str, core: Core) -> Iterator[tuple[NodePath, Destination]]:
+    """Each entry of a core's `to:` list (long form, whatever was written) with its path."""
+    for i, d in enumerate(core.to):
+        yield core_path(name, "to", i), d
 
 
 def feeds_readout(network: Network, name: str) -> bool:

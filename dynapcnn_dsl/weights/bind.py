@@ -19,6 +19,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from dynapcnn_dsl.chips import INPUT
 from dynapcnn_dsl.diagnostics import Diagnostic, Severity
 from dynapcnn_dsl.link.data import LinkedCore, LinkedNetwork
 from dynapcnn_dsl.load.source import NodePath, SourceMap
@@ -117,7 +118,7 @@ class _Binder:
         return f"; the sources are summed: {', '.join(parts)}"
 
     def source_features(self, name: str) -> int:
-        if name == "input":
+        if name == INPUT:
             return self.linked.input.output_shape.features
         return self.linked.core(name).out_features
 

@@ -84,7 +84,8 @@ def test_the_defaults_reach_the_validated_model():
     # b and c are not connected to the input: the linker warns, nothing else is reported.
     assert [d.code for d in result.diagnostics] == ["core-unreachable", "core-unreachable"]
     a, b, c = (result.network.cores[n] for n in "abc")
-    assert (a.conv.kernel, a.conv.stride, a.conv.padding, a.conv.bias) == (3, 2, 1, True)
+    assert (a.conv.kernel, a.conv.stride.pair(), a.conv.padding.pair(), a.conv.bias) == (
+        3, (2, 2), (1, 1), True)
     assert (b.conv.kernel, b.conv.bias) == (5, False)
     assert (a.neuron.threshold, b.neuron.threshold) == (2.0, 3.0)
     assert (a.neuron.reset, b.neuron.min_v_mem, c.neuron.initial_state) == ("zero", -1.0, 0.5)

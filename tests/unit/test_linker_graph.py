@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from conftest import check
 
-from dynapcnn_dsl.link.data import INPUT, READOUT
+from dynapcnn_dsl.chips import INPUT, READOUT
 from dynapcnn_dsl.link.graph import resolve
 
 

@@ -18,6 +18,7 @@ from dynapcnn_dsl.pipeline import check_file, check_text
 ROOT = Path(__file__).resolve().parents[2]
 CHIP = resolve_chip("speck2f")
 MEMORY = CHIP.memory
+LIMITS = CHIP.limits
 
 # Memory profiles (entries) that fit exactly one group of physical cores.
 NEURON_HEAVY = MemoryUse(kernel=4096, neuron=65536, bias=0)     # cores 0-2
@@ -95,7 +96,7 @@ def test_four_cores_that_need_cores_0_to_2_are_explained():
 def test_a_pin_that_takes_the_only_big_core_is_named_in_the_explanation():
     demands = [demand("a", NEURON_HEAVY), demand("b", NEURON_HEAVY), demand("c", NEURON_HEAVY),
                demand("tiny", SMALL, pin=1)]
-    p = place(demands, MEMORY)
+    p = place(demands, MEMORY, LIMITS)
     assert p.assignment is None
     assert set(p.shortage.cores) == {"a", "b", "c", "tiny"}
     assert p.shortage.physical == (0, 1, 2)
@@ -147,12 +148,12 @@ def test_naive_first_fit_fails_where_a_placement_exists_and_it_is_found():
 def test_input_cores_go_to_cores_0_and_1_when_that_costs_nothing():
     demands = [demand("x", SMALL), demand("y", SMALL), demand("in1", SMALL, input_fed=True),
                demand("in2", SMALL, input_fed=True)]
-    p = place(demands, MEMORY)
+    p = place(demands, MEMORY, LIMITS)
     assert p.assignment == {"in1": 0, "in2": 1, "x": 2, "y": 3}
 
 
 def test_leak_cores_avoid_cores_0_and_1_when_that_costs_nothing():
-    p = place([demand("leaky", SMALL, leak=True), demand("plain", SMALL)], MEMORY)
+    p = place([demand("leaky", SMALL, leak=True), demand("plain", SMALL)], MEMORY, LIMITS)
     assert p.assignment == {"leaky": 2, "plain": 0}
 
 
@@ -178,14 +179,14 @@ def test_a_leak_core_pinned_to_core_0_is_warned_at_its_core_key():
 
 def test_pins_are_respected():
     demands = [demand("a", SMALL, pin=8), demand("b", SMALL), demand("c", SMALL, pin=0)]
-    assert place(demands, MEMORY).assignment == {"a": 8, "c": 0, "b": 1}
+    assert place(demands, MEMORY, LIMITS).assignment == {"a": 8, "c": 0, "b": 1}
 
 
 def test_placement_is_deterministic():
     demands = [demand(f"c{i}", use) for i, use in enumerate(
         [SMALL, KERNEL_HEAVY, NEURON_HEAVY, MIDDLE, SMALL, NEURON_HEAVY, KERNEL_HEAVY])]
-    first = place(demands, MEMORY).assignment
-    assert all(place(demands, MEMORY).assignment == first for _ in range(5))
+    first = place(demands, MEMORY, LIMITS).assignment
+    assert all(place(demands, MEMORY, LIMITS).assignment == first for _ in range(5))
 
 
 # -- exactness and explanations against brute force ---------------------------------------------
@@ -211,7 +212,7 @@ def test_exact_on_random_instances_and_every_shortage_is_a_hall_violation():
         pins = [d.pin for d in demands if d.pin is not None]
         if len(pins) != len(set(pins)):
             continue  # duplicate pins are a model-stage error, never placed
-        p = place(demands, MEMORY)
+        p = place(demands, MEMORY, LIMITS)
         exists = brute_force_exists(demands)
         assert (p.assignment is not None) == exists
         if p.assignment is not None:

@@ -266,21 +266,20 @@ def test_dsl_version_must_be_an_integer():
 # -- per-axis values and destination forms ------------------------------------------------------
 
 @pytest.mark.parametrize(("conv", "stride", "padding"), [
-    ("conv: {out_channels: 4, kernel: 3, stride: 2}", 2, 0),
-    ("conv: {out_channels: 4, kernel: 3, stride: {x: 2, y: 1}}", (2, 1), 0),
-    ("conv: {out_channels: 4, kernel: 3, padding: 1}", 1, 1),
-    ("conv: {out_channels: 4, kernel: 3, padding: {x: 1, y: 0}}", 1, (1, 0)),
+    ("conv: {out_channels: 4, kernel: 3, stride: 2}", [(None, 2)], [(None, 0)]),
+    ("conv: {out_channels: 4, kernel: 3, stride: {x: 2, y: 1}}", [("x", 2), ("y", 1)], [(None, 0)]),
+    ("conv: {out_channels: 4, kernel: 3, padding: 1}", [(None, 1)], [(None, 1)]),
+    ("conv: {out_channels: 4, kernel: 3, padding: {x: 1, y: 0}}", [(None, 1)], [("x", 1), ("y", 0)]),
 ])
 def test_per_axis_forms_validate(conv, stride, padding):
+    """Both forms validate into one shape, XY, which remembers only how to point at them."""
     result = check(with_conv(conv))
     assert result.diagnostics == ()
     c = result.network.cores["a"].conv
-
-    def read(v):
-        return (v.x, v.y) if isinstance(v, XY) else v
-
-    assert read(c.stride) == stride
-    assert read(c.padding) == padding
+    assert isinstance(c.stride, XY) and isinstance(c.padding, XY)
+    assert c.stride.per_axis() == stride
+    assert c.padding.per_axis() == padding
+    assert c.stride.pair() == (stride[0][1], stride[-1][1])
 
 
 def test_short_and_long_destinations_validate():
@@ -293,7 +292,9 @@ def test_short_and_long_destinations_validate():
     # the model accepts both forms; the linker notes that shift 4 leaves c's features 0..3 empty
     assert [d.code for d in result.diagnostics] == ["feature-layout"]
     first, second = result.network.cores["a"].to
-    assert first == "b"
+    assert isinstance(first, Destination)  # a bare name is normalised to the long form
+    assert (first.core, first.pool, first.feature_shift) == ("b", 1, None)
+    assert first.name_path(("p",)) == ("p",) and second.name_path(("p",)) == ("p", "core")
     assert isinstance(second, Destination)
     assert (second.core, second.pool, second.feature_shift) == ("c", 2, 4)
 
@@ -310,7 +311,7 @@ def test_input_destination_forms_validate():
                    "  b: {conv: {out_channels: 4, kernel: 1}}\n")
     assert result.diagnostics == ()
     short, long = result.network.input.to
-    assert short == "a"
+    assert isinstance(short, InputDestination) and short.core == "a"
     assert isinstance(long, InputDestination)
     assert long.core == "b"
 
