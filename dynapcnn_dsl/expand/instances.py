@@ -38,7 +38,7 @@ class Expander:
     def __init__(self, doc: SourceDocument, search: list[Path], base: Path) -> None:
         self.doc = doc
         self.smap: SourceMap = doc.source_map
-        self.library = TemplateLibrary(search)
+        self.library = TemplateLibrary(base, search)
         self.base = base  # the network file's directory (its real one, not a display name)
         self.diagnostics: list[Diagnostic] = []
         self.instances: dict[str, tuple[list[tuple[str, Any]], str]] = {}  # name -> entries, exit

@@ -71,8 +71,9 @@ class TemplateFile(StrictModel):
 class TemplateInstance(StrictModel):
     """A core written as an instance of a template: expanded into the template's cores."""
 
-    template: str = Field(description="The template: a name found next to this file, in a "
-                          "--templates directory or among the bundled templates, or a path.")
+    template: str = Field(description="The template: a .yaml/.yml file (the suffix may be left "
+                          "out) next to this file or below it, in a --templates directory or among "
+                          "the bundled templates; a relative path must stay inside those.")
     with_: dict[str, int | float | bool | str] = Field(
         default_factory=dict, alias="with", description="Values for the template's params.")
     to: list[Any] = Field(default_factory=list,

@@ -34,6 +34,8 @@ MAX_BYTES = 1024 * 1024
 MAX_DEPTH = 64
 """The language nests six levels deep; anything far past that is an attack or an accident."""
 
+_BOM = b"\xef\xbb\xbf"
+
 MAX_LOAD_ERRORS = 20
 """Stop collecting refusals after this many: the file is hostile or not a network file."""
 
@@ -346,6 +348,13 @@ def load_file(path: str | Path, *, display_name: str | None = None,
               ) -> tuple[SourceDocument | None, list[Diagnostic]]:
     """Read and load one file, refusing unreadable, oversized and non-UTF-8 files."""
     name = display_name or str(path)
+    text, problems = read_text(path, name)
+    return (None, problems) if text is None else load_text(text, name)
+
+
+def read_text(path: str | Path, name: str) -> tuple[str | None, list[Diagnostic]]:
+    """The text of a file (UTF-8, an optional BOM dropped), or why it cannot be had: missing,
+    unreadable, over `MAX_BYTES` (refused before a byte is read) or not UTF-8."""
     fs_path = Path(path)
     try:
         size = fs_path.stat().st_size
@@ -364,12 +373,12 @@ def load_file(path: str | Path, *, display_name: str | None = None,
         return None, [_diag(name, None, "file-unreadable", f"cannot read the file: {exc.strerror}",
                             "check the file's permissions")]
     try:
-        text = raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig"), []
     except UnicodeDecodeError as exc:
-        start = exc.start + (3 if raw.startswith(b"\xef\xbb\xbf") else 0)  # offset is past the BOM
+        bom = len(_BOM) if raw.startswith(_BOM) else 0
+        start = exc.start + bom  # the codec counts from after the BOM
         line = raw[:start].count(b"\n") + 1
-        line_start = raw.rfind(b"\n", 0, start) + 1
+        line_start = max(raw.rfind(b"\n", 0, start) + 1, bom)  # the BOM is no column of line 1
         col = len(raw[line_start:start].decode("utf-8", errors="replace")) + 1
         return None, [_diag(name, Position(line, col), "file-encoding",
                             "the file is not valid UTF-8", "save the file as UTF-8")]
-    return load_text(text, name)

@@ -659,6 +659,17 @@ def test_invalid_utf8_after_a_bom_is_positioned_correctly(tmp_path):
     assert [(str(d.position), d.code) for d in load_file(path)[1]] == [("2:2", "file-encoding")]
 
 
+@pytest.mark.parametrize(("raw", "expected"), [
+    (b"\xef\xbb\xbfa\xff: 1\n", "1:2"),      # the BOM is not a column of line 1
+    (b"\xef\xbb\xbf\xff: 1\n", "1:1"),
+    (b"a\xff: 1\n", "1:2"),                   # the same without a BOM
+])
+def test_invalid_utf8_on_the_first_line_after_a_bom(tmp_path, raw, expected):
+    path = tmp_path / "n.yaml"
+    path.write_bytes(raw)
+    assert [(str(d.position), d.code) for d in load_file(path)[1]] == [(expected, "file-encoding")]
+
+
 def test_a_utf8_bom_is_accepted(tmp_path):
     path = tmp_path / "n.yaml"
     path.write_bytes(b"\xef\xbb\xbfa: 1\nb: 2\n")

@@ -492,12 +492,14 @@ def test_an_instance_weights_prefix_reaches_nested_templates(tmp_path):
 
 
 def test_a_nested_template_is_found_next_to_the_template_that_uses_it(tmp_path):
-    write(tmp_path, "lib/outer.yaml", ONE_CORE.replace(
+    """`inner` is in lib/ beside `outer`, not beside the network (issue 9: lib/ is below the
+    network's directory now, as a template outside the search path is refused)."""
+    write(tmp_path, "net/lib/outer.yaml", ONE_CORE.replace(
         "    conv: {out_channels: 8, kernel: 1}\n", "    template: inner\n"))
-    write(tmp_path, "lib/inner.yaml", ONE_CORE)
+    write(tmp_path, "net/lib/inner.yaml", ONE_CORE)
     result = run(tmp_path, HEAD + """\
   block1:
-    template: ../lib/outer
+    template: lib/outer
 """, name="net/net.yaml")
     assert result.ok, where(result)
 
@@ -562,8 +564,13 @@ def test_a_template_next_to_the_network_file(tmp_path):
 
 
 def test_a_template_at_a_relative_path(tmp_path):
+    """Below the network's directory, or (issue 9) below a --templates directory."""
+    write(tmp_path, "net/blocks/my_block.yaml", ONE_CORE)
+    got = cores(tmp_path, instance("blocks/my_block"), name="net/net.yaml")
+    assert list(got) == ["stem", "block1.x"]
     write(tmp_path, "lib/blocks/my_block.yaml", ONE_CORE)
-    got = cores(tmp_path, instance("../lib/blocks/my_block"), name="net/net.yaml")
+    got = cores(tmp_path, instance("../lib/blocks/my_block"), name="net/net.yaml",
+                templates=[tmp_path / "lib"])
     assert list(got) == ["stem", "block1.x"]
 
 
