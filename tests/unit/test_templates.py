@@ -3,7 +3,7 @@ are found, and every template diagnostic at its exact (file, line:col).
 
 Networks are written to tmp_path and checked with `check_file`, so that a template next to the
 network file is found and nothing in the current directory is. Templates for nesting and loops
-live in tests/corpus/templates/ (LIB) or are written next to the network.
+live in tests/corpus/invalid/templates/ (LIB) or are written next to the network.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from dynapcnn_dsl.pipeline import Result, Stage, check_file
 
 ROOT = Path(__file__).resolve().parents[2]
 BUNDLED = ROOT / "templates"
-LIB = ROOT / "tests" / "corpus" / "templates"
+LIB = ROOT / "tests" / "corpus" / "invalid" / "templates"
 
 HEAD = """\
 dsl: 1
