@@ -97,10 +97,40 @@ def import_torch(model: Any, *, input_shape: tuple[int, int, int] | None = None,
     return from_graph(graph, chip=chip, header=(f"imported from {source} by dynapcnn-dsl import",))
 
 
+def import_document(document: dict[str, Any] | str | Path, *, source: str | None = None) -> Imported:
+    """Decompile a configuration document (the tree, or a `.json` written by `build`) into a
+    network with `quantize: none`, its integers and `index:` pins."""
+    from dynapcnn_dsl.importer.from_document import decompile, read_document
+    from dynapcnn_dsl.importer.writer import network_yaml
+
+    if not isinstance(document, dict):
+        source = source or str(document)
+        try:
+            document = read_document(document)
+        except (OSError, ValueError) as exc:
+            return failure(source, f"cannot read the document: {exc}",
+                           "give a .json written by `dynapcnn-dsl build`")
+    source = source or "<document>"
+    plan, tensors, diagnostics = decompile(document, source)
+    if plan is None:
+        return Imported(source, None, None, diagnostics=tuple(diagnostics))
+    return Imported(source, plan, network_yaml(plan), tensors, tuple(diagnostics))
+
+
+def import_samna(config: Any, chip: str) -> Imported:
+    """Decompile a samna configuration object (read from a device, or built by hand)."""
+    from dynapcnn_dsl.samna_bridge import from_samna
+
+    return import_document(from_samna(config, chip), source=f"<samna {chip} configuration>")
+
+
 def import_source(source: str, *, input_shape: tuple[int, int, int] | None = None,
                   weights: str | None = None, key: str | None = None, chip: str = "speck2f",
                   dvs: bool = False) -> Imported:
-    """Map what SOURCE names: `file.py:NAME` (runs that file's code)."""
+    """Map what SOURCE names: `file.py:NAME` (runs that file's code) or a configuration
+    document `.json`."""
+    if source.endswith(".json"):
+        return import_document(source)
     return _import_python(source, input_shape, weights, key, chip, dvs)
 
 

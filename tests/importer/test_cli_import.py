@@ -78,7 +78,7 @@ def test_a_model_without_an_input_shape_asks_for_one(capsys, tmp_path):
 
 @pytest.mark.parametrize(("args", "message"), [
     (["no-such.py:Net"], "no-such.py: no such file"),
-    (["model.txt"], "SOURCE 'model.txt' is not FILE.py:NAME"),
+    (["model.txt"], "SOURCE 'model.txt' is neither FILE.py:NAME nor a configuration FILE.json"),
     ([f"{ZOO}:Nested", "--input-shape", "2,16"], "--input-shape: '2,16' is not C,H,W"),
     ([f"{ZOO}:Nested", "--chip", "speck9"], "--chip: unknown chip 'speck9'"),
 ])
@@ -93,3 +93,12 @@ def test_an_existing_network_is_not_replaced_without_force(capsys, tmp_path):
                     str(tmp_path))
     assert code == 2 and "exists: choose another -o DIR, or --force" in out
     assert (tmp_path / "network.yaml").read_text() == "mine\n"
+
+
+def test_a_configuration_document_is_decompiled(capsys, tmp_path):
+    golden = Path(__file__).resolve().parents[1] / "golden" / "seed-residual.samna.json"
+    code, out = cli(capsys, "import", str(golden), "-o", str(tmp_path / "doc"))
+    assert code == 0, out
+    assert "builds (speck2f, 3 cores)" in out
+    text = (tmp_path / "doc" / "network.yaml").read_text()
+    assert "quantize: none" in text and "    index: 0\n" in text
