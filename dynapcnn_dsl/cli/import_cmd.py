@@ -2,10 +2,10 @@
 
 SOURCE is a torch model `path/file.py:NAME` (NAME an nn.Module class constructible without
 arguments, or a function returning a module: the file is imported, so ITS CODE RUNS, as with
-`python file.py`; import only files you trust), or a configuration document `.json` written by
-`build` (decompiled: `quantize: none`, the chip's integers, every core pinned). The network's
-`weights:` prefixes are the model's own state_dict names, so later checkpoints build with
-`dynapcnn-dsl build DIR/network.yaml checkpoint.pt`.
+`python file.py`; import only files you trust), a `.nir` file, or a configuration document
+`.json` written by `build` (decompiled: `quantize: none`, the chip's integers, every core
+pinned). The network's `weights:` prefixes are the model's own state_dict names, so later
+checkpoints build with `dynapcnn-dsl build DIR/network.yaml checkpoint.pt`.
 
 What the chip cannot compute is reported with the module and the reason (exit 1, nothing
 written). The written network is then built like any other, and its diagnostics (memory,
@@ -19,12 +19,12 @@ import sys
 from pathlib import Path
 
 NAME = "import"
-HELP = "write network.yaml and its weights from a torch/sinabs model (runs its file) or a document"
+HELP = "write network.yaml and its weights from a torch/sinabs model (runs its file), NIR or a document"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("source", metavar="SOURCE",
-                   help="FILE.py:NAME (runs FILE.py), or a configuration document .json")
+                   help="FILE.py:NAME (runs FILE.py), a .nir file, or a configuration .json")
     p.add_argument("-o", "--output", metavar="DIR", required=True,
                    help="folder for network.yaml, weights.safetensors and the schema")
     p.add_argument("--input-shape", metavar="C,H,W",
@@ -59,9 +59,9 @@ def _usage_checks(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
         parser.error(f"--chip: unknown chip '{args.chip}'")
     args.chip = chip.id
     source = args.source
-    path = source if source.endswith(".json") else source.rpartition(":")[0]
-    if not path.endswith((".py", ".json")):
-        parser.error(f"SOURCE '{source}' is neither FILE.py:NAME nor a configuration FILE.json")
+    path = source if source.endswith((".json", ".nir")) else source.rpartition(":")[0]
+    if not path.endswith((".py", ".json", ".nir")):
+        parser.error(f"SOURCE '{source}' is none of FILE.py:NAME, FILE.nir, FILE.json")
     if not Path(path).is_file():
         parser.error(f"{path}: no such file")
     if args.weights is not None and not Path(args.weights).is_file():

@@ -124,13 +124,34 @@ def import_samna(config: Any, chip: str) -> Imported:
     return import_document(from_samna(config, chip), source=f"<samna {chip} configuration>")
 
 
+def import_nir(nir_graph: Any, *, input_shape: tuple[int, int, int] | None = None,
+               chip: str = "speck2f", dvs: bool = False, source: str | None = None) -> Imported:
+    """Map a NIR graph (a `nir.NIRGraph`, or the path of a `.nir` file)."""
+    from dynapcnn_dsl.importer.from_nir import NirFailure, graph_of, read_nir
+
+    if isinstance(nir_graph, str | Path):
+        source = source or str(nir_graph)
+    source = source or "<NIR graph>"
+    try:
+        if isinstance(nir_graph, str | Path):
+            nir_graph = read_nir(nir_graph)
+        graph, warnings = graph_of(nir_graph, source=source, input_shape=input_shape, dvs=dvs)
+    except NirFailure as exc:
+        return failure(source, str(exc), "see docs/import.md for the NIR nodes the chip computes")
+    imported = from_graph(graph, chip=chip, header=(f"imported from {source} by dynapcnn-dsl import",))
+    return Imported(imported.source, imported.plan, imported.text, imported.tensors,
+                    tuple(warnings) + imported.diagnostics)
+
+
 def import_source(source: str, *, input_shape: tuple[int, int, int] | None = None,
                   weights: str | None = None, key: str | None = None, chip: str = "speck2f",
                   dvs: bool = False) -> Imported:
-    """Map what SOURCE names: `file.py:NAME` (runs that file's code) or a configuration
-    document `.json`."""
+    """Map what SOURCE names: `file.py:NAME` (runs that file's code), a `.nir` file or a
+    configuration document `.json`."""
     if source.endswith(".json"):
         return import_document(source)
+    if source.endswith(".nir"):
+        return import_nir(source, input_shape=input_shape, chip=chip, dvs=dvs)
     return _import_python(source, input_shape, weights, key, chip, dvs)
 
 

@@ -26,7 +26,8 @@ Op = Literal[
     "linear",     # params: in_features, out_features, bias, in_map (h, w) of the flattened
                   #         input; tensors: weight, bias
     "neuron",     # params: kind iaf|relu, threshold, min_v_mem (None: unbounded), reset
-                  #         subtract|zero, spikes single|multi, note; tensors: spike_threshold, min_v_mem
+                  #         subtract|zero, explicit_reset, spikes single|multi, note (a comment);
+                  #         tensors: spike_threshold, min_v_mem
     "sumpool",    # params: kernel (kh, kw), stride (sy, sx)
     "avgpool",    # params: kernel (kh, kw), stride (sy, sx)
     "batchnorm",  # params: eps; tensors: weight, bias, running_mean, running_var

@@ -310,7 +310,7 @@ class _Mapper:
                         Severity.WARNING)
             return {"threshold": 1.0, "min_v_mem": -1.0}, "no neuron in the model: sinabs's defaults"
         p = neuron.params
-        reset = {"reset": "zero"} if p.get("reset") == "zero" else {}
+        reset = {"reset": p["reset"]} if p.get("reset") == "zero" or p.get("explicit_reset") else {}
         if p.get("kind") == "relu":
             return {"threshold": 1.0, "min_v_mem": -1.0}, RELU_NOTE
         t = neuron.tensors

@@ -78,7 +78,7 @@ def test_a_model_without_an_input_shape_asks_for_one(capsys, tmp_path):
 
 @pytest.mark.parametrize(("args", "message"), [
     (["no-such.py:Net"], "no-such.py: no such file"),
-    (["model.txt"], "SOURCE 'model.txt' is neither FILE.py:NAME nor a configuration FILE.json"),
+    (["model.txt"], "SOURCE 'model.txt' is none of FILE.py:NAME, FILE.nir, FILE.json"),
     ([f"{ZOO}:Nested", "--input-shape", "2,16"], "--input-shape: '2,16' is not C,H,W"),
     ([f"{ZOO}:Nested", "--chip", "speck9"], "--chip: unknown chip 'speck9'"),
 ])

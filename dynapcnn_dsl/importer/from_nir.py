@@ -1,0 +1,247 @@
+"""A NIR graph (a `.nir` file, or an in-memory `nir.NIRGraph`) as a model graph.
+
+NIR is the interchange snnTorch, Norse, sinabs, Rockpool, Spyx and others write. Its nodes map
+one to one onto the model graph: Conv2d, IF, SumPool2d, AvgPool2d, Flatten, Affine/Linear;
+several edges into one node are NIR's implicit sum and become an explicit `add`. NIR cannot
+carry two things the chip needs, so they become explicit values with a comment in the network
+file and one warning that names the choice: the reset (NIR's IF resets to v_reset; sinabs's
+IAF, and this tool's default, subtract the threshold) and the lower bound of the state (NIR has
+none). The choice is sinabs's `from_nir`: subtract, min_v_mem = -threshold. Leaky and delayed
+dynamics (LIF, CubaLIF, LI, Delay) and a bare Threshold are refused with the reason.
+NIR has no concatenation.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dynapcnn_dsl.diagnostics import Diagnostic, Severity
+from dynapcnn_dsl.importer.graph import Graph, Node
+
+NIR_NOTE = "NIR has no reset mode or lower bound: sinabs's from_nir choice"
+
+REFUSED = {
+    "LIF": "a leaky neuron: the chip's neurons integrate and fire without a leak",
+    "CubaLIF": "a current-based leaky neuron (a synaptic current and a leaking membrane): the "
+               "chip's neurons integrate and fire without either",
+    "LI": "a leaky integrator without spikes: only spikes leave a chip core",
+    "CubaLI": "a current-based leaky integrator: only spikes leave a chip core",
+    "I": "an integrator without spikes: only spikes leave a chip core",
+    "Delay": "a delay: the chip delivers each event at once",
+    "Threshold": "a threshold without integration: a chip neuron integrates its input",
+    "Scale": "a scaling between layers: only spikes travel between cores (fold it into the "
+             "next layer's weights)",
+    "Conv1d": "a 1-D convolution: the chip's kernels are 2-D and square",
+    "NIRGraph": "a nested NIR graph: flatten it into one graph first",
+}
+
+
+class NirFailure(Exception):
+    """A NIR file or graph that cannot be read; the message says why."""
+
+
+def _array(v: Any) -> np.ndarray:
+    return np.asarray(v.detach().cpu().numpy() if hasattr(v, "detach") else v)
+
+
+def _pair(v: Any) -> tuple[int, int]:
+    a = np.atleast_1d(_array(v)).astype(int)
+    return (int(a[0]), int(a[-1]))
+
+
+def _constant(v: Any) -> float | None:
+    a = _array(v).ravel()
+    return float(a[0]) if a.size and np.all(a == a[0]) else None
+
+
+def _order(nodes: dict[str, Any], edges: list[tuple[str, str]]) -> list[str]:
+    """The nodes in topological order (NIR keeps its edges as an unordered list)."""
+    preds = {k: [s for s, d in edges if d == k] for k in nodes}
+    done: list[str] = []
+    seen: set[str] = set()
+
+    def visit(k: str, stack: tuple[str, ...]) -> None:
+        if k in seen:
+            return
+        if k in stack:
+            raise NirFailure(f"the NIR graph has a cycle through '{k}'; recurrent networks are "
+                             "written in network.yaml with `allow_recurrent: true`")
+        for p in preds[k]:
+            visit(p, (*stack, k))
+        seen.add(k)
+        done.append(k)
+
+    for k in sorted(nodes, key=lambda k: (type(nodes[k]).__name__ != "Input", k)):
+        visit(k, ())
+    return done
+
+
+class _Reader:
+    def __init__(self, graph: Any, source: str, input_shape: tuple[int, int, int] | None,
+                 dvs: bool) -> None:
+        self.g = graph
+        self.source = source
+        self.input_shape = input_shape
+        self.dvs = dvs
+        self.nodes: list[Node] = []
+        self.tensors: dict[str, np.ndarray] = {}
+        self.shapes: dict[str, tuple[int, ...]] = {}
+        self.defaulted: list[str] = []
+
+    def run(self) -> Graph:
+        nodes: dict[str, Any] = dict(self.g.nodes)
+        edges = [(str(s), str(d)) for s, d in self.g.edges]
+        outputs: list[str] = []
+        for key in _order(nodes, edges):
+            node = nodes[key]
+            preds = [s for s, d in edges if d == key]
+            kind = type(node).__name__
+            if kind == "Output":
+                outputs += [self.ref(p) for p in preds]
+                continue
+            if len(preds) > 1:               # NIR's implicit sum at fan-in
+                self.nodes.append(Node(f"{key}.sum", "add", tuple(self.ref(p) for p in preds),
+                                       module=key, kind="sum of its inputs"))
+                self.shapes[f"{key}.sum"] = self.shapes[preds[0]]
+                preds = [f"{key}.sum"]
+            self.read(key, kind, node, preds)
+        return Graph(tuple(self.nodes), self.tensors, tuple(outputs), self.source,
+                     name=Path(self.source).stem if self.source.endswith(".nir") else None)
+
+    def ref(self, key: str) -> str:
+        return key
+
+    def add(self, key: str, op: str, preds: list[str], shape: tuple[int, ...], kind: str,
+            **fields: Any) -> None:
+        self.nodes.append(Node(key, op, tuple(preds), module=key, kind=kind, **fields))
+        self.shapes[key] = shape
+
+    def read(self, key: str, kind: str, node: Any, preds: list[str]) -> None:
+        shape_in = self.shapes.get(preds[0]) if preds else None
+        if kind == "Input":
+            shape = tuple(int(n) for n in np.atleast_1d(_array(node.input_type["input"])))
+            if self.input_shape is not None:
+                shape = self.input_shape
+            if len(shape) != 3:
+                raise NirFailure(f"the NIR input '{key}' is {list(shape)}, not [C, H, W]: give "
+                                 "--input-shape C,H,W")
+            self.add(key, "input", [], shape, "Input",
+                     params={"source": "dvs" if self.dvs else "host", "shape": list(shape)})
+        elif kind == "Conv2d":
+            self.conv(key, node, preds, shape_in)
+        elif kind in ("Affine", "Linear"):
+            w = _array(node.weight)
+            self.tensors[f"{key}.weight"] = w
+            tensors = {"weight": f"{key}.weight"}
+            bias = _array(node.bias) if kind == "Affine" else None
+            if bias is not None and np.any(bias):
+                self.tensors[f"{key}.bias"] = bias
+                tensors["bias"] = f"{key}.bias"
+            in_map = self.flattened_map(preds)
+            self.add(key, "linear", preds, (w.shape[0], 1, 1), kind, tensors=tensors, params={
+                "out_features": int(w.shape[0]), "in_features": int(w.shape[1]),
+                "bias": "bias" in tensors, "in_map": in_map})
+        elif kind in ("SumPool2d", "AvgPool2d"):
+            k, s = _pair(node.kernel_size), _pair(node.stride)
+            if _pair(node.padding) != (0, 0):
+                self.add(key, "other", preds, shape_in or (), kind, params={
+                    "why": "a padded pooling: the chip pools whole windows"})
+                return
+            c, h, w = shape_in
+            self.add(key, "sumpool" if kind == "SumPool2d" else "avgpool", preds,
+                     (c, (h - k[0]) // s[0] + 1, (w - k[1]) // s[1] + 1), kind,
+                     params={"kernel": k, "stride": s})
+        elif kind == "Flatten":
+            self.add(key, "flatten", preds, (int(np.prod(shape_in)),), kind)
+        elif kind == "IF":
+            self.neuron(key, node, preds, shape_in)
+        else:
+            why = REFUSED.get(kind, f"NIR's {kind} has no counterpart on the chip")
+            self.add(key, "other", preds, shape_in or (), kind, params={"why": why})
+
+    def flattened_map(self, preds: list[str]) -> tuple[int, int]:
+        before = preds[0]
+        node = next((n for n in self.nodes if n.name == before), None)
+        if node is not None and node.op == "flatten":
+            shape = self.shapes.get(node.inputs[0], ())
+            if len(shape) == 3:
+                return shape[1], shape[2]
+        return (1, 1)
+
+    def conv(self, key: str, node: Any, preds: list[str], shape_in: tuple[int, ...] | None) -> None:
+        w = _array(node.weight)
+        out_c, in_c, kh, kw = (int(n) for n in w.shape)
+        stride = _pair(node.stride)
+        padding = node.padding
+        if isinstance(padding, str):
+            padding = (0, 0) if padding == "valid" else (kh // 2, kw // 2)
+        padding = _pair(padding)
+        dilation = _pair(node.dilation)
+        self.tensors[f"{key}.weight"] = w
+        tensors = {"weight": f"{key}.weight"}
+        bias = _array(node.bias)
+        if np.any(bias):
+            self.tensors[f"{key}.bias"] = bias
+            tensors["bias"] = f"{key}.bias"
+        _, h, wd = shape_in if shape_in and len(shape_in) == 3 else (0, 0, 0)
+        shape = (out_c, (h + 2 * padding[0] - dilation[0] * (kh - 1) - 1) // stride[0] + 1,
+                 (wd + 2 * padding[1] - dilation[1] * (kw - 1) - 1) // stride[1] + 1)
+        self.add(key, "conv", preds, shape, "Conv2d", tensors=tensors, params={
+            "out_channels": out_c, "in_channels": in_c * int(node.groups), "kernel": (kh, kw),
+            "stride": stride, "padding": padding, "dilation": dilation,
+            "groups": int(node.groups), "bias": "bias" in tensors})
+
+    def neuron(self, key: str, node: Any, preds: list[str], shape_in: tuple[int, ...] | None) -> None:
+        threshold = _constant(node.v_threshold)
+        r = _constant(node.r)
+        v_reset = _constant(node.v_reset) if getattr(node, "v_reset", None) is not None else 0.0
+        why = None
+        if threshold is None:
+            why = "its thresholds differ between neurons; a chip core has one threshold"
+        elif r != 1.0:
+            why = "its input resistance r is not 1: fold r into the previous layer's weights"
+        elif v_reset != 0.0:
+            why = f"it resets to v_reset {v_reset:g}; the chip resets to 0 or subtracts the threshold"
+        if why is not None:
+            self.add(key, "other", preds, shape_in or (), "IF", params={"why": why})
+            return
+        self.defaulted.append(key)
+        self.add(key, "neuron", preds, shape_in or (), "IF", params={
+            "kind": "iaf", "threshold": threshold, "min_v_mem": -threshold, "reset": "subtract",
+            "note": NIR_NOTE, "explicit_reset": True})
+
+    def warning(self) -> list[Diagnostic]:
+        if not self.defaulted:
+            return []
+        return [Diagnostic(self.source, None, Severity.WARNING, "import-nir-value",
+                           f"NIR cannot carry the reset or the lower bound of an IF neuron: "
+                           f"{', '.join(repr(k) for k in self.defaulted)} get `reset: subtract` and "
+                           "`min_v_mem: -threshold` (sinabs's from_nir choice), written out in "
+                           "network.yaml", "edit the values in network.yaml if the model reset "
+                           "to zero (`reset: zero`) or was bounded otherwise")]
+
+
+def read_nir(path: str | Path) -> Any:
+    """A `.nir` file through the nir package (an HDF5 file: nothing in it is executed)."""
+    import nir
+
+    try:
+        return nir.read(str(path))
+    except (OSError, KeyError, ValueError, TypeError) as exc:   # h5py's and nir's refusals
+        raise NirFailure(f"cannot read {path} as NIR: {type(exc).__name__}: {exc}") from exc
+
+
+def graph_of(nir_graph: Any, *, source: str = "<NIR graph>",
+             input_shape: tuple[int, int, int] | None = None,
+             dvs: bool = False) -> tuple[Graph, list[Diagnostic]]:
+    """The model graph of a NIR graph, and the warning naming what NIR could not carry."""
+    reader = _Reader(nir_graph, source, input_shape, dvs)
+    try:
+        graph = reader.run()
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
+        raise NirFailure(f"the NIR graph is not one this tool reads: {type(exc).__name__}: "
+                         f"{exc}") from exc
+    return graph, reader.warning()

@@ -1,0 +1,105 @@
+"""NIR graphs imported: a file written by sinabs's to_nir, implicit sums, refusals."""
+
+from __future__ import annotations
+
+import nir
+import numpy as np
+import pytest
+
+from dynapcnn_dsl import importer
+from dynapcnn_dsl.api import build
+
+
+@pytest.fixture(scope="module")
+def sinabs_nir(tmp_path_factory):
+    """A .nir file written by sinabs's own to_nir, from a sequential sinabs model."""
+    import sinabs
+    import sinabs.layers as sl
+    import torch
+    from torch import nn
+
+    torch.manual_seed(0)
+    model = nn.Sequential(
+        nn.Conv2d(2, 4, 3, padding=1, bias=False), sl.IAFSqueeze(batch_size=1, min_v_mem=-1.0),
+        sl.SumPool2d(2), nn.Conv2d(4, 8, 3, padding=1, bias=False),
+        sl.IAFSqueeze(batch_size=1, min_v_mem=-1.0), sl.SumPool2d(2),
+        nn.Flatten(), nn.Linear(8 * 4 * 4, 10, bias=False), sl.IAFSqueeze(batch_size=1))
+    graph = sinabs.to_nir(model, torch.zeros(1, 2, 16, 16))
+    graph.infer_types()                  # sinabs leaves some types unset, which nir.write needs
+    path = tmp_path_factory.mktemp("nir") / "model.nir"
+    nir.write(str(path), graph)
+    return path, {k: v.detach().numpy() for k, v in model.state_dict().items()}
+
+
+def test_a_nir_file_from_sinabs_imports_and_builds(sinabs_nir, tmp_path):
+    path, state = sinabs_nir
+    result = importer.import_nir(path)
+    assert result.ok
+    assert [d.code for d in result.diagnostics] == ["import-nir-value"]
+    assert "'1', '4', '8' get `reset: subtract` and `min_v_mem: -threshold`" in \
+        result.diagnostics[0].message
+    assert "neuron: {threshold: 1.0, min_v_mem: -1.0, reset: subtract}" in result.text
+    assert "# NIR has no reset mode or lower bound: sinabs's from_nir choice" in result.text
+    network, weights = importer.write(result, tmp_path)
+    doc = build(network, weights)
+    assert [(c.name, c.weights, tuple((d.target, d.pool) for d in c.destinations))
+            for c in doc.linked.cores] == [("conv0", "0", (("conv3", 2),)),
+                                           ("conv3", "3", (("fc7", 2),)), ("fc7", "7", ())]
+    for key in ("0.weight", "3.weight", "7.weight"):
+        np.testing.assert_array_equal(result.tensors[key], state[key])
+
+
+def _conv(c_in, c_out, seed):
+    w = np.random.default_rng(seed).uniform(-1, 1, (c_out, c_in, 3, 3)).astype(np.float32)
+    return nir.Conv2d(input_shape=None, weight=w, stride=1, padding=1, dilation=1, groups=1,
+                      bias=np.zeros(c_out, np.float32))
+
+
+def _if(n):
+    return nir.IF(r=np.ones(n, np.float32), v_threshold=np.full(n, 2.0, np.float32),
+                  v_reset=np.zeros(n, np.float32))
+
+
+def test_fan_in_is_an_implicit_sum_and_avg_pooling_averages():
+    graph = nir.NIRGraph(nodes={
+        "input": nir.Input(input_type={"input": np.array([2, 8, 8])}),
+        "a": _conv(2, 4, 0), "a_if": _if(4),
+        "b": _conv(4, 4, 1), "b_if": _if(4),
+        "pool": nir.AvgPool2d(kernel_size=np.array([2, 2]), stride=np.array([2, 2]),
+                              padding=np.array([0, 0])),
+        "c": _conv(4, 4, 2), "c_if": _if(4),
+        "output": nir.Output(output_type={"output": np.array([4, 4, 4])}),
+    }, edges=[("input", "a"), ("a", "a_if"), ("a_if", "b"), ("b", "b_if"), ("a_if", "pool"),
+              ("b_if", "pool"), ("pool", "c"), ("c", "c_if"), ("c_if", "output")],
+        type_check=False)
+    result = importer.import_nir(graph)
+    assert result.ok, result.diagnostics
+    assert "to: [b, {core: c, pool: 2, average: true}]" in result.text
+    assert "    neuron: {threshold: 2.0, min_v_mem: -2.0, reset: subtract}" in result.text
+    assert "    merge: sum\n" in result.text
+
+
+@pytest.mark.parametrize(("node", "why"), [
+    (nir.LIF(tau=np.ones(4), r=np.ones(4), v_leak=np.zeros(4), v_threshold=np.ones(4)),
+     "a leaky neuron"),
+    (nir.Delay(delay=np.ones(4)), "a delay: the chip delivers each event at once"),
+    (nir.Threshold(threshold=np.ones(4)), "a threshold without integration"),
+])
+def test_what_nir_has_and_the_chip_does_not_is_refused(node, why):
+    graph = nir.NIRGraph(nodes={
+        "input": nir.Input(input_type={"input": np.array([2, 8, 8])}),
+        "a": _conv(2, 4, 0), "neuron": node,
+        "output": nir.Output(output_type={"output": np.array([4, 8, 8])}),
+    }, edges=[("input", "a"), ("a", "neuron"), ("neuron", "output")], type_check=False)
+    result = importer.import_nir(graph, source="model.nir")
+    assert not result.ok
+    codes = {d.code: d.message for d in result.diagnostics}
+    assert why in codes["import-unsupported"]
+    assert codes["import-unsupported"].startswith(f"'neuron' ({type(node).__name__})")
+
+
+def test_a_file_that_is_not_nir_is_refused(tmp_path):
+    (tmp_path / "x.nir").write_bytes(b"not hdf5")
+    result = importer.import_nir(tmp_path / "x.nir")
+    assert [d.code for d in result.diagnostics] == ["import-source"]
+    assert result.diagnostics[0].message.startswith(f"cannot read {tmp_path / 'x.nir'} as NIR:")
