@@ -65,19 +65,21 @@ def only(text: str, *, link: bool = True) -> Diagnostic:
 
 def write_weights(network: Path | str, path: Path, *, seed: int = 0, low: float = -1.0,
                   high: float = 1.0, pin_scale: bool = False, biases: bool = False,
-                  **extra: np.ndarray) -> dict[str, np.ndarray]:
+                  disabled: tuple[str, ...] = (), **extra: np.ndarray) -> dict[str, np.ndarray]:
     """Random `<prefix>.weight` tensors for every core of the linked network, written to `path`
     (.npz or .safetensors by suffix). With `pin_scale`, each tensor holds 1.0 and -1.0, so the
     quantization scale is exactly 127 and quantized values can be asserted exactly. With
-    `biases`, also `<prefix>.bias` for every core that declares one."""
+    `biases`, also `<prefix>.bias` for every core that declares one; `disabled` rules are off
+    while linking."""
     from dynapcnn_dsl.pipeline import check_file
 
-    linked = check_file(network).linked
+    linked = check_file(network, disabled=disabled).linked
     assert linked is not None, f"{network} does not link"
     rng = np.random.default_rng(seed)
     tensors: dict[str, np.ndarray] = {}
     for core in linked.cores:
-        w = rng.uniform(low, high, linked.weight_shape(core))
+        # a negative size (a kernel below 1 with its rule off) gives an empty, mismatching tensor
+        w = rng.uniform(low, high, [max(n, 0) for n in linked.weight_shape(core)])
         if pin_scale:
             w.flat[0], w.flat[1], w.flat[2] = 1.0, -1.0, 0.0
         tensors[f"{core.weights}.weight"] = w.astype(np.float32)

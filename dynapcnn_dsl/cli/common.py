@@ -35,14 +35,18 @@ def add_check_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def check_rule_ids(ids: list[str], parser: argparse.ArgumentParser) -> None:
-    """Unknown rule ids are usage errors (exit 2) with a did-you-mean."""
-    from dynapcnn_dsl.rules import REGISTRY
+    """Unknown rule ids (with a did-you-mean) and rules that protect later phases are usage
+    errors (exit 2)."""
+    from dynapcnn_dsl.rules import REGISTRY, cannot_disable
     from dynapcnn_dsl.suggest import did_you_mean
 
     for rule_id in ids:
+        why = cannot_disable(rule_id)
+        if why is None:
+            continue
         if rule_id not in REGISTRY:
-            hint = did_you_mean(rule_id, REGISTRY) or "`dynapcnn-dsl rules` lists the ids"
-            parser.error(f"--disable: no rule '{rule_id}'; {hint}")
+            why += "; " + (did_you_mean(rule_id, REGISTRY) or "`dynapcnn-dsl rules` lists the ids")
+        parser.error(f"--disable: {why}")
 
 
 def check_files_exist(files: list[str], parser: argparse.ArgumentParser) -> None:

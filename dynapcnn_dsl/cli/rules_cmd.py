@@ -21,11 +21,12 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.fmt == "json":
         import json
 
-        data = [{"id": r.id, "severity": r.severity.value, "hint": r.hint, "description": r.doc}
-                for r in rows]
+        data = [{"id": r.id, "severity": r.severity.value, "hint": r.hint, "description": r.doc,
+                 "can_disable": not r.integrity} for r in rows]
         sys.stdout.write(json.dumps(data, indent=2) + "\n")
         return 0
     width = max(len(r.id) for r in rows)
     for r in rows:
-        sys.stdout.write(f"{r.id:<{width}}  {r.severity.value:<7}  {r.doc.splitlines()[0]}\n")
+        always = "  (always on: later phases rely on it)" if r.integrity else ""
+        sys.stdout.write(f"{r.id:<{width}}  {r.severity.value:<7}  {r.doc.splitlines()[0]}{always}\n")
     return 0

@@ -91,11 +91,13 @@ def reference_markdown() -> str:
         out += [*_table(definition), ""]
     out += ["## Design rules", "",
             "Checked by `validate` (and every command that builds). `--disable ID` switches one "
-            "off; `dynapcnn-dsl rules` prints this list.", "",
-            "| id | stage | severity | checks | hint |", "|---|---|---|---|---|"]
+            "off, except the rules the later phases rely on (`--disable` no), which always run; "
+            "`dynapcnn-dsl rules` prints this list.", "",
+            "| id | stage | severity | `--disable` | checks | hint |", "|---|---|---|---|---|---|"]
     for r in sorted(REGISTRY.values(), key=lambda r: (r.stage, r.id)):
         summary = " ".join(r.doc.split())
-        out.append(f"| `{r.id}` | {r.stage} | {r.severity.value} | {summary} | {r.hint} |")
+        off = "no" if r.integrity else "yes"
+        out.append(f"| `{r.id}` | {r.stage} | {r.severity.value} | {off} | {summary} | {r.hint} |")
     return "\n".join(out) + "\n"
 
 

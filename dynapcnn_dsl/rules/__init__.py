@@ -26,8 +26,10 @@ from dynapcnn_dsl.rules.registry import (
     Rule,
     RuleContext,
     apply,
+    cannot_disable,
     rule,
     run_rules,
 )
 
-__all__ = ["LINK", "MODEL", "REGISTRY", "Finding", "Rule", "RuleContext", "apply", "rule", "run_rules"]
+__all__ = ["LINK", "MODEL", "REGISTRY", "Finding", "Rule", "RuleContext", "apply", "cannot_disable", "rule",
+           "run_rules"]

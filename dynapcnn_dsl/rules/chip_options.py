@@ -21,7 +21,7 @@ def decimator_chip(ctx: RuleContext) -> Iterator[Finding]:
 
 
 @rule("decimator-value", Severity.ERROR,
-      "the decimator keeps 1 event in 2, 4, 8, 16, 32, 128, 256 or 512 (there is no 64)")
+      "the decimator keeps 1 event in 2, 4, 8, 16, 32, 128, 256 or 512 (there is no 64)", integrity=True)
 def decimator_value(ctx: RuleContext) -> Iterator[Finding]:
     """The decimator ratio is one of the eight the hardware encodes."""
     ratios = ctx.chip.limits.decimator_ratios
@@ -56,7 +56,7 @@ def kill_bits_chip(ctx: RuleContext) -> Iterator[Finding]:
 
 
 @rule("kill-feature-range", Severity.ERROR,
-      "kill_features lists output features of this core: 0..out_channels-1, each once")
+      "kill_features lists output features of this core: 0..out_channels-1, each once", integrity=True)
 def kill_feature_range(ctx: RuleContext) -> Iterator[Finding]:
     """A killed feature must be one of the core's output features, listed once."""
     for name, core in ctx.network.cores.items():

@@ -41,7 +41,7 @@ def core_name(ctx: RuleContext) -> Iterator[Finding]:
 
 
 @rule("core-index", Severity.ERROR,
-      "pin to a physical core 0..8, or remove `index:` and let the linker place the core")
+      "pin to a physical core 0..8, or remove `index:` and let the linker place the core", integrity=True)
 def core_index(ctx: RuleContext) -> Iterator[Finding]:
     """`index:` pins a core to a physical core, which must exist."""
     last = ctx.chip.limits.cores - 1
@@ -52,7 +52,7 @@ def core_index(ctx: RuleContext) -> Iterator[Finding]:
 
 
 @rule("core-index-duplicate", Severity.ERROR,
-      "each physical core runs one layer: pin one of them elsewhere, or remove a pin")
+      "each physical core runs one layer: pin one of them elsewhere, or remove a pin", integrity=True)
 def core_index_duplicate(ctx: RuleContext) -> Iterator[Finding]:
     """Two cores cannot be pinned to the same physical core."""
     owner: dict[int, str] = {}

@@ -17,7 +17,8 @@ from dynapcnn_dsl.rules.walk import (
 
 
 @rule("dest-max", Severity.ERROR,
-      "send to one core and let it forward, or use a template whose entry takes both paths")
+      "send to one core and let it forward, or use a template whose entry takes both paths",
+      integrity=True)
 def dest_max(ctx: RuleContext) -> Iterator[Finding]:
     """A core has exactly two destination slots; the readout, when fed by the core, takes one."""
     slots = ctx.chip.limits.destinations
@@ -72,7 +73,7 @@ def dest_duplicate(ctx: RuleContext) -> Iterator[Finding]:
 
 
 @rule("input-dest-max", Severity.ERROR,
-      "the input layer has 2 destination slots: feed one core and let it forward")
+      "the input layer has 2 destination slots: feed one core and let it forward", integrity=True)
 def input_dest_max(ctx: RuleContext) -> Iterator[Finding]:
     """The input (DVS) layer has two destination slots, like every core."""
     slots = ctx.chip.limits.destinations

@@ -34,7 +34,7 @@ def _largest(memory: tuple[CoreMemory, ...], kind: str) -> str:
 
 @rule("core-memory", Severity.ERROR,
       "shrink the core: fewer features, a smaller output map (stride, or pooling before it), or "
-      "split it over two cores", stage=LINK)
+      "split it over two cores", stage=LINK, integrity=True)
 def core_memory(ctx: LinkContext) -> Iterator[Finding]:
     """A core's kernel, neuron and bias memory fit at least one physical core."""
     memory = ctx.chip.memory
@@ -50,7 +50,7 @@ def core_memory(ctx: LinkContext) -> Iterator[Finding]:
 
 
 @rule("index-memory", Severity.ERROR,
-      "pin the core to a physical core with enough memory, or remove `index:`", stage=LINK)
+      "pin the core to a physical core with enough memory, or remove `index:`", stage=LINK, integrity=True)
 def index_memory(ctx: LinkContext) -> Iterator[Finding]:
     """A pinned core fits the memory of the physical core it is pinned to."""
     memory = ctx.chip.memory
@@ -66,7 +66,7 @@ def index_memory(ctx: LinkContext) -> Iterator[Finding]:
 
 @rule("placement", Severity.ERROR,
       "shrink one of these cores (fewer features, a smaller map), or remove a pin that blocks "
-      "the cores they need", stage=LINK)
+      "the cores they need", stage=LINK, integrity=True)
 def placement(ctx: LinkContext) -> Iterator[Finding]:
     """Every core gets its own physical core with enough memory; when that is impossible, the
     message names a group of k cores that fits into fewer than k physical cores."""

@@ -24,7 +24,7 @@ def _integer_problem(value: float, lo: int, hi: int) -> str | None:
 
 
 @rule("threshold-high", Severity.ERROR,
-      "set `threshold` above 0 (with quantize: none, an integer 1..32767)")
+      "set `threshold` above 0 (with quantize: none, an integer 1..32767)", integrity=True)
 def threshold_high(ctx: RuleContext) -> Iterator[Finding]:
     """The firing threshold (threshold_high) is positive and, as an integer, at most 32767."""
     _, hi = ctx.chip.limits.threshold_high
@@ -40,7 +40,7 @@ def threshold_high(ctx: RuleContext) -> Iterator[Finding]:
 
 
 @rule("threshold-low", Severity.ERROR,
-      "set `min_v_mem` below 0 (0 is a known chip bug); with quantize: none, -32768..-1")
+      "set `min_v_mem` below 0 (0 is a known chip bug); with quantize: none, -32768..-1", integrity=True)
 def threshold_low(ctx: RuleContext) -> Iterator[Finding]:
     """The lower state bound (threshold_low) is negative: the chip misbehaves at 0."""
     lo, hi = ctx.chip.limits.threshold_low
@@ -58,7 +58,7 @@ def threshold_low(ctx: RuleContext) -> Iterator[Finding]:
 
 
 @rule("initial-state", Severity.ERROR,
-      "the neuron state is 16-bit: keep initial_state between min_v_mem and threshold")
+      "the neuron state is 16-bit: keep initial_state between min_v_mem and threshold", integrity=True)
 def initial_state(ctx: RuleContext) -> Iterator[Finding]:
     """The initial membrane state is finite and, as an integer, fits the 16-bit state."""
     lo, hi = ctx.chip.limits.neuron_state

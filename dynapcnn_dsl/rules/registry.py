@@ -5,6 +5,13 @@ yields `Finding`s; the registry turns findings into positioned diagnostics. Rule
 and never print: they only describe what is wrong, so they can be run, tested and documented
 one by one.
 
+Some rules protect the phases after them (`integrity=True`): what they refuse, the linker,
+the binder or the emitter could not compute (a decimator ratio the hardware cannot encode, a
+non-finite threshold, a pin to a core that does not exist, a core that fits nowhere). They
+cannot be switched off: `--disable` of one is a usage error, and `run_rules` runs them whatever
+`disabled` says. Every other rule can be off, and the later phases tolerate what it lets
+through (tests/acceptance/test_validity.py builds every corpus file with its rules off).
+
 Rules run in one of two stages:
 - `model`: single-file checks on the validated model (`RuleContext`);
 - `link`: checks on the linked facts, shapes, memory and placement (`LinkContext`, in
@@ -56,28 +63,43 @@ class Rule(NamedTuple):
     check: Check
     doc: str = ""
     stage: str = MODEL
+    integrity: bool = False  # protects later phases: cannot be disabled
 
 
 REGISTRY: dict[str, Rule] = {}
 
 
 def rule(rule_id: str, severity: Severity, hint: str, *, stage: str = MODEL,
-         ) -> Callable[[Check], Check]:
-    """Register `check` under `rule_id`; ids are unique and stable (users switch them off by id)."""
+         integrity: bool = False) -> Callable[[Check], Check]:
+    """Register `check` under `rule_id`; ids are unique and stable (users switch them off by id).
+    `integrity`: the phases after rely on it, so it cannot be switched off."""
 
     def register(check: Check) -> Check:
         if rule_id in REGISTRY:
             raise ValueError(f"rule id {rule_id!r} registered twice")
-        REGISTRY[rule_id] = Rule(rule_id, severity, hint, check, (check.__doc__ or "").strip(), stage)
+        REGISTRY[rule_id] = Rule(rule_id, severity, hint, check, (check.__doc__ or "").strip(), stage,
+                                 integrity)
         return check
 
     return register
 
 
+def cannot_disable(rule_id: str) -> str | None:
+    """Why `rule_id` cannot be switched off (unknown, or protecting later phases), or None."""
+    r = REGISTRY.get(rule_id)
+    if r is None:
+        return f"no rule '{rule_id}'"
+    if r.integrity:
+        return (f"rule '{rule_id}' cannot be disabled: the phases after it rely on what it "
+                "checks")
+    return None
+
+
 def run_rules(ctx: Any, *, stage: str = MODEL, disabled: Iterable[str] = ()) -> list[Diagnostic]:
-    """Run every registered rule of `stage` not in `disabled`; findings become diagnostics."""
+    """Run every registered rule of `stage` not in `disabled` (integrity rules always run);
+    findings become diagnostics."""
     off = set(disabled)
-    return [d for r in REGISTRY.values() if r.stage == stage and r.id not in off
+    return [d for r in REGISTRY.values() if r.stage == stage and (r.integrity or r.id not in off)
             for d in apply(r, ctx)]
 
 

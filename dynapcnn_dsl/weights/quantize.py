@@ -45,7 +45,7 @@ class QuantCore(NamedTuple):
 
 
 def tensor_scale(values: np.ndarray, bits: int) -> np.float32:
-    """sinabs' determine_discretization_scale, in float32 (inf for an all-zero tensor).
+    """sinabs' determine_discretization_scale, in float32 (inf for an all-zero or empty tensor).
 
     torch evaluates `127 / t` as `t.reciprocal() * 127`, which can differ from a true division
     in the last bit; the same two steps are taken here.
@@ -54,6 +54,8 @@ def tensor_scale(values: np.ndarray, bits: int) -> np.float32:
     lo = np.float32(-(2 ** (bits - 1)))
     ratio = np.float32(abs(-(2 ** (bits - 1)) / (2 ** (bits - 1) - 1)))  # a Python float in sinabs
     v = values.astype(np.float32, copy=False)
+    if v.size == 0:  # a core without weights (0 features, kernel 0: their rules switched off)
+        return np.float32(np.inf)
     mn, mx = v.min(), v.max()
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         if abs(mn) <= abs(mx) * ratio:
