@@ -9,7 +9,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from conftest import write_weights
 
 from dynapcnn_dsl.cli import run
