@@ -10,7 +10,7 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = ["BuildError", "Document", "__version__", "build", "simulate"]
+__all__ = ["BuildError", "Document", "__version__", "build", "compare", "simulate"]
 
 
 def __getattr__(name: str) -> Any:
@@ -23,4 +23,8 @@ def __getattr__(name: str) -> Any:
         import dynapcnn_dsl.simulate
 
         return dynapcnn_dsl.simulate
+    if name == "compare":  # the chip's simulation against the torch model (importer phase)
+        from dynapcnn_dsl.importer.compare import compare
+
+        return compare
     raise AttributeError(f"module 'dynapcnn_dsl' has no attribute {name!r}")

@@ -19,6 +19,7 @@ from dynapcnn_dsl import __version__
 from dynapcnn_dsl.cli import (
     build_cmd,
     check_cmd,
+    compare_cmd,
     diff_cmd,
     graph_cmd,
     import_cmd,
@@ -33,7 +34,7 @@ from dynapcnn_dsl.cli import (
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 COMMANDS = (validate_cmd, inspect_cmd, graph_cmd, check_cmd, build_cmd, diff_cmd, new_cmd,
-            schema_cmd, rules_cmd, import_cmd, simulate_cmd)
+            schema_cmd, rules_cmd, import_cmd, simulate_cmd, compare_cmd)
 """Each command module has NAME, HELP, add_arguments(parser) and run(args, parser) -> int."""
 
 

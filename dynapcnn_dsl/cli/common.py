@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, TextIO
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from dynapcnn_dsl.diagnostics import Diagnostic
     from dynapcnn_dsl.pipeline import Result, Stage
 
 
@@ -66,6 +67,16 @@ def run_pipeline(args: argparse.Namespace, parser: argparse.ArgumentParser, file
     check_rule_ids(args.disable, parser)
     return check_file(file, until=until, disabled=args.disable,
                       templates=args.templates, **choices)
+
+
+def print_diagnostics(diagnostics: Iterable[Diagnostic], stream: TextIO) -> None:
+    """Diagnostics without source excerpts: for commands whose diagnostics point into other
+    files than a network (events, documents, models)."""
+    from dynapcnn_dsl import render
+
+    color = use_color(stream)
+    for d in diagnostics:
+        stream.write(render.format_text(d, color=color) + "\n")
 
 
 def write_diagnostics(result: Result, *, no_source: bool = False, summary: bool = True,

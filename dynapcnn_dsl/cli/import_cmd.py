@@ -71,23 +71,15 @@ def _usage_checks(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
         parser.error(f"{target} exists: choose another -o DIR, or --force to replace it")
 
 
-def _write(diagnostics, stream) -> None:
-    from dynapcnn_dsl import render
-    from dynapcnn_dsl.cli.common import use_color
-
-    color = use_color(stream)
-    for d in diagnostics:
-        stream.write(render.format_text(d, None, color=color) + "\n")
-
-
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from dynapcnn_dsl import importer
+    from dynapcnn_dsl.cli.common import print_diagnostics
 
     shape = parse_shape(args.input_shape, parser)
     _usage_checks(args, parser)
     imported = importer.import_source(args.source, input_shape=shape, weights=args.weights,
                                       key=args.key, chip=args.chip, dvs=args.dvs)
-    _write(imported.diagnostics, sys.stdout)
+    print_diagnostics(imported.diagnostics, sys.stdout)
     if not imported.ok:
         sys.stdout.write(f"{args.source}: cannot be imported; nothing was written\n")
         return 1
@@ -98,7 +90,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     sys.stdout.write(f"wrote {network} ({len(imported.plan.cores)} cores) and {weights} "
                      f"({len(imported.tensors)} tensors)\n")
     doc, diagnostics = importer.check(network, weights)
-    _write(diagnostics, sys.stdout)
+    print_diagnostics(diagnostics, sys.stdout)
     if doc is None:
         sys.stdout.write(f"{network}: does not build as it is (see above); edit it, then "
                          f"`dynapcnn-dsl build {network} {weights}`\n")

@@ -45,14 +45,6 @@ def _same_file(a: str, b: str) -> bool:
         return False
 
 
-def _print_diagnostics(diagnostics, stream) -> None:
-    from dynapcnn_dsl import render
-    from dynapcnn_dsl.cli.common import use_color
-
-    for d in diagnostics:
-        stream.write(render.format_text(d, color=use_color(stream)) + "\n")
-
-
 def _progress(stream):
     """A progress callback drawing a bar on a terminal; None elsewhere."""
     if not getattr(stream, "isatty", lambda: False)():
@@ -84,7 +76,7 @@ def print_summary(result, console) -> None:
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from dynapcnn_dsl.api import BuildError, simulate
-    from dynapcnn_dsl.cli.common import check_files_exist, console, write_diagnostics
+    from dynapcnn_dsl.cli.common import check_files_exist, console, print_diagnostics, write_diagnostics
     from dynapcnn_dsl.simulate import SimulationError
 
     if len(args.inputs) > 2:
@@ -110,13 +102,13 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         if isinstance(exc, BuildError) and exc.result is not None:   # quoting the network's lines
             write_diagnostics(exc.result, stream=sys.stderr)
         else:
-            _print_diagnostics(exc.diagnostics, sys.stderr)
+            print_diagnostics(exc.diagnostics, sys.stderr)
         sys.stderr.write("nothing was simulated\n")
         return 1
     finally:
         if bar is not None:
             bar.stop()
-    _print_diagnostics(result.diagnostics, sys.stderr)
+    print_diagnostics(result.diagnostics, sys.stderr)
     if args.output:
         try:
             result.write(args.output)

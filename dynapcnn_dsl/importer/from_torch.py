@@ -156,12 +156,14 @@ def _user_line(exc: BaseException, path: Path) -> str:
     return f" (at {path}:{frames[-1].lineno})" if frames else ""
 
 
-def load_weights(model: nn.Module, tensors: dict[str, np.ndarray]) -> None:
-    """A checkpoint's tensors into the model; neuron states (v_mem, ...) are never loaded."""
+def load_weights(model: nn.Module, tensors: dict[str, np.ndarray], *, partial: bool = False) -> None:
+    """A checkpoint's tensors into the model; neuron states (v_mem, ...) are never loaded. With
+    `partial`, the model keeps its own values for what the file lacks (an imported weights file
+    holds only what the cores bind)."""
     own = model.state_dict()
     states = {f"{q}.{s}" for q, m in model.named_modules() if neuron_kind(m)
               for s in getattr(m, "state_names", ())}
-    wanted = {k for k in own if k not in states}
+    wanted = {k for k in own if k not in states and (k in tensors or not partial)}
     missing = sorted(wanted - set(tensors))
     if missing:
         shown = ", ".join(missing[:6]) + (f" and {len(missing) - 6} more" if len(missing) > 6 else "")

@@ -63,15 +63,9 @@ class _Mapper:
     # -- cores -------------------------------------------------------------------------------
     def core_chain(self, compute: Node) -> tuple[Node | None, Node | None]:
         """The BatchNorm and neuron that follow a conv or linear, reporting what else does."""
-        bn = neuron = None
-        node = compute
-        readers = self.readers[node.name]
-        if len(readers) == 1 and readers[0].op == "batchnorm" and compute.op == "conv":
-            bn = node = readers[0]
-            readers = self.readers[node.name]
-        if len(readers) == 1 and readers[0].op == "neuron":
-            neuron = readers[0]
-        elif readers:
+        bn, neuron, readers = chain(self.readers, compute)
+        node = bn or compute
+        if neuron is None and readers:
             names = ", ".join(r.label for r in readers)
             self.report("import-no-neuron", node, "{node} feeds " + names + " with no neuron "
                         "in between: on the chip a core is convolution -> neuron, and only "
@@ -329,6 +323,19 @@ class _Mapper:
         else:
             keys["min_v_mem"] = float(p["min_v_mem"])
         return {**keys, **reset}, note
+
+
+def chain(readers: dict[str, list[Node]], compute: Node) -> tuple[Node | None, Node | None, list[Node]]:
+    """The BatchNorm and the neuron that directly follow a conv or linear (None when absent),
+    and, when there is no neuron, what reads the convolution instead."""
+    bn = None
+    after = readers[compute.name]
+    if len(after) == 1 and after[0].op == "batchnorm" and compute.op == "conv":
+        bn = after[0]
+        after = readers[bn.name]
+    if len(after) == 1 and after[0].op == "neuron":
+        return bn, after[0], []
+    return bn, None, after
 
 
 def neuron_weights_form() -> bool:

@@ -1,0 +1,54 @@
+"""Check that the chip computes what the model computes, on the same events.
+
+Builds NETWORK with WEIGHTS, simulates it on the events (as `simulate` does), runs the model
+(FILE.py:NAME, whose code runs; its weights loaded from WEIGHTS where the names match) on the
+same events binned in time, and prints per core the spike counts of both and the correlation of
+their per-neuron counts, with a verdict. Each core is matched to the model's neuron module by
+its `weights:` prefix. Exit status 0 when every core agrees, 1 when one differs or an input is
+invalid, 2 for usage errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+NAME = "compare"
+HELP = "compare the simulated chip with the torch model on the same events, core by core"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("file", metavar="NETWORK", help="network file (.yaml)")
+    p.add_argument("weights", metavar="WEIGHTS", help="weights: .pt/.pth, .safetensors or .npz")
+    p.add_argument("--model", metavar="FILE.py:NAME", required=True,
+                   help="the torch model (FILE.py is run to build it)")
+    p.add_argument("--events", metavar="FILE", required=True,
+                   help="events: .npy/.npz with t (us), x, y, p, or .aedat4")
+    p.add_argument("--bin-us", type=int, default=1000, metavar="N",
+                   help="time step of the model in microseconds (default: 1000)")
+    p.add_argument("--key", metavar="KEY", help="the key of the state_dict inside a checkpoint")
+
+
+def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from dynapcnn_dsl.api import BuildError
+    from dynapcnn_dsl.cli.common import check_files_exist, print_diagnostics
+    from dynapcnn_dsl.importer import failure
+    from dynapcnn_dsl.importer.compare import compare
+    from dynapcnn_dsl.importer.from_torch import ImportFailure
+    from dynapcnn_dsl.simulate import EventsError, SimulationError
+
+    check_files_exist([args.file, args.weights, args.events, args.model.rpartition(":")[0]], parser)
+    if args.bin_us <= 0:
+        parser.error(f"--bin-us must be positive, not {args.bin_us}")
+    try:
+        result = compare(args.file, args.weights, args.model, args.events, bin_us=args.bin_us,
+                         key=args.key)
+    except (BuildError, SimulationError, EventsError) as exc:
+        print_diagnostics(exc.diagnostics, sys.stdout)
+        return 1
+    except ImportFailure as exc:
+        print_diagnostics(failure(args.model, str(exc), "--model is FILE.py:NAME").diagnostics,
+                          sys.stdout)
+        return 1
+    sys.stdout.write(result.table())
+    return 0 if result.agrees else 1

@@ -1,0 +1,100 @@
+"""`compare`: the simulated chip against the torch model on the same events, core by core.
+
+A correct import agrees; each classic translation mistake, introduced by hand into the network
+file, makes the core it touches differ.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import dynapcnn_dsl
+from dynapcnn_dsl import importer
+from dynapcnn_dsl.cli import main
+from dynapcnn_dsl.model.network import Destination
+
+ZOO = Path(__file__).with_name("zoo.py")
+needs_issue11 = pytest.mark.skipif("average" not in Destination.model_fields,
+                                   reason="average/batchnorm forms (issue 11) not on main yet")
+
+
+def random_events(shape=(2, 16, 16), n=20000, duration_us=200_000, seed=0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    c, h, w = shape
+    events = np.zeros(n, dtype=[("t", "<i8"), ("x", "<i4"), ("y", "<i4"), ("p", "<i4")])
+    events["t"] = np.sort(rng.integers(0, duration_us, n))
+    events["x"], events["y"] = rng.integers(0, w, n), rng.integers(0, h, n)
+    events["p"] = rng.integers(0, c, n)
+    return events
+
+
+@pytest.fixture(scope="module")
+def residual(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("residual")
+    result = importer.import_source(f"{ZOO}:ResidualPlus", input_shape=(2, 16, 16))
+    network, weights = importer.write(result, folder)
+    events = folder / "events.npy"
+    np.save(events, random_events())
+    return network, weights, events
+
+
+def test_a_correct_import_agrees(residual):
+    network, weights, events = residual
+    result = dynapcnn_dsl.compare(network, weights, f"{ZOO}:ResidualPlus", events)
+    assert result.agrees, result.table()
+    assert [(c.core, c.module) for c in result.cores] == [("c1", "s1"), ("c2", "s2"), ("c3", "s3"),
+                                                           ("c4", "s4")]
+    assert all(c.correlation > 0.9 and c.chip_spikes > 100 for c in result.cores)
+    assert result.table().endswith("20000 events in 200 bins of 1000 us: the chip agrees with the "
+                                   "model\n")
+
+
+def test_a_wrong_from_order_stands_out(residual, tmp_path):
+    network, weights, events = residual
+    wrong = tmp_path / "network.yaml"
+    wrong.write_text(network.read_text().replace("from: [c3, c2]", "from: [c2, c3]"))
+    result = dynapcnn_dsl.compare(wrong, weights, f"{ZOO}:ResidualPlus", events)
+    verdicts = {c.core: (c.agrees, c.why) for c in result.cores}
+    assert verdicts == {"c1": (True, ""), "c2": (True, ""), "c3": (True, ""),
+                        "c4": (False, "the per-neuron counts do not correlate")}
+
+
+def test_the_command_line_exits_1_on_a_difference(residual, tmp_path, capsys):
+    network, weights, events = residual
+    with pytest.raises(SystemExit) as exc:
+        main(["compare", str(network), str(weights), "--model", f"{ZOO}:ResidualPlus",
+              "--events", str(events)])
+    out = capsys.readouterr().out
+    assert exc.value.code == 0, out
+    assert out.splitlines()[0].split() == ["core", "module", "chip", "spikes", "model", "spikes",
+                                           "correlation", "verdict"]
+    wrong = tmp_path / "network.yaml"
+    wrong.write_text(network.read_text().replace("from: [c3, c2]", "from: [c2, c3]"))
+    with pytest.raises(SystemExit) as exc:
+        main(["compare", str(wrong), str(weights), "--model", f"{ZOO}:ResidualPlus",
+              "--events", str(events)])
+    out = capsys.readouterr().out
+    assert exc.value.code == 1
+    assert "DIFFERS: the per-neuron counts do not correlate" in out
+    assert "the chip differs from the model on 1 core(s)" in out
+
+
+@needs_issue11
+@pytest.mark.parametrize(("model", "mistake", "core"), [
+    ("DvsGesture", ("pool: 2, average: true", "pool: 2"), "seq_4"),
+    ("WithBatchNorm", ("    batchnorm: seq.1\n", ""), "seq_0"),
+])
+def test_a_missing_average_or_batchnorm_stands_out(tmp_path, model, mistake, core):
+    result = importer.import_source(f"{ZOO}:{model}", input_shape=None if model == "DvsGesture"
+                                    else (2, 16, 16), dvs=model == "DvsGesture")
+    network, weights = importer.write(result, tmp_path)
+    shape = (2, 32, 32) if model == "DvsGesture" else (2, 16, 16)
+    events = random_events(shape)
+    assert dynapcnn_dsl.compare(network, weights, f"{ZOO}:{model}", events).agrees
+    network.write_text(network.read_text().replace(*mistake, 1))
+    differs = {c.core for c in dynapcnn_dsl.compare(network, weights, f"{ZOO}:{model}",
+                                                     events).cores if not c.agrees}
+    assert core in differs
