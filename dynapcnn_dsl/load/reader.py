@@ -12,7 +12,8 @@ constructors, so nothing in the file can choose what gets built:
   `MAX_LOAD_ERRORS` refusals, then the loader stops);
 - duplicate keys, non-scalar keys, nesting deeper than `MAX_DEPTH` and files larger than
   `MAX_BYTES` are refused;
-- plain scalars are resolved with the YAML 1.2 core schema (`yes` is a string, `0x10` an int).
+- plain scalars are resolved with the YAML 1.2 core schema (`yes` is a string, `0x10` an int,
+  `1_000` and `0b11` strings), integers beyond 64 bits refused where they are written.
 
 Every refusal is a positioned `Diagnostic`; the loader never raises on bad input.
 """
@@ -21,10 +22,10 @@ from __future__ import annotations
 
 import math
 import re
-from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
+from dynapcnn_dsl.chips import language_limits
 from dynapcnn_dsl.diagnostics import Diagnostic, Position, Related, Severity
 from dynapcnn_dsl.load.source import NodePath, SourceDocument, SourceMap
 
@@ -46,9 +47,6 @@ try:
 except ImportError:  # pragma: no cover - the pure-Python parser gives the same events
     _HAVE_CLIB = False
 
-_NULL, _BOOL, _INT, _FLOAT = (f"tag:yaml.org,2002:{t}" for t in ("null", "bool", "int", "float"))
-
-
 class _Fatal(Exception):
     """Stops the event walk; the diagnostic has already been recorded."""
 
@@ -62,45 +60,47 @@ def _diag(file: str, pos: Position | None, code: str, message: str, hint: str,
     return Diagnostic(file, pos, Severity.ERROR, code, message, hint, related)
 
 
-@cache
-def _resolver() -> Any:
-    """A YAML 1.2 resolver that ignores `%YAML 1.1` directives: one meaning for `yes` everywhere."""
-    from ruamel.yaml.resolver import VersionedResolver
+# The YAML 1.2 core schema's plain scalars (https://yaml.org/spec/1.2.2/#1032-tag-resolution):
+# no underscores in numbers, no binary, no sign on hex or octal; anything else is a string.
+_NULL = re.compile(r"null|Null|NULL|~|")
+_BOOL = re.compile(r"true|True|TRUE|false|False|FALSE")
+_INT = re.compile(r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+")
+_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
+_INF = re.compile(r"([-+]?)\.(inf|Inf|INF)")
+_NAN = re.compile(r"\.(nan|NaN|NAN)")
 
-    return VersionedResolver(version=(1, 2))
+INT_MAX = language_limits().int_max
+"""Integers in a file stay within ±INT_MAX (64 bits): no value the chip or the tool takes is
+larger, and a 5000-digit integer is refused at its position instead of costing a conversion."""
+
+
+class _OutOfRange(NamedTuple):
+    """An integer beyond ±INT_MAX, refused where it is written."""
+
+    digits: int
 
 
 def _resolve_plain(text: str) -> Any:
-    """Turn a plain (unquoted) scalar into None, bool, int, float or str (YAML 1.2 core)."""
-    from ruamel.yaml.nodes import ScalarNode
-
-    tag = str(_resolver().resolve(ScalarNode, text, (True, False)))
-    try:
-        return _convert(tag, text)
-    except ValueError:  # a form the resolver accepts but Python cannot read: keep the text
-        return text
-
-
-def _convert(tag: str, text: str) -> Any:
-    if tag == _NULL:
+    """Turn a plain (unquoted) scalar into None, bool, int, float or str (YAML 1.2 core schema),
+    or `_OutOfRange` for an integer too large to take. Decided by the schema's own patterns,
+    so no `%YAML 1.1` directive and no parser's leniency changes what a scalar means."""
+    if _NULL.fullmatch(text):
         return None
-    if tag == _BOOL:
+    if _BOOL.fullmatch(text):
         return text.lower() == "true"
-    if tag == _INT:
-        digits = text.replace("_", "")
-        sign = -1 if digits.startswith("-") else 1
-        body = digits.lstrip("+-").lower()
-        for prefix, base in (("0x", 16), ("0o", 8), ("0b", 2)):
-            if body.startswith(prefix):
-                return sign * int(body[2:], base)
-        return sign * int(body, 10)
-    if tag == _FLOAT:
-        body = text.replace("_", "").lower()
-        if body.lstrip("+-") in (".inf",):
-            return -math.inf if body.startswith("-") else math.inf
-        if body == ".nan":
-            return math.nan
-        return float(body)
+    if _INT.fullmatch(text):
+        base = 16 if text.startswith("0x") else 8 if text.startswith("0o") else 10
+        body = text[2:] if base != 10 else text.lstrip("+-")
+        if len(body.lstrip("0")) > 64:  # more digits than any 64-bit integer has in these bases
+            return _OutOfRange(len(body))
+        value = int(body, base) * (-1 if text.startswith("-") else 1)
+        return value if abs(value) <= INT_MAX else _OutOfRange(len(body))
+    if _FLOAT.fullmatch(text):
+        return float(text)
+    if match := _INF.fullmatch(text):
+        return -math.inf if match.group(1) == "-" else math.inf
+    if _NAN.fullmatch(text):
+        return math.nan
     return text
 
 
@@ -167,6 +167,11 @@ class _Builder:
             return
         plain = event.implicit[0] if isinstance(event.implicit, tuple) else event.style is None
         value = _resolve_plain(event.value) if plain else event.value
+        if isinstance(value, _OutOfRange):
+            self.refuse(pos, "number-range", f"an integer of {value.digits} digits, beyond "
+                        f"±{INT_MAX} (64 bits), the range of integers in a network file",
+                        "no setting takes a number this large: check for a typo")
+            value = None
         path = self._child_path(pos)
         assert path is not None
         self.source_map.set_value(path, pos)
@@ -311,8 +316,8 @@ def _json_syntax(text: str, file: str) -> list[Diagnostic]:
     def refuse_constant(name: str) -> None:
         raise ValueError(name)
 
-    try:
-        json.loads(text, parse_constant=refuse_constant)
+    try:  # numbers are left as text here: the event walk below resolves and bounds them
+        json.loads(text, parse_constant=refuse_constant, parse_int=len, parse_float=len)
     except json.JSONDecodeError as exc:
         return [_diag(file, Position(exc.lineno, exc.colno), "json-syntax",
                       f"JSON syntax error: {exc.msg}", "check commas, quotes and brackets near here")]

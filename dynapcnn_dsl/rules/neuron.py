@@ -10,9 +10,24 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
+from dynapcnn_dsl.chips import language_limits
 from dynapcnn_dsl.diagnostics import Severity
 from dynapcnn_dsl.rules.registry import Finding, RuleContext, rule
 from dynapcnn_dsl.rules.walk import core_path, fmt_range
+
+FLOAT_MAX = language_limits().float_max
+"""Thresholds and states are quantized in float32: a larger value would become inf there."""
+
+
+def _finite(value: float) -> bool:
+    """Finite, and finite in float32 too (`1e39` is a float64 number, but no float32 one)."""
+    return math.isfinite(value) and abs(value) <= FLOAT_MAX
+
+
+def _beyond(value: float) -> str:
+    """The note for a value that only float32 cannot hold."""
+    return f" (at most {FLOAT_MAX:.4g} in size: values are quantized in float32)" \
+        if math.isfinite(value) and not _finite(value) else ""
 
 
 def _integer_problem(value: float, lo: int, hi: int) -> str | None:
@@ -31,8 +46,9 @@ def threshold_high(ctx: RuleContext) -> Iterator[Finding]:
     for name, core in ctx.network.cores.items():
         t = core.neuron.threshold
         path = core_path(name, "neuron", "threshold")
-        if not math.isfinite(t) or t <= 0:
-            yield Finding(path, f"core '{name}': threshold {t:g} must be a finite number above 0")
+        if not _finite(t) or t <= 0:
+            yield Finding(path, f"core '{name}': threshold {t:g} must be a finite number above 0"
+                          + _beyond(t))
         elif ctx.network.quantize == "none":
             problem = _integer_problem(t, 1, hi)
             if problem:
@@ -49,8 +65,9 @@ def threshold_low(ctx: RuleContext) -> Iterator[Finding]:
         if m is None:
             continue
         path = core_path(name, "neuron", "min_v_mem")
-        if not math.isfinite(m) or m >= 0:
-            yield Finding(path, f"core '{name}': min_v_mem {m:g} must be a finite number below 0")
+        if not _finite(m) or m >= 0:
+            yield Finding(path, f"core '{name}': min_v_mem {m:g} must be a finite number below 0"
+                          + _beyond(m))
         elif ctx.network.quantize == "none":
             problem = _integer_problem(m, lo, hi)
             if problem:
@@ -65,8 +82,8 @@ def initial_state(ctx: RuleContext) -> Iterator[Finding]:
     for name, core in ctx.network.cores.items():
         v = core.neuron.initial_state
         path = core_path(name, "neuron", "initial_state")
-        if not math.isfinite(v):
-            yield Finding(path, f"core '{name}': initial_state {v:g} must be finite")
+        if not _finite(v):
+            yield Finding(path, f"core '{name}': initial_state {v:g} must be finite" + _beyond(v))
         elif ctx.network.quantize == "none":
             problem = _integer_problem(v, lo, hi)
             if problem:

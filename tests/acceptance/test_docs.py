@@ -73,7 +73,7 @@ VENV_BIN = Path(sys.executable).parent
 
 LOADER_AND_MODEL_CODES = (
     "yaml-syntax", "json-syntax", "yaml-tag", "yaml-alias", "yaml-duplicate-key",
-    "yaml-complex-key", "yaml-depth", "yaml-multiple-documents", "empty-document",
+    "yaml-complex-key", "yaml-depth", "yaml-multiple-documents", "empty-document", "number-range",
     "file-too-large", "file-unreadable", "file-encoding", "unknown-key", "missing-key",
     "wrong-type", "invalid-choice", "invalid-value", "unknown-chip", "dsl-version",
 )

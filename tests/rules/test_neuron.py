@@ -36,6 +36,24 @@ def test_threshold_high_not_positive_or_not_finite(value, shown):
     assert d.hint == "set `threshold` above 0 (with quantize: none, an integer 1..32767)"
 
 
+@pytest.mark.parametrize(("neuron", "col", "code", "message"), [
+    ("threshold: 1e39", 25, "threshold-high", "threshold 1e+39 must be a finite number above 0"),
+    ("min_v_mem: -1e39", 25, "threshold-low", "min_v_mem -1e+39 must be a finite number below 0"),
+    ("initial_state: 3.5e38", 29, "initial-state", "initial_state 3.5e+38 must be finite"),
+])
+def test_a_value_beyond_float32_is_refused_at_validate(neuron, col, code, message):
+    """Issue 9: 1e39 is a float64 number, but the quantizer computes in float32 (where it is
+    inf, then NaN): refused where it is written, not in the middle of a build."""
+    d = only(net(neuron))
+    assert (str(d.position), d.code) == (f"8:{col}", code)
+    assert d.message == (f"core 'a': {message} (at most 3.403e+38 in size: values are quantized "
+                         "in float32)")
+
+
+def test_float32s_largest_value_is_taken():
+    assert found(net("threshold: 3.4028234663852886e38")) == []
+
+
 @pytest.mark.parametrize("value", ["0.001", "1e-300", "1", "40000.5"])
 def test_threshold_high_auto_takes_any_positive_float(value):
     assert found(net(f"threshold: {value}")) == []
