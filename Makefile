@@ -21,6 +21,11 @@ $(VENV)/.installed-run: pyproject.toml | $(BIN)/python
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]' $(EDITABLE)
 	$(BIN)/python -m pip install --quiet --no-deps sinabs==3.1.3   # test-only parity reference; never samna
+	@# the editors' YAML language server, for tests/acceptance/test_editor_lsp.py (skipped without npm)
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm install --silent --no-audit --no-fund --prefix $(VENV)/node yaml-language-server@2 \
+	  || echo "warning: yaml-language-server not installed; the LSP test will be skipped"; \
+	else echo "npm not found: the LSP test (yaml-language-server) will be skipped"; fi
 	@$(BIN)/python -m compileall -q dynapcnn_dsl
 	@touch $@ $(VENV)/.installed-run
 

@@ -57,7 +57,8 @@ def network_schema() -> dict[str, Any]:
     """The draft-07 JSON schema for network files.
 
     The models validate a network after templates are expanded; an editor sees it before, so
-    a core may also be a template instance ({template, with, to, weights}).
+    a core may also be a template instance ({template, with, to, weights}): `if` it has a
+    `template` key, `then` it is one, `else` a core.
     """
     from dynapcnn_dsl.expand.models import TemplateInstance
     from dynapcnn_dsl.model.network import Network
@@ -66,8 +67,13 @@ def network_schema() -> dict[str, Any]:
     instance, more = _schema(TemplateInstance)
     definitions.update(more)
     definitions["TemplateInstance"] = instance
+    # Explicit, not `anyOf`: with anyOf a mistake in a core makes an editor report that the core
+    # is neither alternative ("Missing property 'template'", every key "not allowed") instead of
+    # the mistake itself. A mapping with `template:` is an instance, any other a core.
     raw["properties"]["cores"]["additionalProperties"] = {
-        "anyOf": [{"$ref": "#/$defs/Core"}, {"$ref": "#/$defs/TemplateInstance"}]}
+        "if": {"required": ["template"]},
+        "then": {"$ref": "#/$defs/TemplateInstance"},
+        "else": {"$ref": "#/$defs/Core"}}
     _defaultable(definitions)
     body = _lower(raw)
     return {

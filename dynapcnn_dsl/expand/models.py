@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from dynapcnn_dsl.chips import shared_limits
@@ -32,6 +32,17 @@ class Param(StrictModel):
     choices: list[int | float | bool | str] | None = Field(
         default=None, description="The only allowed values.")
     description: str | None = Field(default=None, description="What the parameter means.")
+
+    model_config = ConfigDict(json_schema_extra={  # the same rule for editors
+        "if": {"properties": {"type": {"enum": ["bool", "str"]}}, "required": ["type"]},
+        "then": {"properties": {"min": False, "max": False}}})
+
+    @model_validator(mode="after")
+    def _bounds_bound_numbers(self) -> Param:
+        if self.type in ("bool", "str") and (self.min is not None or self.max is not None):
+            raise PydanticCustomError("param-bounds", "'min' and 'max' bound numbers; a {type} "
+                                      "parameter takes `choices` instead", {"type": self.type})
+        return self
 
 
 class EntryRef(StrictModel):

@@ -15,6 +15,7 @@ kept only where diagnostics need it (`name_path`, `XY.per_axis`).
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Discriminator, Field, PrivateAttr, Tag, create_model, field_validator
@@ -136,6 +137,10 @@ class ConvDefaults(_Node):
     bias: bool | None = Field(default=None, description="Default for `conv.bias`.")
 
 
+BELOW_ZERO = {"exclusiveMaximum": 0}
+"""min_v_mem for editors: below 0, and 0 itself refused (a known chip bug), as the rule says."""
+
+
 class Neuron(_Node):
     """Integrate-and-fire neurons. Values are in the units of the float weights and are
     quantized with them (or taken as integers with `quantize: none`)."""
@@ -148,6 +153,7 @@ class Neuron(_Node):
         description="Lower bound of the membrane state (threshold_low); below 0 (0 is a known "
         "chip bug). Default: minus the threshold, never the 16-bit minimum, which would force "
         "the quantization scale to 1.",
+        json_schema_extra=BELOW_ZERO,
     )
     reset: Literal["subtract", "zero"] = Field(
         default="subtract",
@@ -163,7 +169,8 @@ class NeuronDefaults(_Node):
     """Neuron settings shared by every core (each core may override them)."""
 
     threshold: float | None = Field(default=None, description="Default firing threshold.")
-    min_v_mem: float | None = Field(default=None, description="Default lower state bound.")
+    min_v_mem: float | None = Field(default=None, description="Default lower state bound (below 0).",
+                                    json_schema_extra=BELOW_ZERO)
     reset: Literal["subtract", "zero"] | None = Field(default=None, description="Default reset.")
     initial_state: float | None = Field(default=None, description="Default initial state.")
 
@@ -376,6 +383,18 @@ def _chip_spellings() -> list[str]:
     return sorted({n for chip in _all_chips() for n in (chip.id, *chip.aliases, *chip.boards)})
 
 
+def _chip_schema() -> dict[str, Any]:
+    """Every spelling of a chip, in any case, as the tool reads them (`Speck2fModuleDevKit`,
+    `SPECK2F`): a JSON schema `enum` is case-sensitive, so a pattern says it; `examples` keep
+    the canonical spellings for editors' completion."""
+    def any_case(name: str) -> str:
+        return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else re.escape(c) for c in name)
+
+    spellings = sorted({n.lower() for n in _chip_spellings()})
+    return {"pattern": f"^({'|'.join(any_case(n) for n in spellings)})$",
+            "examples": sorted(chip.id for chip in _all_chips())}
+
+
 def _all_chips() -> list[Any]:
     from dynapcnn_dsl.chips import profiles
 
@@ -393,7 +412,7 @@ class Network(_Node):
     chip: str = Field(
         description="Target chip: speck2f, speck2e, speck2b or dynapcnn; board names such as "
         "speck2fmodule or dynapcnndevkit are accepted.",
-        json_schema_extra={"enum": _chip_spellings()},
+        json_schema_extra=_chip_schema(),
     )
     allow_recurrent: bool = Field(
         default=False,

@@ -150,3 +150,19 @@ def test_a_template_instance_is_a_valid_core_for_editors():
     assert list(Draft7Validator(network_schema()).iter_errors(doc.data)) == []
     bad, _ = load_text(text.replace("to: []", "to: [], kernal: 3"), "t.yaml")
     assert list(Draft7Validator(network_schema()).iter_errors(bad.data)) != []
+
+
+@pytest.mark.parametrize(("chip", "valid"), [
+    ("speck2f", True), ("Speck2fModuleDevKit", True), ("SPECK2F", True), ("speck2fmodule", True),
+    ("DynapcnnDevKit", True), ("dynapcnndevkit", True), ("speck9", False), ("speck2f ", False),
+    ("xspeck2f", False), ("speck2", False),
+])
+def test_the_chip_is_matched_in_any_case_as_the_tool_does(chip, valid):
+    """Issue 9: the schema's chip enum was case-sensitive while the tool is not."""
+    from dynapcnn_dsl.chips import resolve_chip
+
+    text = ("dsl: 1\nchip: CHIP\ninput: {source: host, shape: [1, 16, 16], to: [a]}\n"
+            "cores:\n  a: {conv: {out_channels: 4, kernel: 3}}\n")
+    doc, _ = load_text(text.replace("CHIP", repr(chip)), "t.yaml")
+    errors = list(Draft7Validator(network_schema()).iter_errors(doc.data))
+    assert (errors == []) is valid is (resolve_chip(chip) is not None)

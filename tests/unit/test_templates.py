@@ -981,3 +981,21 @@ def test_a_computed_value_is_reported_at_the_with_value_it_came_from(tmp_path):
     result = run(tmp_path, instance("plus2") + "    with: {k: 15}\n")
     assert where(result) == [("net.yaml", "10:15", "conv-kernel")]
     assert [Path(n.file).name for n in result.diagnostics[0].related] == ["plus2.yaml"]
+
+
+@pytest.mark.parametrize("kind", ["str", "bool"])
+def test_bounds_on_a_parameter_that_is_no_number_are_a_template_error(tmp_path, kind):
+    """Issue 9: `{type: str, min: 1}` crashed the expander (comparing a string with a number)."""
+    write(tmp_path, "bounded.yaml", f"""\
+        template: 1
+        params:
+          act: {{type: {kind}, min: 1}}
+        cores:
+          x: {{conv: {{out_channels: 8, kernel: 1}}}}
+        entry: [x]
+        exit: x
+    """)
+    result = run(tmp_path, instance("bounded") + "    with: {act: relu}\n")
+    assert where(result) == [("bounded.yaml", "3:8", "invalid-value"),
+                             ("net.yaml", "9:15", "template-invalid")]
+    assert f"a {kind} parameter takes `choices` instead" in result.diagnostics[0].message
