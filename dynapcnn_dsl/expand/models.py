@@ -34,8 +34,9 @@ class Param(StrictModel):
     description: str | None = Field(default=None, description="What the parameter means.")
 
     model_config = ConfigDict(json_schema_extra={  # the same rule for editors
-        "if": {"properties": {"type": {"enum": ["bool", "str"]}}, "required": ["type"]},
-        "then": {"properties": {"min": False, "max": False}}})
+        "if": {"properties": {"type": {"enum": ["bool", "str"], "description": "Not a number."}},
+               "required": ["type"]},
+        "then": {"not": {"anyOf": [{"required": ["min"]}, {"required": ["max"]}]}}})
 
     @model_validator(mode="after")
     def _bounds_bound_numbers(self) -> Param:
