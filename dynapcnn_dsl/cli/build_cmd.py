@@ -46,12 +46,20 @@ def default_output(network: str) -> Path:
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from dynapcnn_dsl.cli.common import check_files_exist, run_pipeline, write_diagnostics
+    from dynapcnn_dsl.cli.common import (
+        check_files_exist,
+        check_outputs,
+        run_pipeline,
+        write_diagnostics,
+        write_output,
+    )
     from dynapcnn_dsl.pipeline import Stage
 
     check_files_exist([args.file, args.weights], parser)
     to_stdout = args.output == "-"
     out = None if to_stdout else Path(args.output) if args.output else default_output(args.file)
+    if out is not None:
+        check_outputs([out], [args.file, args.weights], parser)
     report = sys.stderr if to_stdout else sys.stdout
     result = run_pipeline(args, parser, args.file, Stage.EMIT, weights=args.weights, key=args.key,
                           annotate=args.annotate)
@@ -63,12 +71,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         if out is None:
             sys.stdout.write(text)
         else:
-            from dynapcnn_dsl.atomic import write_atomic
-
-            try:
-                write_atomic(out, text)
-            except OSError as exc:
-                parser.error(f"cannot write {out}: {exc.strerror or exc}")
+            write_output(out, text, parser)
     if args.fmt == "json":
         _json_report(result, out, report)
     elif not result.ok:

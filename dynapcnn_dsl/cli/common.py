@@ -7,6 +7,7 @@ import argparse
 import os
 import sys
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
@@ -48,6 +49,29 @@ def check_rule_ids(ids: list[str], parser: argparse.ArgumentParser) -> None:
         if rule_id not in REGISTRY:
             why += "; " + (did_you_mean(rule_id, REGISTRY) or "`dynapcnn-dsl rules` lists the ids")
         parser.error(f"--disable: {why}")
+
+
+def check_outputs(outputs: Iterable[str | Path], inputs: Iterable[str | Path],
+                  parser: argparse.ArgumentParser) -> None:
+    """An output that names an input (by device and inode) is a usage error: nothing is
+    written, the input stays."""
+    from dynapcnn_dsl.atomic import names_an_input
+
+    inputs = list(inputs)
+    for out in outputs:
+        given = names_an_input(out, inputs)
+        if given is not None:
+            parser.error(f"-o {out} would overwrite the input {given}; nothing was written")
+
+
+def write_output(path: str | Path, text: str, parser: argparse.ArgumentParser) -> None:
+    """Write an output atomically; a place that cannot be written is a usage error (exit 2)."""
+    from dynapcnn_dsl.atomic import write_atomic
+
+    try:
+        write_atomic(path, text)
+    except OSError as exc:
+        parser.error(f"cannot write {path}: {exc.strerror or exc}")
 
 
 def check_files_exist(files: list[str], parser: argparse.ArgumentParser) -> None:

@@ -10,6 +10,7 @@ import argparse
 import sys
 
 NAME = "graph"
+SUFFIXES = (".dot", ".mmd", ".svg")
 HELP = "draw the core graph as Graphviz DOT, Mermaid or SVG"
 
 
@@ -37,11 +38,12 @@ def svg(dot_text: str) -> str | None:
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from dynapcnn_dsl.atomic import write_atomic
-    from dynapcnn_dsl.cli.common import run_pipeline, write_diagnostics
+    from dynapcnn_dsl.cli.common import check_outputs, run_pipeline, write_diagnostics, write_output
     from dynapcnn_dsl.pipeline import Stage
     from dynapcnn_dsl.report.graph import to_dot, to_mermaid
 
+    if args.output:
+        check_outputs([args.output + s for s in SUFFIXES], [args.file], parser)
     result = run_pipeline(args, parser, args.file, Stage.LINK)
     if not result.ok or result.linked is None:
         write_diagnostics(result, no_source=args.no_source)
@@ -50,9 +52,10 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     dot = to_dot(result.linked)
     if args.output:
         written = []
-        for suffix, text in ((".dot", dot), (".mmd", to_mermaid(result.linked)), (".svg", svg(dot))):
+        texts = (dot, to_mermaid(result.linked), svg(dot))
+        for suffix, text in zip(SUFFIXES, texts, strict=True):
             if text is not None:
-                write_atomic(args.output + suffix, text)
+                write_output(args.output + suffix, text, parser)
                 written.append(args.output + suffix)
         sys.stdout.write("wrote " + ", ".join(written) + "\n")
         if not written[-1].endswith(".svg"):

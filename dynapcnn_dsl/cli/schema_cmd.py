@@ -21,12 +21,9 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
     text = schema_text("template" if args.template else "network")
     if args.output and args.output != "-":
-        from dynapcnn_dsl.atomic import write_atomic
+        from dynapcnn_dsl.cli.common import write_output
 
-        try:
-            write_atomic(args.output, text)
-        except OSError as exc:
-            parser.error(f"cannot write {args.output}: {exc.strerror or exc}")
+        write_output(args.output, text, parser)
     else:
         sys.stdout.write(text)
     return 0
