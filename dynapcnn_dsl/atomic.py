@@ -62,9 +62,11 @@ def names_an_input(output: str | Path, inputs: Iterable[str | Path]) -> str | No
 
 
 def _open(file: int | Path, text: str | bytes) -> IO[Any]:
+    """The file (a path, or the descriptor of the temporary file) opened for `text`'s type."""
+    opener = os.fdopen if isinstance(file, int) else open
     if isinstance(text, bytes):
-        return open(file, "wb")  # noqa: SIM115 (the caller closes it)
-    return open(file, "w", encoding="utf-8", newline="\n")  # noqa: SIM115
+        return opener(file, "wb")
+    return opener(file, "w", encoding="utf-8", newline="\n")
 
 
 def _umask() -> int:

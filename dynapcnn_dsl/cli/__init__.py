@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -59,22 +60,45 @@ def run(argv: Sequence[str] | None = None) -> int:
     return args.run(args, args.subparser)
 
 
+_SIGNALLED: list[int] = []
+"""Signals received during this run (an interrupted import can surface later as another error)."""
+
+
+def _on_signal(signum: int, frame: object) -> None:
+    """SIGINT and SIGTERM end the run as exceptions, so every `finally` and cleanup runs (no
+    temporary file is left beside an output)."""
+    _SIGNALLED.append(signum)
+    if signum == signal.SIGINT:
+        raise KeyboardInterrupt
+    raise SystemExit(128 + signum)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Console-script entry point: runs the CLI and turns crashes into a one-line report."""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _on_signal)
     try:
         code = run(argv)
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        code = 130
+        code = _interrupted()
     except BrokenPipeError:
         code = EXIT_OK  # `dynapcnn-dsl schema | head` is not an error
     except Exception as exc:  # the last line of defence: never show a traceback
-        if os.environ.get("DYNAPCNN_DSL_DEBUG"):
+        if _SIGNALLED:  # e.g. a module left half-imported by the interrupt
+            code = _interrupted()
+        elif os.environ.get("DYNAPCNN_DSL_DEBUG"):
             raise
-        print(
-            f"internal error: {type(exc).__name__}: {exc}\n"
-            "  this is a bug in dynapcnn-dsl; rerun with DYNAPCNN_DSL_DEBUG=1 and report the "
-            "traceback", file=sys.stderr,
-        )
-        code = EXIT_INTERNAL
+        else:
+            print(
+                f"internal error: {type(exc).__name__}: {exc}\n"
+                "  this is a bug in dynapcnn-dsl; rerun with DYNAPCNN_DSL_DEBUG=1 and report the "
+                "traceback", file=sys.stderr,
+            )
+            code = EXIT_INTERNAL
     sys.exit(code)
+
+
+def _interrupted() -> int:
+    signum = _SIGNALLED[0] if _SIGNALLED else signal.SIGINT
+    print("interrupted" if signum == signal.SIGINT else "terminated", file=sys.stderr)
+    return 128 + signum
