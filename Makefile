@@ -61,6 +61,7 @@ bench: $(VENV)/.installed-run
 	$(BIN)/python benchmarks/weights.py
 	$(BIN)/python benchmarks/build.py
 	$(BIN)/python benchmarks/expand.py
+	$(BIN)/python benchmarks/refusals.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

@@ -16,12 +16,22 @@ FORMATS = ("text", "json", "github")
 _COLORS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.INFO: "36"}
 
 
+def visible(text: str, keep: str = "\t") -> str:
+    """Text from a file made safe to print: every character that is not printable (control
+    characters such as ESC or CR, line and paragraph separators, bidi overrides) is shown as its
+    Python escape (`\\x1b`, `\\u202e`), so a key cannot clear the screen, rewrite a line or
+    print a fake verdict. The characters in `keep` stay (tabs: the excerpt expands them)."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or c in keep else repr(c)[1:-1] for c in text)
+
+
 def _paint(text: str, code: str, color: bool) -> str:
     return f"\x1b[{code}m{text}\x1b[0m" if color else text
 
 
 def _location(d: Diagnostic) -> str:
-    return f"{d.file}:{d.position}" if d.position else d.file
+    return visible(f"{d.file}:{d.position}" if d.position else d.file)
 
 
 def _excerpt(d: Diagnostic, lines: Sequence[str] | None, color: bool) -> list[str]:
@@ -29,20 +39,21 @@ def _excerpt(d: Diagnostic, lines: Sequence[str] | None, color: bool) -> list[st
         return []
     number = str(d.position.line)
     gutter = " " * len(number)
-    text = lines[d.position.line - 1].expandtabs(1)
-    caret = " " * (d.position.col - 1) + _paint("^", _COLORS[d.severity], color)
+    line = lines[d.position.line - 1].expandtabs(1)
+    text = visible(line)
+    caret = " " * len(visible(line[:d.position.col - 1])) + _paint("^", _COLORS[d.severity], color)
     return [f"  {number} | {text}", f"  {gutter} | {caret}"]
 
 
 def format_text(d: Diagnostic, lines: Sequence[str] | None = None, *, color: bool = False) -> str:
     """One diagnostic as text: header, optional source excerpt, hint and related places."""
     head = _paint(f"{d.severity}[{d.code}]", "1;" + _COLORS[d.severity], color)
-    out = [f"{_location(d)}: {head}: {d.message}", *_excerpt(d, lines, color)]
+    out = [f"{_location(d)}: {head}: {visible(d.message)}", *_excerpt(d, lines, color)]
     if d.hint:
-        out.append(f"  hint: {d.hint}")
+        out.append(f"  hint: {visible(d.hint)}")
     for r in d.related:
         where = f"{r.file}:{r.position}" if r.position else r.file
-        out.append(f"  note: {where}: {r.message}")
+        out.append(f"  note: {visible(where)}: {visible(r.message)}")
     return "\n".join(out)
 
 
@@ -61,7 +72,7 @@ def summary_line(file: str, diagnostics: Sequence[Diagnostic], valid: bool) -> s
     """The file's one-line verdict; `valid` is the pipeline's (`Result.ok`), never recomputed."""
     totals = count(diagnostics)
     parts = [plural(totals[kind], kind) for kind in ("error", "warning") if totals[kind]]
-    return f"{file}: {'valid' if valid else 'invalid'}" + (f" ({', '.join(parts)})" if parts else "")
+    return f"{visible(file)}: {'valid' if valid else 'invalid'}" + (f" ({', '.join(parts)})" if parts else "")
 
 
 def to_dict(d: Diagnostic) -> dict[str, object]:
@@ -116,9 +127,11 @@ def _gh_escape(text: str, *, prop: bool = False) -> str:
 def format_github(d: Diagnostic) -> str:
     """A GitHub Actions workflow command that annotates the offending line."""
     level = {"error": "error", "warning": "warning", "info": "notice"}[d.severity.value]
-    props = [f"file={_gh_escape(d.file, prop=True)}"]
+    props = [f"file={_gh_escape(visible(d.file), prop=True)}"]
     if d.position:
         props += [f"line={d.position.line}", f"col={d.position.col}"]
     props.append(f"title={_gh_escape(d.code, prop=True)}")
-    body = d.message + (f"\nhint: {d.hint}" if d.hint else "")
+    # line breaks are encoded by _gh_escape below; anything else unprintable is escaped here
+    message, hint = visible(d.message, "\t\r\n"), visible(d.hint or "", "\t\r\n")
+    body = message + (f"\nhint: {hint}" if hint else "")
     return f"::{level} {','.join(props)}::{_gh_escape(body)}"

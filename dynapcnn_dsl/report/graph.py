@@ -28,6 +28,21 @@ def _node_id(name: str) -> str:
     return "n_" + "".join(ch if ch.isalnum() else "_" for ch in name)
 
 
+def _node_ids(names: list[str]) -> dict[str, str]:
+    """One distinct identifier per node: `a-b` and `a_b` would both be `n_a_b`, so a later
+    name whose identifier is taken gets the first free `_2`, `_3`... suffix."""
+    wanted = {name: _node_id(name) for name in names}
+    taken = set(wanted.values())
+    ids: dict[str, str] = {}
+    for name, base in wanted.items():
+        ident, n = base, 1
+        while ident in ids.values() or (ident != base and ident in taken):
+            n += 1
+            ident = f"{base}_{n}"
+        ids[name] = ident
+    return ids
+
+
 def _dot_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"')
 
@@ -52,13 +67,15 @@ def _labels(linked: LinkedNetwork) -> dict[str, list[str]]:
 def to_dot(linked: LinkedNetwork) -> str:
     lines = [f"digraph {_dot_quote(linked.name or 'network')} {{", "  rankdir=LR;",
              '  node [shape=box, fontname="Helvetica"];']
-    for name, label in _labels(linked).items():
+    labels = _labels(linked)
+    ids = _node_ids(list(labels))
+    for name, label in labels.items():
         shape = "box" if name not in (INPUT, READOUT) else "ellipse"
-        lines.append(f"  {_node_id(name)} [shape={shape}, label={_dot_quote(*label)}];")
+        lines.append(f"  {ids[name]} [shape={shape}, label={_dot_quote(*label)}];")
     for link in _links(linked):
         label = _edge_label(link)
         attrs = f" [label={_dot_quote(label)}]" if label else ""
-        lines.append(f"  {_node_id(link.source)} -> {_node_id(link.target)}{attrs};")
+        lines.append(f"  {ids[link.source]} -> {ids[link.target]}{attrs};")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
@@ -69,12 +86,13 @@ def _mermaid_text(text: str) -> str:
 
 def to_mermaid(linked: LinkedNetwork) -> str:
     lines = ["flowchart LR"]
-    for name, label in _labels(linked).items():
+    labels = _labels(linked)
+    ids = _node_ids(list(labels))
+    for name, label in labels.items():
         text = _mermaid_text("<br/>".join(label))
-        lines.append(f"  {_node_id(name)}([{text}])" if name in (INPUT, READOUT)
-                     else f"  {_node_id(name)}[{text}]")
+        lines.append(f"  {ids[name]}([{text}])" if name in (INPUT, READOUT) else f"  {ids[name]}[{text}]")
     for link in _links(linked):
         label = _edge_label(link)
         arrow = f" -->|{_mermaid_text(label)}| " if label else " --> "
-        lines.append(f"  {_node_id(link.source)}{arrow}{_node_id(link.target)}")
+        lines.append(f"  {ids[link.source]}{arrow}{ids[link.target]}")
     return "\n".join(lines) + "\n"

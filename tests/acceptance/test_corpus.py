@@ -7,7 +7,6 @@ corpus_cases.py); adding a case is adding a file.
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 
@@ -71,9 +70,7 @@ def test_json_files_have_sidecars_and_sidecars_have_files():
 
 def test_file_too_large(tmp_path):
     path = big_file(tmp_path)
-    started = time.perf_counter()
-    result = check_file(path, display_name="big.yaml")
-    assert time.perf_counter() - started < 1.0
+    result = check_file(path, display_name="big.yaml")  # its cost: benchmarks/refusals.py
     assert [Found.from_diagnostic(d).key for d in result.diagnostics] == [
         ("-", "error", "file-too-large")]
     assert str(MAX_BYTES) in result.diagnostics[0].message
@@ -96,7 +93,5 @@ def test_missing_file_is_a_diagnostic_not_an_exception(tmp_path):
 
 
 def test_billion_laughs_is_refused_without_expanding():
-    started = time.perf_counter()
-    result = check_file(CORPUS_DIR / "yaml-alias-billion-laughs.yaml")
-    assert time.perf_counter() - started < 1.0
+    result = check_file(CORPUS_DIR / "yaml-alias-billion-laughs.yaml")  # cost: benchmarks/refusals.py
     assert {d.code for d in result.diagnostics} == {"yaml-alias"}

@@ -290,7 +290,11 @@ def _disabled(text: str, rule_id: str):
     pytest.param(DVS_POOL_ZERO, "dvs-pool"),
 ], ids=["dest-pool", "conv-stride", "dvs-pool"])
 def test_a_disabled_range_rule_never_crashes_the_linker(text, rule_id):
-    _disabled(text, rule_id)
+    """The linker runs to the end on what the rule let through and explains the result."""
+    result = _disabled(text, rule_id)
+    codes = [d.code for d in result.diagnostics]
+    assert "map-empty" in codes and rule_id not in codes
+    assert result.reached.name == "RULES" and not result.ok
 
 
 def test_a_disabled_conv_stride_of_zero_gives_map_empty():

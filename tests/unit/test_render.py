@@ -225,3 +225,42 @@ def test_github_escapes_percent_first():
 def test_github_escapes_colons_and_commas_in_properties_only():
     out = format_github(diag(file="dir,x/a:b%.yaml", code="x:y,z", message="a: b, c", hint=None))
     assert out == "::error file=dir%2Cx/a%3Ab%25.yaml,line=5,col=5,title=x%3Ay%2Cz::a: b, c"
+
+
+# -- text from the file is never printed raw ------------------------------------------------------
+
+HOSTILE = "\x1b[2J\x1b[H\r\u202evalid"
+
+
+def test_control_characters_and_escapes_are_shown_escaped_in_text():
+    d = diag(message=f"core '{HOSTILE}' sends to 'b'", hint=f"rename {HOSTILE}",
+             related=(Related(f"n{HOSTILE}.yaml", None, HOSTILE),), file=f"f{HOSTILE}.yaml")
+    text = format_text(d)
+    assert not any(c in text for c in "\x1b\r\u202e")
+    assert "core '\\x1b[2J\\x1b[H\\r\\u202evalid' sends to 'b'" in text
+    assert "  hint: rename \\x1b[2J" in text and "  note: n\\x1b[2J" in text
+    assert summary_line(f"f{HOSTILE}.yaml", [d], False).startswith("f\\x1b[2J")
+
+
+def test_the_caret_stays_under_the_column_after_escaping():
+    line = "  \x1b[31m: {kernel: 17}"
+    col = line.index("17") + 1
+    source, caret = format_text(diag(Position(1, col)), [line]).splitlines()[1:3]
+    assert "\x1b" not in source
+    assert source[caret.index("^")] == "1" and source[caret.index("^") + 1] == "7"
+
+
+def test_github_escapes_control_characters_too():
+    out = format_github(diag(message=f"x{HOSTILE}", hint=HOSTILE, file=f"{HOSTILE}.yaml"))
+    assert not any(c in out for c in "\x1b\r\u202e\n")
+
+
+def test_a_hostile_key_in_a_file_is_escaped_end_to_end(tmp_path, capsys):
+    from dynapcnn_dsl.cli import run
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(BASE + '    "\\e[2J\\rvalid": 1\n', encoding="utf-8")
+    assert run(["validate", str(bad)]) == 1
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\r" not in out
+    assert "\\x1b[2J\\rvalid" in out

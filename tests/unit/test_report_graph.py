@@ -73,3 +73,24 @@ def test_svg_without_graphviz_is_a_usage_error(monkeypatch, capsys):
         run(["graph", "--format", "svg", str(SEED)])
     assert exc.value.code == 2
     assert "needs Graphviz" in capsys.readouterr().err
+
+
+def test_names_that_look_alike_get_distinct_node_ids():
+    """`a-b` and `a_b` would both be `n_a_b`: one node with a self-loop. Each gets its own."""
+    from conftest import check
+
+    result = check("""\
+dsl: 1
+chip: speck2f
+defaults: {neuron: {threshold: 1.0, min_v_mem: -1.0}}
+input: {source: host, shape: [1, 8, 8], to: [a-b]}
+cores:
+  a-b: {conv: {out_channels: 2, kernel: 1}, to: [a_b]}
+  a_b: {conv: {out_channels: 2, kernel: 1}, to: [a_b_2]}
+  a_b_2: {conv: {out_channels: 2, kernel: 1}}
+""")
+    dot, mermaid = to_dot(result.linked), to_mermaid(result.linked)
+    assert "  n_a_b -> n_a_b_3;" in dot and "  n_a_b_3 -> n_a_b_2;" in dot
+    assert "  n_a_b --> n_a_b_3" in mermaid
+    nodes = [line.split()[0] for line in dot.splitlines() if " [shape=" in line and "label" in line]
+    assert sorted(nodes) == ["n_a_b", "n_a_b_2", "n_a_b_3", "n_input"]
