@@ -20,6 +20,8 @@ def merge_defaults(data: dict[str, Any], smap: SourceMap) -> None:
     cores = data.get("cores")
     if not isinstance(defaults, dict) or not isinstance(cores, dict):
         return
+    # Each default's positions are taken once and pasted under every core that inherits it.
+    taken = {path: smap.positions_under(path) for path in _default_paths(defaults)}
     for name, core in cores.items():
         if not isinstance(core, dict):
             continue
@@ -37,7 +39,17 @@ def merge_defaults(data: dict[str, Any], smap: SourceMap) -> None:
                 for sub, value in default.items():
                     if sub not in section:
                         section[sub] = value
-                        smap.copy_subtree(("defaults", key, sub), (*here, sub))
+                        smap.paste((*here, sub), taken["defaults", key, sub])
             elif key not in core and key not in MERGED_SECTIONS:
                 core[key] = default
-                smap.copy_subtree(("defaults", key), here)
+                smap.paste(here, taken["defaults", key])
+
+
+def _default_paths(defaults: dict[str, Any]) -> list[tuple[str, ...]]:
+    """The paths whose positions a core can inherit: each default, and each key of a section."""
+    paths: list[tuple[str, ...]] = []
+    for key, default in defaults.items():
+        paths.append(("defaults", key))
+        if key in MERGED_SECTIONS and isinstance(default, dict):
+            paths.extend(("defaults", key, sub) for sub in default)
+    return paths

@@ -135,14 +135,28 @@ class SourceMap:
     def copy_subtree(self, source: NodePath, target: NodePath) -> None:
         """Make the positions under `source` also answer for `target` (used by defaults);
         a position the target already has is kept."""
+        self.paste(target, self.positions_under(source))
+
+    def positions_under(self, source: NodePath) -> list[tuple[NodePath, Position | None,
+                                                                Position | None]]:
+        """(path relative to `source`, key position, value position) of `source` and of every
+        recorded path below it: a subtree's positions, to `paste` under other paths."""
         n = len(source)
-        for path in self._subtree(source):
-            moved = target + path[n:]
-            for table in (self._keys, self._values):
-                pos = table.get(path)
-                if pos is not None and moved not in table:
-                    table[moved] = pos
-                    self._link(moved)
+        return [(path[n:], self._keys.get(path), self._values.get(path))
+                for path in self._subtree(source)]
+
+    def paste(self, target: NodePath,
+              positions: list[tuple[NodePath, Position | None, Position | None]]) -> None:
+        """Give `target` the positions `positions_under` took, where it has none of its own."""
+        keys, values = self._keys, self._values
+        for rest, key, value in positions:
+            path = target + rest
+            if key is not None and path not in keys:
+                keys[path] = key
+                self._link(path)
+            if value is not None and path not in values:
+                values[path] = value
+                self._link(path)
 
     def renumber(self, path: NodePath, moves: Iterable[tuple[int, int]]) -> None:
         """The list at `path` was rebuilt: item `new` is what item `old` was, for each

@@ -166,3 +166,30 @@ def test_the_chip_is_matched_in_any_case_as_the_tool_does(chip, valid):
     doc, _ = load_text(text.replace("CHIP", repr(chip)), "t.yaml")
     errors = list(Draft7Validator(network_schema()).iter_errors(doc.data))
     assert (errors == []) is valid is (resolve_chip(chip) is not None)
+
+
+def test_two_mistakes_in_one_core_are_two_errors_at_their_own_paths():
+    """Issue 9: with `anyOf` (core or instance) a mistake in a core made the whole core fail both
+    alternatives; with if/then/else each mistake is one error at its own path (the editor test,
+    tests/acceptance/test_editor_lsp.py, checks the same through the language server)."""
+    text = ("dsl: 1\nchip: speck2f\ninput: {source: host, shape: [1, 64, 64], to: [conv1]}\n"
+            "cores:\n  conv1:\n    conv: {out_channels: 8, kernel: 17}\n"
+            "    to: [{core: conv2, poool: 2}]\n  conv2: {conv: {out_channels: 8, kernel: 3}}\n")
+    doc, _ = load_text(text, "t.yaml")
+    errors = sorted(Draft7Validator(network_schema()).iter_errors(doc.data),
+                    key=lambda e: list(e.absolute_path))
+    assert [list(e.absolute_path) for e in errors] == [["cores", "conv1", "conv", "kernel"],
+                                                       ["cores", "conv1", "to", 0]]
+    assert errors[0].validator == "maximum"
+    assert any(c.validator == "additionalProperties" and "'poool'" in c.message
+               for c in errors[1].context)  # the long form of a destination, `oneOf` a name
+
+
+@pytest.mark.parametrize(("value", "valid"), [("0", False), ("0.0", False), ("-0.5", True), ("1", False)])
+def test_min_v_mem_must_be_below_zero_for_editors(value, valid):
+    text = ("dsl: 1\nchip: speck2f\ninput: {source: host, shape: [1, 16, 16], to: [a]}\n"
+            f"defaults: {{neuron: {{min_v_mem: {value}}}}}\n"
+            f"cores:\n  a: {{conv: {{out_channels: 4, kernel: 3}}, neuron: {{min_v_mem: {value}}}}}\n")
+    doc, _ = load_text(text, "t.yaml")
+    errors = list(Draft7Validator(network_schema()).iter_errors(doc.data))
+    assert len(errors) == (0 if valid else 2)
