@@ -183,7 +183,8 @@ class _Mapper:
                 continue
             add_or_cat = self.combiner(c.inputs[0])
             inputs[names[c.name]] = (add_or_cat, terms)
-        dangling = {n.name for n in g.nodes if n.op in LINKS and n.name not in self.used_links}
+        dangling = {n.name for n in g.nodes if n.op in LINKS and n.name not in self.used_links
+                    and not self.after_refusal(n)}
         for node in g.nodes:
             # the outermost of nested sums only (`a + b + c` is one mistake)
             if node.name in dangling and not any(r.name in dangling for r in self.readers[node.name]):
@@ -195,6 +196,15 @@ class _Mapper:
         if any(d.is_error for d in self.diagnostics):
             return None
         return self.plan(computes, names, chains, inputs, dests)
+
+    def after_refusal(self, node: Node) -> bool:
+        """Whether a link reads, through other links, something already refused (a
+        convolution's output without its neuron, an unsupported operation)."""
+        for i in node.inputs:
+            src = self.g.node(i)
+            if src.op in (*COMPUTE, "batchnorm", "other") or (src.op in LINKS and self.after_refusal(src)):
+                return True
+        return False
 
     def combiner(self, name: str) -> str | None:
         """'add' or 'cat' when the core's input combines several sources."""

@@ -18,7 +18,9 @@ from dynapcnn_dsl.importer.plan import Dest, Plan, PlannedCore
 
 MODELINE = "# yaml-language-server: $schema=network.schema.json"
 PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
-YAML_WORDS = {"true", "false", "null", "yes", "no", "on", "off", "y", "n", "~"}
+YAML_WORDS = {"true", "false", "null", "yes", "no", "on", "off", "~"}
+"""Quoted although the loader reads YAML 1.2, for editors that still read 1.1 (`x`/`y` are the
+language's own keys and stay plain)."""
 
 
 def scalar(value: Any) -> str:
