@@ -9,7 +9,9 @@ of their per-neuron counts; a wrong translation (a missing `average`, a dropped 
 
 The two sides are not expected to be equal: the chip integrates event by event with quantized
 weights and fires at most one spike per event; the model integrates per time bin in floating
-point. Hence a verdict with tolerances rather than an equality.
+point. Hence a verdict with tolerances rather than an equality. A network with biases is
+simulated with one slow-clock tick per time bin, so the chip's leak adds each bias as often as
+the model does.
 """
 
 from __future__ import annotations
@@ -152,7 +154,10 @@ def compare(network: str | Path, weights: str | Path, model: str | Any, events: 
             load_weights(model, dict(loaded.tensors), partial=True)
     linked = doc.linked
     table = _events(events)
-    result = simulate(doc, table, record="all")
+    # A bias (a folded BatchNorm's shift too) is added by the model once per time step and by
+    # the chip once per slow-clock tick: one tick per bin makes the two comparable.
+    leaky = any(layer.get("leak_enable") for layer in doc.config["cnn_layers"])
+    result = simulate(doc, table, record="all", slow_clock_hz=1e6 / bin_us if leaky else None)
     shape = tuple(linked.input.shape)
     frames = dense(table, shape, bin_us)
     modules = neuron_modules(model, shape)
