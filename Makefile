@@ -45,10 +45,11 @@ test: $(VENV)/.installed-test
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 
-## schema: regenerate schema/network.schema.json from the models
+## schema: regenerate schema/network.schema.json from the models (and the template and document schemas)
 schema: $(VENV)/.installed-run
 	$(BIN)/dynapcnn-dsl schema -o schema/network.schema.json
 	$(BIN)/dynapcnn-dsl schema --template -o schema/template.schema.json
+	$(BIN)/dynapcnn-dsl schema --document -o schema/document.schema.json
 
 ## docs: regenerate docs/reference.md from the schema and the rule registry
 docs: $(VENV)/.installed-run

@@ -75,10 +75,15 @@ class Document:
 
     @classmethod
     def read(cls, path: str | Path) -> Document:
-        """Load a document written by `build` (or `write`)."""
-        from dynapcnn_dsl.emit import from_json
+        """Load a document written by `build` (or `write`), checked against its schema
+        (`dynapcnn_dsl.documents.read_document`); BuildError with positioned diagnostics when it
+        is damaged."""
+        from dynapcnn_dsl.documents import read_document
 
-        return cls(from_json(Path(path).read_text(encoding="utf-8")))
+        data, problems = read_document(path)
+        if data is None:
+            raise BuildError(problems)
+        return cls(data, diagnostics=problems)
 
     def __repr__(self) -> str:
         used = sum(1 for layer in self.config["cnn_layers"] if "dimensions" in layer)

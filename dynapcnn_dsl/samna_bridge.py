@@ -21,7 +21,7 @@ import numpy as np
 
 from dynapcnn_dsl.chips import ChipProfile, resolve_chip
 from dynapcnn_dsl.diagnostics import Diagnostic, Severity
-from dynapcnn_dsl.emit.serialize import to_plain
+from dynapcnn_dsl.documents import to_plain
 
 ASSIGNED_WHOLE = ("dimensions",)
 """Sub-objects assigned as one nested dict rather than walked."""
@@ -81,7 +81,7 @@ def _apply(target: Any, tree: dict[str, Any]) -> None:
 def to_samna(document: dict[str, Any]) -> Any:
     """A real samna configuration object for the document, validated by samna itself."""
     chip = _chip(document)
-    from dynapcnn_dsl.emit.document import structure_only
+    from dynapcnn_dsl.documents import structure_only
 
     if structure_only(document):
         raise SamnaError(Diagnostic("<document>", None, Severity.ERROR, "document-structure-only",
@@ -143,7 +143,7 @@ def config_spec(chip: ChipProfile) -> dict[str, Any]:
             "merge": VALUE, "on_channel": VALUE, "off_channel": VALUE, "monitor_enable": VALUE,
         },
     }
-    if chip.readout == "usable":  # as the emitter: dynapcnn's readout is undocumented
+    if chip.readout != "unusable":  # dynapcnn's is undocumented, but a network may use it
         spec["readout"] = {"enable": VALUE, "threshold": VALUE, "low_pass_filter_disable": VALUE,
                            "low_pass_filter32_not16": VALUE, "monitor_enable": VALUE}
     return spec
@@ -162,7 +162,7 @@ def _read(source: Any, spec: Any) -> Any:
 
 def from_samna(config: Any, chip: str) -> dict[str, Any]:
     """A document holding what a samna configuration object says (tensors as numpy arrays)."""
-    from dynapcnn_dsl.emit.document import FORMAT, VERSION
+    from dynapcnn_dsl.documents import FORMAT, VERSION
 
     profile = resolve_chip(chip)
     if profile is None:
@@ -172,5 +172,6 @@ def from_samna(config: Any, chip: str) -> dict[str, Any]:
         "samna": {"module": f"samna.{profile.samna_module}.configuration",
                   "class": profile.config_class},
         "generator": "samna (read back by dynapcnn-dsl)",
-        "config": _read(config, config_spec(profile)),
+        "config": _read(config, {name: sub for name, sub in config_spec(profile).items()
+                                 if hasattr(config, name)}),
     }

@@ -10,7 +10,6 @@ a side that does not build).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
@@ -30,28 +29,33 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def is_document(path: str) -> bool:
-    """A configuration document is JSON with this tool's `format` header."""
-    from dynapcnn_dsl.emit import FORMAT
+    """A configuration document is JSON whose first bytes carry this tool's `format` header
+    (sniffed, not parsed: the document is parsed once, by the reader)."""
+    from dynapcnn_dsl.documents import looks_like_document
 
     if not path.lower().endswith(".json"):
         return False
     try:
-        with open(path, encoding="utf-8") as fh:
-            head = json.load(fh)
-    except (OSError, ValueError):
+        with open(path, "rb") as fh:
+            return looks_like_document(fh.read(4096))
+    except OSError:
         return False
-    return isinstance(head, dict) and head.get("format") == FORMAT
 
 
 def load_side(path: str, weights: str | None, key: str | None) -> dict[str, Any] | None:
-    """The side's document, or None after printing why it cannot be had."""
+    """The side's document, or None after printing why it cannot be had. A document is read
+    and checked against its schema (dynapcnn_dsl.documents); a network is built."""
+    if is_document(path):
+        from dynapcnn_dsl import render
+        from dynapcnn_dsl.documents import read_document
+
+        data, problems = read_document(path)
+        for d in problems:
+            sys.stderr.write(render.format_text(d) + "\n")
+        return data
     from dynapcnn_dsl.cli.common import write_diagnostics
     from dynapcnn_dsl.pipeline import Stage, check_file
 
-    if is_document(path):
-        from dynapcnn_dsl.api import Document
-
-        return Document.read(path).data
     result = check_file(path, until=Stage.EMIT, weights=weights, key=key, annotate=True)
     if not result.ok:
         write_diagnostics(result, no_source=True, stream=sys.stderr)
@@ -70,8 +74,12 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if old is None or new is None:
         return 2
     if args.fmt == "json-patch":
-        patch = json_patch(old["config"], new["config"])
-        sys.stdout.write(json.dumps(patch, indent=2) + "\n")
+        from dynapcnn_dsl.documents import to_json
+
+        # the chip and the configuration tree: every difference the text format reports
+        patch = json_patch(*({"chip": side["chip"], "config": side["config"]} for side in (old, new)),
+                           plain=False)
+        sys.stdout.write(to_json(patch))
         return 1 if patch else 0
     changes, notes = compare(old, new)
     for note in notes:

@@ -12,14 +12,22 @@ HELP = "print the JSON schema of network files"
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--output", metavar="FILE",
                    help="write the schema to FILE (atomically) instead of standard output")
-    p.add_argument("--template", action="store_true",
-                   help="the schema of template files instead of network files")
+    kind = p.add_mutually_exclusive_group()
+    kind.add_argument("--template", action="store_true",
+                      help="the schema of template files instead of network files")
+    kind.add_argument("--document", action="store_true",
+                      help="the schema of the configuration documents `build` writes")
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from dynapcnn_dsl.schema import schema_text
+    if args.document:
+        from dynapcnn_dsl.documents import schema_text as document_schema_text
 
-    text = schema_text("template" if args.template else "network")
+        text = document_schema_text()
+    else:
+        from dynapcnn_dsl.schema import schema_text
+
+        text = schema_text("template" if args.template else "network")
     if args.output and args.output != "-":
         from dynapcnn_dsl.cli.common import write_output
 

@@ -17,8 +17,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from dynapcnn_dsl.emit.document import WEIGHT_FIELDS, structure_only, unused_core
-from dynapcnn_dsl.emit.serialize import to_plain
+from dynapcnn_dsl.chips import resolve_chip, shared_limits
+from dynapcnn_dsl.documents import WEIGHT_FIELDS, structure_only, to_plain, unused_core
 
 
 class Change(NamedTuple):
@@ -55,8 +55,9 @@ def normalize(doc: dict[str, Any], *, structure_only: bool = False) -> dict[str,
             config["dvs_layer"] = {k: dvs[k] for k in ("pass_sensor_events", "destinations",
                                                         "monitor_enable") if k in dvs}
     readout = config.get("readout")
-    if isinstance(readout, dict) and not readout.get("enable"):
-        config["readout"] = {"enable": False}  # a disabled readout's settings do nothing
+    if not isinstance(readout, dict) or not readout.get("enable"):
+        # a disabled readout's settings do nothing; a document without one has it disabled
+        config["readout"] = {"enable": False}
     return config
 
 
@@ -130,12 +131,18 @@ def _short(value: Any) -> Any:
     return "{...}" if isinstance(value, dict) else value
 
 
+def _readout_layer(doc: dict[str, Any]) -> int:
+    """The destination layer id of the readout, from the document's chip."""
+    chip = resolve_chip(str(doc.get("chip", "")))
+    return (chip.limits if chip else shared_limits()).readout_layer
+
+
 def _layer(path: str, a: Any, b: Any, out: list[Change], names: tuple) -> None:
-    """Compare destination layers as the cores they point at (12 is the readout)."""
-    old_names, new_names = names
+    """Compare destination layers as the cores they point at (or the readout)."""
+    old_names, new_names, readout = names
 
     def name(layer: Any, table: list) -> str:
-        if layer == 12:
+        if layer == readout:
             return "readout"
         if isinstance(layer, int) and 0 <= layer < len(table) and table[layer]:
             return table[layer]
@@ -163,15 +170,17 @@ def compare(old: dict[str, Any], new: dict[str, Any]) -> tuple[list[Change], lis
     la, lb = a.pop("cnn_layers", []), b.pop("cnn_layers", [])
     if names_a is not None and names_b is not None:
         notes.append("cores matched by their names in the network file")
-        _by_name(la, lb, names_a, names_b, out)
+        _by_name(la, lb, (names_a, names_b, _readout_layer(new)), out)
     else:
-        for i, (x, y) in enumerate(zip(la, lb, strict=False)):
-            _walk(f"cnn_layers[{i}]", x, y, out)
-    _walk("", a, b, out, (names_a, names_b) if names_a and names_b else None)
+        for i in range(max(len(la), len(lb))):
+            _walk(f"cnn_layers[{i}]", la[i] if i < len(la) else unused_core(),
+                  lb[i] if i < len(lb) else unused_core(), out)
+    _walk("", a, b, out, (names_a, names_b, _readout_layer(new)) if names_a and names_b else None)
     return out, notes
 
 
-def _by_name(la: list, lb: list, names_a: list, names_b: list, out: list[Change]) -> None:
+def _by_name(la: list, lb: list, names: tuple, out: list[Change]) -> None:
+    names_a, names_b, _ = names
     where_a = {n: i for i, n in enumerate(names_a) if n}
     where_b = {n: i for i, n in enumerate(names_b) if n}
     for name in [*where_a, *(n for n in where_b if n not in where_a)]:
@@ -186,7 +195,7 @@ def _by_name(la: list, lb: list, names_a: list, names_b: list, out: list[Change]
         if ia != ib:
             out.append(Change(label, ia, ib, f"moved from core {ia} to core {ib} (core '{name}')"))
         found: list[Change] = []
-        _walk(label, la[ia], lb[ib], found, (names_a, names_b))
+        _walk(label, la[ia], lb[ib], found, names)
         out.extend(c._replace(text=f"{c.text}   (core '{name}')") for c in found)
     # Slots no annotation names (hand edits, leftovers): compared slot by slot, since a live
     # core there sends events whatever its name.
@@ -197,11 +206,42 @@ def _by_name(la: list, lb: list, names_a: list, names_b: list, out: list[Change]
             continue
         x = la[i] if i < len(la) else unused_core()
         y = lb[i] if i < len(lb) else unused_core()
-        _walk(f"cnn_layers[{i}]", x, y, out, (names_a, names_b))
+        _walk(f"cnn_layers[{i}]", x, y, out, names)
 
 
-def json_patch(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]:
-    """RFC 6902 operations turning `old` into `new` (whole documents, physical core order)."""
-    import jsonpatch
+def json_patch(old: dict[str, Any], new: dict[str, Any], *, plain: bool = True) -> list[dict[str, Any]]:
+    """RFC 6902 operations turning `old` into `new` (any two trees: whole documents, or their
+    `config`; physical core order). A tensor that changed is one `replace` of the whole tensor,
+    found with numpy; lists whose lengths differ are replaced whole. With `plain=False` the
+    replaced tensors stay numpy arrays, for writing with `emit.to_json` (one line each)."""
+    ops: list[dict[str, Any]] = []
+    _patch("", old, new, ops)
+    if plain:
+        for op in ops:
+            if "value" in op:
+                op["value"] = to_plain(op["value"])
+    return ops
 
-    return jsonpatch.make_patch(to_plain(old), to_plain(new)).patch
+
+def _pointer(path: str, key: Any) -> str:
+    return f"{path}/{str(key).replace('~', '~0').replace('/', '~1')}"
+
+
+def _patch(path: str, a: Any, b: Any, ops: list[dict[str, Any]]) -> None:
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        same = (isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape == b.shape
+                and a.dtype.kind == b.dtype.kind and bool(np.array_equal(a, b)))
+        if not same:
+            ops.append({"op": "replace", "path": path, "value": b})
+    elif isinstance(a, dict) and isinstance(b, dict):
+        for key in a:
+            if key not in b:
+                ops.append({"op": "remove", "path": _pointer(path, key)})
+            else:
+                _patch(_pointer(path, key), a[key], b[key], ops)
+        ops.extend({"op": "add", "path": _pointer(path, key), "value": b[key]} for key in b if key not in a)
+    elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            _patch(f"{path}/{i}", x, y, ops)
+    elif type(a) is not type(b) or a != b:
+        ops.append({"op": "replace", "path": path, "value": b})

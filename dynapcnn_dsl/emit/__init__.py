@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from dynapcnn_dsl.documents import TENSORS, from_json, to_json, to_plain
 from dynapcnn_dsl.emit.document import FORMAT, VERSION, build_document
-from dynapcnn_dsl.emit.serialize import TENSORS, from_json, to_json, to_plain, with_arrays
 from dynapcnn_dsl.link.data import LinkedNetwork
 from dynapcnn_dsl.load.source import SourceMap
 from dynapcnn_dsl.weights.bind import BoundNetwork
 
-__all__ = ["FORMAT", "TENSORS", "VERSION", "annotations", "build_document", "emit", "from_json",
-           "to_json", "to_plain", "with_arrays"]
+__all__ = ["FORMAT", "TENSORS", "VERSION", "annotations", "build_document", "emit", "from_json", "to_json",
+           "to_plain"]
 
 
 def annotations(linked: LinkedNetwork, source_map: SourceMap) -> dict[str, Any]:

@@ -12,8 +12,8 @@ calls (`dynapcnn_dsl.samna_bridge`). Conventions, as sinabs writes them:
 
 What the language does not set is left out, so the bridge leaves it at samna's defaults: an
 unused core is only `{destinations: both disabled, monitor_enable: false}`, an unused
-destination slot only `{enable: false}`. Tensors stay numpy arrays in memory; `serialize`
-writes them as JSON lists.
+destination slot only `{enable: false}`. Tensors stay numpy arrays in memory;
+`dynapcnn_dsl.documents.to_json` writes them as JSON lists.
 """
 
 from __future__ import annotations
@@ -23,11 +23,12 @@ from typing import Any
 import numpy as np
 
 from dynapcnn_dsl import __version__
+from dynapcnn_dsl.documents import FORMAT, VERSION, WEIGHT_FIELDS, structure_only, unused_core
 from dynapcnn_dsl.link.data import Link, LinkedCore, LinkedNetwork
 from dynapcnn_dsl.weights.bind import BoundCore, BoundNetwork
 
-FORMAT = "dynapcnn-dsl/samna-configuration"
-VERSION = 1
+__all__ = ["FORMAT", "VERSION", "WEIGHT_FIELDS", "build_document", "cnn_layer", "dvs_layer", "readout",
+           "structure_only", "unused_core"]
 
 
 def _xy(x: int, y: int) -> dict[str, int]:
@@ -53,11 +54,6 @@ def _slots(linked: LinkedNetwork, links: tuple[Link, ...]) -> list[dict[str, Any
 def _decimator_interval(linked: LinkedNetwork, ratio: int) -> int:
     """output_decimator_interval 0..7 for 1/2 ... 1/512 (there is no 1/64)."""
     return linked.chip.limits.decimator_ratios.index(ratio)
-
-
-WEIGHT_FIELDS = ("weights", "biases", "neurons_initial_value", "threshold_high", "threshold_low",
-                 "leak_enable", "weights_kill_bit")
-"""Fields that need the weights file: left out of a structure-only document."""
 
 
 def cnn_layer(linked: LinkedNetwork, core: LinkedCore, bound: BoundCore | None) -> dict[str, Any]:
@@ -95,22 +91,13 @@ def cnn_layer(linked: LinkedNetwork, core: LinkedCore, bound: BoundCore | None) 
         killed = np.zeros(core.out_features, dtype=bool)
         killed[list(core.kill_features)] = True
         c_in, k = core.input_shape.features, core.kernel
-        layer["weights_kill_bit"] = np.broadcast_to(
-            killed[:, None, None, None], (core.out_features, c_in, k, k)).copy()
+        if bound is not None:   # shaped as the weights: left out with them (WEIGHT_FIELDS)
+            layer["weights_kill_bit"] = np.broadcast_to(
+                killed[:, None, None, None], (core.out_features, c_in, k, k)).copy()
         layer["biases_kill_bit"] = killed.copy()
         layer["neurons_value_kill_bit"] = np.broadcast_to(
             killed[:, None, None], (core.out_features, out.width, out.height)).copy()
     return layer
-
-
-def structure_only(doc: dict[str, Any]) -> bool:
-    """True for a document built without weights: no tensors or thresholds in its cores."""
-    return doc.get("source", {}).get("weights", "") is None
-
-
-def unused_core() -> dict[str, Any]:
-    """What an unused core sets: no destination, no monitoring; the rest stays samna's default."""
-    return {"destinations": [{"enable": False}, {"enable": False}], "monitor_enable": False}
 
 
 def dvs_layer(linked: LinkedNetwork) -> dict[str, Any]:

@@ -226,7 +226,8 @@ def decompile(doc: dict[str, Any], source: str = "<document>") -> tuple[Plan | N
 
 
 def read_document(path: str | Path) -> dict[str, Any]:
-    """A document file as the emitter's tree (raises ValueError when it is not JSON)."""
-    from dynapcnn_dsl.emit import from_json
+    """A document file as the emitter's tree, checked against its schema by the one document
+    reader (raises ValueError with its positioned diagnostics when it is not a valid document)."""
+    from dynapcnn_dsl.documents import from_json
 
-    return from_json(Path(path).read_bytes())
+    return from_json(Path(path).read_bytes(), str(path))

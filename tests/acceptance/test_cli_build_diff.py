@@ -474,13 +474,15 @@ def test_diff_json_patch_applies_to_the_old_config(cli, net, built, tmp_path):
     patch = json.loads(out)
     assert isinstance(patch, list) and patch
     assert all(op["op"] in {"add", "remove", "replace", "move", "copy", "test"} for op in patch)
-    old_config = json.loads(built.read_text(encoding="utf-8"))["config"]
-    new_config = json.loads(new_doc.read_text(encoding="utf-8"))["config"]
-    assert jsonpatch.JsonPatch(patch).apply(old_config) == new_config
+    # paths are the document's (/chip, /config/...): the patch applies to the old document
+    old_doc, new = (json.loads(p.read_text(encoding="utf-8")) for p in (built, new_doc))
+    old_config, new_config = old_doc["config"], new["config"]
+    assert jsonpatch.JsonPatch(patch).apply(old_doc)["config"] == new_config
+    assert jsonpatch.JsonPatch(patch).apply({"config": old_config}) == {"config": new_config}
     # a network side works as well, and gives the same patch
     code, out2, _ = cli("diff", built, moved, "--weights", weights_of(net), "--format", "json-patch")
     assert code == 1
-    assert jsonpatch.JsonPatch(json.loads(out2)).apply(old_config) == new_config
+    assert jsonpatch.JsonPatch(json.loads(out2)).apply({"config": old_config}) == {"config": new_config}
 
 
 def test_diff_json_patch_of_identical_sides_is_empty(cli, built, net):

@@ -1,6 +1,6 @@
 """Phases only look forward: a module never imports one of a phase that runs after its own.
 
-    load < strict < expand < model < schema < link < rules < weights < emit < pipeline
+    load < strict < expand < model < schema < link < rules < weights < documents < emit < pipeline
          < diff / report / samna_bridge / simulate < api < importer < cli
 
 `link` computes facts and `rules` judges them (the link-stage rules read `link`'s facts), so
@@ -28,6 +28,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("link",),
     ("rules",),
     ("weights",),
+    ("documents",),   # the document format: its schema, reader and writer (emit writes, the rest read)
     ("emit",),
     ("pipeline",),
     ("diff", "report", "samna_bridge", "simulate"),

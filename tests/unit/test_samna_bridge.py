@@ -644,3 +644,24 @@ def test_to_samna_on_real_samna(built):
         want, got = doc.config["cnn_layers"][index], back["config"]["cnn_layers"][index]
         assert np.array_equal(got["weights"], want["weights"])
         assert got["dimensions"] == want["dimensions"]
+
+
+DYNAPCNN_READOUT = """\
+dsl: 1
+chip: dynapcnn
+input: {source: host, shape: [1, 8, 8], to: [a]}
+defaults:
+  neuron: {threshold: 1.0, min_v_mem: -1.0}
+cores:
+  a: {conv: {out_channels: 4, kernel: 3}}
+readout: {from: a, classes: 4, threshold: 3}
+"""
+
+
+def test_a_dynapcnn_readout_round_trips(samna_double, tmp_path):
+    """dynapcnn's readout is undocumented, but a network that uses it reads back with it."""
+    doc, _ = build(write(tmp_path, "dynapcnn-readout", DYNAPCNN_READOUT), tmp_path)
+    assert doc.config["readout"]["enable"] is True
+    back = from_samna(to_samna(doc.data), doc.chip)
+    assert back["config"]["readout"] == doc.config["readout"]
+    assert compare(doc.data, back) == ([], [])
