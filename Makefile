@@ -63,6 +63,7 @@ bench: $(VENV)/.installed-run
 	$(BIN)/python benchmarks/build.py
 	$(BIN)/python benchmarks/expand.py
 	$(BIN)/python benchmarks/refusals.py
+	$(BIN)/python benchmarks/diff.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
