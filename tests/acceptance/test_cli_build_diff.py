@@ -16,13 +16,12 @@ import re
 import shutil
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import jsonpatch
 import numpy as np
 import pytest
-from conftest import CHAIN, write_weights
+from helpers import CHAIN, make_weights, write
 
 import dynapcnn_dsl
 from dynapcnn_dsl.cli import main, run
@@ -42,17 +41,6 @@ NAMES_NOTE = "# cores matched by their names in the network file"
 
 
 # ------------------------------------------------------------------------------------ helpers
-def write(directory: Path, name: str, text: str) -> Path:
-    path = directory / name
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
-    return path
-
-
-def make_weights(network: Path, path: Path, *, seed: int = 0) -> dict[str, np.ndarray]:
-    """`<prefix>.weight` [out, in, k, k] for every core, scale 127."""
-    return write_weights(network, path, seed=seed, low=-0.9, high=0.9, pin_scale=True)
-
-
 def listing(directory: Path) -> list[str]:
     return sorted(p.name for p in directory.iterdir())
 

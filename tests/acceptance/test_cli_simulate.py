@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import CHAIN, write_weights
+from helpers import CHAIN, write_weights
 from simulate_docs import core, dest, document
 
 import dynapcnn_dsl

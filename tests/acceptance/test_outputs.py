@@ -13,7 +13,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import CHAIN, write_weights
+from helpers import CHAIN, write_weights
 
 from dynapcnn_dsl.cli import run
 

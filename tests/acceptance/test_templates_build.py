@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import write_weights
+from helpers import write_weights
 from safetensors.numpy import load_file
 
 import dynapcnn_dsl

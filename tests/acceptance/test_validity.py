@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import write_weights
+from helpers import write_weights
 
 from dynapcnn_dsl.cli import run
 from dynapcnn_dsl.pipeline import check_file

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES, write_weights
+from helpers import EXAMPLES, write_weights
 
 from dynapcnn_dsl import importer
 from dynapcnn_dsl.api import build

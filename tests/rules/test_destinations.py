@@ -4,10 +4,10 @@ dest-duplicate, input-dest-max, input-dest-empty."""
 from __future__ import annotations
 
 import pytest
-from conftest import check as linked  # the whole pipeline, for what the link stage reports
-from conftest import check_model as check  # model-stage rules, tested without the linker
-from conftest import found_model as found
-from conftest import only_model as only
+from helpers import check as linked  # the whole pipeline, for what the link stage reports
+from helpers import check_model as check  # model-stage rules, tested without the linker
+from helpers import found_model as found
+from helpers import only_model as only
 
 HEAD = """\
 dsl: 1

@@ -10,7 +10,7 @@ c_out * 2^(ceil(log2(out_h)) + ceil(log2(out_w))), bias = c_out with a bias. Per
 from __future__ import annotations
 
 import pytest
-from conftest import check, found, only
+from helpers import check, found, only
 
 
 def net(*cores: str, shape: str = "[1, 16, 16]", to: str = "[a]", head: str = "") -> str:

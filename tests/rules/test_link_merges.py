@@ -4,7 +4,7 @@ feature-layout, input-shift."""
 from __future__ import annotations
 
 import pytest
-from conftest import check, found, only
+from helpers import check, found, only
 
 
 def net(*cores: str, shape: str = "[4, 16, 16]", to: str = "[a]") -> str:

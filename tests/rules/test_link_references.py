@@ -5,7 +5,7 @@ recurrent-allowed, core-unreachable."""
 from __future__ import annotations
 
 import pytest
-from conftest import check, found, only
+from helpers import check, found, only
 
 HEAD = """\
 dsl: 1

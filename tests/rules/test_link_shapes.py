@@ -7,7 +7,7 @@ pooling divides the map (remainder dropped)."""
 from __future__ import annotations
 
 import pytest
-from conftest import check, found, only
+from helpers import check, found, only
 
 
 def net(*cores: str, shape: str = "[1, 16, 16]", to: str = "[a]", tail: str = "") -> str:

@@ -5,8 +5,8 @@
 from __future__ import annotations
 
 import pytest
-from conftest import found_model as found  # model-stage rules, tested without the linker
-from conftest import only_model as only
+from helpers import found_model as found  # model-stage rules, tested without the linker
+from helpers import only_model as only
 
 HEAD = """\
 dsl: 1

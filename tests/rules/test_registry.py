@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import BASE, check
+from helpers import BASE, check
 
 from dynapcnn_dsl.diagnostics import Position, Severity
 from dynapcnn_dsl.rules import REGISTRY, Finding, Rule, RuleContext, apply, rule, run_rules

@@ -10,13 +10,12 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from conftest import CHAIN, write_weights
+from helpers import CHAIN, make_weights, write
 
 import dynapcnn_dsl
 from dynapcnn_dsl import BuildError, Document, build
@@ -43,18 +42,6 @@ cores:
 
 
 # ------------------------------------------------------------------------------------ helpers
-def write(tmp_path: Path, name: str, text: str) -> Path:
-    path = tmp_path / name
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
-    return path
-
-
-def make_weights(network: Path, path: Path, *, seed: int = 0, **extra: np.ndarray) -> Path:
-    """`<prefix>.weight` [out, in, k, k] for every core of the linked network, as .npz."""
-    write_weights(network, path, seed=seed, **extra)
-    return path
-
-
 def same(a: Any, b: Any, path: str = "") -> None:
     """Deep equality that requires arrays on both sides where there is one on either."""
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
@@ -77,12 +64,6 @@ def same(a: Any, b: Any, path: str = "") -> None:
 
 def used_layers(doc: Document) -> list[dict[str, Any]]:
     return [layer for layer in doc.config["cnn_layers"] if "dimensions" in layer]
-
-
-@pytest.fixture
-def chain(tmp_path) -> tuple[Path, Path]:
-    net = write(tmp_path, "chain.yaml", CHAIN)
-    return net, make_weights(net, tmp_path / "chain.npz")
 
 
 # ---------------------------------------------------------------------------------- build

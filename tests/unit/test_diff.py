@@ -9,13 +9,12 @@ pair (-1, 1)): a weight w becomes round(127 w), threshold 1.0 becomes 127.
 from __future__ import annotations
 
 import copy
-import textwrap
 from pathlib import Path
 
 import jsonpatch
 import numpy as np
 import pytest
-from conftest import CHAIN, write_weights
+from helpers import CHAIN, make_weights, write
 
 import dynapcnn_dsl
 from dynapcnn_dsl.diff import Change, compare, json_patch
@@ -49,32 +48,12 @@ cores:
 
 
 # ------------------------------------------------------------------------------------ helpers
-def write(tmp_path: Path, name: str, text: str) -> Path:
-    path = tmp_path / name
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
-    return path
-
-
-def make_weights(network: Path, path: Path, *, seed: int = 0) -> dict[str, np.ndarray]:
-    """`<prefix>.weight` [out, in, k, k] for every core, scale 127 (see the module docstring)."""
-    return write_weights(network, path, seed=seed, low=-0.9, high=0.9, pin_scale=True)
-
-
 def doc(network: Path, weights: Path | None = None, *, annotate: bool = True) -> dict:
     return dynapcnn_dsl.build(network, weights, annotate=annotate).data
 
 
 def lines(changes: list[Change]) -> list[str]:
     return [f"{c.path}: {c.text}" for c in changes]
-
-
-@pytest.fixture
-def chain(tmp_path) -> tuple[Path, Path]:
-    """The chain network and its weights."""
-    net = write(tmp_path, "chain.yaml", CHAIN)
-    weights = tmp_path / "chain.npz"
-    make_weights(net, weights)
-    return net, weights
 
 
 # --------------------------------------------------------------------------------- identical

@@ -6,7 +6,7 @@ from __future__ import annotations
 import textwrap
 
 import pytest
-from conftest import check, found, only
+from helpers import check, found, only
 
 from dynapcnn_dsl.diagnostics import Position
 from dynapcnn_dsl.expand import expand

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import check
+from helpers import check
 
 from dynapcnn_dsl.chips import INPUT, READOUT
 from dynapcnn_dsl.link.graph import resolve

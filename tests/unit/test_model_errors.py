@@ -8,7 +8,7 @@ BASE (tests/conftest.py), by line:
 from __future__ import annotations
 
 import pytest
-from conftest import BASE, check, found, only
+from helpers import BASE, check, found, only
 
 from dynapcnn_dsl.model.network import XY, Destination, InputDestination
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import BASE, ROOT, check
+from helpers import BASE, ROOT, check
 
 from dynapcnn_dsl.diagnostics import Diagnostic, Position, Related, Severity
 from dynapcnn_dsl.render import (

@@ -36,7 +36,7 @@ def test_edges_carry_pooling_and_the_readout_is_a_node():
 
 
 def test_feature_shifts_are_labelled():
-    from conftest import check
+    from helpers import check
 
     result = check("""\
 dsl: 1
@@ -77,7 +77,7 @@ def test_svg_without_graphviz_is_a_usage_error(monkeypatch, capsys):
 
 def test_names_that_look_alike_get_distinct_node_ids():
     """`a-b` and `a_b` would both be `n_a_b`: one node with a self-loop. Each gets its own."""
-    from conftest import check
+    from helpers import check
 
     result = check("""\
 dsl: 1

@@ -14,13 +14,13 @@ import copy
 import importlib.util
 import re
 import sys
-import textwrap
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 import samna_double as double
+from helpers import write
 from safetensors.numpy import save_file
 
 import dynapcnn_dsl
@@ -136,12 +136,8 @@ def build(network: Path, tmp: Path, **kwargs: Any) -> tuple[dynapcnn_dsl.Documen
     return dynapcnn_dsl.build(network, path), tensors
 
 
-def write(tmp: Path, name: str, text: str) -> Path:
-    folder = tmp / name
-    folder.mkdir(exist_ok=True)
-    path = folder / "network.yaml"
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
-    return path
+def write_network(tmp: Path, name: str, text: str) -> Path:
+    return write(tmp, f"{name}/network.yaml", text)
 
 
 @pytest.fixture(scope="module")
@@ -149,10 +145,10 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[dynapcnn_
     """Every example and hand-written network, built once for the module (never mutate)."""
     tmp = tmp_path_factory.mktemp("samna-bridge")
     out = {p.parent.name: build(p, tmp) for p in EXAMPLES}
-    out["asym"] = build(write(tmp, "asym", ASYM), tmp, integers=True)
-    out["dvs-roi"] = build(write(tmp, "dvs-roi", DVS), tmp)
+    out["asym"] = build(write_network(tmp, "asym", ASYM), tmp, integers=True)
+    out["dvs-roi"] = build(write_network(tmp, "dvs-roi", DVS), tmp)
     for chip in ("dynapcnn", "speck2b"):
-        out[f"legacy-{chip}"] = build(write(tmp, f"legacy-{chip}", LEGACY.format(chip=chip)), tmp)
+        out[f"legacy-{chip}"] = build(write_network(tmp, f"legacy-{chip}", LEGACY.format(chip=chip)), tmp)
     return out
 
 

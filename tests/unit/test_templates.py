@@ -8,10 +8,10 @@ live in tests/corpus/invalid/templates/ (LIB) or are written next to the network
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pytest
+from helpers import write
 
 from dynapcnn_dsl.diagnostics import Diagnostic
 from dynapcnn_dsl.expand.expressions import ExpressionError, evaluate
@@ -55,13 +55,6 @@ def one_core(name: str) -> str:
 
 
 # ------------------------------------------------------------------------------------ helpers
-def write(directory: Path, name: str, text: str) -> Path:
-    path = directory / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
-    return path
-
-
 def run(tmp_path: Path, text: str, *, name: str = "net.yaml", **kw) -> Result:
     return check_file(write(tmp_path, name, text), **kw)
 

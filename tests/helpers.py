@@ -1,0 +1,124 @@
+"""Shared test helpers, imported by name (`from helpers import check, write`): check YAML text,
+read diagnostics as (line:col, code) pairs, write networks and weights. Fixtures are in
+conftest.py."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import numpy as np
+
+from dynapcnn_dsl.diagnostics import Diagnostic
+from dynapcnn_dsl.pipeline import Result, Stage, check_text
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+CORPUS = Path(__file__).resolve().parent / "corpus"
+
+BASE = """\
+dsl: 1
+chip: speck2f
+input:
+  source: host
+  shape: [1, 16, 16]
+  to: [a]
+cores:
+  a:
+    conv: {out_channels: 4, kernel: 3}
+"""
+"""A minimal valid network; tests append or replace lines to make one thing wrong."""
+
+
+# A plain chain: a (16x16) -> pool -> b; pool 2 or 4 both leave b a valid map.
+CHAIN = """\
+dsl: 1
+chip: speck2f
+input: {source: host, shape: [2, 16, 16], to: [a]}
+defaults:
+  neuron: {threshold: 1.0, min_v_mem: -1.0}
+cores:
+  a:
+    conv: {out_channels: 4, kernel: 3, padding: 1}
+    to: [{core: b, pool: 2}]
+  b:
+    conv: {out_channels: 4, kernel: 3, padding: 1}
+    monitor: true
+"""
+
+
+def check(text: str, file: str = "t.yaml", *, link: bool = True) -> Result:
+    """Run the pipeline on dedented YAML text (up to the single-file rules with link=False)."""
+    return check_text(textwrap.dedent(text), file, until=Stage.LINK if link else Stage.RULES)
+
+
+def found(text: str, *, link: bool = True) -> list[tuple[str, str]]:
+    """[(\"line:col\", \"code\"), ...] for every diagnostic, in report order."""
+    return [(str(d.position), d.code) for d in check(text, link=link).diagnostics]
+
+
+def only(text: str, *, link: bool = True) -> Diagnostic:
+    """The single diagnostic the text produces (fails if there are none or several)."""
+    diags = check(text, link=link).diagnostics
+    assert len(diags) == 1, [f"{d.position} {d.code}: {d.message}" for d in diags]
+    return diags[0]
+
+
+def write_weights(network: Path | str, path: Path, *, seed: int = 0, low: float = -1.0,
+                  high: float = 1.0, pin_scale: bool = False, biases: bool = False,
+                  disabled: tuple[str, ...] = (), **extra: np.ndarray) -> dict[str, np.ndarray]:
+    """Random `<prefix>.weight` tensors for every core of the linked network, written to `path`
+    (.npz or .safetensors by suffix). With `pin_scale`, each tensor holds 1.0 and -1.0, so the
+    quantization scale is exactly 127 and quantized values can be asserted exactly. With
+    `biases`, also `<prefix>.bias` for every core that declares one; `disabled` rules are off
+    while linking."""
+    from dynapcnn_dsl.pipeline import check_file
+
+    linked = check_file(network, disabled=disabled).linked
+    assert linked is not None, f"{network} does not link"
+    rng = np.random.default_rng(seed)
+    tensors: dict[str, np.ndarray] = {}
+    for core in linked.cores:
+        # a negative size (a kernel below 1 with its rule off) gives an empty, mismatching tensor
+        w = rng.uniform(low, high, [max(n, 0) for n in linked.weight_shape(core)])
+        if pin_scale:
+            w.flat[0], w.flat[1], w.flat[2] = 1.0, -1.0, 0.0
+        tensors[f"{core.weights}.weight"] = w.astype(np.float32)
+        if biases and core.bias:
+            tensors[f"{core.weights}.bias"] = rng.uniform(low, high, w.shape[0]).astype(np.float32)
+    tensors.update(extra)
+    if path.suffix == ".safetensors":
+        from safetensors.numpy import save_file
+
+        save_file(tensors, str(path))
+    else:
+        np.savez(path, **tensors)
+    return tensors
+
+
+def check_model(text: str, file: str = "t.yaml") -> Result:
+    """The pipeline without the linker: model-stage rules are tested on their own."""
+    return check(text, file, link=False)
+
+
+def found_model(text: str) -> list[tuple[str, str]]:
+    return found(text, link=False)
+
+
+def only_model(text: str) -> Diagnostic:
+    return only(text, link=False)
+
+
+def write(directory: Path, name: str, text: str) -> Path:
+    """Write dedented `text` to `directory/name` (creating folders on the way)."""
+    path = directory / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def make_weights(network: Path, path: Path, *, seed: int = 0, **extra: np.ndarray) -> Path:
+    """Weights for every core of `network` whose quantization scale is exactly 127 (see
+    `write_weights`), written to `path`; returns `path`."""
+    write_weights(network, path, seed=seed, low=-0.9, high=0.9, pin_scale=True, **extra)
+    return path
