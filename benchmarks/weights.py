@@ -3,8 +3,9 @@ under 50 ms, excluding the torch import).
 
 The network (benchmarks/networks/kernel-full.yaml) has exactly 272 Ki weights, every kernel
 memory entry of the chip. Its weights are written at random to a temporary .safetensors and .pt
-file; the timed step is read + bind + quantize (`load_and_bind`). The baseline, measured in the
-same run, is the bare read of the same safetensors file with the safetensors library.
+file; the timed step is read + bind + fold + quantize (the pipeline resumed from the linked
+network). The baseline, measured in the same run, is the bare read of the same safetensors file
+with the safetensors library.
 
     python benchmarks/weights.py [--runs N]
 """
@@ -28,8 +29,7 @@ GOAL_MS = 50.0
 def main() -> int:
     from safetensors.numpy import load_file, save_file
 
-    from dynapcnn_dsl.pipeline import check_file
-    from dynapcnn_dsl.weights import load_and_bind
+    from dynapcnn_dsl.pipeline import Stage, check_file, resume
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=30)
@@ -37,16 +37,17 @@ def main() -> int:
 
     result = check_file(NETWORK)
     assert result.ok, [d.message for d in result.diagnostics]
-    linked, smap = result.linked, result.document.source_map
+    linked = result.linked
     tensors = random_weights(linked)
     n = sum(t.size for t in tensors.values())
     capacity = sum(m.kernel for m in linked.chip.memory)
     with tempfile.TemporaryDirectory() as tmp:
         st = Path(tmp) / "w.safetensors"
         save_file(tensors, str(st))
-        bound, problems = load_and_bind(linked, smap, st)
-        assert bound is not None, problems
-        bind_med, bind_best = in_process(lambda: load_and_bind(linked, smap, st), args.runs)
+        weighted = resume(result, until=Stage.QUANTIZE, weights=st)
+        assert weighted.quantized is not None, weighted.diagnostics
+        bind_med, bind_best = in_process(lambda: resume(result, until=Stage.QUANTIZE, weights=st),
+                                         args.runs)
         read_med, read_best = in_process(lambda: load_file(str(st)), args.runs)
         print(f"{n} weights ({n / 1024:g} Ki; the chip's kernel memory is {capacity / 1024:g} Ki), "
               f"{args.runs} runs each")
@@ -61,7 +62,7 @@ def main() -> int:
             return 0
         pt = Path(tmp) / "w.pt"
         torch.save({k: torch.from_numpy(v) for k, v in tensors.items()}, pt)
-        pt_med, pt_best = in_process(lambda: load_and_bind(linked, smap, pt), args.runs)
+        pt_med, pt_best = in_process(lambda: resume(result, until=Stage.QUANTIZE, weights=pt), args.runs)
         print(f".pt (torch.load weights_only) + bind + quantize, torch already imported: median "
               f"{pt_med:.1f} ms, best {pt_best:.1f} ms "
               f"{'ok' if pt_med < GOAL_MS else 'OVER GOAL'}")

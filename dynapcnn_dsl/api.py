@@ -35,14 +35,15 @@ class BuildError(Exception):
 class Document:
     """A built samna configuration document: `data` is the JSON tree (tensors as numpy)."""
 
-    __slots__ = ("bound", "data", "diagnostics", "linked")
+    __slots__ = ("bound", "data", "diagnostics", "linked", "quantized")
 
     def __init__(self, data: dict[str, Any], *, diagnostics: Iterable[Diagnostic] = (),
-                 linked: Any = None, bound: Any = None) -> None:
+                 linked: Any = None, bound: Any = None, quantized: Any = None) -> None:
         self.data = data
         self.diagnostics = tuple(diagnostics)
         self.linked = linked
-        self.bound = bound
+        self.bound = bound            # the checkpoint's tensors per core (weights.BoundNetwork)
+        self.quantized = quantized    # the chip's integers per core (weights.QuantizedNetwork)
 
     @property
     def chip(self) -> str:
@@ -90,7 +91,7 @@ class Document:
         return f"<Document {self.chip}: {used} cores>"
 
 
-def build(network: str | Path, weights: str | Path | None = None, *, key: str | None = None,
+def build(network: str | Path, weights: Any = None, *, key: str | None = None,
           annotate: bool = False, disabled: Iterable[str] = (),
           templates: Iterable[str | Path] = ()) -> Document:
     """Validate, link, bind and emit. Without weights the document is structure-only (no
@@ -107,7 +108,7 @@ def document_of(result: Result) -> Document:
     if not result.ok or result.emitted is None:
         raise BuildError(result.diagnostics, result)
     return Document(result.emitted, diagnostics=result.diagnostics, linked=result.linked,
-                    bound=result.bound)
+                    bound=result.bound, quantized=result.quantized)
 
 
 def simulate(document: Document | dict[str, Any] | str | Path, events: Any, *,

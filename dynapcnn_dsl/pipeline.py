@@ -1,11 +1,11 @@
 """The pipeline from a file to a configuration document, and its one result value.
 
     load -> expand -> model -> rules -> link (facts, then the link-stage rules)
-         -> bind (when weights are given) -> emit
+         -> bind -> fold -> quantize (when weights are given) -> emit
 
 Every command and the Python API run this pipeline and differ only in how far they ask it to
 go (`until`) and how they render the `Result`: `validate`, `inspect` and `graph` stop after
-`link`, `check` after `bind`, `build` and `diff` after `emit`. Each phase is a step function
+`link`, `check` after `quantize`, `build` and `diff` after `emit`. Each phase is a step function
 `(Result, Options) -> Result` in `STEPS`; a step that cannot give the next one something to work
 on leaves `reached` where it was and the run stops there. Everything found on the way is in
 `Result.diagnostics`, and whether the run succeeded is decided once, by `Result.ok`.
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from dynapcnn_dsl.link.data import LinkedNetwork
     from dynapcnn_dsl.load import SourceDocument
     from dynapcnn_dsl.model import Network
-    from dynapcnn_dsl.weights import BoundNetwork
+    from dynapcnn_dsl.weights import BoundNetwork, FoldedNetwork, QuantizedNetwork
 
 
 class Stage(IntEnum):
@@ -43,18 +43,21 @@ class Stage(IntEnum):
     RULES = 4
     LINK = 5
     BIND = 6
-    EMIT = 7
+    FOLD = 7
+    QUANTIZE = 8
+    EMIT = 9
 
 
 @dataclass(frozen=True, slots=True)
 class Options:
-    """What the caller chose: how far to run, which rules are off, where the weights are."""
+    """What the caller chose: how far to run, which rules are off, where the weights are (a
+    path, or tensors in memory: a mapping of names to arrays or tensors, or an nn.Module)."""
 
     until: Stage = Stage.LINK
     disabled: frozenset[str] = frozenset()
     templates: tuple[str | Path, ...] = ()
     base: Path | None = None
-    weights: str | Path | None = None
+    weights: Any = None
     key: str | None = None
     annotate: bool = False
     strict: bool = False
@@ -66,8 +69,10 @@ class Result:
 
     `document` is the loaded source (data and source map), `network` the validated model
     (`complete` is False when it was rebuilt without its malformed parts: the rules ran on the
-    rest, but such a network is never linked), `linked` the placed network, `bound` the
-    network with its quantized weights (None for a structure-only build), `emitted` the samna
+    rest, but such a network is never linked), `linked` the placed network; with weights,
+    `bound` holds the checkpoint's tensors per core, `folded` the float tensors the chip
+    computes with (BatchNorm and averages folded in), `quantized` the chip's integers (all None
+    for a structure-only build); `emitted` the samna
     configuration document (a dict tree, tensors as numpy arrays). `reached` is the last phase
     that completed.
     """
@@ -81,6 +86,8 @@ class Result:
     chip: ChipProfile | None = None
     linked: LinkedNetwork | None = None
     bound: BoundNetwork | None = None
+    folded: FoldedNetwork | None = None
+    quantized: QuantizedNetwork | None = None
     emitted: dict[str, Any] | None = None
     diagnostics: tuple[Diagnostic, ...] = ()
 
@@ -95,9 +102,11 @@ class Result:
 
     @property
     def weights(self) -> str | None:
-        """The weights file, as given (None for a structure-only run)."""
+        """The weights file, as given (None for a structure-only run; `<memory>` for tensors)."""
         w = self.options.weights
-        return None if w is None else str(w)
+        if w is None:
+            return None
+        return str(w) if isinstance(w, str | Path) else "<memory>"
 
     def _next(self, stage: Stage, problems: Iterable[Diagnostic] = (), **produced: Any) -> Result:
         """This result one phase further: what the phase produced and what it found."""
@@ -156,23 +165,56 @@ def link_phase(r: Result, o: Options) -> Result:
 
 
 def bind_phase(r: Result, o: Options) -> Result:
+    """Read the weights (a file, or tensors in memory) and bind them to the cores; the
+    build-stage rules advise on the network about to be built."""
     if o.weights is None:
         return r._next(Stage.BIND)  # structure only: no tensors, no thresholds
-    from dynapcnn_dsl.weights import load_and_bind
+    from dynapcnn_dsl.rules import BUILD, run_rules
+    from dynapcnn_dsl.rules.checkpoint import BuildContext
+    from dynapcnn_dsl.weights import bind, load
 
     assert r.linked is not None and r.document is not None
-    bound, problems = load_and_bind(r.linked, r.document.source_map, o.weights, key=o.key)
-    if bound is None or has_errors(problems):
+    smap = r.document.source_map
+    problems = run_rules(BuildContext(r.linked, smap), stage=BUILD, disabled=o.disabled)
+    weights, found = load(o.weights, key=o.key)
+    problems += found
+    if weights is None or has_errors(found):
+        return r._stop(problems)
+    bound, found = bind(r.linked, weights, smap)
+    problems += found
+    if bound is None:
         return r._stop(problems)
     return r._next(Stage.BIND, problems, bound=bound)
+
+
+def fold_phase(r: Result, o: Options) -> Result:
+    if r.bound is None:
+        return r._next(Stage.FOLD)
+    from dynapcnn_dsl.weights import fold
+
+    assert r.document is not None
+    folded, problems = fold(r.bound, r.document.source_map)
+    return r._next(Stage.FOLD, problems, folded=folded)
+
+
+def quantize_phase(r: Result, o: Options) -> Result:
+    if r.folded is None:
+        return r._next(Stage.QUANTIZE)
+    from dynapcnn_dsl.weights import quantize
+
+    assert r.document is not None
+    quantized, problems = quantize(r.folded, r.document.source_map)
+    if quantized is None:
+        return r._stop(problems)
+    return r._next(Stage.QUANTIZE, problems, quantized=quantized)
 
 
 def emit_phase(r: Result, o: Options) -> Result:
     from dynapcnn_dsl.emit import emit
 
     assert r.linked is not None and r.document is not None
-    data = emit(r.linked, r.bound, r.document.source_map, annotate=o.annotate)
-    return r._next(Stage.EMIT, emitted=data)
+    network = r.quantized if r.quantized is not None else r.linked
+    return r._next(Stage.EMIT, emitted=emit(network, r.document.source_map, annotate=o.annotate))
 
 
 Step = Callable[[Result, Options], Result]
@@ -183,6 +225,8 @@ STEPS: tuple[tuple[Stage, Step], ...] = (
     (Stage.RULES, rules_phase),
     (Stage.LINK, link_phase),
     (Stage.BIND, bind_phase),
+    (Stage.FOLD, fold_phase),
+    (Stage.QUANTIZE, quantize_phase),
     (Stage.EMIT, emit_phase),
 )
 """The phases after loading, in order. A new phase (fold, quantize...) is one more entry."""
@@ -194,17 +238,30 @@ def run(document: SourceDocument | None, problems: Iterable[Diagnostic], file: s
     cannot go on. The network's diagnostics (load to link) come out in report order (file,
     line, column, id), those of the weights after them, in the order the binder found them."""
     result = Result(file, options, document=document, diagnostics=tuple(problems))
+    if document is None:
+        return _in_report_order(result)
+    return _steps(result._next(Stage.LOAD), options)
+
+
+def resume(result: Result, **choices: Any) -> Result:
+    """Run a result further with some choices changed (a later `until`, the weights): the
+    phases it already completed are not run again."""
+    changed = dataclasses.replace(result.options, **choices)
+    return _steps(dataclasses.replace(result, options=changed), changed)
+
+
+def _steps(result: Result, options: Options) -> Result:
     ordered = False
-    if document is not None:
-        result = result._next(Stage.LOAD)
-        for stage, step in STEPS:
-            if stage > options.until:
-                break
-            if stage > Stage.LINK and not ordered:
-                result, ordered = _in_report_order(result), True
-            result = step(result, options)
-            if result.reached < stage:
-                break
+    for stage, step in STEPS:
+        if stage <= result.reached:
+            continue
+        if stage > options.until:
+            break
+        if stage > Stage.LINK and not ordered:
+            result, ordered = _in_report_order(result), True
+        result = step(result, options)
+        if result.reached < stage:
+            break
     return result if ordered else _in_report_order(result)
 
 
@@ -215,7 +272,7 @@ def _in_report_order(result: Result) -> Result:
 
 def options(*, until: Stage = Stage.LINK, disabled: Iterable[str] = (),
             templates: Iterable[str | Path] = (), base: Path | None = None,
-            weights: str | Path | None = None, key: str | None = None, annotate: bool = False,
+            weights: Any = None, key: str | None = None, annotate: bool = False,
             strict: bool = False) -> Options:
     """Options from the loose types callers have (lists of ids, any iterable of directories)."""
     return Options(until, frozenset(disabled), tuple(templates), base, weights, key, annotate,

@@ -87,12 +87,12 @@ def _text_report(result: Result, out: Path | None, report: TextIO) -> None:
     from dynapcnn_dsl.report.inspect import print_inspect
     from dynapcnn_dsl.report.quantization import print_quantization
 
-    assert result.linked is not None and result.bound is not None and result.emitted is not None
+    assert result.linked is not None and result.quantized is not None and result.emitted is not None
     if result.diagnostics:
         write_diagnostics(result, no_source=True, summary=False, stream=report)
     c = console(report)
     print_inspect(result.linked, c)
-    print_quantization(result.bound, c)
+    print_quantization(result.quantized, c)
     if out is not None:
         c.print(f"wrote {out} ({result.emitted['chip']}, {len(result.linked.cores)} cores)")
 
@@ -106,5 +106,5 @@ def _json_report(result: Result, out: Path | None, report: TextIO) -> None:
         "weights": result.weights,
         "output": ("-" if out is None else str(out)) if result.ok else None,
         "network": inspect_data(result.linked) if result.linked is not None else None,
-        "quantization": quantization_data(result.bound) if result.bound is not None else None,
+        "quantization": quantization_data(result.quantized) if result.quantized is not None else None,
     })], report)

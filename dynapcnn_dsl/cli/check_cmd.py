@@ -36,13 +36,13 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from dynapcnn_dsl.report.quantization import print_quantization, quantization_data
 
     check_files_exist([args.weights], parser)
-    result = run_pipeline(args, parser, args.file, Stage.BIND, weights=args.weights, key=args.key)
+    result = run_pipeline(args, parser, args.file, Stage.QUANTIZE, weights=args.weights, key=args.key)
     if args.fmt == "json":
-        quantization = quantization_data(result.bound) if result.bound is not None else None
+        quantization = quantization_data(result.quantized) if result.quantized is not None else None
         return 0 if write_json([(result, {"weights": args.weights,
                                           "quantization": quantization})]) else 1
     write_diagnostics(result, no_source=args.no_source, summary=not result.ok)
-    if result.bound is None:
+    if result.quantized is None:
         return 1
-    print_quantization(result.bound, console())
+    print_quantization(result.quantized, console())
     return 0 if result.ok else 1

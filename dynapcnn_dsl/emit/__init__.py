@@ -8,7 +8,7 @@ from dynapcnn_dsl.documents import TENSORS, from_json, to_json, to_plain
 from dynapcnn_dsl.emit.document import FORMAT, VERSION, build_document
 from dynapcnn_dsl.link.data import LinkedNetwork
 from dynapcnn_dsl.load.source import SourceMap
-from dynapcnn_dsl.weights.bind import BoundNetwork
+from dynapcnn_dsl.weights.quantize import QuantizedNetwork
 
 __all__ = ["FORMAT", "TENSORS", "VERSION", "annotations", "build_document", "emit", "from_json", "to_json",
            "to_plain"]
@@ -27,8 +27,9 @@ def annotations(linked: LinkedNetwork, source_map: SourceMap) -> dict[str, Any]:
                           "line": pos.line if pos else None, "col": pos.col if pos else None}}
 
 
-def emit(linked: LinkedNetwork, bound: BoundNetwork | None, source_map: SourceMap, *,
+def emit(network: QuantizedNetwork | LinkedNetwork, source_map: SourceMap, *,
          annotate: bool = False) -> dict[str, Any]:
-    """The document for a linked network and its bound weights (structure-only without them)."""
-    return build_document(linked, bound, network_file=source_map.file,
+    """The document for a quantized network, or structure-only for a linked one (no weights)."""
+    linked = network.linked if isinstance(network, QuantizedNetwork) else network
+    return build_document(network, network_file=source_map.file,
                           annotate=annotations(linked, source_map) if annotate else None)

@@ -25,7 +25,7 @@ import numpy as np
 from dynapcnn_dsl import __version__
 from dynapcnn_dsl.documents import FORMAT, VERSION, WEIGHT_FIELDS, structure_only, unused_core
 from dynapcnn_dsl.link.data import Link, LinkedCore, LinkedNetwork
-from dynapcnn_dsl.weights.bind import BoundCore, BoundNetwork
+from dynapcnn_dsl.weights.quantize import QuantizedCore, QuantizedNetwork
 
 __all__ = ["FORMAT", "VERSION", "WEIGHT_FIELDS", "build_document", "cnn_layer", "dvs_layer", "readout",
            "structure_only", "unused_core"]
@@ -56,7 +56,7 @@ def _decimator_interval(linked: LinkedNetwork, ratio: int) -> int:
     return linked.chip.limits.decimator_ratios.index(ratio)
 
 
-def cnn_layer(linked: LinkedNetwork, core: LinkedCore, bound: BoundCore | None) -> dict[str, Any]:
+def cnn_layer(linked: LinkedNetwork, core: LinkedCore, bound: QuantizedCore | None) -> dict[str, Any]:
     out = core.output_shape
     layer: dict[str, Any] = {
         "dimensions": {
@@ -143,11 +143,12 @@ def readout(linked: LinkedNetwork) -> dict[str, Any]:
     }
 
 
-def build_document(linked: LinkedNetwork, bound: BoundNetwork | None, *,
-                   network_file: str | None = None,
+def build_document(network: QuantizedNetwork | LinkedNetwork, *, network_file: str | None = None,
                    annotate: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The configuration document (tensors as numpy int arrays). Without a bound network the
-    document is structure-only: the fields in WEIGHT_FIELDS are left out."""
+    """The configuration document (tensors as numpy int arrays). From a linked network without
+    weights the document is structure-only: the fields in WEIGHT_FIELDS are left out."""
+    bound = network if isinstance(network, QuantizedNetwork) else None
+    linked = network.linked if isinstance(network, QuantizedNetwork) else network
     layers: list[dict[str, Any]] = [unused_core() for _ in range(linked.chip.limits.cores)]
     for core in linked.cores:
         layers[core.index] = cnn_layer(linked, core, bound.core(core.name) if bound else None)

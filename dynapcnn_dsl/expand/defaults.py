@@ -13,6 +13,9 @@ from dynapcnn_dsl.load.source import SourceMap
 MERGED_SECTIONS = ("conv", "neuron")
 """Sections of a core that merge key by key with the defaults."""
 
+FROM_CHECKPOINT = {"neuron": ("threshold", "min_v_mem")}
+"""Defaults that a section bound to the checkpoint (`neuron: {weights: P}`) does not take."""
+
 
 def merge_defaults(data: dict[str, Any], smap: SourceMap) -> None:
     """Merge `defaults:` under every core of `data`, in place; a core's own value wins."""
@@ -36,8 +39,9 @@ def merge_defaults(data: dict[str, Any], smap: SourceMap) -> None:
                     smap.set_key(here, smap.keys.get(("defaults", key)), keep=True)
                 if not isinstance(section, dict):
                     continue
+                skip = FROM_CHECKPOINT.get(key, ()) if "weights" in section else ()
                 for sub, value in default.items():
-                    if sub not in section:
+                    if sub not in section and sub not in skip:
                         section[sub] = value
                         smap.paste((*here, sub), taken["defaults", key, sub])
             elif key not in core and key not in MERGED_SECTIONS:

@@ -17,6 +17,7 @@ from dynapcnn_dsl.chips import INPUT, READOUT, ChipProfile
 from dynapcnn_dsl.link.context import LinkContext
 from dynapcnn_dsl.link.data import (
     Link,
+    LinkedBatchNorm,
     LinkedCore,
     LinkedInput,
     LinkedNetwork,
@@ -30,7 +31,7 @@ from dynapcnn_dsl.link.memory import memory_use
 from dynapcnn_dsl.link.placement import Demand, candidates, place
 from dynapcnn_dsl.link.shapes import errata_remap, infer
 from dynapcnn_dsl.load.source import SourceMap
-from dynapcnn_dsl.model.network import Network
+from dynapcnn_dsl.model.network import Core, Network
 
 __all__ = ["INPUT", "READOUT", "LinkContext", "LinkedNetwork", "Shape", "analyse", "build"]
 
@@ -43,10 +44,11 @@ def analyse(network: Network, chip: ChipProfile, source_map: SourceMap) -> LinkC
     for name, s in shapes.cores.items():
         conv = network.cores[name].conv
         memory[name] = memory_use(s.input_shape.features, s.out_features, conv.kernel,
-                                  s.output_shape.height, s.output_shape.width, conv.bias)
+                                  s.output_shape.height, s.output_shape.width,
+                                  _has_bias(network.cores[name]))
     input_fed = {link.target for link in graph.outgoing[INPUT]}
     demands = tuple(
-        Demand(name, memory[name], core.index, name in input_fed, core.conv.bias)
+        Demand(name, memory[name], core.index, name in input_fed, _has_bias(core))
         for name, core in network.cores.items() if name in memory
     )
     placement = None
@@ -55,12 +57,22 @@ def analyse(network: Network, chip: ChipProfile, source_map: SourceMap) -> LinkC
     return LinkContext(network, chip, source_map, graph, shapes, memory, demands, placement)
 
 
+def _has_bias(core: Core) -> bool:
+    """The chip holds a bias for the convolution's own, or for a folded BatchNorm's shift."""
+    return core.conv.bias or core.batchnorm is not None
+
+
 def _resolved(ctx: LinkContext, links: Iterable[Link]) -> tuple[Link, ...]:
     """Links with their final feature shift, leaving out links from cores left out."""
     return tuple(
         link._replace(feature_shift=ctx.shapes.shift(link)) for link in links
         if link.source == INPUT or link.source in ctx.shapes.cores
     )
+
+
+def _batchnorm(core: Core) -> LinkedBatchNorm | None:
+    bn = core.batchnorm
+    return LinkedBatchNorm(bn.weights, bn.eps) if bn is not None else None
 
 
 def build(ctx: LinkContext) -> LinkedNetwork:
@@ -86,7 +98,7 @@ def build(ctx: LinkContext) -> LinkedNetwork:
             padding=core.conv.padding.pair(),
             bias=core.conv.bias,
             neuron=LinkedNeuron(n.threshold, n.min_v_mem if n.min_v_mem is not None else -n.threshold,
-                                n.reset, n.initial_state),
+                                n.reset, n.initial_state, n.weights),
             merge=core.merge,
             sources=tuple(a.link._replace(feature_shift=a.shift) for a in s.arrivals),
             destinations=_resolved(ctx, ctx.graph.outgoing[name]),
@@ -97,6 +109,7 @@ def build(ctx: LinkContext) -> LinkedNetwork:
             congestion_balancer=core.congestion_balancer,
             kill_features=tuple(core.kill_features),
             path=("cores", name),
+            batchnorm=_batchnorm(core),
         ))
     inp = network.input
     c, h, w = [*inp.shape, 1, 1, 1][:3]

@@ -39,6 +39,12 @@ class Link(NamedTuple):
     pool: int
     feature_shift: int     # as linked (computed for concat receivers)
     path: NodePath             # the `to:` entry that declared it
+    average: bool = False  # the model averages here: the receiver's weights are divided by pool^2
+
+    @property
+    def weight_factor(self) -> float:
+        """What the receiver's weights for this link's features are multiplied by."""
+        return 1.0 / (self.pool * self.pool) if self.average else 1.0
 
 
 class MemoryUse(NamedTuple):
@@ -54,6 +60,14 @@ class LinkedNeuron(NamedTuple):
     min_v_mem: float       # resolved: minus the threshold when the file gives none
     reset: str             # "subtract" | "zero"
     initial_state: float
+    weights: str | None = None   # prefix of the thresholds in the checkpoint (they replace the above)
+
+
+class LinkedBatchNorm(NamedTuple):
+    """A BatchNorm2d to fold into the core's convolution."""
+
+    weights: str           # state-dict prefix
+    eps: float
 
 
 class LinkedCore(NamedTuple):
@@ -68,7 +82,7 @@ class LinkedCore(NamedTuple):
     kernel: int
     stride: tuple[int, int]    # (x, y)
     padding: tuple[int, int]   # (x, y)
-    bias: bool
+    bias: bool             # the convolution has a bias tensor
     neuron: LinkedNeuron
     merge: str             # "sum" | "concat"
     sources: tuple[Link, ...]      # incoming links, in `from:` order when given
@@ -80,6 +94,12 @@ class LinkedCore(NamedTuple):
     congestion_balancer: bool
     kill_features: tuple[int, ...]
     path: NodePath
+    batchnorm: LinkedBatchNorm | None = None
+
+    @property
+    def has_bias(self) -> bool:
+        """Whether the chip gets a bias: the convolution's own, or a folded BatchNorm's shift."""
+        return self.bias or self.batchnorm is not None
 
 
 class LinkedInput(NamedTuple):

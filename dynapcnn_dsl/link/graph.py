@@ -51,7 +51,7 @@ def resolve(network: Network) -> Graph:
         for i, ref in enumerate(core.to):
             path = ("cores", source, "to", i)
             if ref.core == READOUT or ref.core in cores:
-                links.append(Link(source, ref.core, i, ref.pool, ref.feature_shift, path))
+                links.append(Link(source, ref.core, i, ref.pool, ref.feature_shift, path, ref.average))
             else:
                 unknown.append(Reference(ref.core, ref.name_path(path), "to"))
             slot = i + 1

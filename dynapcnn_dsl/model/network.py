@@ -163,6 +163,17 @@ class Neuron(_Node):
     initial_state: float = Field(
         default=0.0, description="Initial membrane state of every neuron (neurons_initial_value).",
     )
+    weights: str | None = Field(
+        default=None,
+        description="State-dict prefix of the model's spiking layer (a sinabs IAF/LIF module): "
+        "threshold and min_v_mem are read from `<prefix>.spike_threshold` and "
+        "`<prefix>.min_v_mem`, which sinabs saves in every checkpoint. The core then writes "
+        "neither, and `defaults:` neuron values do not apply to it.",
+    )
+
+    def given(self, key: str) -> bool:
+        """Whether the file wrote `key` for this neuron (not its default)."""
+        return key in self.model_fields_set
 
 
 class NeuronDefaults(_Node):
@@ -214,6 +225,12 @@ class Destination(_Named):
         "Normally omitted: the linker computes it for `merge: concat` receivers.",
         json_schema_extra=_range(*LIMITS.feature_shift),
     )
+    average: bool = Field(
+        default=False,
+        description="The model averages here (AvgPool2d(pool)) where the chip only sums: the "
+        "receiver's weights for the input features this link fills are divided by pool*pool "
+        "before quantization, as sinabs does.",
+    )
 
 
 def _name_or_mapping(value: Any) -> str:
@@ -223,8 +240,34 @@ def _name_or_mapping(value: Any) -> str:
 DestinationRef = Annotated[
     Annotated[str, Tag("name")] | Annotated[Destination, Tag("long")],
     Discriminator(_name_or_mapping),
-    Field(description="A destination: a core name (or `readout`), or {core, pool, feature_shift}."),
+    Field(description="A destination: a core name (or `readout`), or {core, pool, feature_shift, "
+          "average}."),
 ]
+
+
+class BatchNorm(_Node):
+    """A BatchNorm2d after the core's convolution, folded into it (eval mode)."""
+
+    weights: str = Field(
+        description="State-dict prefix of the BatchNorm2d: `<prefix>.weight`, `.bias`, "
+        "`.running_mean` and `.running_var` (`.num_batches_tracked` is ignored).",
+    )
+    eps: float = Field(default=1e-5, description="The BatchNorm's eps (torch's default 1e-5).",
+                       json_schema_extra={"exclusiveMinimum": 0})
+
+
+BatchNormRef = Annotated[
+    Annotated[str, Tag("name")] | Annotated[BatchNorm, Tag("long")],
+    Discriminator(_name_or_mapping),
+    Field(description="A BatchNorm2d after the convolution, folded into it: its state-dict "
+          "prefix, or {weights, eps}. Its shift becomes the core's bias, which the chip applies "
+          "through the leak."),
+]
+
+
+def _batchnorm_long_form(ref: str | BatchNorm | None) -> BatchNorm | None:
+    """`batchnorm: P` is `{weights: P}` with torch's eps: later phases see one form."""
+    return BatchNorm(weights=ref) if isinstance(ref, str) else ref
 
 
 class Core(_Node):
@@ -241,6 +284,12 @@ class Core(_Node):
         default=None,
         description="State-dict prefix of this core's tensors: `<prefix>.weight` and "
         "`<prefix>.bias`. Default: the core's name.",
+    )
+    batchnorm: BatchNormRef | None = Field(
+        default=None,
+        description="A BatchNorm2d after this core's convolution in the model: its state-dict "
+        "prefix, or {weights, eps}. It is folded into the convolution as torch's "
+        "fuse_conv_bn_weights does; its shift becomes the core's bias (applied through the leak).",
     )
     monitor: bool = Field(
         default=False,
@@ -281,6 +330,7 @@ class Core(_Node):
     )
 
     _normal_to = field_validator("to")(_long_forms(Destination))
+    _normal_batchnorm = field_validator("batchnorm")(_batchnorm_long_form)
 
 
 class Defaults(_Node):

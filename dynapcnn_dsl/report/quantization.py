@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from dynapcnn_dsl.weights.bind import BoundNetwork
+from dynapcnn_dsl.weights.quantize import QuantizedNetwork
 
 
-def quantization_data(bound: BoundNetwork) -> list[dict[str, Any]]:
+def quantization_data(bound: QuantizedNetwork) -> list[dict[str, Any]]:
     return [
         {
             "core": c.name, "index": c.index, "weights": c.weight_key,
@@ -23,7 +23,7 @@ def quantization_data(bound: BoundNetwork) -> list[dict[str, Any]]:
     ]
 
 
-def print_quantization(bound: BoundNetwork, console: Any) -> None:
+def print_quantization(bound: QuantizedNetwork, console: Any) -> None:
     from rich.table import Table
 
     table = Table(show_edge=False, pad_edge=False, header_style="bold",

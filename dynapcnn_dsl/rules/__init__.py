@@ -5,11 +5,13 @@ order of diagnostics for one position, is stable. `link_*` modules hold link-sta
 """
 
 from dynapcnn_dsl.rules import (  # noqa: F401  (imported to register their rules)
+    checkpoint,
     chip_options,
     conv,
     cores,
     destinations,
     input,
+    link_average,
     link_memory,
     link_merges,
     link_references,
@@ -19,6 +21,7 @@ from dynapcnn_dsl.rules import (  # noqa: F401  (imported to register their rule
     readout,
 )
 from dynapcnn_dsl.rules.registry import (
+    BUILD,
     LINK,
     MODEL,
     REGISTRY,
@@ -31,5 +34,5 @@ from dynapcnn_dsl.rules.registry import (
     run_rules,
 )
 
-__all__ = ["LINK", "MODEL", "REGISTRY", "Finding", "Rule", "RuleContext", "apply", "cannot_disable", "rule",
-           "run_rules"]
+__all__ = ["BUILD", "LINK", "MODEL", "REGISTRY", "Finding", "Rule", "RuleContext", "apply",
+           "cannot_disable", "rule", "run_rules"]

@@ -15,7 +15,9 @@ through (tests/acceptance/test_validity.py builds every corpus file with its rul
 Rules run in one of two stages:
 - `model`: single-file checks on the validated model (`RuleContext`);
 - `link`: checks on the linked facts, shapes, memory and placement (`LinkContext`, in
-  `dynapcnn_dsl.link.context`), run only when the model stage found no errors.
+  `dynapcnn_dsl.link.context`), run only when the model stage found no errors;
+- `build`: advice about a linked network that is about to be built with its weights
+  (`BuildContext`), run by the weights phase, so `validate` stays quiet about unfinished files.
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ class RuleContext(NamedTuple):
 
 Check = Callable[[Any], Iterable[Finding]]
 
-MODEL, LINK = "model", "link"
+MODEL, LINK, BUILD = "model", "link", "build"
 
 
 class Rule(NamedTuple):

@@ -1,29 +1,34 @@
-"""Phase 6: bind a weights file to a linked network and quantize it.
+"""Phase 6: the model's own checkpoint on a linked network, in four steps with plain values between.
 
-    read (by content: safetensors / torch / npz) -> bind (names, shapes, checks) -> quantize
+    read (by content: safetensors / torch / npz; or tensors already in memory)
+      -> bind (names, shapes, reshapes)            BoundNetwork: the file's tensors per core
+      -> fold (BatchNorm, average pooling)         FoldedNetwork: float32, as the chip computes
+      -> quantize (scales, rounding, survival, errata spread)   QuantizedNetwork: chip integers
 
-torch is imported only to read torch files; safetensors and npz need numpy alone.
+Each step holds the linked network, so the emitter needs only the last value. The pipeline
+(`dynapcnn_dsl.pipeline`) runs the steps one phase each. torch is
+imported only to read torch files or torch tensors; safetensors and npz need numpy alone.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from dynapcnn_dsl.diagnostics import Diagnostic, has_errors
-from dynapcnn_dsl.link.data import LinkedNetwork
-from dynapcnn_dsl.load.source import SourceMap
+from dynapcnn_dsl.diagnostics import Diagnostic
 from dynapcnn_dsl.weights.bind import BoundCore, BoundNetwork, bind
-from dynapcnn_dsl.weights.quantize import QuantReport
+from dynapcnn_dsl.weights.fold import FoldedCore, FoldedNetwork, fold
+from dynapcnn_dsl.weights.quantize import QuantizedCore, QuantizedNetwork, QuantReport, quantize
 from dynapcnn_dsl.weights.readers import WeightsFile, read
 
-__all__ = ["BoundCore", "BoundNetwork", "QuantReport", "WeightsFile", "bind", "load_and_bind", "read"]
+__all__ = ["BoundCore", "BoundNetwork", "FoldedCore", "FoldedNetwork", "QuantReport", "QuantizedCore",
+           "QuantizedNetwork", "WeightsFile", "bind", "fold", "load", "quantize", "read"]
 
 
-def load_and_bind(linked: LinkedNetwork, source_map: SourceMap, weights_path: str | Path, *,
-                  key: str | None = None) -> tuple[BoundNetwork | None, list[Diagnostic]]:
-    """Read the weights file and bind it; all problems of both steps are returned."""
-    weights, problems = read(weights_path, key=key)
-    if weights is None or has_errors(problems):
-        return None, problems
-    bound, more = bind(linked, weights, source_map)
-    return bound, problems + more
+def load(weights: Any, *, key: str | None = None) -> tuple[WeightsFile | None, list[Diagnostic]]:
+    """A weights file from a path, or from tensors in memory (a mapping or an nn.Module)."""
+    if isinstance(weights, str | Path):
+        return read(weights, key=key)
+    from dynapcnn_dsl.weights.memory import from_memory
+
+    return from_memory(weights, key=key)

@@ -1,15 +1,19 @@
-"""Bind named tensors to the cores of a linked network, check them, and quantize them.
+"""Bind named tensors to the cores of a linked network: names, shapes and reshapes, nothing more.
 
 Each core's `weights:` prefix (default: its name) names `<prefix>.weight`, shaped
-[out, in, k, k] as torch stores a Conv2d, and `<prefix>.bias` when the core has a bias. Every
-problem is reported in one run: missing tensors with the closest names in the file, unused
-tensors, wrong shapes (with what was expected and why), a bias where none is declared or the
-reverse, non-finite values, integers that are not integers with `quantize: none`, and cores that
-quantization would erase.
+[out, in, k, k] as torch stores a Conv2d, and `<prefix>.bias` when the core has a bias. A
+`batchnorm:` prefix names the BatchNorm2d's four tensors, and `neuron: {weights: P}` the
+spiking layer's saved `P.spike_threshold` and `P.min_v_mem`. Every problem is reported in one
+run: missing tensors with the closest names in the file, unused tensors, BatchNorm tensors no
+core folds, wrong shapes (with what was expected and why), a bias where none is declared or the
+reverse, non-finite values.
 
 A Linear layer's 2-D weight [out, C*H*W] binds to a core whose kernel covers its whole input
 map (flatten -> linear written as one convolution): it is reshaped to [out, C, H, W], which is
 torch's flatten order, and the report says so.
+
+The result holds the tensors as the file has them (floats); folding (`fold.py`) and
+quantization (`quantize.py`) are the next steps.
 """
 
 from __future__ import annotations
@@ -24,27 +28,49 @@ from dynapcnn_dsl.diagnostics import Diagnostic, Severity
 from dynapcnn_dsl.link.data import LinkedCore, LinkedNetwork
 from dynapcnn_dsl.load.source import NodePath, SourceMap
 from dynapcnn_dsl.suggest import closest
-from dynapcnn_dsl.weights.quantize import QuantReport, errata_spread, quantize_auto, quantize_none
+from dynapcnn_dsl.weights.problems import at_core, shape_text
 from dynapcnn_dsl.weights.readers import WeightsFile
+
+BATCHNORM_TENSORS = ("weight", "bias", "running_mean", "running_var")
+"""What a BatchNorm2d's state_dict holds (beside `num_batches_tracked`, which is ignored)."""
+
+BATCHNORM_IGNORED = ("num_batches_tracked",)
+
+
+class BoundNeuron(NamedTuple):
+    """A core's neuron values in the units of its float weights."""
+
+    threshold: float
+    min_v_mem: float
+    initial_state: float
+    source: str | None      # the checkpoint prefix they came from, or None (the network file)
+
+
+class BoundBatchNorm(NamedTuple):
+    """A BatchNorm2d's eval-mode tensors, to fold into the convolution."""
+
+    prefix: str
+    weight: np.ndarray
+    bias: np.ndarray
+    running_mean: np.ndarray
+    running_var: np.ndarray
+    eps: float
 
 
 class BoundCore(NamedTuple):
-    """A core's integers, ready for the emitter (weights in torch layout [out][in][y][x])."""
+    """A core's tensors as the file has them, shaped as the core needs them."""
 
     name: str
-    index: int
-    weights: np.ndarray            # int32 [physical out, in, k, k]
-    bias: np.ndarray | None        # int32 [physical out]
-    threshold_high: int
-    threshold_low: int
-    initial_state: int
-    report: QuantReport
+    weight: np.ndarray             # [logical out, in, k, k], the file's dtype
+    bias: np.ndarray | None        # [logical out]
+    neuron: BoundNeuron
+    batchnorm: BoundBatchNorm | None
     reshaped_from: tuple[int, ...] | None   # the 2-D shape of a Linear weight, when reshaped
     weight_key: str
 
 
 class BoundNetwork(NamedTuple):
-    """A linked network with every core's quantized tensors."""
+    """A linked network with every core's tensors from the weights file."""
 
     linked: LinkedNetwork
     weights_file: str
@@ -57,11 +83,8 @@ class BoundNetwork(NamedTuple):
         raise KeyError(name)
 
 
-WEIGHT_RANGE = (-128, 127)
-
-
-def _shape(shape: tuple[int, ...]) -> str:
-    return "[" + ", ".join(str(n) for n in shape) + "]"
+def _numeric(values: np.ndarray) -> bool:
+    return np.issubdtype(values.dtype, np.number) and not np.issubdtype(values.dtype, np.complexfloating)
 
 
 class _Binder:
@@ -75,38 +98,52 @@ class _Binder:
     # -- reporting ---------------------------------------------------------------------------
     def report(self, code: str, core: LinkedCore, message: str, hint: str, *,
                severity: Severity = Severity.ERROR, at: NodePath | None = None) -> None:
-        path = at or ("cores", core.name, "weights")
-        pos = self.smap.key(path)
-        self.diagnostics.append(Diagnostic(self.smap.file, pos, severity, code, message, hint,
-                                           self.smap.notes(path)))
+        self.diagnostics.append(at_core(self.smap, at or ("cores", core.name, "weights"), code,
+                                        message, hint, severity=severity))
 
-    def missing(self, core: LinkedCore, key: str, what: str) -> None:
+    def missing(self, core: LinkedCore, key: str, what: str, at: NodePath | None = None) -> None:
         near = closest(key, self.weights.tensors, n=3, cutoff=0.5)
         hint = f"closest names in the file: {', '.join(near)}" if near else \
             "set the core's `weights:` to the prefix its tensors have in the state_dict"
         self.report("weights-missing", core, f"core '{core.name}' needs {what} '{key}', which "
-                    f"{self.weights.path} does not have", hint)
+                    f"{self.weights.path} does not have", hint, at=at)
 
-    # -- one core ----------------------------------------------------------------------------
+    def take(self, key: str) -> np.ndarray | None:
+        """The tensor at `key`, marked as used, or None."""
+        value = self.weights.tensors.get(key)
+        if value is not None:
+            self.used.add(key)
+        return value
+
+    # -- the convolution ---------------------------------------------------------------------
     def weight(self, core: LinkedCore) -> tuple[np.ndarray, tuple[int, ...] | None] | None:
         key = f"{core.weights}.weight"
-        if key not in self.weights.tensors:
+        w = self.take(key)
+        if w is None:
             self.missing(core, key, "the weight")
             return None
-        self.used.add(key)
-        w = self.weights.tensors[key]
         want = self.linked.weight_shape(core)
         one_output = core.output_shape.height == core.output_shape.width == 1
         if w.ndim == 2 and one_output and core.input_shape.height == core.kernel == \
                 core.input_shape.width and w.shape == (want[0], want[1] * core.kernel * core.kernel):
             return w.reshape(want), tuple(w.shape)
         if tuple(w.shape) != want:
-            self.report("weights-shape", core, f"core '{core.name}': '{key}' is {_shape(w.shape)}, "
-                        f"expected {_shape(want)} [out, in, k, k]{self.why_in(core)}",
-                        "check that the core's conv (and its sources) match the torch layer, "
-                        "or point `weights:` at the right layer")
+            self.report("weights-shape", core, f"core '{core.name}': '{key}' is {shape_text(w.shape)}, "
+                        f"expected {shape_text(want)} [out, in, k, k]{self.why_in(core)}",
+                        self.shape_hint(core, w))
             return None
         return w, None
+
+    def shape_hint(self, core: LinkedCore, w: np.ndarray) -> str:
+        """A Linear weight on a core whose kernel does not cover its input map: name the kernel
+        that would."""
+        inp = core.input_shape
+        if w.ndim == 2 and w.shape[1] == inp.features * inp.height * inp.width and inp.height == inp.width:
+            return (f"'{core.weights}.weight' is a Linear over the flattened "
+                    f"{shape_text(tuple(inp))} input: give the core `kernel: {inp.height}` "
+                    "(and no padding) so the convolution covers the whole map")
+        return ("check that the core's conv (and its sources) match the torch layer, "
+                "or point `weights:` at the right layer")
 
     def why_in(self, core: LinkedCore) -> str:
         """Explain the expected input features when several sources make them up."""
@@ -124,60 +161,141 @@ class _Binder:
 
     def bias(self, core: LinkedCore) -> tuple[bool, np.ndarray | None]:
         key = f"{core.weights}.bias"
-        present = key in self.weights.tensors
-        if present:
-            self.used.add(key)
-        if core.bias and not present:
+        b = self.take(key)
+        if core.bias and b is None:
             self.missing(core, key, "the bias")
             return False, None
-        if not core.bias and present:
+        if not core.bias and b is not None:
             self.report("weights-bias-unexpected", core, f"'{key}' is in {self.weights.path}, but "
                         f"core '{core.name}' has no bias", "set `bias: true` in the core's conv (a "
                         "bias turns on leak), or train the layer with bias=False",
                         at=("cores", core.name, "conv"))
             return False, None
-        if not present:
+        if b is None:
             return True, None
-        b = self.weights.tensors[key]
         if b.shape != (self.linked.logical_out(core),):
-            self.report("weights-shape", core, f"core '{core.name}': '{key}' is {_shape(b.shape)}, "
+            self.report("weights-shape", core, f"core '{core.name}': '{key}' is {shape_text(b.shape)}, "
                         f"expected [{self.linked.logical_out(core)}]", "one bias per output feature")
             return False, None
         return True, b
 
-    def finite(self, core: LinkedCore, name: str, values: np.ndarray) -> bool:
-        if not np.issubdtype(values.dtype, np.number) or np.issubdtype(values.dtype, np.complexfloating):
+    def finite(self, core: LinkedCore, name: str, values: np.ndarray, at: NodePath | None = None) -> bool:
+        if not _numeric(values):
             self.report("weights-dtype", core, f"core '{core.name}': '{name}' holds {values.dtype} "
-                        "values", "save real numbers (float or integer tensors)")
+                        "values", "save real numbers (float or integer tensors)", at=at)
             return False
         bad = ~np.isfinite(values) if np.issubdtype(values.dtype, np.floating) else None
         if bad is not None and bad.any():
-            first = tuple(int(i) for i in np.argwhere(bad)[0])
+            first = tuple(int(i) for i in np.argwhere(bad)[0]) if bad.ndim else ()
             count = int(bad.sum())
             self.report("weights-non-finite", core, f"core '{core.name}': '{name}' has {count} "
                         f"non-finite value{'s' * (count != 1)} (first at {list(first)})",
-                        "the training diverged or the file is damaged")
+                        "the training diverged or the file is damaged", at=at)
             return False
         return True
 
-    def integers(self, core: LinkedCore, name: str, values: np.ndarray, lo: int, hi: int) -> bool:
-        """With `quantize: none` the file must hold the chip's integers already."""
-        if not np.array_equal(values, np.round(values)):
-            self.report("weights-not-integer", core, f"core '{core.name}': '{name}' holds fractional "
-                        "values, but the file says `quantize: none`",
-                        "use `quantize: auto`, or save the chip's integers", at=("quantize",))
-            return False
-        if values.size and (values.min() < lo or values.max() > hi):
-            self.report("weights-range", core, f"core '{core.name}': '{name}' spans "
-                        f"{int(values.min())}..{int(values.max())}; the chip stores {lo}..{hi}",
-                        "use `quantize: auto`, or rescale the integers", at=("quantize",))
-            return False
-        return True
+    # -- BatchNorm ---------------------------------------------------------------------------
+    def batchnorm(self, core: LinkedCore) -> tuple[bool, BoundBatchNorm | None]:
+        bn = core.batchnorm
+        if bn is None:
+            return True, None
+        at = ("cores", core.name, "batchnorm")
+        out = self.linked.logical_out(core)
+        tensors: dict[str, np.ndarray] = {}
+        for part in BATCHNORM_TENSORS:
+            key = f"{bn.weights}.{part}"
+            value = self.take(key)
+            if value is None:
+                self.missing(core, key, "the BatchNorm tensor", at=at)
+            elif value.shape != (out,):
+                self.report("weights-shape", core, f"core '{core.name}': '{key}' is "
+                            f"{shape_text(value.shape)}, expected [{out}]",
+                            "the BatchNorm2d after this core's convolution has one value per "
+                            "output feature: check the `batchnorm:` prefix", at=at)
+            elif self.finite(core, key, value, at=at):
+                tensors[part] = value
+        for part in BATCHNORM_IGNORED:
+            self.take(f"{bn.weights}.{part}")
+        if len(tensors) != len(BATCHNORM_TENSORS):
+            return False, None
+        return True, BoundBatchNorm(bn.weights, tensors["weight"], tensors["bias"],
+                                    tensors["running_mean"], tensors["running_var"], bn.eps)
 
+    def unnamed_batchnorms(self, bound_prefixes: dict[str, str]) -> None:
+        """BatchNorm tensors right after a bound core's convolution that no `batchnorm:` names:
+        building without them would be silently wrong."""
+        named = {c.batchnorm.weights for c in self.linked.cores if c.batchnorm is not None}
+        last_core: str | None = None
+        for key in self.weights.tensors:
+            prefix, _, leaf = key.rpartition(".")
+            if leaf == "weight" and prefix in bound_prefixes:
+                last_core = bound_prefixes[prefix]
+            elif leaf == "running_mean" and prefix not in named and f"{prefix}.running_var" in \
+                    self.weights.tensors and last_core is not None:
+                core = self.linked.core(last_core)
+                for part in (*BATCHNORM_TENSORS, *BATCHNORM_IGNORED):
+                    self.take(f"{prefix}.{part}")
+                self.report("weights-batchnorm", core, f"core '{core.name}': {self.weights.path} "
+                            f"has a BatchNorm '{prefix}' after its convolution '{core.weights}', "
+                            "which no core folds", f"add `batchnorm: \"{prefix}\"` to core "
+                            f"'{core.name}' to fold it into the convolution (building without it "
+                            "would ignore the normalisation)", at=("cores", core.name))
+                last_core = None
+
+    # -- neurons from the checkpoint ---------------------------------------------------------
+    def scalar(self, core: LinkedCore, key: str, at: NodePath) -> float | None:
+        value = self.take(key)
+        if value is None:
+            return None
+        if not self.finite(core, key, value, at=at):
+            return None
+        flat = np.asarray(value, dtype=np.float64).reshape(-1)
+        if flat.size == 0 or np.any(flat != flat[0]):
+            self.report("weights-neuron", core, f"core '{core.name}': '{key}' holds "
+                        f"{flat.size} different values; a core has one", "the chip has one "
+                        "threshold per core: train with a scalar (not per-neuron) parameter, or "
+                        "write the value under `neuron:`", at=at)
+            return None
+        return float(flat[0])
+
+    def neuron(self, core: LinkedCore) -> BoundNeuron | None:
+        n = core.neuron
+        if n.weights is None:
+            return BoundNeuron(n.threshold, n.min_v_mem, n.initial_state, None)
+        at = ("cores", core.name, "neuron", "weights")
+        key_t, key_m = f"{n.weights}.spike_threshold", f"{n.weights}.min_v_mem"
+        if key_t not in self.weights.tensors:
+            self.missing(core, key_t, "the spiking layer's threshold", at=at)
+        threshold = self.scalar(core, key_t, at)
+        if key_m not in self.weights.tensors:
+            self.report("weights-min-v-mem", core, f"core '{core.name}': '{key_m}' is not in "
+                        f"{self.weights.path}: the sinabs layer had min_v_mem=None, for which "
+                        "sinabs writes -32768, which forces the scale to at most 1 and rounds "
+                        "small weights to 0", "give the sinabs layer a min_v_mem (for example "
+                        "minus its threshold) and save again, or write `neuron: {threshold, "
+                        "min_v_mem}` in place of `weights:`", at=at)
+            return None
+        min_v_mem = self.scalar(core, key_m, at)
+        if threshold is None or min_v_mem is None:
+            return None
+        ok = True
+        if threshold <= 0:
+            self.report("weights-neuron", core, f"core '{core.name}': '{key_t}' is {threshold:g}; "
+                        "the chip fires above a positive threshold", "check the prefix", at=at)
+            ok = False
+        if min_v_mem >= 0:
+            self.report("weights-neuron", core, f"core '{core.name}': '{key_m}' is {min_v_mem:g}; "
+                        "it must be below 0 (0 is a known chip bug)", "check the prefix", at=at)
+            ok = False
+        return BoundNeuron(threshold, min_v_mem, n.initial_state, n.weights) if ok else None
+
+    # -- one core ----------------------------------------------------------------------------
     def bind_core(self, core: LinkedCore) -> BoundCore | None:
         got = self.weight(core)
         has_bias, b = self.bias(core)
-        if got is None or not has_bias:
+        bn_ok, bn = self.batchnorm(core)
+        neuron = self.neuron(core)
+        if got is None or not has_bias or not bn_ok or neuron is None:
             return None
         w, reshaped = got
         key, bias_key = f"{core.weights}.weight", f"{core.weights}.bias"
@@ -185,50 +303,7 @@ class _Binder:
         finite = [self.finite(core, key, w), b is None or self.finite(core, bias_key, b)]
         if not all(finite):
             return None
-        n = core.neuron
-        if self.linked.quantize == "none":
-            bias_lo, bias_hi = self.linked.chip.limits.neuron_state
-            whole = [self.integers(core, key, w, *WEIGHT_RANGE),
-                     b is None or self.integers(core, bias_key, b, bias_lo, bias_hi)]
-            if not all(whole):
-                return None
-            q = quantize_none(w, b, n.threshold, n.min_v_mem, n.initial_state)
-        else:
-            q = quantize_auto(w, b, n.threshold, n.min_v_mem, n.initial_state)
-            if not self.survives(core, w, q):
-                return None
-        weights, bias = q.weights, q.bias
-        if self.linked.logical_out(core) != core.out_features:  # readout errata: class k on 4*(k-1)
-            weights = errata_spread(weights, core.out_features)
-            bias = errata_spread(bias, core.out_features) if bias is not None else None
-        return BoundCore(core.name, core.index, weights, bias, q.threshold_high, q.threshold_low,
-                         q.initial_state, q.report, reshaped, key)
-
-    def survives(self, core: LinkedCore, w: np.ndarray, q) -> bool:
-        """Refuse quantizations that erase the core or break its thresholds."""
-        ok = True
-        if np.any(w != 0) and not np.any(q.weights):
-            self.report("quantize-all-zero", core, f"core '{core.name}': every weight rounds to 0 at "
-                        f"scale {q.report.scale:.4g} (set by its {q.report.limited_by})",
-                        "the weights are tiny next to the thresholds: raise the weights or lower "
-                        "the threshold, so that both fit one integer scale")
-            ok = False
-        hi = self.linked.chip.limits.threshold_high[1]
-        if not 1 <= q.threshold_high <= hi:
-            self.report("quantize-threshold", core, f"core '{core.name}': threshold "
-                        f"{core.neuron.threshold:g} becomes {q.threshold_high} at scale "
-                        f"{q.report.scale:.4g}; the chip takes 1..{hi}",
-                        "raise the threshold relative to the weights",
-                        at=("cores", core.name, "neuron"))
-            ok = False
-        low_lo, low_hi = self.linked.chip.limits.threshold_low
-        if not low_lo <= q.threshold_low <= low_hi:
-            self.report("quantize-threshold", core, f"core '{core.name}': min_v_mem "
-                        f"{core.neuron.min_v_mem:g} becomes {q.threshold_low} at scale "
-                        f"{q.report.scale:.4g}; the chip takes {low_lo}..{low_hi} (0 is a chip bug)",
-                        "make min_v_mem larger in magnitude", at=("cores", core.name, "neuron"))
-            ok = False
-        return ok
+        return BoundCore(core.name, w, b, neuron, bn, reshaped, key)
 
     def notes(self, bound: list[BoundCore]) -> Iterator[Diagnostic]:
         by_prefix: dict[str, list[str]] = {}
@@ -246,8 +321,8 @@ class _Binder:
                 core = self.linked.core(b.name)
                 yield Diagnostic(self.smap.file, self.smap.key(("cores", b.name)), Severity.INFO,
                                  "weights-reshaped", f"core '{b.name}': the Linear weight "
-                                 f"'{b.weight_key}' {_shape(b.reshaped_from)} is used as "
-                                 f"{_shape(self.linked.weight_shape(core))} (flatten order C, H, W)",
+                                 f"'{b.weight_key}' {shape_text(b.reshaped_from)} is used as "
+                                 f"{shape_text(self.linked.weight_shape(core))} (flatten order C, H, W)",
                                  "nothing to do: a Linear over a flattened map is this convolution")
         unused = sorted(set(self.weights.tensors) - self.used)
         if unused:
@@ -261,10 +336,11 @@ class _Binder:
 
 def bind(linked: LinkedNetwork, weights: WeightsFile, smap: SourceMap,
          ) -> tuple[BoundNetwork | None, list[Diagnostic]]:
-    """Bind and quantize every core; the bound network is None when any core failed."""
+    """Bind every core's tensors; the bound network is None when any core failed."""
     binder = _Binder(linked, weights, smap)
     bound = [b for b in (binder.bind_core(c) for c in linked.cores) if b is not None]
+    binder.unnamed_batchnorms({c.weights: c.name for c in linked.cores})
     diagnostics = binder.diagnostics + list(binder.notes(bound))
-    if len(bound) != len(linked.cores):
+    if len(bound) != len(linked.cores) or any(d.is_error for d in binder.diagnostics):
         return None, diagnostics
     return BoundNetwork(linked, weights.path, tuple(bound)), diagnostics

@@ -21,8 +21,7 @@ import torch
 from safetensors.torch import save_file
 
 from dynapcnn_dsl.cli import main
-from dynapcnn_dsl.pipeline import check_file
-from dynapcnn_dsl.weights import load_and_bind
+from dynapcnn_dsl.pipeline import Stage, check_file
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 HOST_SEQUENTIAL = ROOT / "examples" / "host-sequential" / "network.yaml"
@@ -86,8 +85,7 @@ def table_rows(out: str) -> dict[str, list[str]]:
 
 
 def bound_reference(weights: Path):
-    result = check_file(HOST_SEQUENTIAL)
-    bound, _ = load_and_bind(result.linked, result.document.source_map, weights)
+    bound = check_file(HOST_SEQUENTIAL, until=Stage.QUANTIZE, weights=weights).quantized
     assert bound is not None
     return bound
 
@@ -198,7 +196,7 @@ def test_every_problem_in_one_run(cli, tmp_path):
         "input: {source: host, shape: [1, 8, 8], to: [a]}\n"
         "cores:\n"
         "  a: {conv: {out_channels: 2, kernel: 3}, to: [b]}\n"
-        "  b: {conv: {out_channels: 2, kernel: 1, bias: true}}\n"
+        "  b: {conv: {out_channels: 2, kernel: 1, bias: true}, monitor: true}\n"
     )
     weights = tmp_path / "w.pt"
     torch.save({"a.weight": torch.full((2, 1, 3, 3), float("nan")), "b.weight": torch.ones(2, 3, 1, 1),

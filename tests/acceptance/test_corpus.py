@@ -12,7 +12,7 @@ import pytest
 
 from dynapcnn_dsl.load import MAX_BYTES
 from dynapcnn_dsl.pipeline import check_file
-from dynapcnn_dsl.rules import REGISTRY
+from dynapcnn_dsl.rules import BUILD, REGISTRY
 
 from .corpus_cases import CORPUS_DIR, LOADER_AND_MODEL_CODES, Found, big_file, cases, mismatch, params
 
@@ -38,8 +38,9 @@ def test_every_file_states_its_expectations():
         assert case.expectations, f"{case.name} has no `expect:` lines"
 
 
-@pytest.mark.parametrize("rule_id", sorted(REGISTRY))
+@pytest.mark.parametrize("rule_id", sorted(r.id for r in REGISTRY.values() if r.stage != BUILD))
 def test_every_rule_is_exercised(rule_id):
+    """(Build-stage rules run with weights, which the corpus has none of: tests/rules has them.)"""
     assert any(rule_id in c.codes for c in PASSING), f"no corpus file expects {rule_id}"
 
 

@@ -15,7 +15,7 @@ from dynapcnn_dsl.rules import REGISTRY, Finding, Rule, RuleContext, apply, rule
 KEBAB = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 RULE_TESTS = Path(__file__).resolve().parent
 MODULES = ("chip_options", "conv", "cores", "destinations", "input", "merge", "neuron", "readout",
-           "link_references", "link_shapes", "link_merges", "link_memory")
+           "checkpoint", "link_references", "link_shapes", "link_merges", "link_memory", "link_average")
 
 
 def context(text: str) -> RuleContext:
@@ -73,7 +73,7 @@ def test_severities_in_use():
     warnings = {r.id for r in REGISTRY.values() if r.severity is Severity.WARNING}
     assert warnings == {"legacy-chip", "dest-duplicate", "dvs-chip", "readout-untested",
                         "core-unreachable", "recurrent-allowed", "pool-remainder",
-                        "feature-layout", "leak-core"}
+                        "feature-layout", "leak-core", "no-output"}
 
 
 # -- run_rules -----------------------------------------------------------------------------------

@@ -40,8 +40,8 @@ def test_unknown_key_in_a_core():
 def test_unknown_key_without_a_close_match_lists_the_allowed_keys():
     d = only(BASE + "    colour: red\n")
     assert (str(d.position), d.code) == ("10:5", "unknown-key")
-    assert d.hint == ("allowed keys: index, conv, neuron, weights, monitor, to, merge, from, "
-                      "decimator, congestion_balancer, kill_features")
+    assert d.hint == ("allowed keys: index, conv, neuron, weights, batchnorm, monitor, to, merge, "
+                      "from, decimator, congestion_balancer, kill_features")
 
 
 def test_unknown_key_in_a_flow_mapping_with_its_missing_twin():
@@ -328,7 +328,7 @@ def test_a_misspelled_key_inside_a_long_destination():
     d = only(BASE + "    to: [{core: b, pol: 2}]\n")
     assert (str(d.position), d.code) == ("10:20", "unknown-key")
     assert d.message == "unknown key 'pol' in to[0] of core 'a'"
-    assert d.hint == "did you mean 'pool'? (allowed keys: core, pool, feature_shift)"
+    assert d.hint == "did you mean 'pool'? (allowed keys: core, pool, feature_shift, average)"
 
 
 def test_a_long_destination_without_its_core():

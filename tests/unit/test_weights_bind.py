@@ -2,7 +2,8 @@
 the Linear reshape, `quantize: none`, cores quantization would erase, and the readout errata.
 
 Networks are YAML text run through the real pipeline (`check_text`); weights come from real
-torch modules saved with torch.save into tmp_path, then `load_and_bind` reads and binds them.
+torch modules saved with torch.save into tmp_path, then the pipeline reads, binds, folds and
+quantizes them.
 (The sinabs parity of the quantization itself is tested in test_weights_quantize.py.)
 """
 
@@ -17,8 +18,8 @@ import pytest
 import torch
 
 from dynapcnn_dsl.diagnostics import Diagnostic, Severity
-from dynapcnn_dsl.pipeline import Result, check_file, check_text
-from dynapcnn_dsl.weights import BoundNetwork, WeightsFile, bind, load_and_bind, read
+from dynapcnn_dsl.pipeline import Result, Stage, check_file, check_text, resume
+from dynapcnn_dsl.weights import QuantizedNetwork, WeightsFile, bind, fold, quantize, read
 
 ROOT = Path(__file__).resolve().parents[2]
 FILE = "net.yaml"
@@ -48,12 +49,14 @@ def save(tmp_path: Path, tensors: dict[str, torch.Tensor], name: str = "w.pt") -
     return path
 
 
-def load(result: Result, path: Path) -> tuple[BoundNetwork | None, list[Diagnostic]]:
+def load(result: Result, path: Path) -> tuple[QuantizedNetwork | None, list[Diagnostic]]:
     assert result.linked is not None and result.document is not None
-    return load_and_bind(result.linked, result.document.source_map, path)
+    # (most networks here monitor nothing: the build-stage advice is tested in test_checkpoint)
+    weighted = resume(result, until=Stage.QUANTIZE, weights=path, disabled=frozenset({"no-output"}))
+    return weighted.quantized, [d for d in weighted.diagnostics if d not in result.diagnostics]
 
 
-def bound_ok(result: Result, path: Path) -> BoundNetwork:
+def bound_ok(result: Result, path: Path) -> QuantizedNetwork:
     bound, diags = load(result, path)
     assert [d for d in diags if d.severity is not Severity.INFO] == [], \
         [f"{d.position} {d.code}: {d.message}" for d in diags]
@@ -69,7 +72,7 @@ def by_code(diags: list[Diagnostic], code: str) -> list[Diagnostic]:
     return [d for d in diags if d.code == code]
 
 
-def assert_int32_arrays(bound: BoundNetwork) -> None:
+def assert_int32_arrays(bound: QuantizedNetwork) -> None:
     for core in bound.cores:
         assert type(core.weights) is np.ndarray and core.weights.dtype == np.int32, core.name
         if core.bias is not None:
@@ -591,10 +594,15 @@ def test_bind_takes_a_weights_file_from_any_reader(tmp_path, sequential):
     weights, problems = read(path)
     assert problems == [] and weights is not None and weights.format == "npz"
     result = network(SEQUENTIAL)
-    bound, diags = bind(result.linked, weights, result.document.source_map)
+    smap = result.document.source_map
+    bound, diags = bind(result.linked, weights, smap)
     assert diags == [] and bound is not None
+    folded, diags = fold(bound, smap)
+    assert diags == []
+    quantized, diags = quantize(folded, smap)
+    assert diags == [] and quantized is not None
     from_torch = bound_ok(result, save(tmp_path, sequential))
-    for a, b in zip(bound.cores, from_torch.cores, strict=True):
+    for a, b in zip(quantized.cores, from_torch.cores, strict=True):
         np.testing.assert_array_equal(a.weights, b.weights)
 
 
@@ -610,7 +618,7 @@ def test_bind_reports_non_numeric_tensors(tmp_path):
     assert errors(diags) == [(at(SEQUENTIAL, "weights: model.0"), "weights-dtype")]
 
 
-def test_load_and_bind_stops_at_a_reader_error(tmp_path):
+def test_apply_weights_stops_at_a_reader_error(tmp_path):
     path = tmp_path / "w.pt"
     path.write_text("not weights")
     bound, diags = load(network(SEQUENTIAL), path)
