@@ -59,7 +59,7 @@ def test_sequential_with_sum_pooling_and_reset_to_zero(imported, tmp_path):
     assert structure(doc) == {"seq_0": ((("seq_4", 2, 0),), "sum", ("input",)),
                               "seq_4": ((), "sum", ("seq_0",))}
     text = imported("SumPoolChain").text
-    assert "neuron: {threshold: 1.0, min_v_mem: -1.0, reset: zero}" in text   # MembraneReset
+    assert "neuron: {weights: seq.5, reset: zero}" in text   # MembraneReset; thresholds from the file
     assert "weights: seq.4" in text                                           # Dropout dropped
     assert doc.config["cnn_layers"][doc.linked.core("seq_4").index]["return_to_zero"] is True
 
@@ -105,8 +105,10 @@ def test_the_weights_file_holds_the_models_tensors_under_their_names(imported, t
     saved = load_file(weights)
     model = load_module(f"{ZOO}:Nested")
     state = {k: v.numpy() for k, v in model.state_dict().items()}
+    spiking = ("stem.1", "layers.0.spk1", "layers.0.spk2", "layers.1.spk1", "layers.1.spk2")
     assert set(saved) == {f"{c}.weight" for c in ("stem.0", "layers.0.conv1", "layers.0.conv2",
-                                                  "layers.1.conv1", "layers.1.conv2")}
+                                                  "layers.1.conv1", "layers.1.conv2")} | \
+        {f"{n}.{p}" for n in spiking for p in ("spike_threshold", "min_v_mem")}  # neuron: {weights}
     for name, value in saved.items():
         np.testing.assert_array_equal(value, state[name])
 
