@@ -17,12 +17,13 @@ def _factor(arrival) -> str:
 
 @rule("average-mixed", Severity.ERROR,
       "average (or sum) every source into this core alike, or use `merge: concat`, where each "
-      "source has its own input features and its own factor", stage=LINK)
+      "source has its own input features and its own factor", stage=LINK, integrity=True)
 def average_mixed(ctx: LinkContext) -> Iterator[Finding]:
     """Sources summed onto the same input features need the same averaging factor: the chip
     sums the events before the convolution, so one weight per input feature serves every
     source. (sinabs silently uses round(mean(factors) * 0.5, 2) for all of them, which is right
-    for none.)"""
+    for none.) The fold step relies on it: it scales each source's features by its own factor.
+    """
     for name, s in ctx.shapes.cores.items():
         for a, b in combinations(s.arrivals, 2):
             overlap = a.shift < b.shift + b.shape.features and b.shift < a.shift + a.shape.features
