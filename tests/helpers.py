@@ -70,8 +70,8 @@ def write_weights(network: Path | str, path: Path, *, seed: int = 0, low: float 
     """Random `<prefix>.weight` tensors for every core of the linked network, written to `path`
     (.npz or .safetensors by suffix). With `pin_scale`, each tensor holds 1.0 and -1.0, so the
     quantization scale is exactly 127 and quantized values can be asserted exactly. With
-    `biases`, also `<prefix>.bias` for every core that declares one; `disabled` rules are off
-    while linking."""
+    `biases`, also `<prefix>.bias` for every core that declares one, and the saved threshold
+    and min_v_mem of every `neuron: {weights}`; `disabled` rules are off while linking."""
     from dynapcnn_dsl.pipeline import check_file
 
     linked = check_file(network, disabled=disabled).linked
@@ -86,6 +86,9 @@ def write_weights(network: Path | str, path: Path, *, seed: int = 0, low: float 
         tensors[f"{core.weights}.weight"] = w.astype(np.float32)
         if biases and core.bias:
             tensors[f"{core.weights}.bias"] = rng.uniform(low, high, w.shape[0]).astype(np.float32)
+        if biases and core.neuron.weights is not None:  # a sinabs layer's saved parameters
+            tensors[f"{core.neuron.weights}.spike_threshold"] = np.array(1.0, np.float32)
+            tensors[f"{core.neuron.weights}.min_v_mem"] = np.array(-1.0, np.float32)
     tensors.update(extra)
     if path.suffix == ".safetensors":
         from safetensors.numpy import save_file

@@ -34,9 +34,11 @@ def neuron_weights(ctx: RuleContext) -> Iterator[Finding]:
 
 
 @rule("fold-integers", Severity.ERROR,
-      "use `quantize: auto`: folding a BatchNorm or an average makes fractional weights")
+      "use `quantize: auto`: folding a BatchNorm or an average makes fractional weights",
+      integrity=True)
 def fold_integers(ctx: RuleContext) -> Iterator[Finding]:
-    """With `quantize: none` the file holds the chip's integers: nothing can be folded into them."""
+    """With `quantize: none` the file holds the chip's integers: nothing can be folded into them
+    (the quantize step takes them as they are, so it relies on this)."""
     if ctx.network.quantize != "none":
         return
     for name, core in ctx.network.cores.items():

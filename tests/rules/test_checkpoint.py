@@ -4,7 +4,7 @@ no-output (build stage, run with the weights)."""
 from __future__ import annotations
 
 import numpy as np
-from conftest import check_model, found_model, only_model
+from helpers import check_model, found_model, only_model
 
 from dynapcnn_dsl.pipeline import Stage, check_text
 

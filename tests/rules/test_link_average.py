@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import found, only
+from helpers import found, only
 
 
 def net(a_to: str, b_to: str, c: str = "c: {conv: {out_channels: 4, kernel: 1}}") -> str:
