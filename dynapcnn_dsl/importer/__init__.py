@@ -57,7 +57,7 @@ def from_graph(graph: Graph, *, chip: str = "speck2f", header: tuple[str, ...] =
     if plan is None:
         return Imported(graph.source, None, None, diagnostics=tuple(diagnostics))
     plan = Plan(**{**plan.__dict__, "header": header or plan.header})
-    tensors = {name: np.ascontiguousarray(np.array(graph.tensors[name], copy=True))
+    tensors = {name: np.require(np.array(graph.tensors[name], copy=True), requirements="C")
                for name in plan.tensors}
     return Imported(graph.source, plan, network_yaml(plan), tensors, tuple(diagnostics))
 
@@ -66,7 +66,7 @@ def safetensors_bytes(tensors: dict[str, np.ndarray]) -> bytes:
     """The weights file's bytes: each tensor under its own name (shared storage copied apart)."""
     from safetensors.numpy import save
 
-    return save({k: np.ascontiguousarray(v) for k, v in sorted(tensors.items())})
+    return save({k: np.require(v, requirements="C") for k, v in sorted(tensors.items())})  # 0-d stays 0-d
 
 
 def write(imported: Imported, folder: str | Path) -> tuple[Path, Path]:

@@ -85,7 +85,11 @@ def test_the_command_line_exits_1_on_a_difference(residual, tmp_path, capsys):
 @needs_issue11
 @pytest.mark.parametrize(("model", "mistake", "core"), [
     ("DvsGesture", ("pool: 2, average: true", "pool: 2"), "seq_4"),
-    ("WithBatchNorm", ("    batchnorm: seq.1\n", ""), "seq_0"),
+    pytest.param("WithBatchNorm", ("    batchnorm: seq.1\n", ""), "seq_0", marks=pytest.mark.xfail(
+        reason="the folded BatchNorm's shift is a bias, which the chip (and the simulation) adds "
+        "through the leak once per slow-clock tick, not once per time bin as the model does "
+        "(warning weights-batchnorm-leak): with the BatchNorm right, seq_0 still counts 13218 "
+        "spikes against the model's 10978 (issue 11, left to the importer's compare)")),
 ])
 def test_a_missing_average_or_batchnorm_stands_out(tmp_path, model, mistake, core):
     result = importer.import_source(f"{ZOO}:{model}", input_shape=None if model == "DvsGesture"
