@@ -380,7 +380,8 @@ def _parse(raw: bytes, file: str) -> tuple[dict[str, Any] | None, list[Diagnosti
                              "give a document written by `dynapcnn-dsl build`")]
     problems = validate(data)
     if problems:
-        shown = [_error(file, _locate(text, where), "document-invalid", message,
+        at = _locate(text, [where for where, _ in problems[:MAX_ERRORS]])
+        shown = [_error(file, at[where], "document-invalid", message,
                         "the document does not match schema/document.schema.json: build it again")
                  for where, message in problems[:MAX_ERRORS]]
         if len(problems) > MAX_ERRORS:
@@ -460,11 +461,34 @@ def _position(text: str, offset: int) -> Position:
     return Position(line, offset - (text.rfind("\n", 0, offset) + 1) + 1)
 
 
-def _values(text: str) -> Iterator[tuple[tuple[Any, ...], int]]:
-    """(JSON path, offset) of every value in the text, in order (the text parsed already)."""
+_ESCAPE = re.compile(r"\\.")
+
+
+def _depths(text: str) -> np.ndarray:
+    """The bracket depth after each character of the text (brackets inside strings not
+    counted), computed with numpy, to skip whole subtrees."""
+    plain = _ESCAPE.sub("__", text)   # same length; no escaped quote is left
+    chars = np.frombuffer(plain.encode("utf-32-le"), np.uint32)   # one element per character
+    inside = np.cumsum(chars == ord('"')) % 2 == 1
+    opens = ((chars == ord("[")) | (chars == ord("{"))) & ~inside
+    closes = ((chars == ord("]")) | (chars == ord("}"))) & ~inside
+    return np.cumsum(opens.astype(np.int64) - closes)
+
+
+def _locate(text: str, paths: list[tuple[Any, ...]]) -> dict[tuple[Any, ...], Position | None]:
+    """Where the value at each JSON path starts (or its deepest enclosing value that exists), in
+    one pass over the text that skips every subtree no path goes into (the tensors, mostly)."""
+    wanted = {p[:k] for p in paths for k in range(len(p) + 1)}
+    best: dict[tuple[Any, ...], int] = {}
+    pending = set(paths)
     stack: list[list[Any]] = []   # [is_object, key or index, awaiting a key]
-    for m in _TOKEN.finditer(text):
-        token = m.group()
+    depths: np.ndarray | None = None
+    pos = 0
+    while pending:
+        m = _TOKEN.search(text, pos)
+        if m is None:
+            break
+        token, pos = m.group(), m.end()
         if token == ",":
             top = stack[-1]
             if top[0]:
@@ -478,19 +502,19 @@ def _values(text: str) -> Iterator[tuple[tuple[Any, ...], int]]:
         elif stack and stack[-1][0] and stack[-1][2]:
             stack[-1][1], stack[-1][2] = json.loads(token), False
         else:
-            yield tuple(frame[1] for frame in stack), m.start()
+            here = tuple(frame[1] for frame in stack)
+            if here not in wanted:
+                if token in ("[", "{"):   # skip to where the depth drops below this container's
+                    depths = _depths(text) if depths is None else depths
+                    inner = depths[m.start()]
+                    pos = m.start() + 1 + int(np.argmax(depths[m.start() + 1:] < inner)) + 1
+                continue
+            for path in paths:
+                if path[:len(here)] == here:
+                    best[path] = m.start()
+            pending.discard(here)
             if token == "{":
                 stack.append([True, None, True])
             elif token == "[":
                 stack.append([False, 0, False])
-
-
-def _locate(text: str, path: tuple[Any, ...]) -> Position | None:
-    """Where the value at `path` starts, or its deepest enclosing value that exists."""
-    best = None
-    for here, offset in _values(text):
-        if here == path[:len(here)]:
-            best = offset
-            if len(here) == len(path):
-                break
-    return _position(text, best) if best is not None else None
+    return {p: _position(text, best[p]) if p in best else None for p in paths}

@@ -74,6 +74,7 @@ def _usage_checks(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from dynapcnn_dsl import importer
     from dynapcnn_dsl.cli.common import print_diagnostics
+    from dynapcnn_dsl.render import plural
 
     shape = parse_shape(args.input_shape, parser)
     _usage_checks(args, parser)
@@ -87,8 +88,8 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         network, weights = importer.write(imported, args.output)
     except OSError as exc:
         parser.error(f"cannot write {args.output}: {exc.strerror or exc}")
-    sys.stdout.write(f"wrote {network} ({len(imported.plan.cores)} cores) and {weights} "
-                     f"({len(imported.tensors)} tensors)\n")
+    sys.stdout.write(f"wrote {network} ({plural(len(imported.plan.cores), 'core')}) and {weights} "
+                     f"({plural(len(imported.tensors), 'tensor')})\n")
     doc, diagnostics = importer.check(network, weights)
     print_diagnostics(diagnostics, sys.stdout)
     if doc is None:
@@ -99,6 +100,6 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from dynapcnn_dsl.report.inspect import print_inspect
 
     print_inspect(doc.linked, console(sys.stdout))
-    sys.stdout.write(f"{network}: builds ({doc.chip}, {len(doc.linked.cores)} cores); next: "
+    sys.stdout.write(f"{network}: builds ({doc.chip}, {plural(len(doc.linked.cores), 'core')}); next: "
                      f"dynapcnn-dsl build {network} {weights}\n")
     return 0

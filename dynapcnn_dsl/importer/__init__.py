@@ -100,16 +100,15 @@ def import_torch(model: Any, *, input_shape: tuple[int, int, int] | None = None,
 def import_document(document: dict[str, Any] | str | Path, *, source: str | None = None) -> Imported:
     """Decompile a configuration document (the tree, or a `.json` written by `build`) into a
     network with `quantize: none`, its integers and `index:` pins."""
-    from dynapcnn_dsl.importer.from_document import decompile, read_document
+    from dynapcnn_dsl.documents import read_document
+    from dynapcnn_dsl.importer.from_document import decompile
     from dynapcnn_dsl.importer.writer import network_yaml
 
     if not isinstance(document, dict):
         source = source or str(document)
-        try:
-            document = read_document(document)
-        except (OSError, ValueError) as exc:
-            return failure(source, f"cannot read the document: {exc}",
-                           "give a .json written by `dynapcnn-dsl build`")
+        document, problems = read_document(document)      # validated against the document schema
+        if document is None:
+            return Imported(source, None, None, diagnostics=tuple(problems))
     source = source or "<document>"
     plan, tensors, diagnostics = decompile(document, source)
     if plan is None:

@@ -10,7 +10,6 @@ was. Core names are the annotations' (`build --annotate`) where the document has
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -224,10 +223,3 @@ def decompile(doc: dict[str, Any], source: str = "<document>") -> tuple[Plan | N
                                      f"{exc}", "give a document written by `dynapcnn-dsl build`")]
     return plan, d.tensors, d.diagnostics
 
-
-def read_document(path: str | Path) -> dict[str, Any]:
-    """A document file as the emitter's tree, checked against its schema by the one document
-    reader (raises ValueError with its positioned diagnostics when it is not a valid document)."""
-    from dynapcnn_dsl.documents import from_json
-
-    return from_json(Path(path).read_bytes(), str(path))

@@ -65,7 +65,8 @@ class _Mapper:
         """The BatchNorm and neuron that follow a conv or linear, reporting what else does."""
         bn, neuron, readers = chain(self.readers, compute)
         node = bn or compute
-        if neuron is None and readers:
+        if neuron is None and readers and not all(r.op == "other" for r in readers):
+            # (a refused operation after the convolution, a LIF say, is reported as itself)
             names = ", ".join(r.label for r in readers)
             self.report("import-no-neuron", node, "{node} feeds " + names + " with no neuron "
                         "in between: on the chip a core is convolution -> neuron, and only "

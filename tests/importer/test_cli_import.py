@@ -102,3 +102,16 @@ def test_a_configuration_document_is_decompiled(capsys, tmp_path):
     assert "builds (speck2f, 3 cores)" in out
     text = (tmp_path / "doc" / "network.yaml").read_text()
     assert "quantize: none" in text and "    index: 0\n" in text
+
+
+def test_a_model_that_maps_but_does_not_fit_is_written_and_reported(capsys, tmp_path):
+    big = tmp_path / "big.py"
+    big.write_text("import sinabs.layers as sl\nfrom torch import nn\n\n\ndef Big():\n"
+                   "    return nn.Sequential(nn.Conv2d(2, 64, 3, padding=1, bias=False),\n"
+                   "                         sl.IAFSqueeze(batch_size=1, min_v_mem=-1.0))\n")
+    code, out = cli(capsys, "import", f"{big}:Big", "--input-shape", "2,64,64", "-o",
+                    str(tmp_path / "out"))
+    assert code == 1
+    assert "network.yaml:13:3: error[core-memory]: core 'conv0' needs kernel 2 Ki, neuron 256 Ki" in out
+    assert "does not build as it is (see above); edit it, then `dynapcnn-dsl build" in out
+    assert (tmp_path / "out" / "network.yaml").is_file()

@@ -66,8 +66,9 @@ def test_a_document_missing_its_parts_is_refused_without_a_traceback(tmp_path):
     assert "not a configuration document of this tool: KeyError 'kernel_size'" in \
         result.diagnostics[0].message
     (tmp_path / "x.json").write_text("{not json")
-    result = importer.import_document(tmp_path / "x.json")
-    assert result.diagnostics[0].message.startswith("cannot read the document:")
+    result = importer.import_document(tmp_path / "x.json")     # the documents reader's own check
+    assert not result.ok
+    assert result.diagnostics[0].message.startswith("the document is not valid JSON:")
 
 
 def test_states_that_differ_per_neuron_keep_one_value_with_a_warning():

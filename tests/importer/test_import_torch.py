@@ -162,13 +162,14 @@ def test_what_the_chip_cannot_do_is_named_with_the_module_and_line(imported):
     got = [(d.position.line, d.code, d.message.split(" ", 2)[:2]) for d in result.diagnostics]
     assert got == [
         (pool_line, "import-kernel", ["'wide'", "(Conv2d)"]),
-        (pool_line, "import-no-neuron", ["'wide'", "(Conv2d)"]),
         (pool_line, "import-unsupported", ["'pool'", "(MaxPool2d)"]),
         (pool_line + 1, "import-kernel", ["'c2'", "(Conv2d)"]),
         (pool_line + 1, "import-kernel", ["'c3'", "(Conv2d)"]),
+        (pool_line + 1, "import-unsupported", ["'s3'", "(LIFSqueeze)"]),
     ]
-    assert "max pooling: the chip's pooling sums" in result.diagnostics[2].message
-    assert "groups=2" in result.diagnostics[4].message
+    assert "max pooling: the chip's pooling sums" in result.diagnostics[1].message
+    assert "groups=2" in result.diagnostics[3].message
+    assert "a leaky neuron: the chip's neurons integrate and fire" in result.diagnostics[4].message
 
 
 def test_a_sum_no_core_reads_and_three_destinations(imported):

@@ -138,3 +138,12 @@ def test_scalars_are_quoted_only_when_needed(value, text):
 
 def test_flow_style():
     assert flow({"core": "b", "pool": 2, "to": ["x", {"y": 1}]}) == "{core: b, pool: 2, to: [x, {y: 1}]}"
+
+
+def test_two_convolutions_in_a_row_are_refused_at_the_first():
+    g = graph(inp(), conv("a", "x"), conv("b", "a"), spk("sb", "b"))
+    plan, diagnostics = to_plan(g)
+    assert plan is None
+    assert [(d.code, d.message) for d in diagnostics] == [(
+        "import-no-neuron", "'a' (Conv2d) feeds 'b' (Conv2d) with no neuron in between: on the "
+        "chip a core is convolution -> neuron, and only spikes travel between cores")]

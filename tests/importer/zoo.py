@@ -169,7 +169,7 @@ class Refused(nn.Module):
         self.c2 = nn.Conv2d(4, 4, 3, bias=False, dilation=2)
         self.s2 = spk()
         self.c3 = nn.Conv2d(4, 4, 1, bias=False, groups=2)
-        self.s3 = spk()
+        self.s3 = sl.LIFSqueeze(tau_mem=10.0, batch_size=1)
 
     def forward(self, x):
         y = self.pool(self.wide(x))

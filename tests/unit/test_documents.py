@@ -338,3 +338,31 @@ def test_a_structure_only_build_writes_no_weights_kill_bit(tmp_path):
     layers = [layer for layer in dynapcnn_dsl.build(net).config["cnn_layers"] if "dimensions" in layer]
     assert layers and all("weights_kill_bit" not in layer for layer in layers)
     assert all("biases_kill_bit" in layer for layer in layers)   # which features are killed: structure
+
+
+def test_a_document_without_config(tmp_path):
+    doc = built(tmp_path)
+    data = json.loads(doc.read_text(encoding="utf-8"))
+    del data["config"]
+    bad = tmp_path / "no-config.json"
+    bad.write_text(json.dumps(data, indent=2), encoding="utf-8")
+    assert problems(bad) == [("1:1", "document-invalid", "document: 'config' is a required property")]
+    code, _, err = run_cli("diff", doc, bad)
+    assert code == 2 and f"{bad}:1:1: error[document-invalid]" in err
+
+
+def test_positions_past_strings_with_brackets_and_quotes(tmp_path):
+    """The subtrees skipped on the way to a problem may hold strings with brackets and quotes."""
+    odd = tmp_path / 'we[i]r"d{'
+    odd.mkdir()
+    doc = built(odd, annotate=True)
+    data = json.loads(doc.read_text(encoding="utf-8"))
+    assert "[i]" in data["annotations"]["cnn_layers"][0]["file"]
+    data["annotations"]["dvs_layer"]["line"] = "one"
+    bad = tmp_path / "bad.json"
+    text = json.dumps(data, indent=2)
+    bad.write_text(text, encoding="utf-8")
+    at = text.index('"one"')
+    line, col = text.count("\n", 0, at) + 1, at - text.rfind("\n", 0, at)
+    assert problems(bad) == [(f"{line}:{col}", "document-invalid",
+                              "annotations.dvs_layer.line: 'one' is not of type 'integer', 'null'")]
