@@ -70,8 +70,11 @@ def print_summary(result, console) -> None:
         console.print(f"dvs layer: {s.dvs_dropped} events dropped (polarity or crop)")
     if s.ticks:
         console.print(f"slow clock: {s.ticks} ticks")
-    if s.winner is not None:
-        console.print(f"readout winner: class {s.winner}")
+    if result.readout is not None:
+        last = result.readout[-1] if len(result.readout) else None
+        field = "count" if "count" in result.readout.dtype.names else "average"
+        counted = last is not None and last[field].any()
+        console.print(f"readout winner: class {s.winner}" if counted else "readout: no events reached it")
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
