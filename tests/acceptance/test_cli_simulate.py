@@ -249,7 +249,7 @@ def test_usage_errors(tmp_path, capsys, chain):
     code, text = cli(
         capsys, "simulate", str(network), str(weights), "--events", str(events), "-o", str(events)
     )
-    assert code == 2 and "would overwrite an input" in text
+    assert code == 2 and f"would overwrite the input {events}; nothing was written" in text
     code, text = cli(capsys, "simulate", str(network), str(weights), "--events", str(tmp_path / "none.npy"))
     assert code == 2 and "no such file" in text
 
