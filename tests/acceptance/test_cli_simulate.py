@@ -15,7 +15,7 @@ from simulate_docs import core, dest, document
 
 import dynapcnn_dsl
 from dynapcnn_dsl.cli import main
-from dynapcnn_dsl.emit import to_json
+from dynapcnn_dsl.documents import to_json
 
 ROOT = Path(__file__).resolve().parents[2]
 ONE = [[[[10]]]]
