@@ -29,10 +29,14 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	@$(BIN)/python -m compileall -q dynapcnn_dsl
 	@touch $@ $(VENV)/.installed-run
 
-## demo: build the DVS ResNet example (all nine cores) and show its report, then a mistake
+## demo: build the DVS ResNet example (all nine cores), show its report, simulate it, then a mistake
 demo: $(VENV)/.installed-run
 	@echo "== dynapcnn-dsl build $(DEMO)/network.yaml $(DEMO)/weights.safetensors -o $(DEMO)/config.samna.json"
 	@$(BIN)/dynapcnn-dsl build $(DEMO)/network.yaml $(DEMO)/weights.safetensors -o $(DEMO)/config.samna.json
+	@echo
+	@echo "== simulate it on synthetic events (a bar sweeping the sensor): dynapcnn-dsl simulate $(DEMO)/config.samna.json --events $(DEMO)/events.npy --slow-clock-hz 1000 --record all -o $(DEMO)/simulation.npz"
+	@$(BIN)/python $(DEMO)/make_events.py
+	@$(BIN)/dynapcnn-dsl simulate $(DEMO)/config.samna.json --events $(DEMO)/events.npy --slow-clock-hz 1000 --record all -o $(DEMO)/simulation.npz
 	@echo
 	@echo "== a file with mistakes: dynapcnn-dsl validate examples/mistakes.yaml (exit status 1)"
 	@$(BIN)/dynapcnn-dsl validate examples/mistakes.yaml || true
@@ -56,7 +60,7 @@ docs: $(VENV)/.installed-run
 	$(BIN)/python -m dynapcnn_dsl.report.reference > docs/reference.md
 
 ## bench: run the benchmarks (they print ratios against a baseline measured in the same run)
-bench: $(VENV)/.installed-run
+bench: $(VENV)/.installed-run $(VENV)/.installed-test   # simulate.py compares with sinabs
 	$(BIN)/python benchmarks/validate_startup.py
 	$(BIN)/python benchmarks/link.py
 	$(BIN)/python benchmarks/weights.py
@@ -64,6 +68,7 @@ bench: $(VENV)/.installed-run
 	$(BIN)/python benchmarks/expand.py
 	$(BIN)/python benchmarks/refusals.py
 	$(BIN)/python benchmarks/diff.py
+	$(BIN)/python benchmarks/simulate.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

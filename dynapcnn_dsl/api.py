@@ -132,13 +132,11 @@ def simulate(document: Document | dict[str, Any] | str | Path, events: Any, *,
         if weights is not None:
             document = build(document, weights, key=key, annotate=True)
         else:
-            try:
-                document = Document.read(document)
-            except (OSError, ValueError) as exc:
-                from dynapcnn_dsl.diagnostics import Severity
+            from dynapcnn_dsl.documents import read_document
 
-                raise SimulationError([Diagnostic(file, None, Severity.ERROR, "simulate-document",
-                                                  f"cannot read the document: {exc}")]) from None
+            document, problems = read_document(document)      # positioned diagnostics
+            if document is None:
+                raise SimulationError(problems)
     data = document.data if isinstance(document, Document) else document
     events_file = str(events) if isinstance(events, str | Path) else "<events>"
     try:

@@ -10,7 +10,6 @@ summary. Exit status 0 on success, 1 for invalid input (diagnostics say why), 2 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -38,13 +37,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--key", metavar="KEY", help="the state_dict key inside a torch checkpoint")
 
 
-def _same_file(a: str, b: str) -> bool:
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return False
-
-
 def _progress(stream):
     """A progress callback drawing a bar on a terminal; None elsewhere."""
     if not getattr(stream, "isatty", lambda: False)():
@@ -70,13 +62,22 @@ def print_summary(result, console) -> None:
         console.print(f"dvs layer: {s.dvs_dropped} events dropped (polarity or crop)")
     if s.ticks:
         console.print(f"slow clock: {s.ticks} ticks")
-    if s.winner is not None:
-        console.print(f"readout winner: class {s.winner}")
+    if result.readout is not None:
+        last = result.readout[-1] if len(result.readout) else None
+        field = "count" if "count" in result.readout.dtype.names else "average"
+        counted = last is not None and last[field].any()
+        console.print(f"readout winner: class {s.winner}" if counted else "readout: no events reached it")
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from dynapcnn_dsl.api import BuildError, simulate
-    from dynapcnn_dsl.cli.common import check_files_exist, console, print_diagnostics, write_diagnostics
+    from dynapcnn_dsl.cli.common import (
+        check_files_exist,
+        check_outputs,
+        console,
+        print_diagnostics,
+        write_diagnostics,
+    )
     from dynapcnn_dsl.simulate import SimulationError
 
     if len(args.inputs) > 2:
@@ -85,9 +86,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.output:
         if args.output == "-" or Path(args.output).is_dir():
             parser.error(f"-o {args.output}: give a file name for the .npz")
-        for used in (*args.inputs, args.events):
-            if _same_file(args.output, used):
-                parser.error(f"-o {args.output} would overwrite an input")
+        check_outputs([args.output], [*args.inputs, args.events], parser)
     config, weights = args.inputs[0], (args.inputs[1] if len(args.inputs) == 2 else None)
     if weights is None and not config.lower().endswith(".json"):
         parser.error(f"{config} is a network file: give its weights too (simulate NETWORK WEIGHTS)")

@@ -16,9 +16,10 @@ kept only where diagnostics need it (`name_path`, `XY.per_axis`).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Discriminator, Field, PrivateAttr, Tag, create_model, field_validator
+from pydantic import BaseModel, Discriminator, Field, Tag, create_model, field_validator
 from pydantic_core import PydanticCustomError
 
 from dynapcnn_dsl.chips import chip_names, resolve_chip, shared_limits
@@ -46,27 +47,33 @@ class XY(_Node):
 
     x: int = Field(description="Value along x (width).")
     y: int = Field(description="Value along y (height).")
-    _uniform: bool = PrivateAttr(default=False)  # written as one number for both axes
-
-    @classmethod
-    def both(cls, value: int) -> XY:
-        """The normal form of a value written once for both axes."""
-        xy = cls(x=value, y=value)
-        xy._uniform = True
-        return xy
 
     def pair(self) -> tuple[int, int]:
         return self.x, self.y
 
     def per_axis(self) -> list[tuple[str | None, int]]:
-        """What to check, as written: [(None, v)] for one number, else [("x", x), ("y", y)]
+        """What to check, as written: [("x", x), ("y", y)], or [(None, v)] for one number
         (the axis is also the last step of the value's path)."""
-        return [(None, self.x)] if self._uniform else [("x", self.x), ("y", self.y)]
+        return [("x", self.x), ("y", self.y)]
+
+
+class BothAxes(XY):
+    """The normal form of a per-axis value written as one number (never read from a file)."""
+
+    def per_axis(self) -> list[tuple[str | None, int]]:
+        return [(None, self.x)]
+
+
+@lru_cache(maxsize=256)
+def _both(value: int) -> BothAxes:
+    """Nodes are immutable, so one instance per value serves every core (validation stays
+    about as fast as without normalising: constructing nodes is what costs)."""
+    return BothAxes.model_construct(x=value, y=value)
 
 
 def _both_axes(value: int | XY | None) -> XY | None:
     """The after-validator of every per-axis field: one shape, XY, for the phases after."""
-    return XY.both(value) if isinstance(value, int) else value
+    return _both(value) if isinstance(value, int) else value
 
 
 def _int_or_mapping(value: Any) -> str:
@@ -187,26 +194,30 @@ class NeuronDefaults(_Node):
 
 
 class _Named(_Node):
-    """A reference to a core, in the long form or written as the bare name."""
-
-    _short: bool = PrivateAttr(default=False)
-
-    @classmethod
-    def named(cls, name: str) -> Any:
-        """The normal form of a reference written as a bare name."""
-        ref = cls(core=name)
-        ref._short = True
-        return ref
+    """A reference to a core, written in the long form {core: ...}."""
 
     def name_path(self, path: NodePath) -> NodePath:
-        """Where the name is written, given the entry's path: the entry, or its `core:`."""
-        return path if self._short else (*path, "core")
+        """Where the name is written, given the entry's path: its `core:` value."""
+        return (*path, "core")
+
+
+class _WrittenAsName:
+    """Mixed into the normal form of a reference written as a bare name (never read from a
+    file: built by `_long_forms`)."""
+
+    def name_path(self, path: NodePath) -> NodePath:
+        """Where the name is written: the entry itself."""
+        return path
 
 
 def _long_forms(model: type[_Named]) -> Any:
-    """An after-validator turning every bare name of a list into `model`'s long form."""
+    """An after-validator turning every bare name of a list into `model`'s long form (a
+    subclass that remembers the name was bare; defaults filled in, no second validation)."""
+    bare = type(f"{model.__name__}Name", (_WrittenAsName, model), {"__doc__": _WrittenAsName.__doc__})
+    named = lru_cache(maxsize=1024)(lambda name: bare.model_construct(core=name))  # immutable
+
     def normal(entries: list[Any]) -> list[Any]:
-        return [model.named(e) if isinstance(e, str) else e for e in entries]
+        return [named(e) if isinstance(e, str) else e for e in entries]
     return normal
 
 

@@ -54,6 +54,10 @@ DVS_DROPPED, NEXT_TICK, FAILED, UPDATES, FAILED_T, ROUTED = range(6)
 ROUTE, DELIVER = 0, 1
 DVS_SOURCE = 9
 """The source id of the DVS layer's recorded events (cores are 0..8)."""
+OVER_BUDGET, TOO_MANY = 1, 2
+"""Why a run stopped early (misc[FAILED]): a loop's routing budget, or the recording limit."""
+MAX_RECORDED = 25_000_000
+"""Recorded events one run may hold (1 GB): past it the run stops with a diagnostic."""
 
 
 class Packed:
@@ -180,7 +184,8 @@ def _update(g: Any, core: int, c: int, x: int, y: int, weights: Any, state: Any,
 def _drain(t: int, geometry: Any, destinations: Any, weights: Any, state: Any, readout: Any,
            counters: Any, misc: Any, period: Any, stack: Any, sp: int, rec: Any, nrec: int,
            budget: int) -> tuple[Any, Any, int, bool]:
-    """Finish everything on the stack, depth-first. False when the routing budget runs out."""
+    """Finish everything on the stack, depth-first. False (misc[FAILED] saying why) when the
+    routing budget or the recording limit runs out."""
     routed = 0
     while sp > 0:
         sp -= 1
@@ -190,6 +195,7 @@ def _drain(t: int, geometry: Any, destinations: Any, weights: Any, state: Any, r
             routed += 1
             if budget > 0 and routed > budget:
                 misc[ROUTED] = routed
+                misc[FAILED] = OVER_BUDGET
                 return stack, rec, nrec, False
             if f >= g[C] or x >= g[W] or y >= g[H]:
                 counters[core, DROPPED] += 1
@@ -197,6 +203,9 @@ def _drain(t: int, geometry: Any, destinations: Any, weights: Any, state: Any, r
             stack, sp = _update(g, core, f, x, y, weights, state, stack, sp, counters, misc)
             continue
         if g[REC]:
+            if nrec >= MAX_RECORDED:
+                misc[FAILED] = TOO_MANY
+                return stack, rec, nrec, False
             rec = _put(rec, nrec, core, t, x, y, f)
             nrec += 1
         if g[DEC] > 0:
@@ -269,7 +278,8 @@ def run(events: Any, from_dvs: bool, geometry: Any, destinations: Any, weights: 
     """Process `events` ([n, 4]: t, x, y, p), each with the slow-clock ticks due before it, then,
     when `until` >= 0, the ticks due up to `until`. Returns the recorded events ([m, 5]: source,
     t, x, y, p) and the ticks ([j, 1 + classes]: t, the readout's counts of the period). On a
-    routing budget overrun, misc[FAILED] is set and the run stops there."""
+    routing budget overrun or past the recording limit, misc[FAILED] says which and the run
+    stops there."""
     stack = np.empty((1024, 5), np.int64)
     rec = np.empty((1024, 5), np.int64)
     ticks = np.empty((16, 1 + period.shape[0]), np.int64)
@@ -288,7 +298,6 @@ def run(events: Any, from_dvs: bool, geometry: Any, destinations: Any, weights: 
                 readout, counters, misc, period, stack, rec, nrec, ticks, nticks, budget)
             misc[NEXT_TICK] += 1
             if not ok:
-                misc[FAILED] = 1
                 misc[FAILED_T] = _tick_time(misc[NEXT_TICK] - 1, rate)
                 return rec, nrec, ticks, nticks
         if e == events.shape[0]:
@@ -314,6 +323,10 @@ def run(events: Any, from_dvs: bool, geometry: Any, destinations: Any, weights: 
             if dvs[DIAG]:
                 x, y = y, x
             if dvs[DVSMON]:
+                if nrec >= MAX_RECORDED:
+                    misc[FAILED] = TOO_MANY
+                    misc[FAILED_T] = t
+                    return rec, nrec, ticks, nticks
                 rec = _put(rec, nrec, DVS_SOURCE, t, x, y, feature)
                 nrec += 1
             for slot in range(D1, D0 - 1, -1):
@@ -327,7 +340,6 @@ def run(events: Any, from_dvs: bool, geometry: Any, destinations: Any, weights: 
         stack, rec, nrec, ok = _drain(t, geometry, destinations, weights, state, readout, counters,
                                       misc, period, stack, sp, rec, nrec, budget)
         if not ok:
-            misc[FAILED] = 1
             misc[FAILED_T] = t
             return rec, nrec, ticks, nticks
     return rec, nrec, ticks, nticks

@@ -235,10 +235,15 @@ def simulate_document(
         )
         recorded.append(rec[:nrec].copy())
         ticks.append(tk[:ntk].copy())
-        if packed.misc[kernel.FAILED]:
-            raise SimulationError(
-                [_loop_error(machine, events_file, int(packed.misc[kernel.FAILED_T]), budget)]
-            )
+        failed, when = int(packed.misc[kernel.FAILED]), int(packed.misc[kernel.FAILED_T])
+        if failed == kernel.OVER_BUDGET:
+            raise SimulationError([_loop_error(machine, events_file, when, budget)])
+        if failed == kernel.TOO_MANY:
+            raise SimulationError([Diagnostic(
+                events_file, None, Severity.ERROR, "simulate-too-many-events",
+                f"more than {kernel.MAX_RECORDED} events recorded by t={when}: the run stops there",
+                "record fewer cores (without --record all, only the monitored ones), or simulate "
+                "fewer events at a time")])
         if progress is not None:
             progress(min(start + CHUNK, len(table)), len(table))
     rec = np.concatenate(recorded)

@@ -15,7 +15,7 @@ from simulate_docs import core, dest, document
 
 import dynapcnn_dsl
 from dynapcnn_dsl.cli import main
-from dynapcnn_dsl.emit import to_json
+from dynapcnn_dsl.documents import to_json
 
 ROOT = Path(__file__).resolve().parents[2]
 ONE = [[[[10]]]]
@@ -249,7 +249,7 @@ def test_usage_errors(tmp_path, capsys, chain):
     code, text = cli(
         capsys, "simulate", str(network), str(weights), "--events", str(events), "-o", str(events)
     )
-    assert code == 2 and "would overwrite an input" in text
+    assert code == 2 and f"would overwrite the input {events}; nothing was written" in text
     code, text = cli(capsys, "simulate", str(network), str(weights), "--events", str(tmp_path / "none.npy"))
     assert code == 2 and "no such file" in text
 
@@ -320,3 +320,57 @@ def test_compiled_kernel_is_cached_in_the_user_cache_dir(tmp_path):
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     assert out[0] == str(Path(base) / "dynapcnn-dsl" / "numba")
     assert out[1] == "0" and int(out[2]) >= 1
+
+
+@pytest.mark.parametrize("golden", sorted((ROOT / "tests" / "golden").glob("*.samna.json")),
+                         ids=lambda p: p.stem)
+def test_every_example_document_simulates(golden):
+    doc = dynapcnn_dsl.Document.read(golden)
+    c, h, w = doc.data["input"]["shape"]
+    rng = np.random.default_rng(0)
+    channels = 2 if doc.data["input"]["source"] == "dvs" else c
+    events = {"t": np.arange(3), "x": rng.integers(0, w, 3), "y": rng.integers(0, h, 3),
+              "p": rng.integers(0, channels, 3)}
+    result = doc.simulate(events)
+    assert result.summary.events_in == 3 and result.summary.synaptic_updates > 0
+
+
+def test_the_demo_simulation_reaches_deep_into_the_dvs_resnet(tmp_path, capsys):
+    """`make demo`'s run: the example built from its weights, the synthetic bar events."""
+    sys.path.insert(0, str(ROOT / "examples" / "dvs-resnet"))
+    try:
+        from make_events import bar_events
+    finally:
+        sys.path.pop(0)
+    np.save(tmp_path / "events.npy", bar_events())
+    example = ROOT / "examples" / "dvs-resnet"
+    code, text = cli(capsys, "simulate", str(example / "network.yaml"), str(example / "weights.safetensors"),
+                     "--events", str(tmp_path / "events.npy"), "--slow-clock-hz", "1000", "--record", "all",
+                     "-o", str(tmp_path / "sim.npz"))
+    assert code == 0 and "slow clock: 100 ticks" in text
+    with np.load(tmp_path / "sim.npz") as npz:
+        assert all(len(npz[name]) > 0 for name in ("stem", "block1.a", "block1.b", "down1.a", "down1.b"))
+        assert len(npz["readout"]) == 100
+
+
+LIMIT_PROBE = """
+import dynapcnn_dsl
+from dynapcnn_dsl.simulate import SimulationError, kernel
+from simulate_docs import core, document
+kernel.MAX_RECORDED = 5          # read at run time: numba's JIT is disabled in this process
+doc = document({0: core(1, 1, 1, 1, 1, weights=[[[[10]]]])}, shape=(1, 1, 1))
+try:
+    dynapcnn_dsl.simulate(doc, {"t": list(range(9)), "x": [0] * 9, "y": [0] * 9, "p": [0] * 9})
+except SimulationError as exc:
+    print(exc)
+"""
+
+
+def test_a_run_past_the_recording_limit_stops_with_a_diagnostic():
+    """The kernel run as plain Python (NUMBA_DISABLE_JIT) with a limit of 5 recorded events."""
+    env = dict(os.environ, NUMBA_DISABLE_JIT="1",
+               PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "tests")]))
+    out = subprocess.run([sys.executable, "-c", LIMIT_PROBE], cwd=ROOT, capture_output=True, text=True,
+                         check=True, env=env).stdout
+    assert "<events>: error[simulate-too-many-events]: more than 5 events recorded by t=5: the run stops " \
+           "there" in out

@@ -85,6 +85,7 @@ SOURCES_OF_CODES = {
     "quantize-": ROOT / "dynapcnn_dsl" / "weights",
     "samna-": ROOT / "dynapcnn_dsl" / "samna_bridge.py",
     "document-": ROOT / "dynapcnn_dsl",   # documents.py (reading) and samna_bridge.py
+    "simulate-": ROOT / "dynapcnn_dsl" / "simulate",
     "import-": ROOT / "dynapcnn_dsl" / "importer",
 }
 """Codes found in the source by their prefix: a new code there needs its section in the docs."""

@@ -9,6 +9,8 @@ from simulate_docs import core, dest, document, dvs_layer, events, readout
 
 from dynapcnn_dsl.api import simulate
 
+ZERO = [[[[0]]]]
+
 
 def one_core(weights, *, shape=(1, 3, 3), k=None, **kw):
     c, h, w = shape
@@ -218,3 +220,34 @@ def test_monitored_cores_only_unless_record_all():
                     1: core(1, 1, 1, 1, 1, weights=one)}, shape=(1, 1, 1))
     assert list(simulate(doc, events([(0, 0, 0, 0)])).cores) == ["core1"]
     assert list(simulate(doc, events([(0, 0, 0, 0)]), record="all").cores) == ["core0", "core1"]
+
+
+def test_readout_period_closes_before_the_leak_of_its_tick():
+    """[A] the leak's spikes at tick k count in the period reported at tick k + 1."""
+    doc = document({0: core(1, 1, 1, 1, 1, weights=ZERO, threshold=3, bias=[3], leak=True, to=(dest(12),))},
+                   shape=(1, 1, 1), readout=readout(window=1))
+    result = simulate(doc, events([(0, 0, 0, 0)]), slow_clock_hz=1000.0, until_us=1000)
+    # tick 0 (t 0): reports the empty period, then the leak fires; tick 1 reports that spike
+    assert result.readout["average"].tolist() == [[0], [1]]
+
+
+def test_each_core_leaks_and_routes_before_the_next():
+    """[A] core 0 leaks and its spike reaches core 1 before core 1 leaks: 8 - 20 + 5 stays
+    below the threshold (leaking core 1 first would fire: 8 + 5 >= 10)."""
+    doc = document({0: core(1, 1, 1, 1, 1, weights=ZERO, threshold=3, bias=[3], leak=True, to=(dest(1),)),
+                    1: core(1, 1, 1, 1, 1, weights=[[[[-20]]]], threshold=10, low=-100, bias=[5],
+                            leak=True, initial=8)}, shape=(1, 1, 1))
+    result = simulate(doc, events([(0, 0, 0, 0)]), slow_clock_hz=1000.0, record="all", states=True)
+    assert len(result.cores["core0"]) == 1 and len(result.cores["core1"]) == 0
+    assert result.states["core1"].ravel().tolist() == [-7]
+
+
+def test_unsimulated_features_are_warnings():
+    """[A] the congestion balancer and kill bits are not simulated: the run says so."""
+    doc = one_core([[[[10]]]], shape=(1, 1, 1))
+    layer = doc["config"]["cnn_layers"][0]
+    layer["input_congestion_balancer_enable"] = True
+    layer["weights_kill_bit"] = np.ones((1, 1, 1, 1), bool)
+    result = simulate(doc, events([(0, 0, 0, 0)]))
+    assert [d.code for d in result.diagnostics] == ["simulate-congestion-balancer", "simulate-kill-bits"]
+    assert len(result.cores["core0"]) == 1                 # the killed feature computes as if alive
