@@ -188,12 +188,13 @@ class Expander:
         recorded."""
         tmap = template.doc.source_map
         failed = False
+        file, note = str(template.path), f"in template '{template.name}'"
+        at_instance = self.smap.key(("cores", name))
 
         def walk(node: Any, t: NodePath, here: NodePath) -> Any:
             nonlocal failed
-            self.smap.set_origin(here, Related(str(template.path), tmap.value(t),
-                                               f"in template '{template.name}'"), keep=True)
-            self.smap.set_key(here, self.smap.key(("cores", name)), keep=True)
+            self.smap.set_origin(here, Related(file, tmap.value(t), note), keep=True)
+            self.smap.set_key(here, at_instance, keep=True)
             if isinstance(node, dict):
                 return {k: walk(v, (*t, k), (*here, k)) for k, v in node.items()}
             if isinstance(node, list):
@@ -214,7 +215,7 @@ class Expander:
                                file=str(template.path), position=tmap.value(t))
                     failed = True
                     return node
-            self.smap.set_value(here, self.smap.key(("cores", name)), keep=True)
+            self.smap.set_value(here, at_instance, keep=True)
             return node
 
         result = walk(body, tpath, new_path)
