@@ -41,9 +41,10 @@ def _progress(stream):
     """A progress callback drawing a bar on a terminal; None elsewhere."""
     if not getattr(stream, "isatty", lambda: False)():
         return None, None
+    from rich.console import Console
     from rich.progress import Progress
 
-    bar = Progress(transient=True, console=None)
+    bar = Progress(transient=True, console=Console(file=stream))
     task = bar.add_task("simulating", total=None)
     return bar, lambda done, total: bar.update(task, completed=done, total=total)
 

@@ -374,3 +374,12 @@ def test_a_run_past_the_recording_limit_stops_with_a_diagnostic():
                          check=True, env=env).stdout
     assert "<events>: error[simulate-too-many-events]: more than 5 events recorded by t=5: the run stops " \
            "there" in out
+
+
+def test_progress_is_reported_per_chunk_up_to_the_total():
+    calls = []
+    doc = document({0: core(1, 1, 1, 1, 1, weights=ONE)}, shape=(1, 1, 1))
+    n = 70_000
+    events = {"t": np.arange(n), "x": np.zeros(n, int), "y": np.zeros(n, int), "p": np.zeros(n, int)}
+    dynapcnn_dsl.simulate(doc, events, progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(65_536, n), (n, n)]
