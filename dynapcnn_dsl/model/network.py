@@ -278,7 +278,7 @@ BatchNormRef = Annotated[
 
 def _batchnorm_long_form(ref: str | BatchNorm | None) -> BatchNorm | None:
     """`batchnorm: P` is `{weights: P}` with torch's eps: later phases see one form."""
-    return BatchNorm(weights=ref) if isinstance(ref, str) else ref
+    return BatchNorm.model_construct(weights=ref) if isinstance(ref, str) else ref  # no second validation
 
 
 class Core(_Node):
