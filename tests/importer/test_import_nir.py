@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import nir
 import numpy as np
 import pytest
@@ -24,7 +26,9 @@ def sinabs_nir(tmp_path_factory):
         sl.SumPool2d(2), nn.Conv2d(4, 8, 3, padding=1, bias=False),
         sl.IAFSqueeze(batch_size=1, min_v_mem=-1.0), sl.SumPool2d(2),
         nn.Flatten(), nn.Linear(8 * 4 * 4, 10, bias=False), sl.IAFSqueeze(batch_size=1))
-    graph = sinabs.to_nir(model, torch.zeros(1, 2, 16, 16))
+    with warnings.catch_warnings():   # nirtorch deprecates the extractor sinabs 3.1.3 calls
+        warnings.simplefilter("ignore", DeprecationWarning)
+        graph = sinabs.to_nir(model, torch.zeros(1, 2, 16, 16))
     graph.infer_types()                  # sinabs leaves some types unset, which nir.write needs
     path = tmp_path_factory.mktemp("nir") / "model.nir"
     nir.write(str(path), graph)
