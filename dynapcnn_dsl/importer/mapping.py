@@ -319,7 +319,7 @@ class _Mapper:
         if p.get("kind") == "relu":
             return {"threshold": 1.0, "min_v_mem": -1.0}, RELU_NOTE
         t = neuron.tensors
-        if "spike_threshold" in t and "min_v_mem" in t and neuron_weights_form():
+        if "spike_threshold" in t and "min_v_mem" in t:
             return {"weights": neuron.prefix("spike_threshold"), **reset}, p.get("note")
         keys = {"threshold": float(p["threshold"])}
         note = p.get("note")
@@ -347,14 +347,6 @@ def chain(readers: dict[str, list[Node]], compute: Node) -> tuple[Node | None, N
     if len(after) == 1 and after[0].op == "neuron":
         return bn, after[0], []
     return bn, None, after
-
-
-def neuron_weights_form() -> bool:
-    """Whether the language has `neuron: {weights: P}` (issue 11); without it the values the
-    checkpoint holds are written out."""
-    from dynapcnn_dsl.model.network import Neuron
-
-    return "weights" in Neuron.model_fields
 
 
 def conv_keys(node: Node) -> dict:

@@ -14,11 +14,8 @@ import pytest
 import dynapcnn_dsl
 from dynapcnn_dsl import importer
 from dynapcnn_dsl.cli import main
-from dynapcnn_dsl.model.network import Destination
 
 ZOO = Path(__file__).with_name("zoo.py")
-needs_issue11 = pytest.mark.skipif("average" not in Destination.model_fields,
-                                   reason="average/batchnorm forms (issue 11) not on main yet")
 
 
 def random_events(shape=(2, 16, 16), n=20000, duration_us=200_000, seed=0) -> np.ndarray:
@@ -82,7 +79,6 @@ def test_the_command_line_exits_1_on_a_difference(residual, tmp_path, capsys):
     assert "the chip differs from the model on 1 core(s)" in out
 
 
-@needs_issue11
 def test_a_missing_average_stands_out(tmp_path):
     result = importer.import_source(f"{ZOO}:DvsGesture", dvs=True)
     network, weights = importer.write(result, tmp_path)
@@ -95,7 +91,6 @@ def test_a_missing_average_stands_out(tmp_path):
     assert verdicts["seq_4"] == "counts differ by more than 2x"      # 4x too much input
 
 
-@needs_issue11
 def test_batchnorm_agrees_and_a_dropped_one_is_refused_by_the_build(tmp_path):
     """The folded shift is a bias the chip adds per slow-clock tick: compare ticks once per bin,
     so the model (which adds it per step) and the chip agree. Without `batchnorm:` the build

@@ -13,13 +13,9 @@ import pytest
 
 from dynapcnn_dsl import importer
 from dynapcnn_dsl.api import build
-from dynapcnn_dsl.model.network import Destination
 
 ZOO = Path(__file__).with_name("zoo.py")
 SHAPES = {"Ann": (1, 16, 16), "DvsGesture": None}
-HAS_ISSUE11_FORMS = "average" in Destination.model_fields
-needs_issue11 = pytest.mark.skipif(not HAS_ISSUE11_FORMS,
-                                   reason="average/batchnorm forms (issue 11) not on main yet")
 
 
 @pytest.fixture(scope="session")
@@ -142,7 +138,6 @@ def test_dvs_input_takes_the_input_pooling(imported):
     assert "  source: dvs\n  shape: [2, 32, 32]\n  pool: 2\n  to: [seq_1]\n" in text
 
 
-@needs_issue11
 @pytest.mark.parametrize("name", ["Ann", "DvsGesture", "WithBatchNorm"])
 def test_average_pooling_and_batchnorm_build(imported, tmp_path, name):
     doc = built(imported, name, tmp_path)
