@@ -113,9 +113,9 @@ class Expander:
             self.refuse_chain(name, template, chain)
             return {}
         values = self.params(name, inst.with_, template)
-        if values is None:
-            return {}
         local = set(template.model.cores)
+        if not self.weight_map_names_cores(name, inst, template, local) or values is None:
+            return {}
         tmap = template.doc.source_map
         produced: dict[str, dict[str, Any]] = {}
         for core_name, body in template.model.cores.items():
@@ -125,9 +125,8 @@ class Expander:
             if data is None:
                 continue
             self.scope_references(data, local, name, template, core_name)
-            if isinstance(data, dict):  # a core, or a nested instance: both under the prefix
-                prefix = inst.weights or name
-                data["weights"] = f"{prefix}.{data.get('weights', core_name)}"
+            if isinstance(data, dict):  # a core, or a nested instance: both bound to the model
+                self.bind_names(data, body, core_name, inst, name, new_path)
             produced[new_name] = data
             self.chain[new_name] = (*chain, template.path)
             self.written_in[new_name] = template.path.parent
@@ -148,6 +147,48 @@ class Expander:
         self.attach_exit(produced, exit_name, self.pool(exit_ref, values, template, ("exit",)),
                          name, inst)
         return produced
+
+    def weight_map_names_cores(self, name: str, inst: TemplateInstance, template: Template,
+                               local: set[str]) -> bool:
+        """A `weights:` mapping names the template's cores; any other key is a typo."""
+        if not isinstance(inst.weights, dict):
+            return True
+        unknown = [key for key in inst.weights if key not in local]
+        for key in unknown:
+            self.error(("cores", name, "weights", key), "template-weights-unknown",
+                       f"template '{template.name}' has no core '{key}' to bind to '{inst.weights[key]}'",
+                       did_you_mean(key, local) or f"its cores: {', '.join(sorted(local))}", at_key=True)
+        return not unknown
+
+    def bind_names(self, data: dict[str, Any], body: dict[str, Any], core_name: str,
+                   inst: TemplateInstance, name: str, new_path: NodePath) -> None:
+        """The state-dict names of one expanded core: `weights:`, `batchnorm:` and `neuron:
+        {weights}`. A core the instance's mapping names takes the model's name as given; a name
+        that starts with a parameter (`${prefix}.conv1`) is the model's name as the params make
+        it; any other name the template writes (`features.${i}.conv`, or the core's own name for
+        `weights:`) is under the instance's prefix: its string `weights:`, or else its name."""
+        prefix = inst.weights if isinstance(inst.weights, str) else name
+
+        def place(value: Any, written: Any) -> Any:
+            from_params = isinstance(written, str) and written.lstrip().startswith("${")
+            return value if from_params or isinstance(value, dict) else f"{prefix}.{value}"
+
+        if isinstance(inst.weights, dict) and core_name in inst.weights:
+            data["weights"] = inst.weights[core_name]
+            here = (*new_path, "weights")
+            self.smap.set_value(here, self.smap.value(("cores", name, "weights", core_name)))
+            self.smap.set_origin(here, None)
+        elif "template" in data and isinstance(data.get("weights"), dict):  # a nested mapping
+            data["weights"] = {k: place(v, body["weights"].get(k)) for k, v in data["weights"].items()}
+        else:
+            data["weights"] = place(data.get("weights", core_name), body.get("weights"))
+        # `batchnorm: P`, `batchnorm: {weights: P}` and `neuron: {weights: P}`
+        spots = [(data, body, "batchnorm"),
+                 (data.get("batchnorm"), body.get("batchnorm"), "weights"),
+                 (data.get("neuron"), body.get("neuron"), "weights")]
+        for holder, written, field in spots:
+            if isinstance(holder, dict) and isinstance(written, dict) and isinstance(holder.get(field), str):
+                holder[field] = place(holder[field], written.get(field))
 
     def refuse_chain(self, name: str, template: Template, chain: tuple[Path, ...]) -> None:
         """A loop, or templates nested past the depth limit: once per chain of files."""

@@ -90,6 +90,8 @@ class TemplateInstance(StrictModel):
         default_factory=dict, alias="with", description="Values for the template's params.")
     to: list[Any] = Field(default_factory=list,
                           description="Where the instance's exit core sends its events.")
-    weights: str | None = Field(
-        default=None, description="State-dict prefix of the instance; its cores' tensors are "
-        "`<prefix>.<core>.weight`. Default: the instance's name.")
+    weights: str | dict[str, str] | None = Field(
+        default=None, description="State-dict prefix of the instance (its cores' tensors are "
+        "`<prefix>.<core>.weight`), or a mapping from the template's core names to the model's "
+        "own names (`{a: layer1.conv1, b: layer1.conv2}`); cores it does not name keep "
+        "`<instance>.<core>`. Default: the instance's name.")

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from helpers import write_weights
+from helpers import make_weights, write, write_weights
 from safetensors.numpy import load_file
 
 import dynapcnn_dsl
@@ -106,6 +106,27 @@ def test_residual_block_builds(tmp_path):
     # the instance's `weights:` prefix is what was bound
     assert [c.weights for c in doc.linked.cores] == ["stem", "backbone.res1.a", "backbone.res1.b", "head"]
     assert [s.source for s in doc.linked.core("block.b").sources] == ["stem", "block.a"]
+
+
+def test_residual_block_bound_to_the_models_own_names_builds(tmp_path):
+    network = write(tmp_path, "net.yaml", HEAD + """\
+  block:
+    template: residual_block
+    with: {channels: 8}
+    weights: {a: layer1.conv1, b: layer1.conv2}
+    to: [head]
+""" + HEAD_OUT)
+    weights = tmp_path / "model.safetensors"
+    make_weights(network, weights)
+    tensors = load_file(str(weights))
+    assert sorted(tensors) == ["head.weight", "layer1.conv1.weight", "layer1.conv2.weight", "stem.weight"]
+    doc = dynapcnn_dsl.build(network, weights)
+    chip = Chip(doc)
+    assert [c.weights for c in doc.linked.cores] == ["stem", "layer1.conv1", "layer1.conv2", "head"]
+    for core, name in (("block.a", "layer1.conv1"), ("block.b", "layer1.conv2")):
+        # make_weights pins every tensor's scale to 127: the chip holds round(127 * w), [x][y]
+        expected = np.round(tensors[f"{name}.weight"] * np.float32(127)).transpose(0, 1, 3, 2)
+        assert np.array_equal(chip.weights(core), expected), core
 
 
 def test_residual_block_downsample_builds(tmp_path):

@@ -235,6 +235,115 @@ def test_a_template_cores_own_weights_name_is_scoped_by_the_prefix(tmp_path):
     assert got["block2.x"]["weights"] == "net.layer0"
 
 
+def test_a_weights_mapping_binds_the_named_cores_to_the_models_names(tmp_path):
+    got = cores(tmp_path, HEAD + """\
+  block1:
+    template: residual_block
+    with: {channels: 8}
+    weights: {a: layer1.conv1, b: layer1.conv2}
+  block2:
+    template: residual_block
+    with: {channels: 8}
+    weights: {b: layer2.conv2}
+""")
+    assert got["block1.a"]["weights"] == "layer1.conv1"
+    assert got["block1.b"]["weights"] == "layer1.conv2"
+    assert got["block2.a"]["weights"] == "block2.a"  # not in the mapping: `<instance>.<core>`
+    assert got["block2.b"]["weights"] == "layer2.conv2"
+
+
+SINABS_BLOCK = """\
+    template: 1
+    params:
+      prefix: {type: str}
+    cores:
+      x:
+        conv: {out_channels: 8, kernel: 1}
+        weights: "${prefix}.conv1"
+        batchnorm: "${prefix}.bn1"
+        neuron: {weights: "${prefix}.spk1"}
+        to: [y]
+      y:
+        conv: {out_channels: 8, kernel: 1}
+        batchnorm: {weights: bn2, eps: 0.001}
+        neuron: {weights: spk2}
+    entry: [x]
+    exit: y
+"""
+
+
+def test_names_a_template_computes_from_its_params_are_the_models_own(tmp_path):
+    write(tmp_path, "sinabs_block.yaml", SINABS_BLOCK)
+    got = cores(tmp_path, HEAD + """\
+  block1:
+    template: sinabs_block
+    with: {prefix: layer1.0}
+""")
+    x, y = got["block1.x"], got["block1.y"]
+    assert (x["weights"], x["batchnorm"], x["neuron"]["weights"]) == ("layer1.0.conv1", "layer1.0.bn1",
+                                                                       "layer1.0.spk1")
+    # written as plain names, batchnorm and neuron weights are under the prefix as `weights:` is
+    assert (y["weights"], y["batchnorm"], y["neuron"]["weights"]) == (
+        "block1.y", {"weights": "block1.bn2", "eps": 0.001}, "block1.spk2")
+
+
+def test_a_weights_prefix_scopes_batchnorm_and_neuron_weights_of_a_template(tmp_path):
+    write(tmp_path, "sinabs_block.yaml", SINABS_BLOCK)
+    got = cores(tmp_path, HEAD + """\
+  block1:
+    template: sinabs_block
+    with: {prefix: layer1.0}
+    weights: {x: stem2.conv}
+  block2:
+    template: sinabs_block
+    with: {prefix: layer2.0}
+    weights: net.block2
+""")
+    assert got["block1.x"]["weights"] == "stem2.conv"
+    assert got["block1.x"]["batchnorm"] == "layer1.0.bn1"
+    assert got["block2.y"]["batchnorm"]["weights"] == "net.block2.bn2"
+    assert got["block2.y"]["neuron"]["weights"] == "net.block2.spk2"
+
+
+def test_a_mapping_names_a_nested_instance_by_its_core_name(tmp_path):
+    write(tmp_path, "outer.yaml", """\
+        template: 1
+        cores:
+          inner: {template: residual_block, with: {channels: 8}, weights: {a: conv1}}
+        entry: [inner]
+        exit: inner
+    """)
+    got = cores(tmp_path, HEAD + """\
+  block1:
+    template: outer
+  block2:
+    template: outer
+    weights: {inner: layer2}
+""")
+    # the inner mapping's names are the template's own, so they go under the outer prefix
+    assert (got["block1.inner.a"]["weights"], got["block1.inner.b"]["weights"]) == (
+        "block1.conv1", "block1.inner.b")
+    # mapped, the nested instance takes the model's name as its prefix, in place of what the
+    # template wrote (as a mapped core's `weights:` replaces the template's)
+    assert (got["block2.inner.a"]["weights"], got["block2.inner.b"]["weights"]) == (
+        "layer2.a", "layer2.b")
+
+
+def test_template_weights_unknown_at_the_mapping_key(tmp_path):
+    result = run(tmp_path, HEAD + """\
+  block1:
+    template: residual_block
+    with: {channels: 8}
+    weights: {a: layer1.conv1, bb: layer1.conv2, skip: layer1.downsample}
+""")
+    assert where(result) == [("net.yaml", "11:32", "template-weights-unknown"),
+                             ("net.yaml", "11:50", "template-weights-unknown")]
+    typo, other = result.diagnostics
+    assert typo.message == "template 'residual_block' has no core 'bb' to bind to 'layer1.conv2'"
+    assert typo.hint == "did you mean 'b'?"
+    assert other.hint == "its cores: a, b"
+
+
 # ------------------------------------------------------------------------------- references
 def test_the_input_layer_reaching_an_instance_fills_both_slots(tmp_path):
     got = run(tmp_path, HEAD.replace("to: [stem]", "to: [block1]") + """\
