@@ -272,9 +272,14 @@ SINABS_BLOCK = """\
 """
 
 
-def test_names_a_template_computes_from_its_params_are_the_models_own(tmp_path):
+def sinabs_blocks(tmp_path: Path, instances: str) -> dict:
+    """The expanded cores of HEAD plus `instances` of SINABS_BLOCK."""
     write(tmp_path, "sinabs_block.yaml", SINABS_BLOCK)
-    got = cores(tmp_path, HEAD + """\
+    return cores(tmp_path, HEAD + instances)
+
+
+def test_names_a_template_computes_from_its_params_are_the_models_own(tmp_path):
+    got = sinabs_blocks(tmp_path, """\
   block1:
     template: sinabs_block
     with: {prefix: layer1.0}
@@ -288,8 +293,7 @@ def test_names_a_template_computes_from_its_params_are_the_models_own(tmp_path):
 
 
 def test_a_weights_prefix_scopes_batchnorm_and_neuron_weights_of_a_template(tmp_path):
-    write(tmp_path, "sinabs_block.yaml", SINABS_BLOCK)
-    got = cores(tmp_path, HEAD + """\
+    got = sinabs_blocks(tmp_path, """\
   block1:
     template: sinabs_block
     with: {prefix: layer1.0}
