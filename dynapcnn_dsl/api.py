@@ -5,19 +5,34 @@
     doc.write("config.json")          # atomically
     config = doc.to_samna()           # a real samna configuration (needs samna)
 
-Problems raise `BuildError`, which carries every diagnostic and prints them as the CLI does.
+`build`, `check`, `validate`, `inspect` and `diff` are the commands of the same names, each one
+run of `dynapcnn_dsl.pipeline` to the stage its command stops at.
+
+A network is a path or YAML text. The rule that tells them apart: a `str` that contains a
+newline, or starts with `dsl:` or `{` (after leading blanks), is the network's text (named
+`<text>` in diagnostics; templates are looked for in the current directory); any other `str`,
+or a `Path`, is a file. Weights are a path, a mapping of names to numpy arrays or torch tensors
+(a state_dict; tensors shared between keys are fine), or an `nn.Module` (its state_dict).
+
+Problems raise `BuildError`, which carries every diagnostic and prints them as the CLI does;
+an argument of the wrong type is such a diagnostic too, never a TypeError.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from dynapcnn_dsl.diagnostics import Diagnostic
+from dynapcnn_dsl.diagnostics import Diagnostic, Severity
 
 if TYPE_CHECKING:
-    from dynapcnn_dsl.pipeline import Result
+    from dynapcnn_dsl.diff import Change
+    from dynapcnn_dsl.pipeline import Result, Stage
+
+TEXT = "<text>"
+"""The file name diagnostics give a network passed as text."""
 
 
 class BuildError(Exception):
@@ -29,7 +44,9 @@ class BuildError(Exception):
         self.result = result
         from dynapcnn_dsl.render import format_text
 
-        super().__init__("\n".join(format_text(d) for d in self.diagnostics if d.is_error))
+        # the errors; with `strict`, the warnings that made the run fail
+        shown = [d for d in self.diagnostics if d.is_error] or self.diagnostics
+        super().__init__("\n".join(format_text(d) for d in shown))
 
 
 class Document:
@@ -91,16 +108,97 @@ class Document:
         return f"<Document {self.chip}: {used} cores>"
 
 
+def is_text(network: Any) -> bool:
+    """The rule above: a str with a newline, or starting with `dsl:` or `{`, is YAML text."""
+    return isinstance(network, str) and ("\n" in network or network.lstrip().startswith(("dsl:", "{")))
+
+
+def _run(network: Any, until: Stage, **choices: Any) -> Result:
+    """The one pipeline on a network given as a path or as text; BuildError when it fails."""
+    from dynapcnn_dsl.pipeline import check_file, check_text
+
+    if is_text(network):
+        result = check_text(network, TEXT, until=until, **choices)
+    elif isinstance(network, str | os.PathLike):
+        result = check_file(os.fspath(network), until=until, **choices)
+    else:
+        raise BuildError([Diagnostic(
+            "<network>", None, Severity.ERROR, "file-unreadable",
+            f"the network is given as a {type(network).__name__}, which is neither a path nor YAML text",
+            "pass the network file's path (str or Path) or its YAML text")])
+    if not result.ok:
+        raise BuildError(result.diagnostics, result)
+    return result
+
+
+def validate(network: str | Path, *, strict: bool = False, disabled: Iterable[str] = (),
+             templates: Iterable[str | Path] = ()) -> Result:
+    """Check a network against the language and the chip's rules, as `validate` does; the
+    result holds the linked network (`linked`) and the warnings (`diagnostics`)."""
+    from dynapcnn_dsl.pipeline import Stage
+
+    return _run(network, Stage.LINK, strict=strict, disabled=disabled, templates=templates)
+
+
+def inspect(network: str | Path, *, disabled: Iterable[str] = (),
+            templates: Iterable[str | Path] = ()) -> dict[str, Any]:
+    """Placement, shapes, memory and links of each core and the chip's totals, as `inspect
+    --format json` prints them."""
+    from dynapcnn_dsl.report.inspect import inspect_data
+
+    linked = validate(network, disabled=disabled, templates=templates).linked
+    assert linked is not None  # a run that reached LINK has placed the network
+    return inspect_data(linked)
+
+
+def check(network: str | Path, weights: Any, *, key: str | None = None,
+          disabled: Iterable[str] = (), templates: Iterable[str | Path] = ()) -> Result:
+    """Validate, bind and quantize, as `check` does (writes nothing): `quantized` holds each
+    core's integers and its quantization report (`quantized.cores[i].report`)."""
+    from dynapcnn_dsl.pipeline import Stage
+
+    return _run(network, Stage.QUANTIZE, weights=weights, key=key, disabled=disabled,
+               templates=templates)
+
+
 def build(network: str | Path, weights: Any = None, *, key: str | None = None,
           annotate: bool = False, disabled: Iterable[str] = (),
           templates: Iterable[str | Path] = ()) -> Document:
     """Validate, link, bind and emit. Without weights the document is structure-only (no
     tensors or thresholds), which is what `diff` compares two networks with."""
-    from dynapcnn_dsl.pipeline import Stage, check_file
+    from dynapcnn_dsl.pipeline import Stage
 
-    result = check_file(network, until=Stage.EMIT, weights=weights, key=key, annotate=annotate,
-                        disabled=disabled, templates=templates)
-    return document_of(result)
+    return document_of(_run(network, Stage.EMIT, weights=weights, key=key, annotate=annotate,
+                           disabled=disabled, templates=templates))
+
+
+class Differences(NamedTuple):
+    """What `diff` found: the changes by path, and notes on how the sides were compared."""
+
+    changes: list[Change]
+    notes: list[str]
+
+
+def diff(old: Any, new: Any, *, weights: Any = None, old_weights: Any = None,
+         new_weights: Any = None, key: str | None = None) -> Differences:
+    """Compare two configurations path by path, as `diff` does. Each side is a Document, a
+    configuration document (.json written by `build`), or a network (path or text), built
+    with its weights when given, else structure only."""
+    from dynapcnn_dsl.diff import compare
+
+    sides = [_side(side, w if w is not None else weights, key)
+             for side, w in ((old, old_weights), (new, new_weights))]
+    return Differences(*compare(*sides))
+
+
+def _side(side: Any, weights: Any, key: str | None) -> dict[str, Any]:
+    from dynapcnn_dsl.documents import is_document_file
+
+    if isinstance(side, Document):
+        return side.data
+    if isinstance(side, str | os.PathLike) and not is_text(side) and is_document_file(side):
+        return Document.read(side).data
+    return build(side, weights, key=key, annotate=True).data
 
 
 def document_of(result: Result) -> Document:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -307,6 +308,18 @@ def _error(file: str, position: Position | None, code: str, message: str, hint: 
 def looks_like_document(head: bytes) -> bool:
     """True when the first bytes of a JSON file carry this tool's `format` header."""
     return json.dumps(FORMAT).encode() in head[:4096]
+
+
+def is_document_file(path: str | os.PathLike[str]) -> bool:
+    """A .json file whose first bytes carry this tool's `format` header (sniffed, not parsed:
+    the document is parsed once, by `read_document`)."""
+    if not os.fspath(path).lower().endswith(".json"):
+        return False
+    try:
+        with open(path, "rb") as fh:
+            return looks_like_document(fh.read(4096))
+    except OSError:
+        return False
 
 
 def read_document(path: str | Path) -> tuple[dict[str, Any] | None, list[Diagnostic]]:

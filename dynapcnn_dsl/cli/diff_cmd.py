@@ -28,24 +28,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="changes by path for people (default), or an RFC 6902 JSON patch")
 
 
-def is_document(path: str) -> bool:
-    """A configuration document is JSON whose first bytes carry this tool's `format` header
-    (sniffed, not parsed: the document is parsed once, by the reader)."""
-    from dynapcnn_dsl.documents import looks_like_document
-
-    if not path.lower().endswith(".json"):
-        return False
-    try:
-        with open(path, "rb") as fh:
-            return looks_like_document(fh.read(4096))
-    except OSError:
-        return False
-
-
 def load_side(path: str, weights: str | None, key: str | None) -> dict[str, Any] | None:
     """The side's document, or None after printing why it cannot be had. A document is read
     and checked against its schema (dynapcnn_dsl.documents); a network is built."""
-    if is_document(path):
+    from dynapcnn_dsl.documents import is_document_file
+
+    if is_document_file(path):
         from dynapcnn_dsl import render
         from dynapcnn_dsl.documents import read_document
 

@@ -1,7 +1,8 @@
 """The Python API: `dynapcnn_dsl.build`, `Document` and `BuildError`.
 
-Networks are the examples or YAML written to tmp_path; weights are numpy arrays saved as .npz
-at test time (torch is not needed, and never imported here).
+Networks are the examples, YAML written to tmp_path, or YAML text; weights are numpy arrays
+saved as .npz at test time, the same arrays in memory, or torch tensors and modules (torch is
+imported only by the tests that use it).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import pytest
 from helpers import CHAIN, make_weights, write
 
 import dynapcnn_dsl
-from dynapcnn_dsl import BuildError, Document, build
+from dynapcnn_dsl import BuildError, Differences, Document, build, check, diff, inspect, validate
 from dynapcnn_dsl.emit import FORMAT, TENSORS, VERSION
 from dynapcnn_dsl.emit.document import WEIGHT_FIELDS, unused_core
 
@@ -39,6 +40,10 @@ cores:
     kill_features: [1, 3]
     monitor: true
 """
+
+LEAKY = CHAIN.replace("    conv: {out_channels: 4, kernel: 3, padding: 1}\n    to:",
+                      "    index: 0\n    conv: {out_channels: 4, kernel: 3, padding: 1, bias: true}\n    to:")
+"""CHAIN with a bias on core 'a', pinned to core 0, where the leak is broken: a warning (7:3)."""
 
 
 # ------------------------------------------------------------------------------------ helpers
@@ -89,6 +94,9 @@ def test_the_package_exports_the_api():
     assert dynapcnn_dsl.Document is api.Document
     assert dynapcnn_dsl.BuildError is api.BuildError
     assert set(dynapcnn_dsl.__all__) >= {"build", "Document", "BuildError"}
+    for name in ("check", "validate", "inspect", "diff", "Differences"):
+        assert getattr(dynapcnn_dsl, name) is getattr(api, name)
+        assert name in dynapcnn_dsl.__all__
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         dynapcnn_dsl.nope  # noqa: B018
 
@@ -163,9 +171,7 @@ def test_a_legacy_chip_has_kill_bits(tmp_path):
 
 def test_build_passes_disabled_rules_on(tmp_path):
     # a core with a bias (a leak) pinned to core 0, where the leak is listed as broken: a warning
-    net = write(tmp_path, "leak.yaml", CHAIN.replace(
-        "    conv: {out_channels: 4, kernel: 3, padding: 1}\n    to:",
-        "    index: 0\n    conv: {out_channels: 4, kernel: 3, padding: 1, bias: true}\n    to:"))
+    net = write(tmp_path, "leak.yaml", LEAKY)
     assert [d.code for d in build(net).diagnostics] == ["leak-core"]
     assert build(net, disabled=["leak-core"]).diagnostics == ()
 
@@ -310,3 +316,147 @@ def test_importing_the_package_imports_nothing_heavy(chain):
     out = subprocess.run([sys.executable, "-c", PROBE.format(network=str(net), weights=str(weights))],
                          cwd=ROOT, capture_output=True, text=True, check=True, timeout=60).stdout
     assert out.splitlines() == ["import ", "attributes ", "build pydantic,numpy"]
+
+
+# ------------------------------------------------------------- what a notebook has: text, tensors
+def arrays(weights: Path) -> dict[str, np.ndarray]:
+    with np.load(weights) as npz:
+        return {name: npz[name] for name in npz.files}
+
+
+def test_a_network_as_text_runs_the_same_pipeline_as_its_file(chain):
+    net, weights = chain
+    from_text, from_file = build(CHAIN, weights), build(net, weights)
+    same(from_text.config, from_file.config)
+    assert from_text.data["source"]["network"] == "<text>"
+    assert [c.name for c in validate(CHAIN).linked.cores] == ["a", "b"]
+
+
+@pytest.mark.parametrize(("network", "text"), [
+    ("dsl: 1", True), ("  {\"dsl\": 1}", True), ("a: 1\nb: 2", True),
+    ("network.yaml", False), ("dsl.yaml", False), (Path("dsl: 1"), False)])
+def test_text_and_paths_are_told_apart(network, text):
+    from dynapcnn_dsl.api import is_text
+
+    assert is_text(network) is text
+
+
+def test_errors_in_text_are_positioned_in_text():
+    with pytest.raises(BuildError) as exc:
+        validate(CHAIN.replace("kernel: 3, padding: 1}\n    to:", "kernel: 17, padding: 1}\n    to:"))
+    errors = [(str(d.position), d.code) for d in exc.value.diagnostics if d.is_error]
+    assert errors == [("8:37", "conv-kernel")]
+    assert "<text>:8:37: error[conv-kernel]: " in str(exc.value)
+
+
+def test_a_path_that_does_not_exist_is_a_file_not_text(tmp_path):
+    with pytest.raises(BuildError, match=r"nope\.yaml: error\[file-unreadable\]: no such file"):
+        validate(str(tmp_path / "nope.yaml"))
+
+
+def test_a_numpy_mapping_builds_as_its_file_does(chain):
+    net, weights = chain
+    doc = build(net, arrays(weights))
+    same(doc.config, build(net, weights).config)
+    assert doc.data["source"]["weights"] == "<memory>"
+
+
+def test_a_torch_state_dict_with_a_shared_tensor(chain):
+    import torch
+
+    net, weights = chain
+    numpy = arrays(weights)
+    b = torch.from_numpy(numpy["b.weight"].copy())
+    shared = torch.cat([torch.from_numpy(numpy["a.weight"]), b[:, 2:]], dim=1)  # [4, 4, 3, 3]
+    state = {"a.weight": shared[:, :2], "b.weight": b, "head.weight": shared[:, :2]}
+    assert state["a.weight"].untyped_storage().data_ptr() == state["head.weight"].untyped_storage().data_ptr()
+    doc = build(net, state)
+    same(doc.config, build(net, weights).config)
+    assert [d.code for d in doc.diagnostics] == ["weights-unused"]
+
+
+def test_an_nn_module_is_its_state_dict(chain):
+    import torch
+    from torch import nn
+
+    net, weights = chain
+    model = nn.ModuleDict({"a": nn.Conv2d(2, 4, 3, padding=1, bias=False),
+                           "b": nn.Conv2d(4, 4, 3, padding=1, bias=False)})
+    with torch.no_grad():
+        for name, array in arrays(weights).items():
+            model.get_parameter(name).copy_(torch.from_numpy(array))
+    same(build(net, model).config, build(net, weights).config)
+    same(build(net, model).config, build(net, model.state_dict()).config)
+
+
+@pytest.mark.parametrize("call", [
+    lambda net: build(42), lambda net: validate(None), lambda net: inspect(["a.yaml"]),
+    lambda net: check(b"dsl: 1", net), lambda net: diff(3.5, net)])
+def test_a_network_of_the_wrong_type_is_a_build_error(chain, call):
+    net, _ = chain
+    with pytest.raises(BuildError) as exc:
+        call(net)
+    (d,) = exc.value.diagnostics
+    assert (d.file, d.code) == ("<network>", "file-unreadable")
+    assert "neither a path nor YAML text" in d.message and "pass the network file's path" in d.hint
+
+
+@pytest.mark.parametrize("weights", [42, [1, 2], {"a.weight": "not a tensor"}, {}])
+def test_weights_of_the_wrong_type_are_a_build_error(chain, weights):
+    net, _ = chain
+    with pytest.raises(BuildError) as exc:
+        check(net, weights)
+    (d,) = exc.value.diagnostics
+    assert (d.file, d.code) == ("<memory>", "weights-format")
+    assert "<memory>: error[weights-format]: " in str(exc.value)
+
+
+# ----------------------------------------------------------------- each command as a function
+def test_validate_returns_the_linked_network_and_strict_refuses_warnings():
+    result = validate(LEAKY)
+    assert result.ok and [d.code for d in result.diagnostics] == ["leak-core"]
+    assert (result.linked.cores[0].name, result.linked.cores[0].index) == ("a", 0)
+    assert validate(LEAKY, disabled=["leak-core"]).diagnostics == ()
+    with pytest.raises(BuildError, match=r"<text>:7:3: warning\[leak-core\]: ") as exc:
+        validate(LEAKY, strict=True)
+    assert [d.code for d in exc.value.diagnostics] == ["leak-core"]
+
+
+def test_inspect_returns_what_inspect_json_prints(chain, capsys):
+    from dynapcnn_dsl.cli import run as cli
+
+    net, _ = chain
+    data = inspect(net)
+    assert cli(["inspect", str(net), "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["files"][0]["network"] == json.loads(json.dumps(data))
+    assert [c["name"] for c in data["cores"]] == ["a", "b"] and data["cores_used"] == 2
+
+
+def test_check_returns_the_quantization_and_fails_as_the_cli_does(chain, tmp_path, capsys):
+    from dynapcnn_dsl.cli import run as cli
+
+    net, weights = chain
+    result = check(net, weights)
+    assert result.ok and result.emitted is None
+    assert [(c.name, c.report.scale) for c in result.quantized.cores] == [("a", 127.0), ("b", 127.0)]
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, **{"a.weight": np.ones((4, 3, 3, 3), np.float32)})
+    with pytest.raises(BuildError) as exc:
+        check(net, bad)
+    assert cli(["check", str(net), str(bad), "--no-source"]) == 1
+    printed = capsys.readouterr()
+    cli_errors = [line for line in (printed.out + printed.err).splitlines() if ": error[" in line]
+    assert cli_errors == [line for line in str(exc.value).splitlines() if ": error[" in line]
+    assert {d.code for d in exc.value.diagnostics} == {"weights-shape", "weights-missing"}
+
+
+def test_diff_compares_networks_documents_and_text(chain, tmp_path):
+    net, weights = chain
+    same_network = diff(net, CHAIN, weights=weights)
+    assert isinstance(same_network, Differences) and same_network.changes == []
+    doc = tmp_path / "old.json"
+    build(net, weights, annotate=True).write(doc)
+    raised = CHAIN.replace("threshold: 1.0", "threshold: 2.0")
+    changes, _ = diff(doc, raised, new_weights=arrays(weights))
+    assert [c.path for c in changes] == ["cnn_layers[0].threshold_high", "cnn_layers[1].threshold_high"]
+    assert diff(Document.read(doc), build(net, weights)).changes == []
