@@ -17,14 +17,14 @@ __all__ = ["BuildError", "Differences", "Document", "__version__", "build", "che
 
 def __getattr__(name: str) -> Any:
     """The API is imported on first use, so `import dynapcnn_dsl` stays cheap."""
-    if name in ("build", "check", "validate", "inspect", "diff", "Differences", "Document", "BuildError"):
+    if name in ("build", "check", "validate", "inspect", "Differences", "Document", "BuildError"):
         from dynapcnn_dsl import api
 
         return getattr(api, name)
-    if name == "simulate":  # the phase package, callable as the API function
-        import dynapcnn_dsl.simulate
+    if name in ("simulate", "diff"):  # the phase package, callable as the API function
+        import importlib
 
-        return dynapcnn_dsl.simulate
+        return importlib.import_module(f"dynapcnn_dsl.{name}")
     if name == "compare":  # the chip's simulation against the torch model (importer phase)
         from dynapcnn_dsl.importer.compare import compare
 

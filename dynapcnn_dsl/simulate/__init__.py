@@ -5,29 +5,17 @@ state, depth-first routing, at most one spike per neuron per event. Nothing befo
 imports it (validate and build never load numba).
 
 `dynapcnn_dsl.simulate(...)` is both this package and the API function: the package is callable
-(its module class has `__call__`), because `import dynapcnn_dsl.simulate` would otherwise
+(dynapcnn_dsl.callable_package), because `import dynapcnn_dsl.simulate` would otherwise
 replace a function of that name on `dynapcnn_dsl` with the module.
 """
 
 from __future__ import annotations
 
-import sys
-import types
-from typing import Any
-
+from dynapcnn_dsl.callable_package import make_callable
 from dynapcnn_dsl.simulate.events import EVENT, EventsError, from_columns, from_dense, read_events
 from dynapcnn_dsl.simulate.run import SimulationError, SimulationResult, Summary, simulate_document
 
 __all__ = ["EVENT", "EventsError", "SimulationError", "SimulationResult", "Summary", "from_columns",
            "from_dense", "read_events", "simulate_document"]
 
-
-class _CallableModule(types.ModuleType):
-    def __call__(self, *args: Any, **kwargs: Any) -> SimulationResult:
-        """dynapcnn_dsl.simulate(document_or_path, events, ...): see dynapcnn_dsl.api.simulate."""
-        from dynapcnn_dsl.api import simulate
-
-        return simulate(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
+make_callable(__name__)

@@ -94,7 +94,7 @@ def test_the_package_exports_the_api():
     assert dynapcnn_dsl.Document is api.Document
     assert dynapcnn_dsl.BuildError is api.BuildError
     assert set(dynapcnn_dsl.__all__) >= {"build", "Document", "BuildError"}
-    for name in ("check", "validate", "inspect", "diff", "Differences"):
+    for name in ("check", "validate", "inspect", "Differences"):
         assert getattr(dynapcnn_dsl, name) is getattr(api, name)
         assert name in dynapcnn_dsl.__all__
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
@@ -460,3 +460,13 @@ def test_diff_compares_networks_documents_and_text(chain, tmp_path):
     changes, _ = diff(doc, raised, new_weights=arrays(weights))
     assert [c.path for c in changes] == ["cnn_layers[0].threshold_high", "cnn_layers[1].threshold_high"]
     assert diff(Document.read(doc), build(net, weights)).changes == []
+
+
+def test_the_diff_package_is_the_diff_function(chain):
+    import dynapcnn_dsl.diff  # sets the attribute `diff` to the package: it is callable as the API
+
+    net, weights = chain
+    assert dynapcnn_dsl.diff(net, net, weights=weights) == diff(net, net, weights=weights)
+    from dynapcnn_dsl.diff.compare import compare
+
+    assert dynapcnn_dsl.diff.compare is compare   # and still the phase package
