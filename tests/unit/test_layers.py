@@ -19,7 +19,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[2] / "dynapcnn_dsl"
 
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("diagnostics", "chips", "suggest", "atomic", "render"),
+    ("diagnostics", "chips", "suggest", "atomic", "render", "callable_package"),
     ("load",),
     ("strict",),      # the strict pydantic base and its error translation, for expand and model
     ("expand",),
@@ -39,9 +39,10 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 )
 LEVEL = {part: i for i, parts in enumerate(LAYERS) for part in parts}
 
-SHIMS = {("simulate/__init__.py", "dynapcnn_dsl.api")}
-"""Imports that are names, not dependencies: the simulate package is also the API function
-`dynapcnn_dsl.simulate(...)` (see its docstring), whose call it hands to the API."""
+SHIMS = {("callable_package.py", "dynapcnn_dsl.api")}
+"""Imports that are names, not dependencies: the simulate and diff packages are also the API
+functions `dynapcnn_dsl.simulate(...)` and `dynapcnn_dsl.diff(...)` (see callable_package),
+whose calls are handed to the API."""
 
 
 def part_of(module: str) -> str:
