@@ -4,6 +4,8 @@ conftest.py."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -28,6 +30,18 @@ cores:
     conv: {out_channels: 4, kernel: 3}
 """
 """A minimal valid network; tests append or replace lines to make one thing wrong."""
+
+
+# One core `a` whose keys start at line 8; `.format(quantize="auto"|"none")` picks the mode.
+ONE_CORE_QUANTIZE = """\
+dsl: 1
+chip: speck2f
+quantize: {quantize}
+input: {{source: host, shape: [1, 16, 16], to: [a]}}
+cores:
+  a:
+    conv: {{out_channels: 4, kernel: 3}}
+"""
 
 
 # A plain chain: a (16x16) -> pool -> b; pool 2 or 4 both leave b a valid map.
@@ -125,3 +139,29 @@ def make_weights(network: Path, path: Path, *, seed: int = 0, **extra: np.ndarra
     `write_weights`), written to `path`; returns `path`."""
     write_weights(network, path, seed=seed, low=-0.9, high=0.9, pin_scale=True, **extra)
     return path
+
+
+_PROBE = """
+import sys
+from dynapcnn_dsl.cli import main
+try:
+    main({argv!r})
+except SystemExit as exc:
+    code = exc.code
+else:
+    code = 0
+print("LOADED", ",".join(m for m in {watched!r} if m in sys.modules), "EXIT", code)
+"""
+
+HEAVY = ("torch", "numpy", "jsonschema", "safetensors", "numba", "nir", "dynapcnn_dsl.simulate",
+         "dynapcnn_dsl.importer")
+"""The modules a command may be asked not to load: start-up cost, or a phase it never runs."""
+
+
+def modules_loaded(argv: list[str], *, cwd: Path = ROOT) -> tuple[set[str], str]:
+    """Run the CLI with `argv` in a fresh interpreter: which of `HEAVY` it imported, and its
+    exit status (as text)."""
+    out = subprocess.run([sys.executable, "-c", _PROBE.format(argv=argv, watched=HEAVY)],
+                         cwd=cwd, capture_output=True, text=True, check=True).stdout
+    _, loaded, _, code = [x for x in out.splitlines() if x.startswith("LOADED")][-1].split(" ")
+    return set(filter(None, loaded.split(","))), code

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import CHAIN, write_weights
+from helpers import CHAIN, modules_loaded, write_weights
 from simulate_docs import core, dest, document
 
 import dynapcnn_dsl
@@ -267,31 +267,14 @@ def test_python_api_and_document_method(chain):
     assert [d.code for d in exc.value.diagnostics] == ["simulate-events-map"]
 
 
-PROBE = """
-import sys
-from dynapcnn_dsl.cli import main
-try:
-    main({argv!r})
-except SystemExit:
-    pass
-print("LOADED", sorted(m for m in ("numba", "dynapcnn_dsl.simulate") if m in sys.modules))
-"""
-
-
 def test_validate_and_build_do_not_import_the_simulator(tmp_path, chain):
     network, weights = chain
     for argv in (
         ["validate", str(network)],
         ["build", str(network), str(weights), "-o", str(tmp_path / "c.json")],
     ):
-        out = subprocess.run(
-            [sys.executable, "-c", PROBE.format(argv=argv)],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-        assert out.splitlines()[-1] == "LOADED []", argv
+        loaded, _ = modules_loaded(argv)
+        assert loaded & {"numba", "dynapcnn_dsl.simulate"} == set(), argv
 
 
 CACHE_PROBE = """

@@ -4,19 +4,10 @@ no-output (build stage, run with the weights)."""
 from __future__ import annotations
 
 import numpy as np
+from helpers import ONE_CORE_QUANTIZE as HEAD
 from helpers import check_model, found_model, only_model
 
 from dynapcnn_dsl.pipeline import Stage, check_text
-
-HEAD = """\
-dsl: 1
-chip: speck2f
-quantize: {quantize}
-input: {{source: host, shape: [1, 16, 16], to: [a]}}
-cores:
-  a:
-    conv: {{out_channels: 4, kernel: 3}}
-"""
 
 
 def net(line: str, quantize: str = "auto") -> str:

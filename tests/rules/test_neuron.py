@@ -5,18 +5,9 @@
 from __future__ import annotations
 
 import pytest
+from helpers import ONE_CORE_QUANTIZE as HEAD
 from helpers import found_model as found  # model-stage rules, tested without the linker
 from helpers import only_model as only
-
-HEAD = """\
-dsl: 1
-chip: speck2f
-quantize: {quantize}
-input: {{source: host, shape: [1, 16, 16], to: [a]}}
-cores:
-  a:
-    conv: {{out_channels: 4, kernel: 3}}
-"""
 
 
 def net(neuron: str, quantize: str = "auto") -> str:
