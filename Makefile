@@ -31,8 +31,8 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 
 ## demo: build the DVS ResNet example (all nine cores), show its report, simulate it, then a mistake
 demo: $(VENV)/.installed-run
-	@echo "== dynapcnn-dsl build $(DEMO)/network.yaml $(DEMO)/weights.safetensors -o $(DEMO)/config.samna.json"
-	@$(BIN)/dynapcnn-dsl build $(DEMO)/network.yaml $(DEMO)/weights.safetensors -o $(DEMO)/config.samna.json
+	@echo "== dynapcnn-dsl build $(DEMO)/network.yaml $(DEMO)/weights.safetensors -o $(DEMO)/config.samna.json --annotate"
+	@$(BIN)/dynapcnn-dsl build $(DEMO)/network.yaml $(DEMO)/weights.safetensors -o $(DEMO)/config.samna.json --annotate
 	@echo
 	@echo "== simulate it on synthetic events (a bar sweeping the sensor): dynapcnn-dsl simulate $(DEMO)/config.samna.json --events $(DEMO)/events.npy --slow-clock-hz 1000 --record all -o $(DEMO)/simulation.npz"
 	@$(BIN)/python $(DEMO)/make_events.py
