@@ -7,7 +7,8 @@ documented: that is the point of a test double.
 
 - Setting an attribute an object does not have raises AttributeError.
 - A value of the wrong type raises TypeError; a value out of its range (any entry of a tensor
-  included) raises ValueError. Booleans are not integers here and integers are not booleans.
+  included) raises ValueError. Booleans are not integers here and integers are not booleans
+  (a one-element torch bool tensor is a boolean, as pybind11 converts it and sinabs assigns it).
 - Tensors are taken as nested lists or numpy arrays of integers, must be rectangular with the
   field's number of axes, and read back as fresh nested lists (as samna returns std::vectors).
 - `dimensions` is assigned as one nested dict holding exactly its keys (or a dimensions
@@ -92,9 +93,16 @@ class Bool(Field):
         return self._default
 
     def convert(self, value: Any, where: str) -> bool:
-        if not isinstance(value, bool | np.bool_):
-            raise TypeError(f"{where}: expected a bool, got {type(value).__name__} {value!r}")
-        return bool(value)
+        if isinstance(value, bool | np.bool_) or _boolean_scalar(value):
+            return bool(value)
+        raise TypeError(f"{where}: expected a bool, got {type(value).__name__} {value!r}")
+
+
+def _boolean_scalar(value: Any) -> bool:
+    """A one-element boolean tensor (torch's `tensor.bool().any()`, which sinabs assigns to
+    `leak_enable`): pybind11 converts it through `__bool__`. Integers stay refused."""
+    dtype, numel = str(getattr(value, "dtype", "")), getattr(value, "numel", None)
+    return dtype == "torch.bool" and callable(numel) and numel() == 1
 
 
 class Tensor(Field):
@@ -320,14 +328,24 @@ DvsOrigin = _xy("Vec2_dvs_origin", lambda: Int(0, 127, 0))
 DvsCut = _xy("Vec2_dvs_cut", lambda: Int(0, 127, 127))
 DvsMirror = _xy("Vec2_bool", Bool)
 DVSLayerDestination = _struct("DVSLayerDestination", {"enable": Bool(), "layer": Int(0, CORES - 1, 0)})
-DVSLayerConfig = _struct("DVSLayerConfig", {
-    "pass_sensor_events": Bool(True),
-    "destinations": FixedArray(DVSLayerDestination, 2),
-    "pooling": Object(DvsPooling), "origin": Object(DvsOrigin), "cut": Object(DvsCut),
-    "mirror": Object(DvsMirror), "mirror_diagonal": Bool(), "merge": Bool(),
-    "on_channel": Bool(True), "off_channel": Bool(True),
-    "monitor_enable": Bool(), "raw_monitor_enable": Bool(),
-})
+
+
+def _dvs_layer_config(dict_vectors: bool) -> type[Struct]:
+    """The DVS layer's class. With `dict_vectors`, its x/y sub-objects also take a dict {x, y}:
+    sinabs assigns them so, which samna must accept; the strict double refuses it by default,
+    since HARDWARE.md documents dict assignment for `dimensions` only."""
+    vector = DictObject if dict_vectors else Object
+    return _struct("DVSLayerConfig", {
+        "pass_sensor_events": Bool(True),
+        "destinations": FixedArray(DVSLayerDestination, 2),
+        "pooling": vector(DvsPooling), "origin": vector(DvsOrigin), "cut": vector(DvsCut),
+        "mirror": vector(DvsMirror), "mirror_diagonal": Bool(), "merge": Bool(),
+        "on_channel": Bool(True), "off_channel": Bool(True),
+        "monitor_enable": Bool(), "raw_monitor_enable": Bool(),
+    })
+
+
+DVSLayerConfig = _dvs_layer_config(dict_vectors=False)
 ReadoutConfig = _struct("ReadoutConfig", {
     "enable": Bool(), "threshold": Int(-32768, 65535, 0),  # "16-bit": either signedness taken
     "low_pass_filter_disable": Bool(), "low_pass_filter32_not16": Bool(), "monitor_enable": Bool(),
@@ -385,18 +403,18 @@ CHIPS = {  # chip: (configuration class name, layer class, destination class, mo
 }
 
 
-def _chip_classes(chip: str) -> dict[str, type[Struct]]:
+def _chip_classes(chip: str, dvs_class: type[Struct] = DVSLayerConfig) -> dict[str, type[Struct]]:
     config_name, layer_name, dest_name, modern = CHIPS[chip]
     destination = _struct(dest_name, _destination_fields())
     layer = _struct(layer_name, _layer_fields(modern, destination))
     config = type(config_name, (Configuration,), {"__module__": __name__, "CHIP": chip, "FIELDS": {
         "cnn_layers": FixedArray(layer, CORES),
-        "dvs_layer": Object(DVSLayerConfig), "readout": Object(ReadoutConfig),
+        "dvs_layer": Object(dvs_class), "readout": Object(ReadoutConfig),
         "dvs_filter": Object(DvsFilterConfig), "factory_config": Object(FactoryConfig),
         "debug_config": Object(DebugConfig),
     }})
     return {config_name: config, layer_name: layer, dest_name: destination,
-            "CNNLayerDimensions": CNNLayerDimensions, "DVSLayerConfig": DVSLayerConfig,
+            "CNNLayerDimensions": CNNLayerDimensions, "DVSLayerConfig": dvs_class,
             "ReadoutConfig": ReadoutConfig}
 
 
@@ -526,8 +544,10 @@ def _module(name: str, package: bool) -> types.ModuleType:
     return module
 
 
-def modules() -> dict[str, types.ModuleType]:
-    """Fresh modules (new classes each call): {"samna": ..., "samna.speck2f": ..., ...}."""
+def modules(*, dict_vectors: bool = False) -> dict[str, types.ModuleType]:
+    """Fresh modules (new classes each call): {"samna": ..., "samna.speck2f": ..., ...}.
+    `dict_vectors`: the DVS layer's x/y sub-objects take dicts too (for sinabs)."""
+    dvs_class = _dvs_layer_config(dict_vectors)
     root = _module("samna", True)
     root.__version__ = "0.0.0+test-double"
     root.IS_TEST_DOUBLE = True
@@ -535,7 +555,7 @@ def modules() -> dict[str, types.ModuleType]:
     for chip, (config_name, *_rest) in CHIPS.items():
         chip_module = _module(f"samna.{chip}", True)
         config_module = _module(f"samna.{chip}.configuration", False)
-        classes = _chip_classes(chip)
+        classes = _chip_classes(chip, dvs_class)
         for name, cls in classes.items():
             setattr(config_module, name, cls)
         chip_module.configuration = config_module
