@@ -79,6 +79,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         print_diagnostics,
         write_diagnostics,
     )
+    from dynapcnn_dsl.documents import is_document_file
     from dynapcnn_dsl.simulate import SimulationError
 
     if len(args.inputs) > 2:
@@ -89,7 +90,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             parser.error(f"-o {args.output}: give a file name for the .npz")
         check_outputs([args.output], [*args.inputs, args.events], parser)
     config, weights = args.inputs[0], (args.inputs[1] if len(args.inputs) == 2 else None)
-    if weights is None and not config.lower().endswith(".json"):
+    if weights is None and not is_document_file(config):  # a network in JSON is a network too
         parser.error(f"{config} is a network file: give its weights too (simulate NETWORK WEIGHTS)")
     bar, progress = _progress(sys.stderr)
     try:

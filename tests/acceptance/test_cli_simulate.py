@@ -3,6 +3,7 @@ as a diagnostic (never a traceback), the Python API, and what it must not import
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -11,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from helpers import CHAIN, modules_loaded, write_weights
+from ruamel.yaml import YAML
 from simulate_docs import core, dest, document
 
 import dynapcnn_dsl
@@ -246,6 +248,10 @@ def test_usage_errors(tmp_path, capsys, chain):
     events = save_events(tmp_path / "ev.npy", [(0, 0, 0, 0)])
     code, text = cli(capsys, "simulate", str(network), "--events", str(events))
     assert code == 2 and "is a network file: give its weights too" in text
+    as_json = tmp_path / "network.json"  # a network written in JSON is not a document
+    as_json.write_text(json.dumps(YAML(typ="safe").load(network.read_text())))
+    code, text = cli(capsys, "simulate", str(as_json), "--events", str(events))
+    assert code == 2 and f"{as_json} is a network file: give its weights too" in text
     code, text = cli(
         capsys, "simulate", str(network), str(weights), "--events", str(events), "-o", str(events)
     )
