@@ -1,7 +1,8 @@
 """Write DIR/network.yaml and DIR/weights.safetensors from a model you already have.
 
 SOURCE is a torch model `path/file.py:NAME` (NAME an nn.Module class constructible without
-arguments, or a function returning a module: the file is imported, so ITS CODE RUNS, as with
+arguments, or a function returning a module, a sinabs DynapcnnNetwork included (its cores pinned
+as its layer2core_map says): the file is imported, so ITS CODE RUNS, as with
 `python file.py`; import only files you trust), a `.nir` file, or a configuration document
 `.json` written by `build` (decompiled: `quantize: none`, the chip's integers, every core
 pinned). The network's `weights:` prefixes are the model's own state_dict names, so later

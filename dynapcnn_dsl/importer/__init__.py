@@ -1,7 +1,8 @@
 """Import: a network.yaml and its weights file from a model the user already has.
 
 Sources (each a module that produces a `Graph`): a torch module traced with torch.export
-(`from_torch`), a NIR graph (`from_nir`), a configuration document (`from_document`). One mapper
+(`from_torch`), a NIR graph (`from_nir`); a configuration document (`from_document`) and a
+sinabs DynapcnnNetwork (`from_sinabs`), already cut into cores, are read straight into a plan. One mapper
 (`mapping`) turns a graph into the network's plan, refusing what the chip cannot compute with
 the module and the reason; `writer` prints the plan. The written files are then checked by the
 ordinary pipeline, like any hand-written network.
@@ -87,14 +88,36 @@ def write(imported: Imported, folder: str | Path) -> tuple[Path, Path]:
 def import_torch(model: Any, *, input_shape: tuple[int, int, int] | None = None,
                  dvs: bool = False, chip: str = "speck2f", source: str = "<model>",
                  file: Path | None = None) -> Imported:
-    """Map a torch module (its weights as they are loaded)."""
+    """Map a torch module (its weights as they are loaded); a sinabs DynapcnnNetwork is read as
+    the cores it already is (`import_sinabs`)."""
+    from dynapcnn_dsl.importer.from_sinabs import is_dynapcnn_network
     from dynapcnn_dsl.importer.from_torch import ImportFailure, graph_of
 
+    if is_dynapcnn_network(model):
+        return import_sinabs(model, input_shape=input_shape, dvs=dvs, chip=chip, source=source)
     try:
         graph = graph_of(model, input_shape=input_shape, dvs=dvs, source=source, file=file)
     except ImportFailure as exc:
         return failure(source, str(exc), "see docs/import.md for what a model needs")
     return from_graph(graph, chip=chip, header=(f"imported from {source} by dynapcnn-dsl import",))
+
+
+def import_sinabs(network: Any, *, input_shape: tuple[int, int, int] | None = None,
+                  dvs: bool = False, chip: str = "speck2f", source: str = "<DynapcnnNetwork>") -> Imported:
+    """Write a sinabs DynapcnnNetwork as the cores it holds: its layer-to-core map (once
+    `make_config` or `to` ran) as `index:` pins, its integers (`discretize=True`) with
+    `quantize: none`. `input_shape` and `dvs`, when given, must agree with the network's."""
+    from dynapcnn_dsl.importer.from_sinabs import plan_of
+    from dynapcnn_dsl.importer.writer import network_yaml
+
+    own = tuple(int(n) for n in network.input_shape)
+    hint = "the DynapcnnNetwork fixes its input: leave --input-shape and --dvs out"
+    if input_shape is not None and tuple(input_shape) != own:
+        return failure(source, f"the DynapcnnNetwork's input is {list(own)}, not {list(input_shape)}", hint)
+    if dvs and network.dvs_layer is None:
+        return failure(source, "the DynapcnnNetwork has no DVS layer: its input comes from the host", hint)
+    plan, tensors, diagnostics = plan_of(network, chip, source)
+    return Imported(source, plan, network_yaml(plan), tensors, tuple(diagnostics))
 
 
 def import_document(document: dict[str, Any] | str | Path, *, source: str | None = None) -> Imported:

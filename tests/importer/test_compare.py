@@ -105,3 +105,20 @@ def test_batchnorm_agrees_and_a_dropped_one_is_refused_by_the_build(tmp_path):
     with pytest.raises(BuildError) as exc:
         dynapcnn_dsl.compare(network, weights, f"{ZOO}:WithBatchNorm", events)
     assert "weights-batchnorm" in {d.code for d in exc.value.diagnostics}
+
+
+def test_a_dropped_batchnorm_whose_tensors_are_gone_too_stands_out(tmp_path):
+    """A hand translation that never bound the BatchNorm (no `batchnorm:`, no BatchNorm tensors in
+    its weights file) builds: the comparison then shows the core whose channels it rescaled."""
+    from safetensors.numpy import load_file, save_file
+
+    result = importer.import_source(f"{ZOO}:BatchNormMatters", input_shape=(2, 16, 16))
+    network, weights = importer.write(result, tmp_path)
+    events = random_events()
+    assert dynapcnn_dsl.compare(network, weights, f"{ZOO}:BatchNormMatters", events).agrees
+    network.write_text(network.read_text().replace("    batchnorm: seq.1\n", "", 1))
+    conv_only = tmp_path / "conv-only.safetensors"
+    save_file({k: v for k, v in load_file(weights).items() if not k.startswith("seq.1.")}, conv_only)
+    verdicts = {c.core: c.why for c in dynapcnn_dsl.compare(network, conv_only, f"{ZOO}:BatchNormMatters",
+                                                               events).cores}
+    assert verdicts["seq_0"] == "counts differ by more than 2x"     # its channels scaled 0.2x to 3x

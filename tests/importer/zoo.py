@@ -86,6 +86,36 @@ class ResidualMerge(nn.Module):
         return self.s3(self.c3(self.merge(self.pool(a), b)))
 
 
+class ResidualMergeAsPlus(ResidualMerge):
+    """ResidualMerge's modules and weights, its sum written as `+` (which sinabs cannot see)."""
+
+    def forward(self, x):
+        a = self.s1(self.c1(x))
+        b = self.s2(self.c2(self.pool(a)))
+        return self.s3(self.c3(self.pool(a) + b))
+
+
+class PerBranchPool(nn.Module):
+    """One neuron read twice with different poolings: by c2 pooled 2, by c3 pooled 4.
+
+    (sinabs 3.1.3 fails on a neuron read both pooled and unpooled: an IndexError in its
+    set_pooling_layer_destination, on the unpooled destination's empty pooling list.)"""
+
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(8)
+        self.c1, self.s1 = conv(2, 4), spk()
+        self.c2, self.s2 = conv(4, 4), spk()
+        self.pool2, self.pool4, self.pool_b = sl.SumPool2d(2), sl.SumPool2d(4), sl.SumPool2d(2)
+        self.merge = sl.Merge()
+        self.c3, self.s3 = conv(4, 4), spk()
+
+    def forward(self, x):
+        a = self.s1(self.c1(x))
+        b = self.s2(self.c2(self.pool2(a)))
+        return self.s3(self.c3(self.merge(self.pool4(a), self.pool_b(b))))
+
+
 class FanIn3(nn.Module):
     """Three sources summed into one core."""
 
@@ -104,6 +134,21 @@ class FanIn3(nn.Module):
         c = self.s3(self.c3(a))
         d = self.s4(self.c4(b))
         return self.s5(self.c5(b + c + d))
+
+
+class FanIn3Merge(FanIn3):
+    """FanIn3's modules and weights, its sum through two sinabs Merges."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.merge1, self.merge2 = sl.Merge(), sl.Merge()
+
+    def forward(self, x):
+        a = self.s1(self.c1(x))
+        b = self.s2(self.c2(a))
+        c = self.s3(self.c3(a))
+        d = self.s4(self.c4(b))
+        return self.s5(self.c5(self.merge2(self.merge1(b, c), d)))
 
 
 class Block(nn.Module):
@@ -127,6 +172,26 @@ class Nested(nn.Module):
 
     def forward(self, x):
         return self.layers(self.stem(x))
+
+
+class NestedFlat(nn.Module):
+    """Nested's modules and weights (made in the same order from the same seed) as one flat
+    module summing through Merge: sinabs 3.1.3's graph extractor refuses the nested form
+    ("Node 9 has more than 1 input": it does not follow a Merge inside a block inside a
+    Sequential)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(5)
+        self.stem, self.stem_spk = conv(2, 4), spk()
+        self.a1, self.as1, self.a2, self.as2 = conv(4, 4), spk(), conv(4, 4), spk()
+        self.b1, self.bs1, self.b2, self.bs2 = conv(4, 4), spk(), conv(4, 4), spk()
+        self.merge_a, self.merge_b = sl.Merge(), sl.Merge()
+
+    def forward(self, x):
+        x = self.stem_spk(self.stem(x))
+        x = self.as2(self.a2(self.merge_a(self.as1(self.a1(x)), x)))
+        return self.bs2(self.b2(self.merge_b(self.bs1(self.b1(x)), x)))
 
 
 class Ann(nn.Module):
@@ -158,6 +223,19 @@ class WithBatchNorm(nn.Module):
 
     def forward(self, x):
         return self.seq(x)
+
+
+class BatchNormMatters(WithBatchNorm):
+    """WithBatchNorm with per-channel scales as training leaves them (0.2x to 3x): leaving the
+    BatchNorm out changes each channel's rate differently."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(10)
+        for m in self.seq:
+            if isinstance(m, nn.BatchNorm2d):
+                with torch.no_grad():
+                    m.weight.copy_(torch.tensor([0.2, 3.0, 0.5, 2.0]))
 
 
 # -- what the chip cannot do ---------------------------------------------------------------
@@ -194,3 +272,17 @@ class SumAtTheEnd(nn.Module):
 def make_residual() -> nn.Module:
     """A function returning a module is a source too."""
     return ResidualPlus()
+
+
+def dynapcnn_network() -> nn.Module:
+    """sinabs's DynapcnnNetwork of DvsGesture, mapped to cores by its make_config (the backend
+    imports samna: the tests run this under their samna stand-in)."""
+    import contextlib
+    import io
+
+    from sinabs.backend.dynapcnn import DynapcnnNetwork
+
+    net = DynapcnnNetwork(DvsGesture().seq, input_shape=(2, 32, 32), dvs_input=True)
+    with contextlib.redirect_stdout(io.StringIO()):       # "Network is valid"
+        net.make_config(device="speck2fmodule")
+    return net

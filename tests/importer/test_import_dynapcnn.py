@@ -1,0 +1,100 @@
+"""A sinabs DynapcnnNetwork imported as the cores it holds, rebuilt to its own make_config.
+
+sinabs's backend runs against the samna stand-in (tests/sinabs_samna.py): the network's
+`make_config` is sinabs's real config builder, our side is import -> build -> the samna bridge
+into the same stand-in classes, compared field by field, the cores included (`index:` pins from
+its layer2core_map).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from pathlib import Path
+
+import pytest
+import zoo
+from sinabs_parity import differences, our_config
+from sinabs_samna import sinabs_backend
+
+from dynapcnn_dsl import importer
+from dynapcnn_dsl.api import build
+from dynapcnn_dsl.cli import main
+
+ZOO = Path(__file__).with_name("zoo.py")
+CASES = {  # model: (input shape, DVS input)
+    "DvsGesture": ((2, 32, 32), True),     # DVS pooling, AvgPool folded into weights, Linear
+    "SumPoolChain": ((2, 16, 16), False),  # reset to zero
+    "FanIn3Merge": ((2, 16, 16), False),   # two Merges: a sum of three
+    "PerBranchPool": ((2, 16, 16), False),  # one layer, two poolings
+}
+
+
+@pytest.fixture(scope="module")
+def backend():
+    with sinabs_backend() as module:
+        yield module
+
+
+def network(backend, name: str, mapped: bool = True):
+    shape, dvs = CASES[name]
+    model = getattr(zoo, name)()
+    net = backend.DynapcnnNetwork(getattr(model, "seq", model), input_shape=shape, dvs_input=dvs)
+    config = None
+    if mapped:
+        with contextlib.redirect_stdout(io.StringIO()):    # "Network is valid"
+            config = net.make_config(device="speck2fmodule")
+    return net, config
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_a_dynapcnn_network_rebuilds_to_its_own_configuration(backend, name, tmp_path):
+    net, config = network(backend, name)
+    result = importer.import_sinabs(net)
+    assert result.ok and result.diagnostics == (), [d.message for d in result.diagnostics]
+    doc = build(*importer.write(result, tmp_path))
+    assert {c.name: c.index for c in doc.linked.cores} == {
+        f"layer{i}": core for i, core in net.layer2core_map.items()}
+    assert differences(our_config(doc), config.to_dict()) == []
+
+
+def test_the_network_file_keeps_sinabs_integers_and_names(backend):
+    net, _ = network(backend, "DvsGesture")
+    result = importer.import_torch(net)            # the torch entry point hands it on
+    text = result.text
+    assert "quantize: none\n" in text
+    assert ("  layer2:                                         # DynapcnnLayer 2: Conv2d, "
+            "IAFSqueeze, weights x0.25 (AvgPool folded by sinabs)\n") in text
+    assert "    weights: _dynapcnn_module._dynapcnn_layers.2.conv\n" in text
+    assert "    neuron: {weights: _dynapcnn_module._dynapcnn_layers.2.spk}\n" in text
+    state = net.state_dict()
+    assert set(result.tensors) == {f"_dynapcnn_module._dynapcnn_layers.{i}.{t}" for i in (1, 2, 3)
+                                   for t in ("conv.weight", "spk.spike_threshold", "spk.min_v_mem")}
+    for key, value in result.tensors.items():
+        assert (value == state[key].numpy()).all()
+
+
+def test_an_unmapped_network_is_placed_by_the_compiler(backend, tmp_path):
+    net, _ = network(backend, "SumPoolChain", mapped=False)
+    result = importer.import_sinabs(net)
+    assert [d.code for d in result.diagnostics] == ["import-sinabs"]
+    assert "never mapped to cores" in result.diagnostics[0].message
+    assert "index:" not in result.text
+    assert build(*importer.write(result, tmp_path)).linked.cores
+
+
+def test_an_input_that_contradicts_the_network_is_refused(backend):
+    net, _ = network(backend, "SumPoolChain", mapped=False)
+    wrong = importer.import_sinabs(net, input_shape=(2, 8, 8))
+    assert not wrong.ok and "input is [2, 16, 16], not [2, 8, 8]" in wrong.diagnostics[0].message
+    assert "no DVS layer" in importer.import_sinabs(net, dvs=True).diagnostics[0].message
+
+
+def test_the_command_line_imports_a_function_returning_a_dynapcnn_network(backend, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["import", f"{ZOO}:dynapcnn_network", "-o", str(tmp_path / "net")])
+    out = capsys.readouterr().out
+    assert exc.value.code == 0, out
+    assert "wrote" in out and "(3 cores)" in out
+    text = (tmp_path / "net" / "network.yaml").read_text()
+    assert "(a sinabs DynapcnnNetwork)" in text and "    index: " in text
