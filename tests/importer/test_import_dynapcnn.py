@@ -98,3 +98,51 @@ def test_the_command_line_imports_a_function_returning_a_dynapcnn_network(backen
     assert "wrote" in out and "(3 cores)" in out
     text = (tmp_path / "net" / "network.yaml").read_text()
     assert "(a sinabs DynapcnnNetwork)" in text and "    index: " in text
+
+
+def dvs_model(backend):
+    """sinabs's DVSLayer (pooling, crop, flip) and a conv with a bias (sinabs: leak_enable)."""
+    import torch
+
+    torch.manual_seed(11)
+    model = torch.nn.Sequential(
+        backend.DVSLayer(input_shape=(32, 32), pool=(2, 2), crop=((1, 15), (0, 14)), flip_y=True),
+        torch.nn.Conv2d(2, 8, 3, padding=1), zoo.spk(), torch.nn.AvgPool2d(2), zoo.conv(8, 4), zoo.spk())
+    with torch.no_grad():
+        model[1].bias.uniform_(-0.05, 0.05)
+    return model
+
+
+def made(backend, model, **kw):
+    net = backend.DynapcnnNetwork(model, input_shape=(2, 32, 32), **kw)
+    with contextlib.redirect_stdout(io.StringIO()):
+        config = net.make_config(device="speck2fmodule")
+    return net, config
+
+
+def test_a_dvs_layer_and_a_bias_rebuild_to_sinabs_configuration(backend, tmp_path):
+    net, config = made(backend, dvs_model(backend), dvs_input=True)
+    result = importer.import_sinabs(net)
+    assert result.diagnostics == () and "    conv: {out_channels: 8, kernel: 3, padding: 1, bias: true}\n" \
+        in result.text
+    assert differences(our_config(build(*importer.write(result, tmp_path))), config.to_dict()) == []
+
+
+def test_a_disabled_pixel_array_is_the_one_difference_and_is_said(backend, tmp_path):
+    """dvs_input=None keeps the DVSLayer's disable_pixel_array (True by default): sinabs's DVS
+    layer then preprocesses events that do not come from the sensor, which the language's DVS
+    input does not express."""
+    net, config = made(backend, dvs_model(backend), dvs_input=None)
+    result = importer.import_sinabs(net)
+    assert [d.code for d in result.diagnostics] == ["import-sinabs"]
+    assert "pixel array disabled" in result.diagnostics[0].message
+    doc = build(*importer.write(result, tmp_path))
+    assert differences(our_config(doc), config.to_dict()) == ["dvs_layer.pass_sensor_events: True != False"]
+
+
+def test_a_network_not_discretized_is_quantized_by_the_compiler(backend, tmp_path):
+    net, _ = made(backend, dvs_model(backend), dvs_input=True, discretize=False)
+    result = importer.import_sinabs(net)
+    assert [d.code for d in result.diagnostics] == ["import-sinabs"]
+    assert "discretize=False" in result.diagnostics[0].message and "quantize:" not in result.text
+    assert build(*importer.write(result, tmp_path)).linked.cores
