@@ -146,3 +146,16 @@ def test_a_network_not_discretized_is_quantized_by_the_compiler(backend, tmp_pat
     assert [d.code for d in result.diagnostics] == ["import-sinabs"]
     assert "discretize=False" in result.diagnostics[0].message and "quantize:" not in result.text
     assert build(*importer.write(result, tmp_path)).linked.cores
+
+
+def test_a_network_that_ran_says_its_states_are_not_kept(backend):
+    """sinabs writes a layer's v_mem as the neurons' initial values; the language has one initial
+    state per core, so the import starts them at 0 and says so."""
+    import torch
+
+    net, _ = network(backend, "SumPoolChain", mapped=False)
+    assert importer.import_sinabs(net).diagnostics[0].message.startswith("the DynapcnnNetwork was never")
+    torch.manual_seed(12)
+    net(torch.rand(4, 2, 16, 16) * 400)
+    messages = [d.message for d in importer.import_sinabs(net).diagnostics]
+    assert any(m.startswith("layer 0's neurons hold a state (the network ran)") for m in messages)
