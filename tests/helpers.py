@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -100,9 +101,8 @@ def write_weights(network: Path | str, path: Path, *, seed: int = 0, low: float 
         tensors[f"{core.weights}.weight"] = w.astype(np.float32)
         if biases and core.bias:
             tensors[f"{core.weights}.bias"] = rng.uniform(low, high, w.shape[0]).astype(np.float32)
-        if biases and core.neuron.weights is not None:  # a sinabs layer's saved parameters
-            tensors[f"{core.neuron.weights}.spike_threshold"] = np.array(1.0, np.float32)
-            tensors[f"{core.neuron.weights}.min_v_mem"] = np.array(-1.0, np.float32)
+        if biases:
+            tensors.update(neuron_tensors(core))
     tensors.update(extra)
     if path.suffix == ".safetensors":
         from safetensors.numpy import save_file
@@ -111,6 +111,29 @@ def write_weights(network: Path | str, path: Path, *, seed: int = 0, low: float 
     else:
         np.savez(path, **tensors)
     return tensors
+
+
+def neuron_tensors(core: Any) -> dict[str, np.ndarray]:
+    """A sinabs layer's saved parameters for a core with `neuron: {weights: P}` (threshold 1.0,
+    min_v_mem -1.0, 0-d as sinabs saves them); nothing for another core."""
+    prefix = core.neuron.weights
+    if prefix is None:
+        return {}
+    return {f"{prefix}.spike_threshold": np.array(1.0, np.float32),
+            f"{prefix}.min_v_mem": np.array(-1.0, np.float32)}
+
+
+def batchnorm_tensors(linked: Any, core: Any) -> dict[str, np.ndarray]:
+    """A trained BatchNorm2d's state for a core with `batchnorm: P`: every value a multiple of
+    1/16 (exact in float32, the same on every platform), none trivial; nothing for another core."""
+    if core.batchnorm is None:
+        return {}
+    i = np.arange(linked.logical_out(core))
+    values = {"weight": 1 + (i % 4) / 8, "bias": (i % 5 - 2) / 16, "running_mean": (i % 3 - 1) / 8,
+              "running_var": 1 + (i % 4) / 4}
+    prefix = core.batchnorm.weights
+    return {f"{prefix}.{name}": v.astype(np.float32) for name, v in values.items()} | {
+        f"{prefix}.num_batches_tracked": np.array(100, np.int64)}
 
 
 def check_model(text: str, file: str = "t.yaml") -> Result:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import batchnorm_tensors, neuron_tensors
 from safetensors.numpy import save_file
 
 import dynapcnn_dsl
@@ -24,7 +25,8 @@ EXAMPLES = sorted((ROOT / "examples").glob("*/network.yaml"))
 
 
 def deterministic_weights(network: Path | str, tmp: Path, *, text: str | None = None) -> Path:
-    """Weights for every core of the network: w[o, i, y, x] = ((7o + 5i + 3y + 11x) % 23 - 11) / 16."""
+    """Weights for every core of the network: w[o, i, y, x] = ((7o + 5i + 3y + 11x) % 23 - 11) / 16,
+    and the saved neuron parameters and BatchNorm state the cores bind."""
     result = check_text(text, "t.yaml") if text is not None else check_file(network)
     assert result.ok, [d.message for d in result.diagnostics]
     tensors = {}
@@ -35,6 +37,7 @@ def deterministic_weights(network: Path | str, tmp: Path, *, text: str | None = 
         tensors[f"{core.weights}.weight"] = w.astype(np.float32)
         if core.bias:
             tensors[f"{core.weights}.bias"] = (np.arange(out) % 5 - 2).astype(np.float32) / 8
+        tensors |= neuron_tensors(core) | batchnorm_tensors(result.linked, core)
     path = tmp / "weights.safetensors"
     save_file(tensors, str(path))
     return path

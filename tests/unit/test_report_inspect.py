@@ -33,7 +33,7 @@ def test_memory_in_inspect_agrees_with_the_formulas(example):
         c_in, _, _ = core["input_shape"]
         _, h, w = core["output_shape"]
         linked = result.linked.core(core["name"])
-        expected = formula(c_in, core["out_features"], core["kernel"], h, w, linked.bias)
+        expected = formula(c_in, core["out_features"], core["kernel"], h, w, linked.has_bias)
         got = tuple(core["memory"][k]["used"] for k in ("kernel", "neuron", "bias"))
         assert got == expected, core["name"]
         physical = memory[core["index"]]

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pytest
 import samna_double as double
-from helpers import write
+from helpers import batchnorm_tensors, neuron_tensors, write
 from safetensors.numpy import save_file
 
 import dynapcnn_dsl
@@ -126,6 +126,7 @@ def weights_for(network: Path, *, seed: int = 0, integers: bool = False) -> dict
         tensors[f"{core.weights}.weight"] = w
         if core.bias:
             tensors[f"{core.weights}.bias"] = b
+        tensors |= neuron_tensors(core) | batchnorm_tensors(linked, core)
     return tensors
 
 
