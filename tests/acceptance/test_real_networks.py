@@ -32,6 +32,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, NamedTuple
 
+import numpy as np
 import pytest
 from sinabs_parity import differences, our_config, placement, sinabs_config
 from sinabs_samna import sinabs_backend
@@ -133,6 +134,22 @@ def test_dvs_gesture_configures_the_chip_as_sinabs_does(built, backend):
     with example_modules(GESTURE) as mods:
         snn = load(mods["model"].gesture_snn(), GESTURE)
     assert compare(GESTURE, snn, built[GESTURE.folder], backend) == []
+
+
+def test_a_saved_neuron_state_is_not_the_chips_initial_state(built, backend):
+    """The checkpoint's v_mem is what the last training batch left. sinabs copies a model's
+    v_mem, once it has run, into the chip's initial neuron values; here it is never bound (the
+    model starts each sample from rest): given the model with that state loaded, sinabs's
+    configuration differs from ours in neurons_initial_value alone, and ours is all zeros."""
+    with example_modules(NMNIST) as mods:
+        snn = mods["model"].nmnist_snn()
+    with torch.no_grad():  # a batch through the model gives its states their saved shapes
+        snn(torch.zeros(mods["model"].BATCH_SIZE, *mods["model"].INPUT_SHAPE))
+    snn.load_state_dict(state_dict(NMNIST))
+    found = compare(NMNIST, snn.eval(), built[NMNIST.folder], backend)
+    assert found and all(re.match(r"cnn_layers\[\d\]\.neurons_initial_value", d) for d in found)
+    ours = built[NMNIST.folder].config["cnn_layers"]
+    assert all(not np.any(layer["neurons_initial_value"]) for layer in ours if "weights" in layer)
 
 
 def retina_layers(fuse: bool) -> torch.nn.Sequential:
