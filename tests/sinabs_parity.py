@@ -18,11 +18,13 @@ import numpy as np
 
 def sinabs_config(backend: Any, model: Any, input_shape: tuple[int, int, int], *,
                   dvs_input: bool = False, cores: list[int] | None = None,
-                  monitor: list[Any] | None = None, device: str = "speck2fmodule") -> dict[str, Any]:
+                  monitor: list[Any] | tuple[Any, ...] | None = None,
+                  device: str = "speck2fmodule") -> dict[str, Any]:
     """sinabs's configuration for `model`, as a dict of the stand-in's fields.
 
     `cores`: the physical core of each of sinabs's layers, in the order of its layer indices
-    (which follow the model's order); by default sinabs places them itself. Our placement keeps
+    (which follow the model's order); by default sinabs places them itself. `monitor` is copied:
+    sinabs rewrites the list it is given in place (-1 becomes the last layer's index). Our placement keeps
     leaky cores off cores 0-1 (the datasheet's advice), sinabs's does not, so the tests pass ours
     (see `placement`)."""
     import contextlib
@@ -35,7 +37,7 @@ def sinabs_config(backend: Any, model: Any, input_shape: tuple[int, int, int], *
         layer2core = dict(zip(sorted(network.dynapcnn_layers), cores, strict=True))
     with contextlib.redirect_stdout(io.StringIO()):  # sinabs prints "Network is valid"
         config = network.make_config(layer2core_map=layer2core, device=device,
-                                     monitor_layers=monitor)
+                                     monitor_layers=list(monitor) if monitor is not None else None)
     return config.to_dict()
 
 

@@ -118,8 +118,7 @@ def built() -> dict[str, dynapcnn_dsl.Document]:
 
 def compare(example: Example, model: Any, doc: dynapcnn_dsl.Document, backend: Any) -> list[str]:
     theirs = sinabs_config(backend, model, tuple(doc.linked.input.shape), dvs_input=example.dvs,
-                           cores=placement(doc), device=example.device,
-                           monitor=list(example.monitor) if example.monitor else None)
+                           cores=placement(doc), device=example.device, monitor=example.monitor)
     return differences(our_config(doc), theirs)
 
 
