@@ -3,7 +3,8 @@
 Each core's `weights:` prefix (default: its name) names `<prefix>.weight`, shaped
 [out, in, k, k] as torch stores a Conv2d, and `<prefix>.bias` when the core has a bias. A
 `batchnorm:` prefix names the BatchNorm2d's four tensors, and `neuron: {weights: P}` the
-spiking layer's saved `P.spike_threshold` and `P.min_v_mem`. Every problem is reported in one
+spiking layer's saved `P.spike_threshold` and `P.min_v_mem` (its saved state `P.v_mem` is
+reported apart, never bound). Every problem is reported in one
 run: missing tensors with the closest names in the file, unused tensors, BatchNorm tensors no
 core folds, wrong shapes (with what was expected and why), a bias where none is declared or the
 reverse, non-finite values.
@@ -35,6 +36,11 @@ BATCHNORM_TENSORS = ("weight", "bias", "running_mean", "running_var")
 """What a BatchNorm2d's state_dict holds (beside `num_batches_tracked`, which is ignored)."""
 
 BATCHNORM_IGNORED = ("num_batches_tracked",)
+
+SAVED_STATES = ("v_mem",)
+"""What a sinabs spiking layer saves of a run beside its parameters. Beside a core whose
+`neuron: {weights: P}` binds that layer, `P.v_mem` is a state, never bound (the chip's neurons
+start from `initial_state`): counted apart, not among the unused tensors."""
 
 
 class BoundNeuron(NamedTuple):
@@ -324,14 +330,29 @@ class _Binder:
                                  f"'{b.weight_key}' {shape_text(b.reshaped_from)} is used as "
                                  f"{shape_text(self.linked.weight_shape(core))} (flatten order C, H, W)",
                                  "nothing to do: a Linear over a flattened map is this convolution")
-        unused = sorted(set(self.weights.tensors) - self.used)
+        states = sorted({f"{c.neuron.weights}.{state}" for c in self.linked.cores
+                         if c.neuron.weights is not None for state in SAVED_STATES}
+                        & set(self.weights.tensors))
+        if states:
+            yield Diagnostic(self.weights.path, None, Severity.INFO, "weights-states",
+                             f"{_count(states, 'saved neuron state')} not bound: {_listed(states)}",
+                             "nothing to do: the chip's neurons start from `initial_state` (0 "
+                             "unless the core says otherwise), not from a training run's state")
+        unused = sorted(set(self.weights.tensors) - self.used - set(states))
         if unused:
-            shown = ", ".join(unused[:8]) + (f" and {len(unused) - 8} more" if len(unused) > 8 else "")
             yield Diagnostic(self.weights.path, None, Severity.WARNING, "weights-unused",
-                             f"{len(unused)} tensor{'s are' if len(unused) != 1 else ' is'} bound "
-                             f"to no core: {shown}",
-                             "normal for neuron states or layers left off the chip; otherwise "
-                             "check the cores' `weights:` prefixes")
+                             f"{_count(unused, 'tensor')} bound to no core: {_listed(unused)}",
+                             "normal for layers left off the chip; a sinabs layer's saved "
+                             "parameters bind with `neuron: {weights: PREFIX}`; otherwise check "
+                             "the cores' `weights:` prefixes")
+
+
+def _count(names: list[str], what: str) -> str:
+    return f"{len(names)} {what}{'s are' if len(names) != 1 else ' is'}"
+
+
+def _listed(names: list[str], most: int = 8) -> str:
+    return ", ".join(names[:most]) + (f" and {len(names) - most} more" if len(names) > most else "")
 
 
 def bind(linked: LinkedNetwork, weights: WeightsFile, smap: SourceMap,

@@ -13,6 +13,7 @@ import pytest
 import torch
 from torch.nn.utils.fusion import fuse_conv_bn_weights
 
+from dynapcnn_dsl.diagnostics import Severity
 from dynapcnn_dsl.pipeline import Result, Stage, check_text, resume
 
 
@@ -172,8 +173,20 @@ def test_threshold_and_min_v_mem_come_from_the_checkpoint_and_v_mem_is_never_bou
     weighted = weigh(NEURON, tensors)
     assert weighted.quantized is not None, weighted.diagnostics
     assert weighted.bound.cores[0].neuron[:2] == (2.5, -2.5)
+    assert codes(weighted) == [("None", "weights-states")]  # a state, not an unused tensor
+    (d,) = weighted.diagnostics
+    assert d.severity is Severity.INFO and d.message == "1 saved neuron state is not bound: 1.v_mem"
+
+
+def test_a_v_mem_beside_no_bound_neuron_is_unused():
+    """Only the layer a core's `neuron: {weights}` names has its states recognised: the same
+    tensor under another prefix is an unused tensor, as any other."""
+    tensors = neuron_tensors(**{"1.spike_threshold": np.array(2.5, np.float32),
+                                "1.min_v_mem": np.array(-2.5, np.float32),
+                                "7.v_mem": np.zeros((1, 2, 6, 6), np.float32)})
+    weighted = weigh(NEURON, tensors)
     assert codes(weighted) == [("None", "weights-unused")]
-    assert "1.v_mem" in weighted.diagnostics[0].message
+    assert weighted.diagnostics[0].message == "1 tensor is bound to no core: 7.v_mem"
 
 
 def test_a_missing_min_v_mem_is_refused_with_the_sinabs_pitfall():
