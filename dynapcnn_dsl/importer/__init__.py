@@ -191,7 +191,7 @@ def _import_python(source: str, input_shape: tuple[int, int, int] | None, weight
                 return Imported(source, None, None, diagnostics=tuple(problems))
             load_weights(model, dict(loaded.tensors))
     except ImportFailure as exc:
-        return failure(source, str(exc), "SOURCE is FILE.py:NAME, NAME a module class "
+        return failure(source, str(exc), exc.hint or "SOURCE is FILE.py:NAME, NAME a module class "
                        "constructible without arguments or a function returning a module")
     return import_torch(model, input_shape=input_shape, dvs=dvs, chip=chip, source=source,
                         file=Path(source.rpartition(":")[0]))

@@ -41,7 +41,12 @@ def _unit_fake(x: torch.Tensor, tag: str, shape: list[int]) -> torch.Tensor:
 
 
 class ImportFailure(Exception):
-    """A model that cannot be traced or read; the message says why."""
+    """A model that cannot be traced or read; the message says why, the hint (when the cause
+    is known) what to do."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
 
 
 # -- what sinabs modules are (sinabs is optional: recognised by class when it is installed) ----
@@ -139,8 +144,12 @@ def load_module(spec: str) -> nn.Module:
     except ImportFailure:
         raise
     except Exception as exc:
+        hint = None
+        if isinstance(exc, ModuleNotFoundError) and exc.name:
+            hint = (f"install '{exc.name.partition('.')[0]}' where dynapcnn-dsl runs (sinabs's "
+                    "DynapcnnNetwork needs samna), or import the torch model itself")
         raise ImportFailure(f"running {spec} failed: {type(exc).__name__}: {exc}"
-                            f"{_user_line(exc, path)}") from exc
+                            f"{_user_line(exc, path)}", hint) from exc
     finally:
         sys.path.remove(folder)
     if not isinstance(model, nn.Module):

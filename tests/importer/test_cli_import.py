@@ -71,6 +71,18 @@ def test_a_model_whose_code_fails_is_reported_with_its_line(capsys, tmp_path):
     assert code == 1 and f"{bad} defines no 'Other' (its modules: Net)" in out
 
 
+def test_a_model_needing_a_missing_package_says_which_to_install(capsys, tmp_path):
+    """The common case: a file building a sinabs DynapcnnNetwork where samna is not installed."""
+    bad = tmp_path / "needs.py"
+    bad.write_text("import not_installed_here.backend\n")
+    code, out = cli(capsys, "import", f"{bad}:net", "-o", str(tmp_path / "out"))
+    assert code == 1
+    assert (f"running {bad}:net failed: ModuleNotFoundError: No module named 'not_installed_here' "
+            f"(at {bad}:1)") in out
+    assert ("hint: install 'not_installed_here' where dynapcnn-dsl runs (sinabs's DynapcnnNetwork "
+            "needs samna), or import the torch model itself") in out
+
+
 def test_a_model_without_an_input_shape_asks_for_one(capsys, tmp_path):
     code, out = cli(capsys, "import", f"{ZOO}:Nested", "-o", str(tmp_path / "out"))
     assert code == 1 and "give --input-shape C,H,W" in out
