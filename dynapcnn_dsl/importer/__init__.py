@@ -13,7 +13,7 @@ by the sources that need them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -179,8 +179,9 @@ def import_source(source: str, *, input_shape: tuple[int, int, int] | None = Non
 
 def _import_python(source: str, input_shape: tuple[int, int, int] | None, weights: str | None,
                    key: str | None, chip: str, dvs: bool) -> Imported:
-    from dynapcnn_dsl.importer.from_torch import ImportFailure, load_module, load_weights
+    from dynapcnn_dsl.importer.from_torch import ImportFailure, held_under, load_module, load_weights
 
+    notes: list[Diagnostic] = []
     try:
         model = load_module(source)
         if weights is not None:
@@ -189,12 +190,21 @@ def _import_python(source: str, input_shape: tuple[int, int, int] | None, weight
             loaded, problems = read(weights, key=key)
             if loaded is None:
                 return Imported(source, None, None, diagnostics=tuple(problems))
-            load_weights(model, dict(loaded.tensors))
+            tensors = dict(loaded.tensors)
+            model, prefix = held_under(model, tensors)
+            if prefix:
+                notes.append(Diagnostic(weights, None, Severity.INFO, "import-prefix",
+                                        f"the model's tensors are under '{prefix}' in {weights} (a "
+                                        "Lightning checkpoint's `self.model`): the network's "
+                                        f"`weights:` names keep '{prefix}'", "nothing to do: the "
+                                        "next checkpoint of the same training binds as it is"))
+            load_weights(model, tensors)
     except ImportFailure as exc:
         return failure(source, str(exc), exc.hint or "SOURCE is FILE.py:NAME, NAME a module class "
                        "constructible without arguments or a function returning a module")
-    return import_torch(model, input_shape=input_shape, dvs=dvs, chip=chip, source=source,
-                        file=Path(source.rpartition(":")[0]))
+    result = import_torch(model, input_shape=input_shape, dvs=dvs, chip=chip, source=source,
+                          file=Path(source.rpartition(":")[0]))
+    return replace(result, diagnostics=(*notes, *result.diagnostics))
 
 
 def check(network: Path, weights: Path) -> tuple[Any, list[Diagnostic]]:

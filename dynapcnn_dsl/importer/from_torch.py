@@ -165,13 +165,56 @@ def _user_line(exc: BaseException, path: Path) -> str:
     return f" (at {path}:{frames[-1].lineno})" if frames else ""
 
 
+def neuron_states(model: nn.Module) -> set[str]:
+    """The state_dict names of the neurons' states: a sinabs StatefulLayer's buffers (v_mem, ...;
+    "not parameters", as sinabs says; its spike_threshold and min_v_mem are parameters)."""
+    return {f"{q}.{name}" if q else name for q, m in model.named_modules() if neuron_kind(m)
+            for name, _ in m.named_buffers(recurse=False)}
+
+
+class _Holder(nn.Module):
+    """A module holding the model under one attribute name, as a LightningModule holds its
+    network as `self.model`: so the state_dict names are the checkpoint's."""
+
+    def __init__(self, name: str, inner: nn.Module) -> None:
+        super().__init__()
+        self.add_module(name, inner)
+        self.held = name
+        self.model_name = inner.model_name if isinstance(inner, _Holder) else type(inner).__name__
+        if hasattr(inner, "input_shape"):
+            self.input_shape = inner.input_shape
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return getattr(self, self.held)(x)
+
+
+def held_under(model: nn.Module, tensors: dict[str, np.ndarray]) -> tuple[nn.Module, str]:
+    """The model as the checkpoint names it. When the file lacks the model's own names but
+    holds every one of them under one prefix (`model.` for a Lightning checkpoint), the model
+    is nested under that prefix, so the network's `weights:` names are the checkpoint's and the
+    next checkpoint binds as it is. Returns the model (nested or not) and the prefix ('' if none)."""
+    own = sorted(set(model.state_dict()) - neuron_states(model))
+    if not own or any(k in tensors for k in own):
+        return model, ""
+    probe = own[0]
+    prefixes = {name[: -len(probe)] for name in tensors if name.endswith("." + probe)}
+    found = [p for p in prefixes if all(p + k in tensors for k in own)]
+    if len(found) != 1:
+        return model, ""
+    prefix = found[0]
+    for name in reversed(prefix.rstrip(".").split(".")):
+        if not name.isidentifier():
+            return model, ""
+        model = _Holder(name, model)
+    return model, prefix
+
+
 def load_weights(model: nn.Module, tensors: dict[str, np.ndarray], *, partial: bool = False) -> None:
     """A checkpoint's tensors into the model; neuron states (v_mem, ...) are never loaded. With
     `partial`, the model keeps its own values for what the file lacks (an imported weights file
     holds only what the cores bind)."""
     own = model.state_dict()
-    states = {f"{q}.{s}" for q, m in model.named_modules() if neuron_kind(m)
-              for s in getattr(m, "state_names", ())}
+    states = neuron_states(model)
     wanted = {k for k in own if k not in states and (k in tensors or not partial)}
     missing = sorted(wanted - set(tensors))
     if missing:
@@ -330,8 +373,8 @@ class _Reader:
                 self.call(fx)
         outputs = [self.alias.get(a.name) for a in _flat(self.ep.graph.output_node().args)]
         tensors = {k: v.detach().cpu().numpy().copy() for k, v in self.model.state_dict().items()}
-        return Graph(tuple(self.nodes), tensors, tuple(o for o in outputs if o), self.source,
-                     name=type(self.model).__name__)
+        name = self.model.model_name if isinstance(self.model, _Holder) else type(self.model).__name__
+        return Graph(tuple(self.nodes), tensors, tuple(o for o in outputs if o), self.source, name=name)
 
     def call(self, fx: Any) -> None:
         target = str(fx.target)
