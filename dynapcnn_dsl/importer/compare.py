@@ -104,27 +104,36 @@ def neuron_modules(model: Any, input_shape: tuple[int, int, int]) -> dict[str, s
 
 
 def run_model(model: Any, modules: list[str], frames: np.ndarray) -> dict[str, np.ndarray]:
-    """The model over the frames (the time axis as the batch of sinabs's squeezed layers):
-    each neuron module's output summed over time, as [C, H, W]."""
+    """The model over the frames as one recording (the time axis as the batch of sinabs's
+    squeezed layers): each neuron module's output summed over time, as [C, H, W].
+
+    A squeezed layer made for training with `batch_size=B` would cut the recording into B
+    separate samples, its states starting over in each: for the run every squeezed layer takes
+    one sample of all the frames, and every state starts at 0, as on the chip."""
     import torch
 
     outputs: dict[str, np.ndarray] = {}
     handles = []
+    squeezed = [m for m in model.modules() if hasattr(m, "squeeze_forward")]
+    saved = [(m.batch_size, m.num_timesteps) for m in squeezed]
+    for m in model.modules():
+        if hasattr(m, "reset_states"):
+            m.reset_states()
+    for m in squeezed:
+        m.batch_size, m.num_timesteps = 1, -1
     for name in modules:
-        module = model.get_submodule(name)
-        if hasattr(module, "reset_states"):
-            module.reset_states()
-
         def hook(_m: Any, _i: Any, out: Any, name: str = name) -> None:
             total = out.detach().sum(0).numpy()
             outputs[name] = total.reshape(total.shape[0], 1, 1) if total.ndim == 1 else total
-        handles.append(module.register_forward_hook(hook))
+        handles.append(model.get_submodule(name).register_forward_hook(hook))
     try:
         with torch.no_grad():
             model(torch.from_numpy(frames))
     finally:
         for h in handles:
             h.remove()
+        for m, (batch, steps) in zip(squeezed, saved, strict=True):
+            m.batch_size, m.num_timesteps = batch, steps
     return outputs
 
 

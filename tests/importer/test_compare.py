@@ -122,3 +122,22 @@ def test_a_dropped_batchnorm_whose_tensors_are_gone_too_stands_out(tmp_path):
     verdicts = {c.core: c.why for c in dynapcnn_dsl.compare(network, conv_only, f"{ZOO}:BatchNormMatters",
                                                                events).cores}
     assert verdicts["seq_0"] == "counts differ by more than 2x"     # its channels scaled 0.2x to 3x
+
+
+def test_a_model_trained_with_a_batch_size_runs_as_one_recording():
+    """sinabs's N-MNIST quick start squeezes with batch_size=4: run as it was trained, the
+    recording would be cut into 4 samples whose states start over, and the model would seem to
+    spike far less than the chip (conv3 differed 8x before). The run takes one sample of all the
+    frames, and gives the model back its batch size."""
+    from dynapcnn_dsl.importer.from_torch import load_module, load_weights
+    from dynapcnn_dsl.weights.readers import read
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "sinabs-nmnist"
+    model = load_module(f"{example / 'model.py'}:nmnist_snn")
+    checkpoint = example / "nmnist_snn.pth"
+    load_weights(model, dict(read(checkpoint)[0].tensors))
+    result = dynapcnn_dsl.compare(example / "network.yaml", checkpoint, model,
+                                  random_events((2, 34, 34), n=8000, duration_us=100_000))
+    assert [(row.core, row.agrees) for row in result.cores] == [
+        ("conv1", True), ("conv2", True), ("conv3", True), ("classifier", True)]
+    assert {(m.batch_size, m.num_timesteps) for m in model.modules() if hasattr(m, "batch_size")} == {(4, -1)}
