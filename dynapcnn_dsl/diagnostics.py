@@ -67,3 +67,9 @@ class Diagnostic(NamedTuple):
 def has_errors(diagnostics: list[Diagnostic] | tuple[Diagnostic, ...]) -> bool:
     """True when any diagnostic is an error (warnings never fail a file)."""
     return any(d.is_error for d in diagnostics)
+
+
+def listed(names: list[str], most: int = 8) -> str:
+    """Names for a message: the first `most`, then how many more (a checkpoint can hold
+    thousands)."""
+    return ", ".join(names[:most]) + (f" and {len(names) - most} more" if len(names) > most else "")

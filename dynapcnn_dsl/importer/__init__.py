@@ -179,6 +179,7 @@ def import_source(source: str, *, input_shape: tuple[int, int, int] | None = Non
 
 def _import_python(source: str, input_shape: tuple[int, int, int] | None, weights: str | None,
                    key: str | None, chip: str, dvs: bool) -> Imported:
+    from dynapcnn_dsl.importer.from_sinabs import is_dynapcnn_network
     from dynapcnn_dsl.importer.from_torch import ImportFailure, held_under, load_module, load_weights
 
     notes: list[Diagnostic] = []
@@ -191,13 +192,19 @@ def _import_python(source: str, input_shape: tuple[int, int, int] | None, weight
             if loaded is None:
                 return Imported(source, None, None, diagnostics=tuple(problems))
             tensors = dict(loaded.tensors)
-            model, prefix = held_under(model, tensors)
+            held, prefix = held_under(model, tensors)
+            if prefix and is_dynapcnn_network(model):  # read as the cores it is, under its own names
+                tensors = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+                kept, hint = ("read without it: the network names the DynapcnnNetwork's own "
+                              "tensors, which the written weights file holds", "nothing to do")
+            elif prefix:
+                model = held
+                kept, hint = (f"the network's `weights:` names keep '{prefix}'", "nothing to do: "
+                              "the next checkpoint of the same training binds as it is")
             if prefix:
                 notes.append(Diagnostic(weights, None, Severity.INFO, "import-prefix",
                                         f"the model's tensors are under '{prefix}' in {weights} (a "
-                                        "Lightning checkpoint's `self.model`): the network's "
-                                        f"`weights:` names keep '{prefix}'", "nothing to do: the "
-                                        "next checkpoint of the same training binds as it is"))
+                                        f"Lightning checkpoint's `self.model`): {kept}", hint))
             load_weights(model, tensors)
     except ImportFailure as exc:
         return failure(source, str(exc), exc.hint or "SOURCE is FILE.py:NAME, NAME a module class "

@@ -112,12 +112,14 @@ def run_model(model: Any, modules: list[str], frames: np.ndarray) -> dict[str, n
     one sample of all the frames, and every state starts at 0, as on the chip."""
     import torch
 
+    from dynapcnn_dsl.importer.from_torch import neuron_kind
+
     outputs: dict[str, np.ndarray] = {}
     handles = []
     squeezed = [m for m in model.modules() if hasattr(m, "squeeze_forward")]
     saved = [(m.batch_size, m.num_timesteps) for m in squeezed]
     for m in model.modules():
-        if hasattr(m, "reset_states"):
+        if neuron_kind(m):   # only the neurons: other modules' reset_states may not be sinabs's
             m.reset_states()
     for m in squeezed:
         m.batch_size, m.num_timesteps = 1, -1
@@ -151,17 +153,21 @@ def compare(network: str | Path, weights: str | Path, model: str | Any, events: 
     `network` built with `weights` on the same `events` (a path or an event array), core by
     core. Raises BuildError / SimulationError / ImportFailure with the reasons."""
     from dynapcnn_dsl.api import build, simulate
-    from dynapcnn_dsl.importer.from_torch import load_module, load_weights
+    from dynapcnn_dsl.importer.from_torch import held_under, load_module, load_weights
 
     doc = build(network, weights, key=key, annotate=True)   # the simulation names cores by it
-    if isinstance(model, str):
+    linked = doc.linked
+    loads = isinstance(model, str)
+    if loads:
         model = load_module(model)
+    # the cores' `weights:` may name the model under a prefix (a Lightning checkpoint's `model.`)
+    model, _ = held_under(model, [f"{c.weights}.weight" for c in linked.cores], partial=True)
+    if loads:
         from dynapcnn_dsl.weights.readers import read
 
         loaded, _ = read(weights, key=key)
         if loaded is not None:
             load_weights(model, dict(loaded.tensors), partial=True)
-    linked = doc.linked
     table = _events(events)
     # A bias (a folded BatchNorm's shift too) is added by the model once per time step and by
     # the chip once per slow-clock tick: one tick per bin makes the two comparable.

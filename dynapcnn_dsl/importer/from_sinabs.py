@@ -81,11 +81,19 @@ class _Reader:
             keys: dict[str, Any] = {"weights": prefix}
             self.take(f"{prefix}.spike_threshold")
             self.take(f"{prefix}.min_v_mem")
-        else:
-            keys = {"threshold": float(spk.spike_threshold), "min_v_mem": UNBOUNDED}
-            if self.discretized:
-                keys["threshold"] = int(keys["threshold"])
+        elif self.discretized:   # integers already: -32768 is what sinabs's config writes
+            keys = {"threshold": int(float(spk.spike_threshold)), "min_v_mem": UNBOUNDED}
             note = "min_v_mem None in sinabs: its config writes -32768"
+        else:   # floats the compiler quantizes: -32768 would force the scale to 1 (all weights 0)
+            threshold = float(spk.spike_threshold)
+            keys = {"threshold": threshold, "min_v_mem": -threshold}
+            self.diagnostics.append(Diagnostic(
+                self.source, None, Severity.WARNING, "import-min-v-mem",
+                f"layer {index}'s neuron has no lower bound on its state (min_v_mem=None); the chip "
+                f"needs one: min_v_mem {-threshold:g} (minus the threshold) is written",
+                "set min_v_mem on the sinabs layer (sinabs would take -32768, which forces the "
+                "quantization scale down to 1)"))
+            note = "min_v_mem None in sinabs: minus the threshold is written"
         if spk.is_state_initialised() and spk.v_mem.numel() and bool((spk.v_mem != 0).any()):
             self.warn(f"layer {index}'s neurons hold a state (the network ran): sinabs would write it "
                       "as their initial values; the network file starts them at 0",

@@ -16,7 +16,7 @@ collapsed into one node. Tensors are named by the state_dict names torch.export 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from dynapcnn_dsl.diagnostics import listed
 from dynapcnn_dsl.importer.graph import Graph, Node
 
 UNIT_OP = "dynapcnn_dsl_import::unit"
@@ -146,8 +147,9 @@ def load_module(spec: str) -> nn.Module:
     except Exception as exc:
         hint = None
         if isinstance(exc, ModuleNotFoundError) and exc.name:
-            hint = (f"install '{exc.name.partition('.')[0]}' where dynapcnn-dsl runs (sinabs's "
-                    "DynapcnnNetwork needs samna), or import the torch model itself")
+            hint = (f"'{exc.name.partition('.')[0]}' is not importable here: install it if it is a "
+                    "package (sinabs's DynapcnnNetwork needs samna), or check its name if it is a "
+                    "module of your own")
         raise ImportFailure(f"running {spec} failed: {type(exc).__name__}: {exc}"
                             f"{_user_line(exc, path)}", hint) from exc
     finally:
@@ -188,18 +190,24 @@ class _Holder(nn.Module):
         return getattr(self, self.held)(x)
 
 
-def held_under(model: nn.Module, tensors: dict[str, np.ndarray]) -> tuple[nn.Module, str]:
-    """The model as the checkpoint names it. When the file lacks the model's own names but
-    holds every one of them under one prefix (`model.` for a Lightning checkpoint), the model
-    is nested under that prefix, so the network's `weights:` names are the checkpoint's and the
-    next checkpoint binds as it is. Returns the model (nested or not) and the prefix ('' if none)."""
+def held_under(model: nn.Module, names: Iterable[str], *, partial: bool = False) -> tuple[nn.Module, str]:
+    """The model as `names` (a checkpoint's, or a network's `weights:`) call its tensors.
+
+    When they lack the model's own names but hold them under one prefix (`model.` for a
+    Lightning checkpoint), the model is nested under that prefix, so the network's `weights:`
+    names are the checkpoint's and the next checkpoint binds as it is. Every one of the model's
+    tensors must be there under the prefix, or with `partial` (an imported weights file, which
+    holds only what the cores bind) as many as under no other prefix. Nothing is guessed when
+    two prefixes fit as well. Returns the model (nested or not) and the prefix ('' if none)."""
     own = sorted(set(model.state_dict()) - neuron_states(model))
-    if not own or any(k in tensors for k in own):
+    names = set(names)
+    if not own or any(k in names for k in own):
         return model, ""
-    probe = own[0]
-    prefixes = {name[: -len(probe)] for name in tensors if name.endswith("." + probe)}
-    found = [p for p in prefixes if all(p + k in tensors for k in own)]
-    if len(found) != 1:
+    prefixes = {n[: -len(k)] for n in names for k in own if n.endswith("." + k)}
+    held = {p: sum(p + k in names for k in own) for p in prefixes}
+    best = max(held.values(), default=0)
+    found = [p for p, n in held.items() if n == best and (partial or n == len(own))]
+    if best == 0 or len(found) != 1:
         return model, ""
     prefix = found[0]
     for name in reversed(prefix.rstrip(".").split(".")):
@@ -212,14 +220,19 @@ def held_under(model: nn.Module, tensors: dict[str, np.ndarray]) -> tuple[nn.Mod
 def load_weights(model: nn.Module, tensors: dict[str, np.ndarray], *, partial: bool = False) -> None:
     """A checkpoint's tensors into the model; neuron states (v_mem, ...) are never loaded. With
     `partial`, the model keeps its own values for what the file lacks (an imported weights file
-    holds only what the cores bind)."""
+    holds only what the cores bind), but a file holding none of them is refused: the model
+    would run on its initial weights."""
     own = model.state_dict()
     states = neuron_states(model)
     wanted = {k for k in own if k not in states and (k in tensors or not partial)}
+    if partial and not wanted and own:
+        raise ImportFailure("the weights file holds none of the model's tensors (it names "
+                            f"{listed(sorted(tensors), 3)}; the model {listed(sorted(own), 3)})",
+                            "give the model whose state_dict the network's `weights:` name")
     missing = sorted(wanted - set(tensors))
     if missing:
-        shown = ", ".join(missing[:6]) + (f" and {len(missing) - 6} more" if len(missing) > 6 else "")
-        raise ImportFailure(f"the weights file lacks {len(missing)} of the model's tensors: {shown}")
+        raise ImportFailure(f"the weights file lacks {len(missing)} of the model's tensors: "
+                            f"{listed(missing, 6)}")
     for k in sorted(wanted):
         if tuple(own[k].shape) != tuple(tensors[k].shape):
             raise ImportFailure(f"'{k}' is {list(tensors[k].shape)} in the weights file, "

@@ -25,7 +25,7 @@ from typing import NamedTuple
 import numpy as np
 
 from dynapcnn_dsl.chips import INPUT
-from dynapcnn_dsl.diagnostics import Diagnostic, Severity
+from dynapcnn_dsl.diagnostics import Diagnostic, Severity, listed
 from dynapcnn_dsl.link.data import LinkedCore, LinkedNetwork
 from dynapcnn_dsl.load.source import NodePath, SourceMap
 from dynapcnn_dsl.suggest import closest
@@ -38,9 +38,11 @@ BATCHNORM_TENSORS = ("weight", "bias", "running_mean", "running_var")
 BATCHNORM_IGNORED = ("num_batches_tracked",)
 
 SAVED_STATES = ("v_mem",)
-"""What a sinabs spiking layer saves of a run beside its parameters. Beside a core whose
-`neuron: {weights: P}` binds that layer, `P.v_mem` is a state, never bound (the chip's neurons
-start from `initial_state`): counted apart, not among the unused tensors."""
+"""What a sinabs spiking layer saves of a run beside its parameters. `P.v_mem` of a layer P that
+a core's `neuron: {weights: P}` binds, or that saved a `P.spike_threshold`, is a state, never
+bound (the chip's neurons start from `initial_state`): counted apart, not among unused tensors."""
+
+THRESHOLD = ".spike_threshold"
 
 
 class BoundNeuron(NamedTuple):
@@ -330,29 +332,36 @@ class _Binder:
                                  f"'{b.weight_key}' {shape_text(b.reshaped_from)} is used as "
                                  f"{shape_text(self.linked.weight_shape(core))} (flatten order C, H, W)",
                                  "nothing to do: a Linear over a flattened map is this convolution")
-        states = sorted({f"{c.neuron.weights}.{state}" for c in self.linked.cores
-                         if c.neuron.weights is not None for state in SAVED_STATES}
-                        & set(self.weights.tensors))
+        names = set(self.weights.tensors)
+        layers = {c.neuron.weights for c in self.linked.cores if c.neuron.weights is not None}
+        layers |= {k.removesuffix(THRESHOLD) for k in names if k.endswith(THRESHOLD)}  # any sinabs layer's
+        states = sorted({f"{p}.{state}" for p in layers for state in SAVED_STATES} & names)
         if states:
             yield Diagnostic(self.weights.path, None, Severity.INFO, "weights-states",
-                             f"{_count(states, 'saved neuron state')} not bound: {_listed(states)}",
+                             f"{_count(states, 'saved neuron state')} not bound: {listed(states)}",
                              "nothing to do: the chip's neurons start from `initial_state` (0 "
                              "unless the core says otherwise), not from a training run's state")
-        unused = sorted(set(self.weights.tensors) - self.used - set(states))
+        unused = sorted(names - self.used - set(states))
         if unused:
             yield Diagnostic(self.weights.path, None, Severity.WARNING, "weights-unused",
-                             f"{_count(unused, 'tensor')} bound to no core: {_listed(unused)}",
-                             "normal for layers left off the chip; a sinabs layer's saved "
-                             "parameters bind with `neuron: {weights: PREFIX}`; otherwise check "
-                             "the cores' `weights:` prefixes")
+                             f"{_count(unused, 'tensor')} bound to no core: {listed(unused)}",
+                             self.unused_hint(unused))
+
+    def unused_hint(self, unused: list[str]) -> str:
+        """A sinabs layer's threshold left unread is named with the way to read it."""
+        saved = [k.removesuffix(THRESHOLD) for k in unused if k.endswith(THRESHOLD)]
+        bindable = [p for p in saved if f"{p}.min_v_mem" in self.weights.tensors]
+        if bindable:
+            return (f"'{bindable[0]}{THRESHOLD}' is a sinabs layer's saved threshold: a core reads "
+                    f"it, and min_v_mem, with `neuron: {{weights: {bindable[0]}}}`")
+        if saved:
+            return (f"'{saved[0]}{THRESHOLD}' is the threshold of a sinabs layer saved without "
+                    "min_v_mem (None): the core's `neuron:` values are used, not the file's")
+        return "normal for layers left off the chip; otherwise check the cores' `weights:` prefixes"
 
 
 def _count(names: list[str], what: str) -> str:
     return f"{len(names)} {what}{'s are' if len(names) != 1 else ' is'}"
-
-
-def _listed(names: list[str], most: int = 8) -> str:
-    return ", ".join(names[:most]) + (f" and {len(names) - most} more" if len(names) > most else "")
 
 
 def bind(linked: LinkedNetwork, weights: WeightsFile, smap: SourceMap,

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from dynapcnn_dsl.diagnostics import Diagnostic, Severity
+from dynapcnn_dsl.diagnostics import Diagnostic, Severity, listed
 from dynapcnn_dsl.weights.readers import WeightsFile, _lookup, _state_dict_keys, _to_numpy
 
 MEMORY = "<memory>"
@@ -67,8 +67,7 @@ def from_memory(obj: Any, *, key: str | None = None) -> tuple[WeightsFile | None
         if nested:
             return None, [_error("weights-key", "the mapping is a checkpoint, not a state_dict",
                                  f"name the state_dict with key=: {', '.join(nested)}")]
-        shown = ", ".join(bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
-        return None, [_error("weights-format", f"entries {shown} are not named numpy arrays or "
+        return None, [_error("weights-format", f"entries {listed(bad, 5)} are not named numpy arrays or "
                              "torch tensors", "pass a state_dict: names (str) to tensors")]
     if not tensors:
         return None, [_error("weights-format", "the mapping holds no tensors",

@@ -60,3 +60,18 @@ def test_two_complete_prefixes_are_ambiguous_and_nothing_is_guessed():
     assert held_under(m, tensors) == (m, "")
     with pytest.raises(ImportFailure, match="lacks 3 of the model's tensors"):
         load_weights(m, tensors)
+
+
+def test_a_partial_load_that_matches_nothing_is_refused():
+    """compare loads only what the network binds; a file naming none of the model's tensors
+    would leave the model on its initial weights, and the verdict would blame the network."""
+    with pytest.raises(ImportFailure, match="holds none of the model's tensors"):
+        load_weights(model(), {"other.weight": np.zeros((4, 2, 3, 3), np.float32)}, partial=True)
+
+
+def test_a_partial_set_of_names_finds_its_prefix():
+    names = ["model.0.weight", "model.1.spike_threshold"]   # what an imported network binds
+    held, prefix = held_under(model(), names, partial=True)
+    assert prefix == "model." and held.model_name == "Sequential"
+    bare = model()
+    assert held_under(bare, names) == (bare, "")   # without `partial` every tensor must be there

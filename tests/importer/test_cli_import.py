@@ -79,8 +79,9 @@ def test_a_model_needing_a_missing_package_says_which_to_install(capsys, tmp_pat
     assert code == 1
     assert (f"running {bad}:net failed: ModuleNotFoundError: No module named 'not_installed_here' "
             f"(at {bad}:1)") in out
-    assert ("hint: install 'not_installed_here' where dynapcnn-dsl runs (sinabs's DynapcnnNetwork "
-            "needs samna), or import the torch model itself") in out
+    assert ("hint: 'not_installed_here' is not importable here: install it if it is a package "
+            "(sinabs's DynapcnnNetwork needs samna), or check its name if it is a module of your "
+            "own") in out
 
 
 def test_a_model_without_an_input_shape_asks_for_one(capsys, tmp_path):

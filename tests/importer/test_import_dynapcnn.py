@@ -159,3 +159,51 @@ def test_a_network_that_ran_says_its_states_are_not_kept(backend):
     net(torch.rand(4, 2, 16, 16) * 400)
     messages = [d.message for d in importer.import_sinabs(net).diagnostics]
     assert any(m.startswith("layer 0's neurons hold a state (the network ran)") for m in messages)
+
+
+def test_compare_runs_an_imported_network_against_itself(backend, tmp_path):
+    """sinabs 3.1.3's DynapcnnNetwork.reset_states reads an attribute it no longer has: compare
+    resets only the neurons, so the import -> compare path of docs/import.md runs."""
+    from test_compare import random_events
+
+    import dynapcnn_dsl
+
+    result = importer.import_source(f"{ZOO}:dynapcnn_network")
+    network, weights = importer.write(result, tmp_path)
+    verdict = dynapcnn_dsl.compare(network, weights, f"{ZOO}:dynapcnn_network",
+                                   random_events((2, 32, 32), n=6000, duration_us=60_000))
+    assert verdict.agrees, verdict.cores
+    assert sum(row.chip_spikes for row in verdict.cores) > 0
+
+
+def test_a_lightning_checkpoint_of_a_network_is_read_without_its_prefix(backend, tmp_path):
+    import torch
+
+    net, config = network(backend, "DvsGesture")
+    checkpoint = tmp_path / "last.ckpt"
+    torch.save({"epoch": 3, "state_dict": {f"model.{k}": v for k, v in net.state_dict().items()}},
+               checkpoint)
+    result = importer.import_source(f"{ZOO}:dynapcnn_network", weights=str(checkpoint), key="state_dict")
+    assert [d.code for d in result.diagnostics] == ["import-prefix"], [d.message for d in result.diagnostics]
+    assert "read without it" in result.diagnostics[0].message
+    doc = build(*importer.write(result, tmp_path / "out"))
+    assert differences(our_config(doc), config.to_dict()) == []
+
+
+def test_a_float_network_without_min_v_mem_gets_minus_the_threshold(backend, tmp_path):
+    """sinabs's -32768 for min_v_mem=None would force a float network's scale to 1 and every
+    weight to 0: as for a torch model, minus the threshold is written, with the warning."""
+    import sinabs.layers as sl
+    import torch
+
+    torch.manual_seed(13)
+    model = torch.nn.Sequential(zoo.conv(2, 8), sl.IAFSqueeze(batch_size=1, spike_threshold=0.5),
+                                sl.SumPool2d(2), zoo.conv(8, 4), zoo.spk())
+    net = backend.DynapcnnNetwork(model, input_shape=(2, 16, 16), discretize=False)
+    result = importer.import_sinabs(net)
+    warned = [d for d in result.diagnostics if d.code == "import-min-v-mem"]
+    assert [d.message for d in warned] == [
+        "layer 0's neuron has no lower bound on its state (min_v_mem=None); the chip needs one: "
+        "min_v_mem -0.5 (minus the threshold) is written"]
+    assert "    neuron: {threshold: 0.5, min_v_mem: -0.5}" in result.text
+    assert build(*importer.write(result, tmp_path)).quantized is not None

@@ -51,3 +51,19 @@ def test_importing_the_model_with_its_checkpoint_rebuilds_the_example(example, t
         assert note.message.startswith("the model's tensors are under 'model.' in ")
         assert "weights: model.seq.1\n" in network.read_text()
         assert "name: Retina\n" in network.read_text()
+
+
+def test_compare_reads_the_model_under_the_networks_prefix(tmp_path):
+    """The network imported from a Lightning checkpoint names `model.seq.N`; compare given the
+    bare model (`model.py:Retina`) nests it the same way, loads the checkpoint and agrees."""
+    from test_compare import random_events
+
+    folder = ROOT / "retina-eye-tracking"
+    name, checkpoint, key, options, _ = CASES["retina-eye-tracking"]
+    result = importer.import_source(f"{folder / 'model.py'}:{name}", weights=str(folder / checkpoint),
+                                    key=key, **options)
+    network, _ = importer.write(result, tmp_path)
+    verdict = dynapcnn_dsl.compare(network, folder / checkpoint, f"{folder / 'model.py'}:{name}",
+                                   random_events((2, 64, 64), n=4000, duration_us=40_000), key=key)
+    assert verdict.agrees, verdict.cores
+    assert [row.module for row in verdict.cores][:2] == ["model.seq.0.spk", "model.seq.3"]

@@ -189,6 +189,29 @@ def test_a_v_mem_beside_no_bound_neuron_is_unused():
     assert weighted.diagnostics[0].message == "1 tensor is bound to no core: 7.v_mem"
 
 
+def test_a_sinabs_layer_read_from_the_file_is_named_in_the_unused_warning():
+    """The core writes its neuron values itself: the file's saved parameters are unused (and the
+    warning says how to read them), the layer's v_mem is still a state."""
+    literal = NEURON.replace('neuron: {weights: "1"}', "neuron: {threshold: 2.5, min_v_mem: -2.5}")
+    tensors = neuron_tensors(**{"1.spike_threshold": np.array(2.5, np.float32),
+                                "1.min_v_mem": np.array(-2.5, np.float32),
+                                "1.v_mem": np.zeros((1, 2, 6, 6), np.float32)})
+    weighted = weigh(literal, tensors)
+    assert codes(weighted) == [("None", "weights-states"), ("None", "weights-unused")]
+    unused = weighted.diagnostics[1]
+    assert unused.message == "2 tensors are bound to no core: 1.min_v_mem, 1.spike_threshold"
+    assert unused.hint == ("'1.spike_threshold' is a sinabs layer's saved threshold: a core reads it, "
+                           "and min_v_mem, with `neuron: {weights: 1}`")
+
+
+def test_a_sinabs_layer_saved_without_min_v_mem_is_not_offered_as_bindable():
+    literal = NEURON.replace('neuron: {weights: "1"}', "neuron: {threshold: 2.5, min_v_mem: -2.5}")
+    weighted = weigh(literal, neuron_tensors(**{"1.spike_threshold": np.array(2.5, np.float32)}))
+    (unused,) = weighted.diagnostics
+    assert unused.hint == ("'1.spike_threshold' is the threshold of a sinabs layer saved without "
+                           "min_v_mem (None): the core's `neuron:` values are used, not the file's")
+
+
 def test_a_missing_min_v_mem_is_refused_with_the_sinabs_pitfall():
     weighted = weigh(NEURON, neuron_tensors(**{"1.spike_threshold": np.array(1.0, np.float32)}))
     assert weighted.quantized is None
