@@ -78,7 +78,9 @@ def check_files_exist(files: list[str], parser: argparse.ArgumentParser) -> None
     """A path that is not a file is a usage error (exit 2), not an invalid network."""
     for f in files:
         if not os.path.isfile(f):
-            parser.error(f"{f}: {'is a directory' if os.path.isdir(f) else 'no such file'}")
+            what = ("is a directory" if os.path.isdir(f) else "is not a regular file (a device or a "
+                    "pipe)" if os.path.exists(f) else "no such file")
+            parser.error(f"{f}: {what}")
 
 
 def run_pipeline(args: argparse.Namespace, parser: argparse.ArgumentParser, file: str,

@@ -47,7 +47,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         print_diagnostics(exc.diagnostics, sys.stdout)
         return 1
     except ImportFailure as exc:
-        print_diagnostics(failure(args.model, str(exc), "--model is FILE.py:NAME").diagnostics,
+        print_diagnostics(failure(args.model, str(exc), exc.hint or "--model is FILE.py:NAME").diagnostics,
                           sys.stdout)
         return 1
     sys.stdout.write(result.table())

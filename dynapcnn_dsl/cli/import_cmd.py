@@ -54,6 +54,7 @@ def parse_shape(text: str | None, parser: argparse.ArgumentParser) -> tuple[int,
 
 def _usage_checks(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
     from dynapcnn_dsl.chips import resolve_chip
+    from dynapcnn_dsl.cli.common import check_files_exist
 
     chip = resolve_chip(args.chip)
     if chip is None:
@@ -63,10 +64,7 @@ def _usage_checks(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
     path = source if source.endswith((".json", ".nir")) else source.rpartition(":")[0]
     if not path.endswith((".py", ".json", ".nir")):
         parser.error(f"SOURCE '{source}' is none of FILE.py:NAME, FILE.nir, FILE.json")
-    if not Path(path).is_file():
-        parser.error(f"{path}: no such file")
-    if args.weights is not None and not Path(args.weights).is_file():
-        parser.error(f"{args.weights}: no such file")
+    check_files_exist([path] + ([args.weights] if args.weights is not None else []), parser)
     target = Path(args.output) / "network.yaml"
     if target.exists() and not args.force:
         parser.error(f"{target} exists: choose another -o DIR, or --force to replace it")

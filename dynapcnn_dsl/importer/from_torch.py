@@ -232,11 +232,13 @@ def load_weights(model: nn.Module, tensors: dict[str, np.ndarray], *, partial: b
     missing = sorted(wanted - set(tensors))
     if missing:
         raise ImportFailure(f"the weights file lacks {len(missing)} of the model's tensors: "
-                            f"{listed(missing, 6)}")
+                            f"{listed(missing, 6)}", "give this model's checkpoint (`--key` "
+                            "names the state_dict inside a larger checkpoint)")
     for k in sorted(wanted):
         if tuple(own[k].shape) != tuple(tensors[k].shape):
             raise ImportFailure(f"'{k}' is {list(tensors[k].shape)} in the weights file, "
-                                f"{list(own[k].shape)} in the model")
+                                f"{list(own[k].shape)} in the model", "give the checkpoint of this "
+                                "model as it is built (the same layer sizes)")
     model.load_state_dict({k: torch.as_tensor(np.array(tensors[k])) for k in wanted}, strict=False)
 
 

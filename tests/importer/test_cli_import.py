@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from dynapcnn_dsl.cli import main
@@ -94,6 +95,7 @@ def test_a_model_without_an_input_shape_asks_for_one(capsys, tmp_path):
     (["model.txt"], "SOURCE 'model.txt' is none of FILE.py:NAME, FILE.nir, FILE.json"),
     ([f"{ZOO}:Nested", "--input-shape", "2,16"], "--input-shape: '2,16' is not C,H,W"),
     ([f"{ZOO}:Nested", "--chip", "speck9"], "--chip: unknown chip 'speck9'"),
+    ([f"{ZOO}:Nested", "--weights", "/dev/null"], "/dev/null: is not a regular file (a device or a pipe)"),
 ])
 def test_usage_errors_exit_2(capsys, tmp_path, args, message):
     code, out = cli(capsys, "import", *args, "-o", str(tmp_path))
@@ -128,3 +130,14 @@ def test_a_model_that_maps_but_does_not_fit_is_written_and_reported(capsys, tmp_
     assert "network.yaml:13:3: error[core-memory]: core 'conv0' needs kernel 2 Ki, neuron 256 Ki" in out
     assert "does not build as it is (see above); edit it, then `dynapcnn-dsl build" in out
     assert (tmp_path / "out" / "network.yaml").is_file()
+
+
+def test_a_checkpoint_of_another_model_says_what_to_give(capsys, tmp_path):
+    weights = tmp_path / "other.npz"
+    np.savez(weights, **{"head.weight": np.zeros((2, 2, 1, 1), np.float32)})
+    code, out = cli(capsys, "import", f"{ZOO}:SumPoolChain", "--input-shape", "2,16,16",
+                    "--weights", str(weights), "-o", str(tmp_path / "out"))
+    assert code == 1
+    assert "error[import-source]: the weights file lacks 6 of the model's tensors: seq.0.weight" in out
+    assert ("hint: give this model's checkpoint (`--key` names the state_dict inside a larger "
+            "checkpoint)") in out

@@ -77,6 +77,13 @@ def test_the_command_line_exits_1_on_a_difference(residual, tmp_path, capsys):
     assert exc.value.code == 1
     assert "DIFFERS: the per-neuron counts do not correlate" in out
     assert "the chip differs from the model on 1 core(s)" in out
+    with pytest.raises(SystemExit) as exc:   # the model of another network: nothing to load
+        main(["compare", str(network), str(weights), "--model", f"{ZOO}:SumPoolChain",
+              "--events", str(events)])
+    out = capsys.readouterr().out
+    assert exc.value.code == 1
+    assert "error[import-source]: the weights file holds none of the model's tensors" in out
+    assert "hint: give the model whose state_dict the network's `weights:` name" in out
 
 
 def test_a_missing_average_stands_out(tmp_path):
