@@ -140,10 +140,25 @@ def import_document(document: dict[str, Any] | str | Path, *, source: str | None
 
 
 def import_samna(config: Any, chip: str) -> Imported:
-    """Decompile a samna configuration object (read from a device, or built by hand)."""
+    """Decompile a samna configuration object (read from a device, or built by hand). samna
+    does not record where the host writes events: the cores no other core feeds are taken as the
+    input's, and a note says so."""
+    from dynapcnn_dsl.importer.from_samna import NotANetwork, as_document
     from dynapcnn_dsl.samna_bridge import from_samna
 
-    return import_document(from_samna(config, chip), source=f"<samna {chip} configuration>")
+    source = f"<samna {chip} configuration>"
+    try:
+        document, guessed = as_document(from_samna(config, chip))
+    except NotANetwork as exc:
+        return failure(source, str(exc), "give a configuration whose cores form a network")
+    result = import_document(document, source=source)
+    if not guessed or not result.ok:
+        return result
+    note = Diagnostic(source, None, Severity.INFO, "import-host-input",
+                      "a samna configuration does not record where the host writes its events: "
+                      f"the cores no other core feeds ({', '.join(map(str, guessed))}) are written "
+                      "as the input's `to:`", "edit `input.to` if the host writes to other cores")
+    return replace(result, diagnostics=(note, *result.diagnostics))
 
 
 def import_nir(nir_graph: Any, *, input_shape: tuple[int, int, int] | None = None,

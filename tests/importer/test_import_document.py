@@ -80,3 +80,40 @@ def test_states_that_differ_per_neuron_keep_one_value_with_a_warning():
     assert [(d.severity.value, d.code) for d in result.diagnostics] == [("warning", "import-document")]
     assert "starts its neurons at different states" in result.diagnostics[0].message
     assert "initial_state: 5" in result.text
+
+
+SAMNA_CASES = {  # example: (its checkpoint and key, or None for made-up weights; the host input's cores)
+    "dvs-resnet": (None, None),                                  # DVS, residuals, readout
+    "dynapcnn-legacy": (None, [0]),                              # host input, kill bits
+    "sinabs-nmnist": (("nmnist_snn.pth", None), [0]),            # host input, Linear head
+    "retina-eye-tracking": (("retina.ckpt", "state_dict"), None),  # DVS crop, decimator, leak
+}
+
+
+@pytest.mark.parametrize("example", sorted(SAMNA_CASES))
+def test_a_samna_configuration_object_decompiles_and_rebuilds_to_it(example, tmp_path, monkeypatch):
+    """A configuration as samna holds it (read from a device, or patched by hand in Python),
+    here the strict samna double's object the bridge builds, comes under version control.
+    samna does not record the host input: the cores no other core feeds are taken, and said."""
+    import samna_double
+
+    from dynapcnn_dsl.samna_bridge import to_samna
+
+    samna_double.install(monkeypatch)
+    net = EXAMPLES / example / "network.yaml"
+    checkpoint, host = SAMNA_CASES[example]
+    if checkpoint is None:
+        write_weights(net, tmp_path / "w.npz")
+        doc = build(net, tmp_path / "w.npz")
+    else:
+        doc = build(net, net.parent / checkpoint[0], key=checkpoint[1])
+    config = to_samna(doc.data)
+    result = importer.import_samna(config, doc.data["chip"])
+    assert result.ok, [d.message for d in result.diagnostics]
+    notes = [d.message for d in result.diagnostics if d.code == "import-host-input"]
+    assert notes == ([] if host is None else [
+        "a samna configuration does not record where the host writes its events: the cores no "
+        f"other core feeds ({', '.join(map(str, host))}) are written as the input's `to:`"])
+    rebuilt = build(*importer.write(result, tmp_path / "out"))
+    assert to_samna(rebuilt.data).to_dict() == config.to_dict()
+    assert config_of(rebuilt.to_json()) == config_of(doc.to_json())
