@@ -6,10 +6,28 @@ diagnostics at the source without holding on to pydantic models.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Iterable
+from typing import NamedTuple, Protocol, TypeVar
 
 from dynapcnn_dsl.chips import READOUT, ChipProfile
 from dynapcnn_dsl.load.source import NodePath
+
+
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+NamedT = TypeVar("NamedT", bound=_Named)
+
+
+def by_name(items: Iterable[NamedT], name: str) -> NamedT:
+    """The item called `name`, KeyError when none is: one lookup for a network's cores at every
+    stage (linked, bound, quantized)."""
+    for item in items:
+        if item.name == name:
+            return item
+    raise KeyError(name)
 
 
 class Shape(NamedTuple):
@@ -138,10 +156,7 @@ class LinkedNetwork(NamedTuple):
     readout: LinkedReadout | None
 
     def core(self, name: str) -> LinkedCore:
-        for c in self.cores:
-            if c.name == name:
-                return c
-        raise KeyError(name)
+        return by_name(self.cores, name)
 
     def layer_of(self, link: Link) -> int:
         """The destination layer a link programs: the target's physical core, or the readout's."""

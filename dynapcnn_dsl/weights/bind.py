@@ -26,7 +26,7 @@ import numpy as np
 
 from dynapcnn_dsl.chips import INPUT
 from dynapcnn_dsl.diagnostics import Diagnostic, Severity, listed
-from dynapcnn_dsl.link.data import LinkedCore, LinkedNetwork
+from dynapcnn_dsl.link.data import LinkedCore, LinkedNetwork, by_name
 from dynapcnn_dsl.load.source import NodePath, SourceMap
 from dynapcnn_dsl.suggest import closest
 from dynapcnn_dsl.weights.problems import at_core, shape_text
@@ -85,10 +85,7 @@ class BoundNetwork(NamedTuple):
     cores: tuple[BoundCore, ...]
 
     def core(self, name: str) -> BoundCore:
-        for c in self.cores:
-            if c.name == name:
-                return c
-        raise KeyError(name)
+        return by_name(self.cores, name)
 
 
 def _numeric(values: np.ndarray) -> bool:
@@ -271,7 +268,7 @@ class _Binder:
         if n.weights is None:
             return BoundNeuron(n.threshold, n.min_v_mem, n.initial_state, None)
         at = ("cores", core.name, "neuron", "weights")
-        key_t, key_m = f"{n.weights}.spike_threshold", f"{n.weights}.min_v_mem"
+        key_t, key_m = f"{n.weights}{THRESHOLD}", f"{n.weights}.min_v_mem"
         if key_t not in self.weights.tensors:
             self.missing(core, key_t, "the spiking layer's threshold", at=at)
         threshold = self.scalar(core, key_t, at)

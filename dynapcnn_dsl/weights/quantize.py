@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 
 from dynapcnn_dsl.diagnostics import Diagnostic
-from dynapcnn_dsl.link.data import LinkedCore, LinkedNetwork
+from dynapcnn_dsl.link.data import LinkedCore, LinkedNetwork, by_name
 from dynapcnn_dsl.load.source import NodePath, SourceMap
 from dynapcnn_dsl.weights.problems import at_core
 
@@ -167,10 +167,7 @@ class QuantizedNetwork(NamedTuple):
     cores: tuple[QuantizedCore, ...]
 
     def core(self, name: str) -> QuantizedCore:
-        for c in self.cores:
-            if c.name == name:
-                return c
-        raise KeyError(name)
+        return by_name(self.cores, name)
 
 
 class _Quantizer:
