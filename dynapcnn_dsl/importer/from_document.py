@@ -14,10 +14,11 @@ from typing import Any
 
 import numpy as np
 
+from dynapcnn_dsl.chips.facts import LIMITS
 from dynapcnn_dsl.diagnostics import Diagnostic, Severity
 from dynapcnn_dsl.importer.plan import Dest, Plan, PlannedCore
 
-READOUT_LAYER = 12
+READOUT_LAYER = LIMITS["readout_layer"]
 
 
 class Malformed(Exception):

@@ -19,9 +19,10 @@ from typing import Any
 
 import numpy as np
 
+from dynapcnn_dsl.chips.facts import LIMITS
 from dynapcnn_dsl.documents import unused_core
 
-READOUT_LAYER = 12
+READOUT_LAYER = LIMITS["readout_layer"]
 
 
 class NotANetwork(ValueError):
