@@ -27,6 +27,7 @@ from dynapcnn_dsl.diagnostics import Diagnostic, Severity, has_errors
 
 if TYPE_CHECKING:
     from dynapcnn_dsl.chips import ChipProfile
+    from dynapcnn_dsl.expand.lookup import TemplateCache
     from dynapcnn_dsl.link.data import LinkedNetwork
     from dynapcnn_dsl.load import SourceDocument
     from dynapcnn_dsl.model import Network
@@ -51,7 +52,8 @@ class Stage(IntEnum):
 @dataclass(frozen=True, slots=True)
 class Options:
     """What the caller chose: how far to run, which rules are off, where the weights are (a
-    path, or tensors in memory: a mapping of names to arrays or tensors, or an nn.Module)."""
+    path, or tensors in memory: a mapping of names to arrays or tensors, or an nn.Module);
+    `template_cache` keeps template files loaded between runs (the language server's)."""
 
     until: Stage = Stage.LINK
     disabled: frozenset[str] = frozenset()
@@ -61,6 +63,7 @@ class Options:
     key: str | None = None
     annotate: bool = False
     strict: bool = False
+    template_cache: TemplateCache | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +126,7 @@ def expand_phase(r: Result, o: Options) -> Result:
     from dynapcnn_dsl.expand import expand
 
     assert r.document is not None
-    problems = expand(r.document, templates=o.templates, base=o.base)
+    problems = expand(r.document, templates=o.templates, base=o.base, cache=o.template_cache)
     return r._stop(problems) if has_errors(problems) else r._next(Stage.EXPAND, problems)
 
 
@@ -273,10 +276,10 @@ def _in_report_order(result: Result) -> Result:
 def options(*, until: Stage = Stage.LINK, disabled: Iterable[str] = (),
             templates: Iterable[str | Path] = (), base: Path | None = None,
             weights: Any = None, key: str | None = None, annotate: bool = False,
-            strict: bool = False) -> Options:
+            strict: bool = False, template_cache: TemplateCache | None = None) -> Options:
     """Options from the loose types callers have (lists of ids, any iterable of directories)."""
     return Options(until, frozenset(disabled), tuple(templates), base, weights, key, annotate,
-                   strict)
+                   strict, template_cache)
 
 
 def check_file(path: str | Path, *, display_name: str | None = None, **choices: Any) -> Result:

@@ -25,7 +25,7 @@ from typing import Any
 from dynapcnn_dsl.chips import language_limits
 from dynapcnn_dsl.diagnostics import Diagnostic, Position, Related, Severity
 from dynapcnn_dsl.expand.expressions import EXPR, ExpressionError, evaluate, names_in
-from dynapcnn_dsl.expand.lookup import Refusal, Template, TemplateLibrary
+from dynapcnn_dsl.expand.lookup import Refusal, Template, TemplateCache, TemplateLibrary
 from dynapcnn_dsl.expand.models import TemplateInstance
 from dynapcnn_dsl.load.source import NodePath, SourceDocument, SourceMap
 from dynapcnn_dsl.suggest import did_you_mean
@@ -35,10 +35,11 @@ class Expander:
     """Expands every instance of one network in place, in rounds (an instance's cores may be
     instances themselves), then points references to instances at their entry and exit cores."""
 
-    def __init__(self, doc: SourceDocument, search: list[Path], base: Path) -> None:
+    def __init__(self, doc: SourceDocument, search: list[Path], base: Path,
+                 cache: TemplateCache | None = None) -> None:
         self.doc = doc
         self.smap: SourceMap = doc.source_map
-        self.library = TemplateLibrary(base, search)
+        self.library = TemplateLibrary(base, search, cache)
         self.base = base  # the network file's directory (its real one, not a display name)
         self.diagnostics: list[Diagnostic] = []
         self.instances: dict[str, tuple[list[tuple[str, Any]], str]] = {}  # name -> entries, exit
@@ -438,8 +439,8 @@ def _check_param(value: Any, p: Any) -> str | None:
     return None
 
 
-def expand_templates(doc: SourceDocument, search: list[Path],
-                     base: Path | None = None) -> list[Diagnostic]:
-    expander = Expander(doc, search, (base or Path(doc.source_map.file).parent).resolve())
+def expand_templates(doc: SourceDocument, search: list[Path], base: Path | None = None,
+                     cache: TemplateCache | None = None) -> list[Diagnostic]:
+    expander = Expander(doc, search, (base or Path(doc.source_map.file).parent).resolve(), cache)
     expander.run()
     return expander.diagnostics

@@ -18,6 +18,7 @@ or print, a file that the user did not put in the search path.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
@@ -61,16 +62,49 @@ class Refusal(NamedTuple):
     own: tuple[Diagnostic, ...] = ()
 
 
+class TemplateCache:
+    """Template files loaded by earlier runs, for a caller that checks the same network again
+    and again (the language server, on every change): a file is read and validated again only
+    when its size or modification time changed. Only what a run loads is kept, and it is never
+    written to (expansion copies what it takes from a template), so runs cannot leak into each
+    other; which files a reference may reach is still decided by each run's own library."""
+
+    def __init__(self) -> None:
+        self._entries: dict[tuple[Path, str], tuple[tuple[int, int], Template | Refusal]] = {}
+
+    @staticmethod
+    def _stamp(path: Path) -> tuple[int, int] | None:
+        try:
+            st = path.stat()
+        except (OSError, ValueError):
+            return None
+        return (st.st_mtime_ns, st.st_size)
+
+    def load(self, name: str, path: Path, load: Callable[[str, Path], Template | Refusal],
+             ) -> Template | Refusal:
+        """What `load(name, path)` gives, from the cache while the file is unchanged."""
+        stamp = self._stamp(path)
+        known = self._entries.get((path, name))
+        if stamp is not None and known is not None and known[0] == stamp:
+            return known[1]
+        loaded = load(name, path)
+        if stamp is not None:
+            self._entries[path, name] = (stamp, loaded)
+        return loaded
+
+
 class TemplateLibrary:
-    """The templates one network can use; each file is loaded at most once.
+    """The templates one network can use; each file is loaded at most once (per run, or per
+    `cache` across runs).
 
     `root` is the network file's directory; with the `search` directories (--templates) and
     the bundled ones it bounds every file a reference may reach.
     """
 
-    def __init__(self, root: Path, search: list[Path]) -> None:
+    def __init__(self, root: Path, search: list[Path], cache: TemplateCache | None = None) -> None:
         self.search = [d.resolve() for d in search]
         self.roots = [root.resolve(), *self.search, *bundled_dirs()]
+        self.cache = cache
         self._loaded: dict[Path, Template | Refusal] = {}
         self._found: dict[tuple[str, Path], Path | None] = {}
 
@@ -97,7 +131,8 @@ class TemplateLibrary:
         if found in self._loaded:
             known = self._loaded[found]
             return known._replace(own=()) if isinstance(known, Refusal) else known
-        self._loaded[found] = result = self._load(name, found)
+        result = self._load(name, found) if self.cache is None else self.cache.load(name, found, self._load)
+        self._loaded[found] = result
         return result
 
     def _not_found(self, name: str, base: Path) -> Refusal:

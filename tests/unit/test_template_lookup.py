@@ -126,3 +126,24 @@ def test_only_yaml_files_are_templates(tmp_path, name):
 @pytest.mark.parametrize("ref", ["'lib/'", "'x' ", "'a\\0b'", "'" + "a" * 5000 + "'"])
 def test_names_that_are_no_file_are_refused_quietly(tmp_path, ref):
     only(run(tmp_path, ref), "template-not-found")
+
+
+def test_a_template_cache_reuses_an_unchanged_file_and_rereads_a_changed_one(tmp_path):
+    """The language server checks on every change with one `TemplateCache`: an unchanged
+    template is the very object loaded before, a changed one is read again, and the results
+    are those of a run without the cache."""
+    from dynapcnn_dsl.expand.lookup import TemplateCache, TemplateLibrary
+    from dynapcnn_dsl.pipeline import check_text
+
+    net = tmp_path / "net"
+    net.mkdir()
+    (net / "tpl.yaml").write_text(TEMPLATE)
+    cache = TemplateCache()
+    first = TemplateLibrary(net, [], cache).get("tpl", net)
+    assert TemplateLibrary(net, [], cache).get("tpl", net) is first
+    (net / "tpl.yaml").write_text(TEMPLATE.replace("kernel: 1", "kernel: 17"))
+    text = NET.replace("REF", "tpl")
+    cached = check_text(text, "net.yaml", base=net, template_cache=cache)
+    plain = check_text(text, "net.yaml", base=net)
+    assert [d.code for d in cached.diagnostics] == [d.code for d in plain.diagnostics] == ["conv-kernel"]
+    assert TemplateLibrary(net, [], cache).get("tpl", net) is not first
