@@ -1,0 +1,182 @@
+"""One check of one open file: the pipeline of `validate`, then the weight checks of `check`.
+
+A `Checker` lives as long as the server and keeps what a re-check need not redo:
+
+- template files, loaded once and re-read only when their size or mtime changes
+  (`TemplateCache`, the pipeline's own hook: the expansion itself is the pipeline's);
+- weights files, read once per (path, size, mtime): the weight checks then run on the tensors
+  in memory (`resume` from the linked network, so the structure is never checked twice);
+- the last check of each file: the same text with the same settings is not checked again.
+
+The diagnostics are exactly the pipeline's (`Result.diagnostics`, in report order), those of
+the weight checks after them: one pipeline, so the editor and `validate` cannot disagree.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from dynapcnn_dsl.diagnostics import Diagnostic, has_errors
+from dynapcnn_dsl.expand.lookup import TemplateCache
+from dynapcnn_dsl.lsp.index import EMPTY, Index, index
+from dynapcnn_dsl.lsp.text import split_lines
+from dynapcnn_dsl.pipeline import Result, Stage, options, resume, run
+
+WEIGHTS_BESIDE = "weights.safetensors"
+"""A weights file of this name beside the network is checked with it, unless settings say
+otherwise."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the workspace settings (`dynapcnn-dsl` section) may choose.
+
+    `weights`: a weights file for every network (relative to the network's directory), or a
+    mapping of network file names (relative or absolute) to weights files; `key` the state dict
+    inside a checkpoint; `templates`: more template directories (--templates); `disable`: rule
+    ids switched off (--disable)."""
+
+    weights: str | dict[str, str] | None = None
+    key: str | None = None
+    templates: tuple[str, ...] = ()
+    disable: tuple[str, ...] = ()
+
+    @classmethod
+    def from_client(cls, raw: Any) -> Settings:
+        """Settings from whatever the client sent; anything malformed is left at its default."""
+        if not isinstance(raw, dict):
+            return cls()
+        raw = raw.get("dynapcnn-dsl", raw.get("dynapcnn_dsl", raw))
+        if not isinstance(raw, dict):
+            return cls()
+        weights = raw.get("weights")
+        if not (isinstance(weights, str) or (isinstance(weights, dict) and all(
+                isinstance(k, str) and isinstance(v, str) for k, v in weights.items()))):
+            weights = None
+        key = raw.get("key") if isinstance(raw.get("key"), str) else None
+        return cls(weights, key, _strings(raw.get("templates")), _strings(raw.get("disable")))
+
+    def weights_for(self, network: Path) -> Path | None:
+        """The weights file checked with `network`: the settings', else weights.safetensors
+        beside it, else none."""
+        given = self.weights
+        if isinstance(given, dict):
+            given = next((w for n, w in given.items()
+                          if _resolve(n, network.parent) == network or Path(n).name == n == network.name),
+                         None)
+        if given:
+            return _resolve(given, network.parent)
+        beside = network.parent / WEIGHTS_BESIDE
+        return beside if beside.is_file() else None
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    return tuple(v for v in value if isinstance(v, str)) if isinstance(value, list) else ()
+
+
+def _resolve(name: str, base: Path) -> Path:
+    path = Path(name).expanduser()
+    return path if path.is_absolute() else (base / path)
+
+
+class Snapshot(NamedTuple):
+    """One checked text: what the server answers every request about this file from."""
+
+    path: Path
+    file: str                      # the file name the diagnostics carry
+    text: str
+    lines: list[str]
+    result: Result                 # validate's: up to the linked network
+    weighed: Result | None         # the weight checks', when a weights file is known
+    weights: Path | None
+    index: Index
+    settings: Settings
+
+    @property
+    def diagnostics(self) -> tuple[Diagnostic, ...]:
+        return (self.weighed or self.result).diagnostics
+
+    @property
+    def ok(self) -> bool:
+        return (self.weighed or self.result).ok
+
+
+@dataclass
+class Checker:
+    """Checks open files, keeping what the next check can reuse (see the module's docstring)."""
+
+    templates: TemplateCache = field(default_factory=TemplateCache)
+    _weights: dict[Path, tuple[tuple[int, int] | None, Any, tuple[Diagnostic, ...]]] = field(
+        default_factory=dict)
+    _last: dict[Path, Snapshot] = field(default_factory=dict)
+    runs: int = 0                  # pipeline runs so far (the tests read it: reuse is observable)
+
+    def check(self, path: Path, text: str, settings: Settings = Settings(), *,
+              force: bool = False) -> Snapshot:
+        """Check `text` as the contents of `path` (templates are found relative to it)."""
+        from dynapcnn_dsl.load import load_text
+
+        last = self._last.get(path)
+        if not force and last is not None and last.text == text and last.settings == settings:
+            return last
+        self.runs += 1
+        file = str(path)
+        lines = split_lines(text)
+        doc, problems = load_text(text, file)
+        names = index(doc, lines) if doc is not None else (last.index if last else EMPTY)
+        choices = options(until=Stage.LINK, disabled=settings.disable, templates=settings.templates,
+                          base=path.parent, template_cache=self.templates)
+        result = run(doc, problems, file, choices)
+        weights = settings.weights_for(path)
+        weighed = self._weigh(result, weights, settings) if weights is not None else None
+        snapshot = Snapshot(path, file, text, lines, result, weighed, weights, names, settings)
+        self._last[path] = snapshot
+        return snapshot
+
+    def forget(self, path: Path) -> None:
+        """The file was closed: its snapshot is not kept."""
+        self._last.pop(path, None)
+
+    def invalidate(self) -> None:
+        """A file a check depends on changed (a template, a weights file): check again."""
+        self._last.clear()
+
+    def _weigh(self, result: Result, weights: Path, settings: Settings) -> Result | None:
+        """The weight checks (`check`'s) on a linked network, the weights read once."""
+        if result.reached < Stage.LINK or has_errors(result.diagnostics):
+            return None
+        tensors, problems = self._tensors(weights, settings.key)
+        if tensors is None:
+            return dataclasses.replace(result, diagnostics=(*result.diagnostics, *problems))
+        weighed = resume(result, until=Stage.QUANTIZE, weights=tensors)
+        name = str(weights)  # tensors in memory are named <memory>: say which file they are
+        return _named(weighed, name)
+
+    def _tensors(self, weights: Path, key: str | None) -> tuple[Any, tuple[Diagnostic, ...]]:
+        from dynapcnn_dsl.weights import load
+
+        try:
+            st = weights.stat()
+            stamp: tuple[int, int] | None = (st.st_mtime_ns, st.st_size)
+        except OSError:
+            stamp = None
+        known = self._weights.get(weights)
+        if known is not None and stamp is not None and known[0] == stamp:
+            return known[1], known[2]
+        found, problems = load(str(weights), key=key)
+        tensors = found.tensors if found is not None and not has_errors(problems) else None
+        self._weights[weights] = (stamp, tensors, tuple(problems))
+        return tensors, tuple(problems)
+
+
+def _named(result: Result, name: str) -> Result:
+    """Diagnostics about tensors given in memory name the weights file they were read from."""
+    from dynapcnn_dsl.weights.memory import MEMORY
+
+    return dataclasses.replace(result, diagnostics=tuple(
+        d._replace(file=name) if d.file == MEMORY else d for d in result.diagnostics))

@@ -1,0 +1,163 @@
+"""A small Language Server Protocol client for the tests: `dynapcnn-dsl lsp` as an editor runs
+it (a subprocess over stdio, JSON-RPC framed by Content-Length headers), with one request at a
+time and the diagnostics the server publishes kept per document."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+TIMEOUT = 60.0
+"""Seconds to wait for an answer: generous, for a loaded machine (liveness, not speed)."""
+
+
+class LspError(Exception):
+    """The server answered a request with an error."""
+
+
+class Client:
+    def __init__(self, root: Path, *, settings: dict[str, Any] | None = None) -> None:
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        self.proc = subprocess.Popen([sys.executable, "-m", "dynapcnn_dsl", "lsp", "--stdio"],
+                                     cwd=root, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE)
+        self.inbox: queue.Queue[dict[str, Any]] = queue.Queue()
+        self.published: dict[str, list[dict[str, Any]]] = {}
+        self.versions: dict[str, int] = {}
+        self.texts: dict[str, str] = {}
+        self.settings = settings or {}
+        self.next_id = 0
+        threading.Thread(target=self._read, daemon=True).start()
+        self.capabilities = self.request("initialize", {
+            "processId": os.getpid(), "rootUri": root.as_uri(), "initializationOptions": self.settings,
+            "capabilities": {"workspace": {"configuration": True}}})["capabilities"]
+        self.notify("initialized", {})
+
+    # -- the wire ---------------------------------------------------------------------------
+    def _read(self) -> None:
+        out = self.proc.stdout
+        assert out is not None
+        while True:
+            length = None
+            while (line := out.readline()) not in (b"\r\n", b""):
+                name, _, value = line.decode().partition(":")
+                if name.lower() == "content-length":
+                    length = int(value)
+            if length is None:
+                self.inbox.put({"closed": True})
+                return
+            self.inbox.put(json.loads(out.read(length)))
+
+    def _send(self, message: dict[str, Any]) -> None:
+        data = json.dumps({"jsonrpc": "2.0", **message}).encode()
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(b"Content-Length: %d\r\n\r\n%b" % (len(data), data))
+        self.proc.stdin.flush()
+
+    def _next(self, deadline: float) -> dict[str, Any]:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"the server did not answer within {TIMEOUT} s")
+            try:
+                message = self.inbox.get(timeout=min(left, 1.0))
+            except queue.Empty:
+                continue
+            if message.get("closed"):
+                raise AssertionError(f"the server exited: {self._stderr()}")
+            if "method" in message and "id" in message:  # the server asks: settings
+                answer = [self.settings.get("dynapcnn-dsl")] if message["method"] == \
+                    "workspace/configuration" else None
+                self._send({"id": message["id"], "result": answer})
+                continue
+            if message.get("method") == "textDocument/publishDiagnostics":
+                params = message["params"]
+                self.published[params["uri"]] = params["diagnostics"]
+                self.versions[params["uri"]] = params.get("version")
+            return message
+
+    def _stderr(self) -> str:
+        self.proc.kill()
+        return self.proc.stderr.read().decode(errors="replace")[-2000:] if self.proc.stderr else ""
+
+    def request(self, method: str, params: dict[str, Any]) -> Any:
+        self.next_id += 1
+        ident = self.next_id
+        self._send({"id": ident, "method": method, "params": params})
+        deadline = time.monotonic() + TIMEOUT
+        while True:
+            message = self._next(deadline)
+            if message.get("id") == ident and "method" not in message:
+                if "error" in message:
+                    raise LspError(message["error"].get("message", ""))
+                return message.get("result")
+
+    def notify(self, method: str, params: dict[str, Any]) -> None:
+        self._send({"method": method, "params": params})
+
+    # -- documents ------------------------------------------------------------------------------
+    def open(self, path: Path, text: str | None = None) -> str:
+        uri = path.resolve().as_uri()
+        text = path.read_text() if text is None else text
+        self.texts[uri] = text
+        self.versions.pop(uri, None)
+        self.published.pop(uri, None)
+        self.notify("textDocument/didOpen", {"textDocument": {
+            "uri": uri, "languageId": "yaml", "version": 1, "text": text}})
+        self._doc_versions = getattr(self, "_doc_versions", {})
+        self._doc_versions[uri] = 1
+        return uri
+
+    def change(self, uri: str, text: str, *, full: bool = True,
+               edit: tuple[int, int, int, int, str] | None = None) -> None:
+        """Replace the text (or, with `edit`, the range (line, char, line, char) by a string)."""
+        self._doc_versions[uri] += 1
+        if edit is not None:
+            l0, c0, l1, c1, new = edit
+            change: dict[str, Any] = {"range": {"start": {"line": l0, "character": c0},
+                                                "end": {"line": l1, "character": c1}}, "text": new}
+        else:
+            change = {"text": text}
+        self.texts[uri] = text
+        self.notify("textDocument/didChange", {"textDocument": {
+            "uri": uri, "version": self._doc_versions[uri]}, "contentChanges": [change]})
+
+    def close(self, uri: str) -> None:
+        self.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
+
+    def diagnostics(self, uri: str) -> list[dict[str, Any]]:
+        """The diagnostics of the document's newest version (waits for them)."""
+        want = self._doc_versions[uri]
+        deadline = time.monotonic() + TIMEOUT
+        while self.versions.get(uri) != want:
+            self._next(deadline)
+        return self.published[uri]
+
+    def shutdown(self) -> None:
+        try:
+            self.request("shutdown", {})
+            self.notify("exit", {})
+            self.proc.wait(timeout=10)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait()
+            for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+                if stream is not None:
+                    stream.close()
+
+
+def at(line: int, char: int) -> dict[str, int]:
+    return {"line": line, "character": char}
+
+
+def doc_at(uri: str, line: int, char: int) -> dict[str, Any]:
+    return {"textDocument": {"uri": uri}, "position": at(line, char)}
