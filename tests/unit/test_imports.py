@@ -1,11 +1,12 @@
 """Commands that need no weights must not import torch, numba or nir (nor numpy, which costs
-validate's start-up time), nor the phases they never run."""
+validate's start-up time), nor the phases they never run, nor the language server (pygls)."""
 
 from __future__ import annotations
 
 from helpers import modules_loaded
 
-NEVER_WITHOUT_WEIGHTS = {"torch", "numba", "nir", "dynapcnn_dsl.simulate", "dynapcnn_dsl.importer"}
+NEVER_WITHOUT_WEIGHTS = {"torch", "numba", "nir", "dynapcnn_dsl.simulate", "dynapcnn_dsl.importer",
+                         "pygls", "lsprotocol", "dynapcnn_dsl.lsp"}
 
 
 def test_validate_imports_nothing_heavy():
