@@ -3,16 +3,17 @@ same ids at the same positions, because the server runs the same pipeline. One s
 module, driven over stdio as an editor drives it (tests/acceptance/lsp_client.py).
 
 An editor sends the text it shows: the file decoded as UTF-8 (a byte-order mark dropped). The
-corpus files that are not UTF-8 (file-encoding-*) have no such text and are left out. A diagnostic about another
-file (a template's own problem) is shown at the top of the network, pointing there.
+corpus files that are not UTF-8 (file-encoding-*) have no such text and are left out. A
+diagnostic about another file (a template's own problem) is shown at the top of the network,
+pointing there.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from dynapcnn_dsl.pipeline import check_file
 from dynapcnn_dsl.lsp.text import split_lines
+from dynapcnn_dsl.pipeline import check_file
 
 from .corpus_cases import Found, cases
 from .lsp_client import Client
