@@ -111,8 +111,7 @@ class Checker:
     """Checks open files, keeping what the next check can reuse (see the module's docstring)."""
 
     templates: TemplateCache = field(default_factory=TemplateCache)
-    _weights: dict[Path, tuple[tuple[int, int] | None, Any, tuple[Diagnostic, ...]]] = field(
-        default_factory=dict)
+    _weights: dict[tuple[Path, str | None], tuple[tuple[int, int], Any]] = field(default_factory=dict)
     _last: dict[Path, Snapshot] = field(default_factory=dict)
     runs: int = 0                  # pipeline runs so far (the tests read it: reuse is observable)
 
@@ -150,28 +149,29 @@ class Checker:
         """The weight checks (`check`'s) on a linked network, the weights read once."""
         if result.reached < Stage.LINK or has_errors(result.diagnostics):
             return None
-        tensors, problems = self._tensors(weights, settings.key)
-        if tensors is None:
-            return dataclasses.replace(result, diagnostics=(*result.diagnostics, *problems))
+        tensors = self._tensors(weights, settings.key)
+        if tensors is None:  # unreadable: the pipeline reads it and says why, as `check` does
+            return resume(result, until=Stage.QUANTIZE, weights=str(weights), key=settings.key)
         weighed = resume(result, until=Stage.QUANTIZE, weights=tensors)
-        name = str(weights)  # tensors in memory are named <memory>: say which file they are
-        return _named(weighed, name)
+        return _named(weighed, str(weights))  # tensors in memory are named <memory>
 
-    def _tensors(self, weights: Path, key: str | None) -> tuple[Any, tuple[Diagnostic, ...]]:
+    def _tensors(self, weights: Path, key: str | None) -> Any:
+        """The tensors of a weights file, read once while it is unchanged (None when it cannot
+        be read)."""
         from dynapcnn_dsl.weights import load
 
         try:
             st = weights.stat()
             stamp: tuple[int, int] | None = (st.st_mtime_ns, st.st_size)
         except OSError:
-            stamp = None
-        known = self._weights.get(weights)
-        if known is not None and stamp is not None and known[0] == stamp:
-            return known[1], known[2]
+            return None
+        known = self._weights.get((weights, key))
+        if known is not None and known[0] == stamp:
+            return known[1]
         found, problems = load(str(weights), key=key)
         tensors = found.tensors if found is not None and not has_errors(problems) else None
-        self._weights[weights] = (stamp, tensors, tuple(problems))
-        return tensors, tuple(problems)
+        self._weights[weights, key] = (stamp, tensors)
+        return tensors
 
 
 def _named(result: Result, name: str) -> Result:
