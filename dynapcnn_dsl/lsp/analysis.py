@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 
 from dynapcnn_dsl.diagnostics import Diagnostic, has_errors
 from dynapcnn_dsl.expand.lookup import TemplateCache
+from dynapcnn_dsl.load.source import SourceDocument
 from dynapcnn_dsl.lsp.index import EMPTY, Index, index
 from dynapcnn_dsl.lsp.text import split_lines
 from dynapcnn_dsl.pipeline import Result, Stage, options, resume, run
@@ -128,11 +129,14 @@ class Checker:
         lines = split_lines(text)
         doc, problems = load_text(text, file)
         names = index(doc, lines) if doc is not None else (last.index if last else EMPTY)
-        choices = options(until=Stage.LINK, disabled=settings.disable, templates=settings.templates,
-                          base=path.parent, template_cache=self.templates)
-        result = run(doc, problems, file, choices)
-        weights = settings.weights_for(path)
-        weighed = self._weigh(result, weights, settings) if weights is not None else None
+        if doc is not None and is_template(doc.data):
+            result, weights, weighed = template_check(doc), None, None
+        else:
+            choices = options(until=Stage.LINK, disabled=settings.disable, templates=settings.templates,
+                              base=path.parent, template_cache=self.templates)
+            result = run(doc, problems, file, choices)
+            weights = settings.weights_for(path)
+            weighed = self._weigh(result, weights, settings) if weights is not None else None
         snapshot = Snapshot(path, file, text, lines, result, weighed, weights, names, settings)
         self._last[path] = snapshot
         return snapshot
@@ -172,6 +176,29 @@ class Checker:
         tensors = found.tensors if found is not None and not has_errors(problems) else None
         self._weights[weights, key] = (stamp, tensors)
         return tensors
+
+
+def is_template(data: Any) -> bool:
+    """A template file (`template: 1` at the top, no `dsl:`): checked as a template, not as a
+    network missing its `dsl:`, `chip:` and `input:`."""
+    return isinstance(data, dict) and "template" in data and "dsl" not in data
+
+
+def template_check(doc: SourceDocument) -> Result:
+    """A template file's own checks, those `validate` reports when a network uses it: the
+    loader's and the template format's (its cores are checked where an instance expands them)."""
+    from pydantic import ValidationError
+
+    from dynapcnn_dsl.expand.models import TemplateFile
+    from dynapcnn_dsl.strict import diagnostics_from_error
+
+    try:
+        TemplateFile.model_validate(doc.data)
+        problems: list[Diagnostic] = []
+    except ValidationError as exc:
+        problems = diagnostics_from_error(exc.errors(), doc.data, TemplateFile, doc.source_map)
+    return Result(doc.file, options(until=Stage.LOAD), reached=Stage.LOAD, document=doc,
+                  diagnostics=tuple(sorted(problems, key=Diagnostic.sort_key)))
 
 
 def _named(result: Result, name: str) -> Result:

@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 from dynapcnn_dsl.load.source import NodePath, SourceDocument
 from dynapcnn_dsl.lsp.text import Span, name_span
 
-REFERENCE_KINDS = ("to", "from", "readout", "input")
+REFERENCE_KINDS = ("to", "from", "readout", "input", "entry", "exit")
 
 
 class Name(NamedTuple):
@@ -120,6 +120,8 @@ def index(doc: SourceDocument, lines: list[str]) -> Index:
     readout = data.get("readout")
     if isinstance(readout, dict):
         ref(("readout", "from"), readout.get("from"), "readout")
+    refs(("entry",), data.get("entry"), "entry")  # a template file's entry and exit cores
+    ref(("exit",), data.get("exit"), "exit")
     keys = tuple(Key(path, name_span(lines, pos)) for path, pos in smap.keys.items()
                  if path and isinstance(path[-1], str))
     return Index(definitions, tuple(references), tuple(templates), instances, keys)

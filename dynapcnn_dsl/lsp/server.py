@@ -29,7 +29,7 @@ from dynapcnn_dsl import __version__
 from dynapcnn_dsl.diagnostics import Diagnostic, Severity
 from dynapcnn_dsl.lsp import features
 from dynapcnn_dsl.lsp.analysis import Checker, Settings, Snapshot
-from dynapcnn_dsl.lsp.text import Span, token_span
+from dynapcnn_dsl.lsp.text import Span, split_lines, token_span
 
 CHECK_INTERVAL = 0.05
 """Seconds between two checks of one file while it is being edited (see the module's doc)."""
@@ -127,7 +127,8 @@ class DslServer(LanguageServer):
 
     @staticmethod
     def cursor(doc: TextDocument, position: lsp.Position) -> tuple[int, int]:
-        here = doc.position_codec.position_from_client_units(doc.lines, position)
+        """A client position in code points, on lines split as the protocol splits them."""
+        here = doc.position_codec.position_from_client_units(split_lines(doc.source), position)
         return here.line, here.character
 
     def locations(self, doc: TextDocument, snap: Snapshot, found: list[tuple[Path, Span]],
@@ -290,7 +291,7 @@ def completion(ls: DslServer, params: lsp.CompletionParams) -> lsp.CompletionLis
     if snap is None:
         return None
     line, char = ls.cursor(doc, params.position)
-    lines = [text.rstrip("\r\n") for text in doc.lines]
+    lines = split_lines(doc.source)
     items = features.completion(snap, lines, line, char, ls.checker.templates)
     return lsp.CompletionList(False, [lsp.CompletionItem(i.label, kind=_COMPLETION_KIND[i.kind],
                                                          detail=i.detail or None) for i in items])

@@ -348,3 +348,18 @@ def test_hundreds_of_random_edits_never_take_the_server_down(server):
     assert flagged(server, uri) == [(li, _utf16(final[li], ch) if li < len(final) else ch, code)
                                     for li, ch, code in pipeline(RESNET, text)]
     server.close(uri)
+
+
+def test_a_template_file_gets_a_templates_checks_not_a_networks(server):
+    path = ROOT / "templates" / "residual_block.yaml"
+    text = path.read_text()
+    uri = server.open(path, text)
+    assert server.diagnostics(uri) == []  # not "missing dsl:, chip:, input:"
+    typed = text.replace("kernel: {type: int,", "kernel: {type: integer,")
+    server.change(uri, typed)
+    line, char = find(typed, "integer")
+    assert flagged(server, uri) == [(line, char, "invalid-choice")]
+    line, char = find(typed, "exit: b")
+    found = server.request("textDocument/definition", doc_at(uri, line, char + len("exit: ")))
+    assert [f["range"]["start"] for f in found] == [{"line": find(typed, "  b:")[0], "character": 2}]
+    server.close(uri)
