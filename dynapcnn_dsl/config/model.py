@@ -57,18 +57,21 @@ Schema = Callable[[Limits], dict[str, Any]]
 # -- field kinds: what the schema says about a field, kept as its metadata -------------------------
 
 def value(schema: Schema, *, required: bool = False, key: str | None = None, nullable: bool = False,
-          struct: type | None = None) -> Any:
+          struct: type | None = None, chip: str | Callable[[Any], bool] | None = None) -> Any:
     """A plain value (number, boolean, string), or a small object (`struct`: `{x, y}`, a shape)
-    whose schema the field gives, since it depends on where the object is."""
-    meta = {"schema": schema, "key": key, "struct": struct}
+    whose schema the field gives, since it depends on where the object is. `chip` names the
+    ChipProfile flag of the chips whose configuration has the field (None: every chip)."""
+    meta = {"schema": schema, "key": key, "struct": struct, "chip": chip}
     if required:
         return field(metadata=meta)
     return field(default=ABSENT if nullable else None, metadata=meta)
 
 
-def node(cls: type, description: str, *, required: bool = False, ref: str | None = None) -> Any:
-    """A nested object of the document, itself a class of this module."""
-    meta = {"node": cls, "description": description, "ref": ref}
+def node(cls: type, description: str, *, required: bool = False, ref: str | None = None,
+         whole: bool = False, chip: Callable[[Any], bool] | None = None) -> Any:
+    """A nested object of the document, itself a class of this module. `whole`: samna takes it
+    as one nested dict (assigned at once), not attribute by attribute; `chip` as for `value`."""
+    meta = {"node": cls, "description": description, "ref": ref, "whole": whole, "chip": chip}
     return field(metadata=meta) if required else field(default=None, metadata=meta)
 
 
@@ -81,9 +84,15 @@ def nodes(cls: type, description: str, count: Callable[[Limits], tuple[int | Non
     return field(metadata=meta) if required else field(default=None, metadata=meta)
 
 
-def tensor(name: str) -> Any:
-    """A tensor of a CNN layer: its axes and range are `tensors()[name]`."""
-    return field(default=None, metadata={"tensor": name})
+def tensor(name: str, *, chip: str | None = None) -> Any:
+    """A tensor of a CNN layer: its axes and range are `tensors()[name]`; `chip` as for `value`."""
+    return field(default=None, metadata={"tensor": name, "chip": chip})
+
+
+def on_chip(f: Any, chip: Any) -> bool:
+    """Whether the configuration of `chip` (a ChipProfile) has the field."""
+    flag = f.metadata.get("chip")
+    return flag is None or bool(flag(chip) if callable(flag) else getattr(chip, flag))
 
 
 def key_of(f: Any) -> str:
@@ -230,7 +239,7 @@ class Destination:
 class CnnLayer:
     """One core (samna's CnnLayerConfig). A core is used when it has `dimensions`."""
 
-    dimensions: Dimensions | None = node(Dimensions, "the convolution's shapes")
+    dimensions: Dimensions | None = node(Dimensions, "the convolution's shapes", whole=True)
     weights: np.ndarray | None = tensor("weights")
     biases: np.ndarray | None = tensor("biases")
     neurons_initial_value: np.ndarray | None = tensor("neurons_initial_value")
@@ -244,13 +253,16 @@ class CnnLayer:
     monitor_enable: bool | None = value(boolean("copy the core's output events to the host"))
     destinations: tuple[Destination, ...] = nodes(Destination, "the core's destination slots", _two,
                                                   required=True)
-    input_congestion_balancer_enable: bool | None = value(boolean("speck2e/2f: the congestion balancer"))
-    output_decimator_enable: bool | None = value(boolean("speck2e/2f: pass one output event in N"))
+    input_congestion_balancer_enable: bool | None = value(boolean("speck2e/2f: the congestion balancer"),
+                                                          chip="congestion_balancer")
+    output_decimator_enable: bool | None = value(boolean("speck2e/2f: pass one output event in N"),
+                                                 chip="decimator")
     output_decimator_interval: int | None = value(integer(
-        0, lambda lim: len(lim.decimator_ratios) - 1, "speck2e/2f: N = 2, 4, 8, 16, 32, 128, 256, 512"))
-    weights_kill_bit: np.ndarray | None = tensor("weights_kill_bit")
-    biases_kill_bit: np.ndarray | None = tensor("biases_kill_bit")
-    neurons_value_kill_bit: np.ndarray | None = tensor("neurons_value_kill_bit")
+        0, lambda lim: len(lim.decimator_ratios) - 1, "speck2e/2f: N = 2, 4, 8, 16, 32, 128, 256, 512"),
+        chip="decimator")
+    weights_kill_bit: np.ndarray | None = tensor("weights_kill_bit", chip="kill_bits")
+    biases_kill_bit: np.ndarray | None = tensor("biases_kill_bit", chip="kill_bits")
+    neurons_value_kill_bit: np.ndarray | None = tensor("neurons_value_kill_bit", chip="kill_bits")
 
     DESCRIPTION = "one core (CnnLayerConfig), in samna's attribute names"
 
@@ -346,7 +358,9 @@ class ChipConfig:
                                              lambda lim: (lim.cores, lim.cores), required=True,
                                              ref="cnn_layer")
     dvs_layer: DvsLayer | None = node(DvsLayer, DvsLayer.DESCRIPTION, ref="dvs_layer")
-    readout: Readout | None = node(Readout, Readout.DESCRIPTION, ref="readout")
+    readout: Readout | None = node(Readout, Readout.DESCRIPTION, ref="readout",
+                                   # listed by samna but not usable on speck2b; dynapcnn's undocumented
+                                   chip=lambda chip: chip.readout != "unusable")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -26,6 +26,10 @@ class TreeError(ValueError):
         self.path, self.message = path, message
 
 
+class UnknownField(TreeError, AttributeError):
+    """A key that is no field of the document (an attribute samna's class does not have)."""
+
+
 @cache
 def _fields(cls: type) -> tuple[tuple[str, Any], ...]:
     """(key, field) of a class, in the document's order."""
@@ -76,7 +80,7 @@ def typed(cls: type, tree: Any, path: str) -> Any:
         f = by_key.get(key)
         where = f"{path}.{key}" if path else str(key)
         if f is None:
-            raise TreeError(where, "is not a field of the document")
+            raise UnknownField(where, "is not a field of the document")
         values[f.name] = _field(f, item, where)
     for key, f in by_key.items():
         if f.name not in values and _required(f):
