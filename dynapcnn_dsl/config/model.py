@@ -275,6 +275,11 @@ class CnnLayer:
         return tuple(d for d in self.destinations if d.enable)
 
 
+def core_path(index: int) -> str:
+    """The document path of a core slot, as messages and reports name it."""
+    return f"cnn_layers[{index}]"
+
+
 WEIGHT_FIELDS: Final = ("weights", "biases", "neurons_initial_value", "threshold_high", "threshold_low",
                         "leak_enable", "weights_kill_bit")
 """Fields that need the weights file: left out of a structure-only document."""
@@ -431,11 +436,16 @@ class Annotations:
         CoreNote, "per core slot", lambda lim: (None, lim.cores), nullable_items=True)
     dvs_layer: InputNote | None = node(InputNote, "the input")
 
-    def core_names(self, cores: int) -> list[str | None]:
-        """The YAML name annotated for each of `cores` slots, None where there is none."""
+    def core_names(self, cores: int | None = None) -> list[str | None]:
+        """The YAML name annotated for each of `cores` slots (default: each annotated slot),
+        None where there is none."""
         slots = self.cnn_layers or ()
-        return [slots[i].core if i < len(slots) and slots[i] is not None else None  # type: ignore[union-attr]
-                for i in range(cores)]
+        count = len(slots) if cores is None else cores
+        return [_name(slots[i]) if i < len(slots) else None for i in range(count)]
+
+
+def _name(note: CoreNote | None) -> str | None:
+    return note.core if note is not None and isinstance(note.core, str) else None
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
