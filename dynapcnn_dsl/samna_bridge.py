@@ -6,25 +6,31 @@
 - `from_samna(config, chip)` reads a configuration object (taken from a running device, or
   filled by samna's own `from_json`) back into a document, so it can be diffed against a build.
 
-Walk conventions, as sinabs uses samna: `dimensions` is assigned as one nested dict; fixed-size
-arrays of objects (`cnn_layers`, `destinations`) are indexed and their items set in place; other
-sub-objects (`dvs_layer.pooling`, ...) are set field by field; tensors are given as nested lists.
+Both walk the typed values of `dynapcnn_dsl.config` field by field, so this module names no
+attribute of the configuration itself. Walk conventions, as sinabs uses samna: an object the model
+marks `whole` (a layer's dimensions) is assigned as one nested dict; fixed-size arrays of objects
+(the cores, the destination slots) are indexed and their items set in place; other sub-objects
+(the DVS layer's pooling, ...) are set field by field; tensors are given as nested lists. Fields
+a chip's configuration lacks (the decimator, the kill bits, ...) are read only where the model
+says the chip has them.
 """
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
+from dataclasses import fields, is_dataclass
 from typing import Any
 
 import numpy as np
 
 from dynapcnn_dsl.chips import ChipProfile, resolve_chip
+from dynapcnn_dsl.config import ABSENT, FORMAT, VERSION, ChipConfig, Configuration, SamnaClass, TreeError
+from dynapcnn_dsl.config import from_tree as typed_configuration
+from dynapcnn_dsl.config import to_tree as tree_of
+from dynapcnn_dsl.config.model import key_of, on_chip
+from dynapcnn_dsl.config.writer import to_plain
 from dynapcnn_dsl.diagnostics import Diagnostic, Severity
-from dynapcnn_dsl.documents import to_plain
-
-ASSIGNED_WHOLE = ("dimensions",)
-"""Sub-objects assigned as one nested dict rather than walked."""
 
 
 class SamnaError(Exception):
@@ -53,49 +59,58 @@ def _import(chip: ChipProfile) -> tuple[Any, Any]:
     return chip_module, config_module
 
 
-def _chip(document: dict[str, Any]) -> ChipProfile:
-    chip = resolve_chip(str(document.get("chip", "")))
+def _chip(name: str) -> ChipProfile:
+    chip = resolve_chip(name)
     if chip is None:
         raise SamnaError(Diagnostic("<document>", None, Severity.ERROR, "document-chip",
-                                    f"unknown chip {document.get('chip')!r} in the document",
+                                    f"unknown chip {name!r} in the document",
                                     "the document was not written by dynapcnn-dsl"))
     return chip
 
 
-def _is_object_list(value: Any) -> bool:
-    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
+def _rejected(exc: Exception) -> SamnaError:
+    return SamnaError(Diagnostic("<samna>", None, Severity.ERROR, "samna-rejected",
+                                 f"samna refused a value of the document: {exc}",
+                                 "the document was edited by hand, or was written for "
+                                 "another chip or samna version"))
 
 
-def _apply(target: Any, tree: dict[str, Any]) -> None:
-    for name, value in tree.items():
-        if isinstance(value, dict) and name not in ASSIGNED_WHOLE:
-            _apply(getattr(target, name), value)  # a sub-object, set field by field
-        elif _is_object_list(value):
-            items = getattr(target, name)  # a fixed-size array of objects, set in place
-            for i, item in enumerate(value):
-                _apply(items[i], item)
+def _apply(target: Any, value: Any) -> None:
+    """Set every field the typed value holds on the samna object, as the conventions above say."""
+    for f in fields(value):
+        item = getattr(value, f.name)
+        if item is None or item is ABSENT:
+            continue   # absent from the document: samna keeps its default
+        name = key_of(f)
+        if is_dataclass(item) and not f.metadata.get("whole"):
+            _apply(getattr(target, name), item)   # a sub-object, set field by field
+        elif isinstance(item, tuple) and item and all(is_dataclass(v) for v in item):
+            items = getattr(target, name)          # a fixed-size array of objects, set in place
+            for i, sub in enumerate(item):
+                _apply(items[i], sub)
         else:
-            setattr(target, name, to_plain(value))
+            setattr(target, name, to_plain(tree_of(item)))
 
 
-def to_samna(document: dict[str, Any]) -> Any:
-    """A real samna configuration object for the document, validated by samna itself."""
-    chip = _chip(document)
-    from dynapcnn_dsl.documents import structure_only
-
-    if structure_only(document):
+def to_samna(document: dict[str, Any] | Configuration) -> Any:
+    """A real samna configuration object for the document (its tree or its typed values),
+    validated by samna itself."""
+    name = document.chip if isinstance(document, Configuration) else str(document.get("chip", ""))
+    chip = _chip(name)
+    try:
+        configuration = document if isinstance(document, Configuration) else typed_configuration(document)
+    except TreeError as exc:
+        raise _rejected(exc) from exc
+    if configuration.structure_only:
         raise SamnaError(Diagnostic("<document>", None, Severity.ERROR, "document-structure-only",
                                     "the document was built without weights: it has no tensors "
                                     "or thresholds to load", "build it with a weights file"))
     chip_module, config_module = _import(chip)
     config = getattr(config_module, chip.config_class)()
     try:
-        _apply(config, document["config"])
+        _apply(config, configuration.config)
     except (AttributeError, TypeError, ValueError, IndexError) as exc:
-        raise SamnaError(Diagnostic("<samna>", None, Severity.ERROR, "samna-rejected",
-                                    f"samna refused a value of the document: {exc}",
-                                    "the document was edited by hand, or was written for "
-                                    "another chip or samna version")) from exc
+        raise _rejected(exc) from exc
     ok, message = chip_module.validate_configuration(config)
     if not ok:
         raise SamnaError(Diagnostic("<samna>", None, Severity.ERROR, "samna-invalid",
@@ -107,71 +122,40 @@ def to_samna(document: dict[str, Any]) -> Any:
 
 # -- reading back -------------------------------------------------------------------------------
 
-VALUE, TENSOR = "value", "tensor"
-XY = {"x": VALUE, "y": VALUE}
-SHAPE = {"feature_count": VALUE, "size": XY}
+def _read(source: Any, cls: type, chip: ChipProfile) -> Any:
+    """The typed value of class `cls` that a samna object holds: every field the chip has."""
+    values: dict[str, Any] = {}
+    for f in fields(cls):
+        name, meta = key_of(f), f.metadata
+        if not on_chip(f, chip) or not hasattr(source, name):
+            continue
+        item = getattr(source, name)
+        if "node" in meta:
+            values[f.name] = _read(item, meta["node"], chip)
+        elif "nodes" in meta:
+            count = meta["count"](chip.limits)[1]
+            values[f.name] = tuple(_read(item[i], meta["nodes"], chip) for i in range(count))
+        elif meta.get("struct") is not None:
+            values[f.name] = _read(item, meta["struct"], chip)
+        elif "tensor" in meta:
+            values[f.name] = np.asarray(item)
+        else:
+            values[f.name] = to_plain(item)
+    return cls(**values)
 
 
-def layer_spec(chip: ChipProfile) -> dict[str, Any]:
-    """The attributes of one cnn layer that the document carries, for this chip."""
-    spec: dict[str, Any] = {
-        "dimensions": {"input_shape": SHAPE, "output_shape": SHAPE, "padding": XY, "stride": XY,
-                       "kernel_size": VALUE},
-        "weights": TENSOR, "biases": TENSOR, "neurons_initial_value": TENSOR,
-        "threshold_high": VALUE, "threshold_low": VALUE, "return_to_zero": VALUE,
-        "leak_enable": VALUE, "monitor_enable": VALUE,
-        "destinations": ("items", 2, {"enable": VALUE, "layer": VALUE, "pooling": VALUE,
-                                      "feature_shift": VALUE}),
-    }
-    if chip.congestion_balancer:
-        spec["input_congestion_balancer_enable"] = VALUE
-    if chip.decimator:
-        spec["output_decimator_enable"] = VALUE
-        spec["output_decimator_interval"] = VALUE
-    if chip.kill_bits:
-        spec.update(weights_kill_bit=TENSOR, biases_kill_bit=TENSOR, neurons_value_kill_bit=TENSOR)
-    return spec
-
-
-def config_spec(chip: ChipProfile) -> dict[str, Any]:
-    spec: dict[str, Any] = {
-        "cnn_layers": ("items", chip.limits.cores, layer_spec(chip)),
-        "dvs_layer": {
-            "pass_sensor_events": VALUE,
-            "destinations": ("items", 2, {"enable": VALUE, "layer": VALUE}),
-            "pooling": XY, "origin": XY, "cut": XY, "mirror": XY, "mirror_diagonal": VALUE,
-            "merge": VALUE, "on_channel": VALUE, "off_channel": VALUE, "monitor_enable": VALUE,
-        },
-    }
-    if chip.readout != "unusable":  # dynapcnn's is undocumented, but a network may use it
-        spec["readout"] = {"enable": VALUE, "threshold": VALUE, "low_pass_filter_disable": VALUE,
-                           "low_pass_filter32_not16": VALUE, "monitor_enable": VALUE}
-    return spec
-
-
-def _read(source: Any, spec: Any) -> Any:
-    if spec == VALUE:
-        return to_plain(source)
-    if spec == TENSOR:
-        return np.asarray(source)
-    if isinstance(spec, tuple):
-        _, count, item = spec
-        return [_read(source[i], item) for i in range(count)]
-    return {name: _read(getattr(source, name), sub) for name, sub in spec.items()}
+def read_samna(config: Any, chip: str) -> Configuration:
+    """The typed configuration a samna configuration object holds (tensors as numpy arrays)."""
+    profile = resolve_chip(chip)
+    if profile is None:
+        raise ValueError(f"unknown chip {chip!r}")
+    return Configuration(
+        format=FORMAT, version=VERSION, chip=profile.id,
+        samna=SamnaClass(module=f"samna.{profile.samna_module}.configuration", class_=profile.config_class),
+        generator="samna (read back by dynapcnn-dsl)",
+        config=_read(config, ChipConfig, profile))
 
 
 def from_samna(config: Any, chip: str) -> dict[str, Any]:
     """A document holding what a samna configuration object says (tensors as numpy arrays)."""
-    from dynapcnn_dsl.documents import FORMAT, VERSION
-
-    profile = resolve_chip(chip)
-    if profile is None:
-        raise ValueError(f"unknown chip {chip!r}")
-    return {
-        "format": FORMAT, "version": VERSION, "chip": profile.id,
-        "samna": {"module": f"samna.{profile.samna_module}.configuration",
-                  "class": profile.config_class},
-        "generator": "samna (read back by dynapcnn-dsl)",
-        "config": _read(config, {name: sub for name, sub in config_spec(profile).items()
-                                 if hasattr(config, name)}),
-    }
+    return tree_of(read_samna(config, chip))

@@ -8,17 +8,37 @@ matched by their YAML name, so a core the linker placed elsewhere is one change 
 nine; destination layers are then compared as the names they point at.
 
 Tensors are summarized: a shape change, or how many entries changed and the largest change.
+Normalizing works on the typed configuration (dynapcnn_dsl.config); the comparison then walks the
+normalized trees path by path, so it names no key of the document itself.
 """
 
 from __future__ import annotations
 
-import copy
+from dataclasses import replace
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from dynapcnn_dsl.chips import resolve_chip, shared_limits
-from dynapcnn_dsl.documents import WEIGHT_FIELDS, structure_only, to_plain, unused_core
+from dynapcnn_dsl.config import (
+    TENSORS,
+    WEIGHT_FIELDS,
+    ChipConfig,
+    CnnLayer,
+    Configuration,
+    Destination,
+    DvsDestination,
+    DvsLayer,
+    Readout,
+    from_tree,
+    to_tree,
+    unused_layer,
+)
+from dynapcnn_dsl.config.model import core_path
+from dynapcnn_dsl.config.writer import to_plain
+
+WITH_WEIGHTS = {name: None for name in (*WEIGHT_FIELDS, *TENSORS)}
+"""What a structure-only side lacks, cleared on both sides before comparing."""
 
 
 class Change(NamedTuple):
@@ -28,44 +48,63 @@ class Change(NamedTuple):
     text: str          # how it reads: "4 -> 2", "37 of 288 entries changed, largest 5"
 
 
-def _enabled(dest: dict[str, Any]) -> bool:
-    return bool(dest.get("enable"))
+def _typed(doc: dict[str, Any] | Configuration) -> Configuration:
+    return doc if isinstance(doc, Configuration) else from_tree(doc)
 
 
-def normalize(doc: dict[str, Any], *, structure_only: bool = False) -> dict[str, Any]:
-    """A copy of the config tree with samna's don't-care values removed."""
-    config = copy.deepcopy(doc.get("config", {}))
-    layers = config.get("cnn_layers", [])
-    targeted = {d.get("layer") for layer in layers for d in layer.get("destinations", []) if _enabled(d)}
-    targeted |= {d.get("layer") for d in config.get("dvs_layer", {}).get("destinations", []) if _enabled(d)}
-    targeted |= set(doc.get("input", {}).get("layers", []))
-    for i, layer in enumerate(layers):
-        dests = layer.get("destinations", [])
-        layer["destinations"] = [d if _enabled(d) else {"enable": False} for d in dests]
-        if not any(_enabled(d) for d in dests) and not layer.get("monitor_enable") and i not in targeted:
-            layers[i] = unused_core()
-        elif structure_only:
-            for key in (*WEIGHT_FIELDS, "neurons_value_kill_bit", "biases_kill_bit"):
-                layer.pop(key, None)
-    dvs = config.get("dvs_layer")
-    if isinstance(dvs, dict) and "destinations" in dvs:
-        dvs["destinations"] = [d if _enabled(d) else {"enable": False} for d in dvs["destinations"]]
-        if not dvs.get("pass_sensor_events"):
-            # no sensor events pass: pooling, crop, flips and polarity have nothing to act on
-            config["dvs_layer"] = {k: dvs[k] for k in ("pass_sensor_events", "destinations",
-                                                        "monitor_enable") if k in dvs}
-    readout = config.get("readout")
-    if not isinstance(readout, dict) or not readout.get("enable"):
+def unused_core() -> dict[str, Any]:
+    return to_tree(unused_layer())
+
+
+def _off(d: Destination) -> Destination:
+    return d if d.enable else Destination(enable=False)
+
+
+def _layer_normalized(layer: CnnLayer, index: int, targeted: set[int], structure_only: bool) -> CnnLayer:
+    if not layer.enabled() and not layer.monitor_enable and index not in targeted:
+        return unused_layer(len(layer.destinations))
+    layer = replace(layer, destinations=tuple(_off(d) for d in layer.destinations))
+    return replace(layer, **WITH_WEIGHTS) if structure_only else layer
+
+
+def _dvs_normalized(dvs: DvsLayer | None) -> DvsLayer | None:
+    if dvs is None or dvs.destinations is None:
+        return dvs
+    slots = tuple(d if d.enable else DvsDestination(enable=False) for d in dvs.destinations)
+    if not dvs.pass_sensor_events:
+        # no sensor events pass: pooling, crop, flips and polarity have nothing to act on
+        return DvsLayer(pass_sensor_events=dvs.pass_sensor_events, destinations=slots,
+                        monitor_enable=dvs.monitor_enable)
+    return replace(dvs, destinations=slots)
+
+
+def normalized(doc: dict[str, Any] | Configuration, *, structure_only: bool = False) -> ChipConfig:
+    """The configuration with samna's don't-care values removed."""
+    configuration = _typed(doc)
+    config = configuration.config
+    layers = config.cnn_layers
+    targeted = {d.layer for layer in layers for d in layer.enabled() if d.layer is not None}
+    targeted |= set(config.dvs_layer.targets()) if config.dvs_layer is not None else set()
+    targeted |= set(configuration.input.layers or ()) if configuration.input is not None else set()
+    readout = config.readout
+    if readout is None or not readout.enable:
         # a disabled readout's settings do nothing; a document without one has it disabled
-        config["readout"] = {"enable": False}
-    return config
+        readout = Readout(enable=False)
+    return ChipConfig(
+        cnn_layers=tuple(_layer_normalized(layer, i, targeted, structure_only)
+                         for i, layer in enumerate(layers)),
+        dvs_layer=_dvs_normalized(config.dvs_layer), readout=readout)
 
 
-def _names(doc: dict[str, Any]) -> list[str | None] | None:
-    slots = doc.get("annotations", {}).get("cnn_layers")
-    if not isinstance(slots, list):
+def normalize(doc: dict[str, Any] | Configuration, *, structure_only: bool = False) -> dict[str, Any]:
+    """The tree of the configuration with samna's don't-care values removed."""
+    return to_tree(normalized(doc, structure_only=structure_only))
+
+
+def _names(doc: Configuration) -> list[str | None] | None:
+    if doc.annotations is None or doc.annotations.cnn_layers is None:
         return None
-    return [s.get("core") if isinstance(s, dict) else None for s in slots]
+    return doc.annotations.core_names()
 
 
 def _fmt(value: Any) -> str:
@@ -131,9 +170,9 @@ def _short(value: Any) -> Any:
     return "{...}" if isinstance(value, dict) else value
 
 
-def _readout_layer(doc: dict[str, Any]) -> int:
+def _readout_layer(doc: Configuration) -> int:
     """The destination layer id of the readout, from the document's chip."""
-    chip = resolve_chip(str(doc.get("chip", "")))
+    chip = resolve_chip(str(doc.chip))
     return (chip.limits if chip else shared_limits()).readout_layer
 
 
@@ -153,29 +192,31 @@ def _layer(path: str, a: Any, b: Any, out: list[Change], names: tuple) -> None:
         out.append(Change(path, a, b, f"{a} ({na}) -> {b} ({nb})"))
 
 
-def compare(old: dict[str, Any], new: dict[str, Any]) -> tuple[list[Change], list[str]]:
-    """The changes from `old` to `new`, and notes on how they were compared."""
+def compare(old: dict[str, Any] | Configuration, new: dict[str, Any] | Configuration
+            ) -> tuple[list[Change], list[str]]:
+    """The changes from `old` to `new` (trees or typed configurations), and notes on how they
+    were compared."""
+    old, new = _typed(old), _typed(new)
     notes: list[str] = []
     out: list[Change] = []
-    if old.get("chip") != new.get("chip"):
-        out.append(Change("chip", old.get("chip"), new.get("chip"),
-                          f"{old.get('chip')} -> {new.get('chip')}"))
-    partial = structure_only(old) or structure_only(new)
+    if old.chip != new.chip:
+        out.append(Change("chip", old.chip, new.chip, f"{old.chip} -> {new.chip}"))
+    partial = old.structure_only or new.structure_only
     if partial:
-        who = "neither side has" if structure_only(old) and structure_only(new) else \
-            "one side has no"
+        who = "neither side has" if old.structure_only and new.structure_only else "one side has no"
         notes.append(f"{who} weights: tensors and thresholds are not compared")
-    a, b = normalize(old, structure_only=partial), normalize(new, structure_only=partial)
+    a, b = normalized(old, structure_only=partial), normalized(new, structure_only=partial)
     names_a, names_b = _names(old), _names(new)
-    la, lb = a.pop("cnn_layers", []), b.pop("cnn_layers", [])
+    la, lb = [to_tree(layer) for layer in a.cnn_layers], [to_tree(layer) for layer in b.cnn_layers]
     if names_a is not None and names_b is not None:
         notes.append("cores matched by their names in the network file")
         _by_name(la, lb, (names_a, names_b, _readout_layer(new)), out)
     else:
         for i in range(max(len(la), len(lb))):
-            _walk(f"cnn_layers[{i}]", la[i] if i < len(la) else unused_core(),
+            _walk(core_path(i), la[i] if i < len(la) else unused_core(),
                   lb[i] if i < len(lb) else unused_core(), out)
-    _walk("", a, b, out, (names_a, names_b, _readout_layer(new)) if names_a and names_b else None)
+    rest_a, rest_b = to_tree(replace(a, cnn_layers=())), to_tree(replace(b, cnn_layers=()))
+    _walk("", rest_a, rest_b, out, (names_a, names_b, _readout_layer(new)) if names_a and names_b else None)
     return out, notes
 
 
@@ -185,13 +226,13 @@ def _by_name(la: list, lb: list, names: tuple, out: list[Change]) -> None:
     where_b = {n: i for i, n in enumerate(names_b) if n}
     for name in [*where_a, *(n for n in where_b if n not in where_a)]:
         if name not in where_b:
-            out.append(Change(f"cnn_layers[{where_a[name]}]", name, None, f"core '{name}' removed"))
+            out.append(Change(core_path(where_a[name]), name, None, f"core '{name}' removed"))
             continue
         if name not in where_a:
-            out.append(Change(f"cnn_layers[{where_b[name]}]", None, name, f"core '{name}' added"))
+            out.append(Change(core_path(where_b[name]), None, name, f"core '{name}' added"))
             continue
         ia, ib = where_a[name], where_b[name]
-        label = f"cnn_layers[{ia}]" if ia == ib else f"cnn_layers[{ia}->{ib}]"
+        label = core_path(ia) if ia == ib else core_path(ia).replace(f"[{ia}]", f"[{ia}->{ib}]")
         if ia != ib:
             out.append(Change(label, ia, ib, f"moved from core {ia} to core {ib} (core '{name}')"))
         found: list[Change] = []
@@ -206,7 +247,7 @@ def _by_name(la: list, lb: list, names: tuple, out: list[Change]) -> None:
             continue
         x = la[i] if i < len(la) else unused_core()
         y = lb[i] if i < len(lb) else unused_core()
-        _walk(f"cnn_layers[{i}]", x, y, out, names)
+        _walk(core_path(i), x, y, out, names)
 
 
 def json_patch(old: dict[str, Any], new: dict[str, Any], *, plain: bool = True) -> list[dict[str, Any]]:

@@ -4,27 +4,29 @@ from __future__ import annotations
 
 from typing import Any
 
-from dynapcnn_dsl.documents import TENSORS, from_json, to_json, to_plain
-from dynapcnn_dsl.emit.document import FORMAT, VERSION, build_document
+from dynapcnn_dsl.config import TENSORS, Annotations, CoreNote, InputNote
+from dynapcnn_dsl.config.reader import from_json
+from dynapcnn_dsl.config.writer import to_json, to_plain
+from dynapcnn_dsl.emit.document import FORMAT, VERSION, build_configuration, build_document
 from dynapcnn_dsl.link.data import LinkedNetwork
 from dynapcnn_dsl.load.source import SourceMap
 from dynapcnn_dsl.weights.quantize import QuantizedNetwork
 
-__all__ = ["FORMAT", "TENSORS", "VERSION", "annotations", "build_document", "emit", "from_json", "to_json",
-           "to_plain"]
+__all__ = ["FORMAT", "TENSORS", "VERSION", "annotations", "build_configuration", "build_document", "emit",
+           "from_json", "to_json", "to_plain"]
 
 
-def annotations(linked: LinkedNetwork, source_map: SourceMap) -> dict[str, Any]:
-    """For each core slot, the YAML name and the position it came from (null when unused)."""
-    slots: list[dict[str, Any] | None] = [None] * linked.chip.limits.cores
+def annotations(linked: LinkedNetwork, source_map: SourceMap) -> Annotations:
+    """For each core slot, the YAML name and the position it came from (None when unused)."""
+    slots: list[CoreNote | None] = [None] * linked.chip.limits.cores
     for core in linked.cores:
         pos = source_map.key(core.path)
-        slots[core.index] = {"core": core.name, "file": source_map.file,
-                             "line": pos.line if pos else None, "col": pos.col if pos else None}
+        slots[core.index] = CoreNote(core=core.name, file=source_map.file,
+                                     line=pos.line if pos else None, col=pos.col if pos else None)
     pos = source_map.key(("input",))
-    return {"cnn_layers": slots,
-            "dvs_layer": {"input": linked.input.source, "file": source_map.file,
-                          "line": pos.line if pos else None, "col": pos.col if pos else None}}
+    return Annotations(cnn_layers=tuple(slots), dvs_layer=InputNote(
+        input=linked.input.source, file=source_map.file, line=pos.line if pos else None,
+        col=pos.col if pos else None))
 
 
 def emit(network: QuantizedNetwork | LinkedNetwork, source_map: SourceMap, *,

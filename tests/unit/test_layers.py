@@ -1,6 +1,7 @@
 """Phases only look forward: a module never imports one of a phase that runs after its own.
 
-    load < strict < expand < model < schema < link < rules < weights < documents < emit < pipeline
+    load < strict < expand < model < schema < link < rules < weights < config < documents < emit
+         < pipeline
          < diff / report / samna_bridge / simulate < api < importer < cli
 
 `link` computes facts and `rules` judges them (the link-stage rules read `link`'s facts), so
@@ -28,7 +29,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("link",),
     ("rules",),
     ("weights",),
-    ("documents",),   # the document format: its schema, reader and writer (emit writes, the rest read)
+    ("config",),      # the samna configuration as typed values: model, reader, writer, schema
+    ("documents",),   # config's old home: telling a document file from other JSON, re-exports
     ("emit",),
     ("pipeline",),
     ("diff", "report", "samna_bridge", "simulate"),

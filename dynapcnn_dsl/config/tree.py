@@ -1,0 +1,116 @@
+"""Typed values to the document's tree (dicts, lists, numpy arrays) and back, by walking fields.
+
+`to_tree` is what the writer serializes and what the API hands out (`Document.data`); `from_tree`
+types a tree that is already valid JSON of the document's shape (read and checked by
+`reader.py`, built by emit, or read back from samna). A tree that does not fit the classes
+(an unknown key, a list where an object belongs) is a `TreeError` naming the path: the tree
+did not come through the reader, and the caller says what that means for its user.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields, is_dataclass
+from functools import cache
+from typing import Any
+
+import numpy as np
+
+from dynapcnn_dsl.config.model import ABSENT, CnnLayer, Configuration, key_of
+
+
+class TreeError(ValueError):
+    """The tree does not have the document's shape at `path`."""
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(f"{path or 'document'}: {message}")
+        self.path, self.message = path, message
+
+
+class UnknownField(TreeError, AttributeError):
+    """A key that is no field of the document (an attribute samna's class does not have)."""
+
+
+@cache
+def _fields(cls: type) -> tuple[tuple[str, Any], ...]:
+    """(key, field) of a class, in the document's order."""
+    return tuple((key_of(f), f) for f in fields(cls))
+
+
+@cache
+def _by_key(cls: type) -> dict[str, Any]:
+    return dict(_fields(cls))
+
+
+# -- writing ----------------------------------------------------------------------------------------
+
+def to_tree(value: Any) -> Any:
+    """The tree of a value: a dict per object in field order, keys that are absent left out,
+    tensors as the numpy arrays they are (no copy)."""
+    if is_dataclass(value) and not isinstance(value, type):
+        items = _fields(type(value))
+        if isinstance(value, CnnLayer) and not value.used:
+            # an unused core has always been written `destinations` first: keep the bytes
+            items = tuple(sorted(items, key=lambda kf: kf[0] != "destinations"))
+        tree: dict[str, Any] = {}
+        for key, f in items:
+            item = getattr(value, f.name)
+            if item is ABSENT or (item is None and f.default is None):   # the key is absent
+                continue
+            tree[key] = to_tree(item)
+        return tree
+    if isinstance(value, tuple | list):
+        return [to_tree(v) for v in value]
+    return value
+
+
+# -- reading ----------------------------------------------------------------------------------------
+
+def from_tree(tree: Any) -> Configuration:
+    """The typed configuration of a document's tree (a TreeError where it does not fit)."""
+    return typed(Configuration, tree, "")
+
+
+def typed(cls: type, tree: Any, path: str) -> Any:
+    """An instance of `cls` from its tree, the subtrees typed by the fields' metadata."""
+    if not isinstance(tree, dict):
+        raise TreeError(path, f"must be an object, not {_kind(tree)}")
+    by_key = _by_key(cls)
+    values: dict[str, Any] = {}
+    for key, item in tree.items():
+        f = by_key.get(key)
+        where = f"{path}.{key}" if path else str(key)
+        if f is None:
+            raise UnknownField(where, "is not a field of the document")
+        values[f.name] = _field(f, item, where)
+    for key, f in by_key.items():
+        if f.name not in values and _required(f):
+            raise TreeError(f"{path}.{key}" if path else key, "missing")
+    return cls(**values)
+
+
+def _required(f: Any) -> bool:
+    from dataclasses import MISSING
+
+    return f.default is MISSING and f.default_factory is MISSING
+
+
+def _field(f: Any, item: Any, where: str) -> Any:
+    meta = f.metadata
+    if "node" in meta:
+        return None if item is None and not _required(f) else typed(meta["node"], item, where)
+    if "nodes" in meta:
+        if not isinstance(item, list | tuple):
+            raise TreeError(where, f"must be a list, not {_kind(item)}")
+        return tuple(None if v is None and meta["nullable_items"]
+                     else typed(meta["nodes"], v, f"{where}[{i}]") for i, v in enumerate(item))
+    if meta.get("struct") is not None:
+        return None if item is None else typed(meta["struct"], item, where)
+    if "tensor" in meta:
+        return item if isinstance(item, np.ndarray) else np.asarray(item)
+    if isinstance(item, list):
+        return tuple(item)
+    return item
+
+
+def _kind(value: Any) -> str:
+    return "null" if value is None else type(value).__name__
