@@ -126,7 +126,8 @@ def test_a_sigterm_between_the_writes_leaves_a_whole_set(capsys, imported, tmp_p
     old, new = contents(imported), contents(fresh)
     done = subprocess.run([sys.executable, "-c", SIGTERM_AFTER_FIRST_RENAME, "import",
                            str(GOLDEN / "concat.samna.json"), "-o", str(imported), "--force"],
-                          cwd=ROOT, capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+                          cwd=ROOT, capture_output=True, text=True,
+                          env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert "Traceback" not in done.stderr
     assert done.returncode == 128 + 15, done.stderr                    # ended by the SIGTERM
     got = contents(imported)
