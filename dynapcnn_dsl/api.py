@@ -248,4 +248,5 @@ def simulate(document: Document | dict[str, Any] | str | Path, events: Any, *,
         raise SimulationError(exc.diagnostics) from None
     return simulate_document(data, table, file=file, events_file=events_file, record=record,
                              slow_clock_hz=slow_clock_hz, until_us=until_us, states=states,
-                             budget=budget or BUDGET, progress=progress)
+                             budget=BUDGET if budget is None else budget,
+                             progress=progress)

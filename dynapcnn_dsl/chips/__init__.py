@@ -65,6 +65,21 @@ class LanguageLimits(NamedTuple):
     float_max: float
 
 
+class HostLimits(NamedTuple):
+    """Bounds of the host tools (facts.HOST): what an events or NIR file, or an option, may ask."""
+
+    events: int
+    dense_entries: int
+    recorded_events: int
+    ticks: int
+    slow_clock_hz: tuple[float, float]
+    time_us: int
+    bin_us: tuple[int, int]
+    budget: tuple[int, int]
+    nir_nodes: int
+    nir_depth: int
+
+
 class ChipProfile(NamedTuple):
     """Everything the language knows about one chip."""
 
@@ -118,6 +133,12 @@ def resolve_chip(name: str) -> ChipProfile | None:
 def language_limits() -> LanguageLimits:
     """The bounds of the language itself, the same for every chip."""
     return LanguageLimits(**data.LANGUAGE)
+
+
+@cache
+def host_limits() -> HostLimits:
+    """The host tools' bounds on their inputs (events, NIR files, options)."""
+    return HostLimits(**data.HOST)
 
 
 def shared_limits() -> Limits:

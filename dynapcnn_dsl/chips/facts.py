@@ -44,6 +44,23 @@ LANGUAGE = {
     "float_max": 3.4028234663852886e38,  # float32's largest: later phases compute in float32
 }
 
+# Bounds of the host tools (simulate, compare, import) on what an input may ask of them: events
+# and NIR files, options. Each is checked against what the input DECLARES (an .npy header, a zip
+# member's size, an HDF5 dataset's shape) before anything is allocated, so a few hostile bytes
+# cost a diagnostic, not gigabytes or hours. README "Reliability" lists them.
+HOST = {
+    "events": 20_000_000,              # input events of one simulation (24 bytes each as read)
+    "dense_entries": 2**26,            # entries of a dense [T, C, H, W] count tensor
+    "recorded_events": 25_000_000,     # events recorded over a whole run (1 GB of results)
+    "ticks": 10_000_000,               # slow-clock ticks of one run (a readout row each)
+    "slow_clock_hz": (1e-3, 1e9),      # the slow clock's rate: finite, a tick period in int64
+    "time_us": 2**62,                  # event times and --until-us, in µs (tick arithmetic in int64)
+    "bin_us": (1, 10**12),             # the width of a dense tensor's bin, in µs
+    "budget": (1, 2**31 - 1),          # --budget: routed events per input event in a loop
+    "nir_nodes": 10_000,               # nodes of a NIR graph (a chip has 9 cores)
+    "nir_depth": 16,                   # nesting of groups in a NIR file
+}
+
 # Memory per physical core, in entries (kernel 8-bit, neuron 16-bit, bias 16-bit).
 MEMORY = (
     {"cores": (0, 1, 2), "kernel": 16384, "neuron": 65536, "bias": 1024},

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 NAME = "import"
 HELP = "write network.yaml and its weights from a torch/sinabs model (runs its file), NIR or a document"
@@ -36,7 +35,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--chip", default="speck2f", help="target chip (default: speck2f)")
     p.add_argument("--dvs", action="store_true",
                    help="the input is the chip's DVS sensor (default: events from the host)")
-    p.add_argument("--force", action="store_true", help="replace an existing DIR/network.yaml")
+    p.add_argument("--force", action="store_true",
+                   help="replace existing files in DIR (never an input of the import)")
     p.add_argument("--no-source", action="store_true", help="do not quote source lines")
 
 
@@ -46,9 +46,13 @@ def parse_shape(text: str | None, parser: argparse.ArgumentParser) -> tuple[int,
     parts = text.replace("x", ",").split(",")
     if len(parts) != 3 or not all(p.strip().isdigit() and int(p) > 0 for p in parts):
         parser.error(f"--input-shape: '{text}' is not C,H,W (three positive integers)")
+    from dynapcnn_dsl.chips import shared_limits
+
+    limits = shared_limits()
     c, h, w = (int(p) for p in parts)
-    if max(h, w) > 1024 or c > 1024:
-        parser.error(f"--input-shape: {c},{h},{w} is larger than any chip input")
+    if max(h, w) > limits.input_map or c > limits.features[1]:
+        parser.error(f"--input-shape: {c},{h},{w} is larger than the chip's input (at most "
+                     f"{limits.features[1]} channels of {limits.input_map} x {limits.input_map})")
     return c, h, w
 
 
@@ -65,9 +69,11 @@ def _usage_checks(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
     if not path.endswith((".py", ".json", ".nir")):
         parser.error(f"SOURCE '{source}' is none of FILE.py:NAME, FILE.nir, FILE.json")
     check_files_exist([path] + ([args.weights] if args.weights is not None else []), parser)
-    target = Path(args.output) / "network.yaml"
-    if target.exists() and not args.force:
-        parser.error(f"{target} exists: choose another -o DIR, or --force to replace it")
+    from dynapcnn_dsl.importer import output_problems
+
+    for problem in output_problems(args.output, [path] + ([args.weights] if args.weights else []),
+                                   force=args.force):
+        parser.error(problem)
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:

@@ -84,6 +84,12 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
     if len(args.inputs) > 2:
         parser.error("give a configuration document, or a network file and its weights")
+    from dynapcnn_dsl.simulate.run import BUDGET, option_problems
+
+    for option, why in option_problems(slow_clock_hz=args.slow_clock_hz, until_us=args.until_us,
+                                       budget=BUDGET if args.budget is None else args.budget,
+                                       bin_us=args.bin_us):
+        parser.error(f"--{option.replace('_', '-')}: {why}")
     check_files_exist([*args.inputs, args.events], parser)
     if args.output:
         if args.output == "-" or Path(args.output).is_dir():

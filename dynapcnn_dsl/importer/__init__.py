@@ -71,18 +71,49 @@ def safetensors_bytes(tensors: dict[str, np.ndarray]) -> bytes:
 
 
 def write(imported: Imported, folder: str | Path) -> tuple[Path, Path]:
-    """Write DIR/network.yaml, DIR/weights.safetensors and the schema beside them, atomically."""
-    from dynapcnn_dsl.atomic import write_atomic
+    """Write DIR/network.yaml, DIR/weights.safetensors and the schema beside them as one unit
+    (`atomic.write_group`): an interrupted import leaves the old files or the new ones, never a
+    network beside another network's weights. Existing names are replaced, symbolic links
+    included (never written through); `output_problems` says what the command refuses first."""
+    from dynapcnn_dsl.atomic import write_group
     from dynapcnn_dsl.schema import schema_text
 
     assert imported.text is not None
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
-    network, weights = out / NETWORK, out / WEIGHTS
-    write_atomic(weights, safetensors_bytes(imported.tensors))
-    write_atomic(out / SCHEMA, schema_text())
-    write_atomic(network, imported.text)
-    return network, weights
+    write_group(out, {WEIGHTS: safetensors_bytes(imported.tensors), SCHEMA: schema_text(),
+                      NETWORK: imported.text})
+    return out / NETWORK, out / WEIGHTS
+
+
+def output_problems(folder: str | Path, inputs: list[str], *, force: bool) -> list[str]:
+    """Why import may not write into `folder`, as `build` refuses its outputs: an output that is
+    one of the inputs (by device and inode: `--weights proj/weights.safetensors -o proj`),
+    refused even with --force; an existing output without --force; a symbolic link out of the
+    folder, or something that is not a regular file, in an output's place."""
+    import os
+
+    from dynapcnn_dsl.atomic import names_an_input
+
+    out = Path(folder)
+    if out.exists() and not out.is_dir():
+        return [f"-o {folder}: is not a folder"]
+    problems = []
+    for name in (NETWORK, WEIGHTS, SCHEMA):
+        path = out / name
+        given = names_an_input(path, inputs)
+        if given is not None:
+            problems.append(f"{path} is the input {given}: import would replace it; choose another -o DIR")
+        elif path.is_symlink() and not force:
+            target = os.path.realpath(path)
+            where = "inside" if Path(target).is_relative_to(os.path.realpath(out)) else "outside"
+            problems.append(f"{path} is a symbolic link to {target}, {where} {folder}: import never writes "
+                            "through it; remove it, or --force to replace the link itself")
+        elif path.exists() and not path.is_file():
+            problems.append(f"{path} exists and is not a regular file")
+        elif path.exists() and not force:
+            problems.append(f"{path} exists: choose another -o DIR, or --force to replace it")
+    return problems
 
 
 def import_torch(model: Any, *, input_shape: tuple[int, int, int] | None = None,

@@ -17,6 +17,7 @@ import numpy as np
 from dynapcnn_dsl.chips.facts import LIMITS
 from dynapcnn_dsl.diagnostics import Diagnostic, Severity
 from dynapcnn_dsl.importer.plan import Dest, Plan, PlannedCore
+from dynapcnn_dsl.rules.cores import NAME, RESERVED
 
 READOUT_LAYER = LIMITS["readout_layer"]
 
@@ -31,8 +32,15 @@ def _names(doc: dict[str, Any], used: list[int]) -> dict[int, str]:
     for i in used:
         note = slots[i] if i < len(slots) else None
         name = note.get("core") if isinstance(note, dict) else None
-        names[i] = name if isinstance(name, str) and name not in names.values() else f"core{i}"
+        names[i] = name if _valid(name) and name not in names.values() else f"core{i}"
     return names
+
+
+def _valid(name: Any) -> bool:
+    """An annotation usable as a core name (the `core-name` rule's): anything else, a name with
+    a newline or a quote included, gives way to `core<i>` rather than a file that does not build."""
+    return (isinstance(name, str) and name not in RESERVED
+            and all(NAME.match(part) for part in name.split(".")))
 
 
 def _tiles(shifts: list[tuple[int, int, str]]) -> bool:

@@ -19,18 +19,31 @@ Problems are returned as diagnostics naming the events file (and the first offen
 
 from __future__ import annotations
 
+import math
+import zipfile
+import zlib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 
+from dynapcnn_dsl.chips import host_limits
 from dynapcnn_dsl.diagnostics import Diagnostic, Severity
 
 EVENT = np.dtype([("t", "<i8"), ("x", "<i4"), ("y", "<i4"), ("p", "<i4")])
 FIELDS = ("t", "x", "y", "p")
-MAX_EVENTS = 500_000_000
-"""The most events a simulation takes (a bound checked before anything is allocated)."""
+LIMITS = host_limits()
+MAX_EVENTS = LIMITS.events
+"""The most events a simulation takes: checked against what a file declares (an .npy header, a
+dense tensor's counts) before anything is allocated or decompressed."""
+
+DAMAGED = (zipfile.BadZipFile, zlib.error, EOFError, ValueError, RuntimeError, OSError, KeyError)
+"""What zipfile and numpy raise on a damaged .npz member or .npy file: a bad CRC (BadZipFile), a
+truncated or garbled deflate stream (zlib.error, EOFError), a header that is not numpy's
+(ValueError), an encrypted or unsupported member (RuntimeError, NotImplementedError)."""
+
+READ_HINT = "save the events again with numpy (np.save / np.savez), plain numeric arrays"
 
 
 class EventsError(Exception):
@@ -45,9 +58,21 @@ def _error(file: str, code: str, message: str, hint: str | None = None) -> Event
     return EventsError([Diagnostic(file, None, Severity.ERROR, code, message, hint)])
 
 
+def _too_many(file: str, what: str, count: int, limit: int = MAX_EVENTS, unit: str = "events") -> EventsError:
+    return _error(file, "simulate-events-size",
+                  f"{what} {count:,} {unit}; a simulation takes at most {limit:,}: nothing was loaded",
+                  "split the recording into shorter runs")
+
+
 def from_columns(columns: Mapping[str, Any], file: str) -> np.ndarray:
-    """Events from t, x, y, p columns (a mapping, a structured array or an npz file)."""
-    names = set(columns.dtype.names or ()) if isinstance(columns, np.ndarray) else set(columns)
+    """Events from t, x, y, p columns (a mapping, a structured array or an npz file). Values
+    that do not fit the event's fields are refused, never wrapped (x = 2**32 + 3 is not x = 3)."""
+    if not isinstance(columns, Mapping | np.ndarray):
+        raise _error(file, "simulate-events-fields",
+                     f"the events are a {type(columns).__name__}, not a structured array or a "
+                     "mapping of t, x, y, p", "pass a path, a structured array, or {'t': ..., 'x': "
+                     "..., 'y': ..., 'p': ...}")
+    names = set(columns.dtype.names or ()) if isinstance(columns, np.ndarray) else set(map(str, columns))
     missing = [f for f in FIELDS if f not in names]
     if missing:
         raise _error(file, "simulate-events-fields",
@@ -56,7 +81,11 @@ def from_columns(columns: Mapping[str, Any], file: str) -> np.ndarray:
                      "events need t (microseconds), x, y and p, as tonic writes them")
     arrays = {}
     for name in FIELDS:
-        arr = np.asarray(columns[name])
+        try:
+            arr = np.asarray(columns[name])
+        except (ValueError, TypeError, OverflowError) as exc:
+            raise _error(file, "simulate-events-fields", f"field {name} is not an array of integers: {exc}",
+                         "give integer arrays of one value per event") from None
         if arr.ndim != 1:
             raise _error(file, "simulate-events-fields", f"field {name} has shape {list(arr.shape)}; "
                          "expected one value per event")
@@ -64,50 +93,92 @@ def from_columns(columns: Mapping[str, Any], file: str) -> np.ndarray:
             raise _error(file, "simulate-events-fields",
                          f"field {name} holds {arr.dtype}, not integers",
                          "convert it first, e.g. events['t'].astype('int64') for times in microseconds")
+        if arr.size > MAX_EVENTS:
+            raise _too_many(file, "the events hold", arr.size)
         arrays[name] = arr
     lengths = {len(a) for a in arrays.values()}
     if len(lengths) > 1:
         raise _error(file, "simulate-events-fields", "the fields t, x, y, p have different lengths")
     out = np.empty(lengths.pop(), EVENT)
     for name, arr in arrays.items():
-        if arr.size and arr.dtype.kind == "u" and arr.max() > np.iinfo(EVENT[name]).max:
-            raise _error(file, "simulate-events-fields", f"field {name} holds values too large")
+        top = LIMITS.time_us if name == "t" else int(np.iinfo(EVENT[name]).max)
+        low = 0 if name == "t" else int(np.iinfo(EVENT[name]).min)
+        if arr.size and (int(arr.max()) > top or (arr.dtype.kind == "i" and name != "t"
+                                                  and int(arr.min()) < low)):
+            first = int(np.argmax((arr > top) | (arr < low)))
+            raise _error(file, "simulate-events-fields",
+                         f"field {name} of event {first} is {int(arr[first])}, beyond "
+                         f"{'2**62 µs' if name == 't' else EVENT[name].name}",
+                         "times are microseconds from 0 and coordinates are small integers: values "
+                         "are refused, never wrapped")
         out[name] = arr
     return out
 
 
+def _bin_width(bin_us: Any, file: str) -> int:
+    low, high = LIMITS.bin_us
+    if isinstance(bin_us, bool) or not isinstance(bin_us, int | np.integer) or not low <= bin_us <= high:
+        raise _error(file, "simulate-events-time",
+                     f"the bin width must be a whole number of µs from {low} to {high:,}, not {bin_us!r}",
+                     "give --bin-us as the time one bin of the tensor stands for, in µs")
+    return int(bin_us)
+
+
 def from_dense(counts: Any, bin_us: int, file: str) -> np.ndarray:
-    """Events from a [T, C, H, W] count tensor (see the module's docstring for the order)."""
-    arr = np.asarray(counts)
+    """Events from a [T, C, H, W] count tensor (see the module's docstring for the order). Its
+    size, every count and their sum are bounded before the events are allocated (a count near
+    2**62 is refused, not summed into an overflow)."""
+    width = _bin_width(bin_us, file)
+    try:
+        arr = np.asarray(counts)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise _error(file, "simulate-events-fields",
+                     f"a dense input must be a tensor of counts: {exc}") from None
     if arr.ndim != 4 or arr.dtype.kind not in "iub":
         raise _error(file, "simulate-events-fields",
                      f"a dense input must be a [T, C, H, W] tensor of integer counts, not "
                      f"{arr.ndim}-d {arr.dtype}")
-    if int(bin_us) <= 0:
-        raise _error(file, "simulate-events-time", "the bin width must be a positive number of µs")
+    if arr.size > LIMITS.dense_entries:
+        raise _too_many(file, "the dense tensor holds", arr.size, LIMITS.dense_entries, "entries")
     if arr.size and arr.min() < 0:
         raise _error(file, "simulate-events-fields", "a dense input holds negative counts")
-    total = int(arr.sum(dtype=np.int64))
+    biggest = int(arr.max()) if arr.size else 0
+    if biggest > MAX_EVENTS:
+        raise _too_many(file, "one bin of the dense tensor counts", biggest)
+    total = int(arr.sum(dtype=np.int64))   # at most 2**26 entries of at most 2**25: no overflow
     if total > MAX_EVENTS:
-        raise _error(file, "simulate-events-size", f"{total} events is more than {MAX_EVENTS}")
-    flat = arr.reshape(-1).astype(np.int64)
-    where = np.repeat(np.arange(flat.size), flat)
+        raise _too_many(file, "the dense tensor counts", total)
+    if (arr.shape[0] - 1) * width > LIMITS.time_us:
+        raise _error(file, "simulate-events-time",
+                     f"{arr.shape[0]} bins of {width:,} µs end beyond 2**62 µs", "give a smaller --bin-us")
+    nonzero = np.flatnonzero(arr)
+    where = np.repeat(nonzero, arr.reshape(-1)[nonzero].astype(np.int64))
     b, c, y, x = np.unravel_index(where, arr.shape)
     out = np.empty(total, EVENT)
-    out["t"], out["x"], out["y"], out["p"] = b * int(bin_us), x, y, c
+    out["t"], out["x"], out["y"], out["p"] = b * width, x, y, c
     return out
 
 
 def _aedat(path: Path) -> np.ndarray:
-    import aedat
-
     file = str(path)
+    try:
+        import aedat
+    except ImportError:
+        raise _error(file, "simulate-events-read",
+                     "reading an AEDAT4 recording needs the aedat package, which is not installed",
+                     "install it: pip install 'dynapcnn-dsl[events]' (or pip install aedat)") from None
     try:
         decoder = aedat.Decoder(path)
         streams = [i for i, s in sorted(decoder.id_to_stream().items()) if s.get("type") == "events"]
         if not streams:
             raise _error(file, "simulate-events-fields", "the recording has no event stream")
-        packets = [p["events"] for p in decoder if p.get("stream_id") == streams[0] and "events" in p]
+        packets, count = [], 0
+        for packet in decoder:
+            if packet.get("stream_id") == streams[0] and "events" in packet:
+                packets.append(packet["events"])
+                count += len(packet["events"])
+                if count > MAX_EVENTS:
+                    raise _too_many(file, "the recording holds more than", MAX_EVENTS)
     except (OSError, RuntimeError, ValueError) as exc:
         raise _error(file, "simulate-events-read", f"cannot read the AEDAT4 recording: {exc}") from None
     raw = np.concatenate(packets) if packets else np.zeros(0, [("t", "<u8"), ("x", "<u2"),
@@ -115,6 +186,66 @@ def _aedat(path: Path) -> np.ndarray:
     t = raw["t"].astype(np.int64)
     return from_columns({"t": t - (t[0] if t.size else 0), "x": raw["x"], "y": raw["y"],
                          "p": raw["on"].astype(np.int32)}, file)
+
+
+def _declared(stream: IO[bytes], size: int, file: str, what: str, dense: bool) -> None:
+    """Check what an .npy stream of `size` bytes declares (its header only): numbers, not
+    objects; no more events (or dense entries) than the limits; the bytes it announces."""
+    try:
+        version = np.lib.format.read_magic(stream)
+        reader = np.lib.format.read_array_header_1_0 if version == (1, 0) else \
+            np.lib.format.read_array_header_2_0
+        shape, _fortran, dtype = reader(stream)
+        header = stream.tell()
+    except DAMAGED as exc:
+        raise _error(file, "simulate-events-read", f"{what} is not a numpy array: {exc}", READ_HINT) from None
+    if dtype.hasobject:
+        raise _error(file, "simulate-events-read", f"{what} holds Python objects (a pickle), which "
+                     "are refused", "save plain numeric arrays (no object arrays)")
+    entries = math.prod(shape)
+    if dense:
+        if entries > LIMITS.dense_entries:
+            raise _too_many(file, f"{what} declares", entries, LIMITS.dense_entries, "entries")
+    elif entries > MAX_EVENTS:
+        raise _too_many(file, f"{what} declares", entries)
+    if header + entries * dtype.itemsize != size:
+        raise _error(file, "simulate-events-read",
+                     f"{what} declares {list(shape)} {dtype} ({entries * dtype.itemsize:,} bytes) but "
+                     f"holds {size - header:,} bytes: it is truncated or damaged", READ_HINT)
+
+
+def _read_npy(path: Path, file: str, dense: bool) -> np.ndarray:
+    with path.open("rb") as fh:
+        _declared(fh, path.stat().st_size, file, "the file", dense)
+        fh.seek(0)
+        try:
+            return np.lib.format.read_array(fh, allow_pickle=False)
+        except DAMAGED as exc:
+            raise _error(file, "simulate-events-read", f"cannot read the events: {exc}", READ_HINT) from None
+
+
+def _read_npz(path: Path, file: str, dense: bool) -> dict[str, np.ndarray]:
+    """The arrays of an .npz: every member's header checked first (the sum of the declared
+    events too), then each member read, its CRC checked by zipfile."""
+    wanted: dict[str, np.ndarray] = {}
+    try:
+        with path.open("rb") as fh, zipfile.ZipFile(fh) as zf:
+            members = [i for i in zf.infolist() if not i.is_dir()]
+            if not members:
+                raise _error(file, "simulate-events-fields", "the .npz file holds no arrays")
+            use = members if len(members) == 1 else [i for i in members if i.filename[:-4] in FIELDS]
+            for info in use:
+                with zf.open(info) as stream:
+                    _declared(stream, info.file_size, file, f"array '{info.filename}'", dense)
+            for info in use:
+                with zf.open(info) as stream:
+                    wanted[info.filename.removesuffix(".npy")] = np.lib.format.read_array(
+                        stream, allow_pickle=False)
+    except EventsError:
+        raise
+    except DAMAGED as exc:
+        raise _error(file, "simulate-events-read", f"the .npz file is damaged: {exc}", READ_HINT) from None
+    return wanted
 
 
 def read_events(path: str | Path, *, bin_us: int | None = None) -> np.ndarray:
@@ -128,19 +259,27 @@ def read_events(path: str | Path, *, bin_us: int | None = None) -> np.ndarray:
         raise _error(file, "simulate-events-read", f"unknown events format '{suffix or path.name}'",
                      "give a .npy or .npz with fields t, x, y, p, an .aedat4 recording, or a dense "
                      ".npy [T, C, H, W] with --bin-us")
+    dense = bin_us is not None
+    if dense:
+        _bin_width(bin_us, file)
     try:
-        loaded = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, EOFError) as exc:
-        raise _error(file, "simulate-events-read", f"cannot read the events: {exc}",
-                     "object arrays (pickles) are refused; save plain numeric arrays") from None
-    if isinstance(loaded, np.lib.npyio.NpzFile):
-        with loaded:
-            if bin_us is not None and len(loaded.files) == 1:
-                return from_dense(loaded[loaded.files[0]], bin_us, file)
-            if len(loaded.files) == 1 and loaded[loaded.files[0]].dtype.names:
-                return from_columns(loaded[loaded.files[0]], file)
-            return from_columns({k: loaded[k] for k in loaded.files if k in FIELDS}, file)
-    if bin_us is not None:
+        is_zip = zipfile.is_zipfile(path)
+    except OSError as exc:
+        raise _error(file, "simulate-events-read", f"cannot read the events: {exc.strerror or exc}") from None
+    if is_zip:
+        arrays = _read_npz(path, file, dense)
+        if len(arrays) == 1:
+            (only,) = arrays.values()
+            if dense:
+                return from_dense(only, bin_us, file)
+            if only.dtype.names:
+                return from_columns(only, file)
+        return from_columns(arrays, file)
+    try:
+        loaded = _read_npy(path, file, dense)
+    except OSError as exc:
+        raise _error(file, "simulate-events-read", f"cannot read the events: {exc.strerror or exc}") from None
+    if dense:
         return from_dense(loaded, bin_us, file)
     if loaded.dtype.names is None:
         raise _error(file, "simulate-events-fields",

@@ -8,6 +8,7 @@ can be wrong with the inputs comes back as diagnostics in a `SimulationError`.
 from __future__ import annotations
 
 import io
+import math
 import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from dynapcnn_dsl.chips import host_limits
 from dynapcnn_dsl.diagnostics import Diagnostic, Severity, has_errors
 from dynapcnn_dsl.simulate.events import EVENT, check_events
 from dynapcnn_dsl.simulate.machine import Machine, read_machine
@@ -25,7 +27,8 @@ SPIKE = np.dtype([("t", "<i8"), ("x", "<i4"), ("y", "<i4"), ("p", "<i4")])
 """A recorded event: p is the feature (the polarity for the DVS layer's own output)."""
 BUDGET = 1_000_000
 """Routed events allowed per input event (or slow-clock tick) in a network with a loop."""
-MAX_TICKS = 100_000_000
+LIMITS = host_limits()
+MAX_TICKS = LIMITS.ticks
 CHUNK = 65_536
 
 
@@ -136,6 +139,39 @@ def _loop_error(machine: Machine, file: str, t: int, budget: int) -> Diagnostic:
     )
 
 
+def option_problems(*, slow_clock_hz: Any = None, until_us: Any = None, budget: Any = BUDGET,
+                    bin_us: Any = None) -> list[tuple[str, str]]:
+    """(option, why) for every option value out of its bounds (facts.HOST): the CLI reports them
+    as usage errors, the API as diagnostics. A rate is finite and positive, with a tick period
+    that int64 microseconds hold; `budget` a positive count (never a way to switch the
+    runaway-loop guard off); times and bin widths whole microseconds within their bounds."""
+    out = []
+
+    def whole(name: str, value: Any, low: int, high: int, what: str) -> None:
+        if value is None:
+            return
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or not low <= value <= high:
+            out.append((name, f"{what} must be a whole number from {low:,} to {high:,}, not {value!r}"))
+
+    if slow_clock_hz is not None:
+        low, high = LIMITS.slow_clock_hz
+        ok = isinstance(slow_clock_hz, int | float | np.number) and not isinstance(slow_clock_hz, bool)
+        if not ok or not math.isfinite(slow_clock_hz) or not low <= slow_clock_hz <= high:
+            out.append(("slow_clock_hz", f"the slow clock rate must be a finite number of Hz from {low:g} "
+                                         f"to {high:g}, not {slow_clock_hz!r}"))
+    whole("until_us", until_us, 0, LIMITS.time_us, "the end time (µs)")
+    whole("budget", budget, *LIMITS.budget, "the routing budget (events per input event)")
+    whole("bin_us", bin_us, *LIMITS.bin_us, "the bin width (µs)")
+    return out
+
+
+def tick_count(end_us: int, slow_clock_hz: float) -> float:
+    """An upper bound of the slow-clock ticks due from t = 0 to `end_us` inclusive (tick k is at
+    floor(k * 1e6 / rate) µs, so there are at most (end + 1) * rate / 1e6 + 1), in floats: no
+    overflow whatever the time and the rate."""
+    return (float(end_us) + 1.0) * float(slow_clock_hz) / 1e6 + 1.0
+
+
 def simulate_document(
     document: Mapping[str, Any],
     events: np.ndarray,
@@ -160,25 +196,23 @@ def simulate_document(
         events = from_columns(events, events_file)
     diagnostics += check_events(events, machine.input_shape, machine.source, events_file)
     leaky = [c.name for c in machine.used if c.leak]
-    if slow_clock_hz is not None and not slow_clock_hz > 0:
-        diagnostics.append(
-            Diagnostic(
-                file,
-                None,
-                Severity.ERROR,
-                "simulate-slow-clock",
-                f"the slow clock rate must be positive, not {slow_clock_hz}",
-            )
-        )
+    wrong = option_problems(slow_clock_hz=slow_clock_hz, until_us=until_us, budget=budget)
+    for option, why in wrong:
+        code = {"slow_clock_hz": "simulate-slow-clock", "budget": "simulate-budget"}.get(option,
+                                                                                        "simulate-events-time")
+        diagnostics.append(Diagnostic(file, None, Severity.ERROR, code, why))
+    if wrong:
+        raise SimulationError(diagnostics)
     end = int(until_us) if until_us is not None else (int(events["t"][-1]) if len(events) else 0)
-    if slow_clock_hz and slow_clock_hz > 0 and end * slow_clock_hz / 1e6 > MAX_TICKS:
+    if slow_clock_hz is not None and tick_count(end, slow_clock_hz) > MAX_TICKS:
         diagnostics.append(
             Diagnostic(
                 events_file,
                 None,
                 Severity.ERROR,
                 "simulate-slow-clock",
-                f"{end} µs at {slow_clock_hz} Hz is more than {MAX_TICKS} ticks",
+                f"0 to {end:,} µs at {slow_clock_hz:g} Hz is more than {MAX_TICKS:,} slow-clock ticks",
+                "check the rate's unit (Hz), or simulate a shorter span",
             )
         )
     if leaky and not slow_clock_hz:
@@ -212,6 +246,7 @@ def simulate_document(
         else np.zeros((0, 4), np.int64)
     )
     recorded, ticks = [], []
+    held = 0      # events recorded so far: the limit holds for the whole run, not per chunk
     for start in range(0, max(len(table), 1), CHUNK):
         chunk = table[start : start + CHUNK]
         final = start + CHUNK >= len(table)
@@ -233,6 +268,10 @@ def simulate_document(
             end if final and rate > 0 and (len(table) or until_us is not None) else -1,
             allowed,
         )
+        held += nrec
+        if held > kernel.MAX_RECORDED and not packed.misc[kernel.FAILED]:
+            at = int(rec[kernel.MAX_RECORDED - (held - nrec), 1])
+            packed.misc[kernel.FAILED], packed.misc[kernel.FAILED_T] = kernel.TOO_MANY, at
         recorded.append(rec[:nrec].copy())
         ticks.append(tk[:ntk].copy())
         failed, when = int(packed.misc[kernel.FAILED]), int(packed.misc[kernel.FAILED_T])

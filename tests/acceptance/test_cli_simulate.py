@@ -191,7 +191,8 @@ def test_wrong_fields_and_dtypes(tmp_path, capsys):
     assert "error[simulate-events-fields]: field t holds float64, not integers" in text
     np.save(tmp_path / "h.npy", np.array([{"t": 1}], dtype=object), allow_pickle=True)
     text = bad(tmp_path, capsys, events=tmp_path / "h.npy")
-    assert "h.npy: error[simulate-events-read]: cannot read the events" in text
+    assert "h.npy: error[simulate-events-read]: the file holds Python objects (a pickle), which are " \
+        "refused" in text
     (tmp_path / "e.csv").write_text("t,x,y,p\n", encoding="utf-8")
     assert "error[simulate-events-read]: unknown events format '.csv'" in bad(
         tmp_path, capsys, events=tmp_path / "e.csv"
