@@ -57,7 +57,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         print_diagnostics(exc.diagnostics, sys.stdout)
         return 1
     except ModelFailure as exc:
-        print_diagnostics(failure(args.model, str(exc), exc.hint, "compare-model-failed").diagnostics,
+        print_diagnostics(failure(args.model, str(exc), exc.hint, exc.code).diagnostics,
                           sys.stdout)
         return 1
     except ImportFailure as exc:

@@ -41,6 +41,8 @@ class ModelFailure(Exception):
     """The model itself failed on the events (its own exception, in one line): the model's
     fault, not the tool's, and not a problem with the network."""
 
+    code = "compare-model-failed"
+
     def __init__(self, message: str, hint: str) -> None:
         super().__init__(message)
         self.hint = hint
