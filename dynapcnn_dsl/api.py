@@ -213,13 +213,17 @@ def simulate(document: Document | dict[str, Any] | str | Path, events: Any, *,
              weights: str | Path | None = None, key: str | None = None, bin_us: int | None = None,
              record: str = "monitored", slow_clock_hz: float | None = None,
              until_us: int | None = None, states: bool = False, budget: int | None = None,
-             progress: Any = None) -> Any:
+             progress: Any = None, sensor_offset: tuple[int, int] | None = None,
+             downsample: int | None = None) -> Any:
     """Run a configuration on the host, event by event (docs/simulation.md).
 
     `document`: a Document, its `data` tree, a .json written by `build`, or a network file
     (then `weights` is required and the document is built on the fly). `events`: a path (.npy,
     .npz, .aedat4; a dense [T, C, H, W] .npy with `bin_us`), a structured array or a mapping
-    with t, x, y, p, or a dense count array with `bin_us`. Returns a SimulationResult; raises
+    with t, x, y, p, or a dense count array with `bin_us`. A recording from another camera is
+    placed on the DVS sensor with `sensor_offset` (x, y: the recording's pixel at the sensor's
+    (0, 0)) and `downsample` (integer division of coordinates); events off the sensor are then
+    dropped and counted (`summary.off_sensor`). Returns a SimulationResult; raises
     SimulationError (or BuildError for a network that does not build)."""
     from dynapcnn_dsl.simulate import EventsError, SimulationError, from_columns, from_dense, read_events
     from dynapcnn_dsl.simulate.run import BUDGET, simulate_document
@@ -248,5 +252,19 @@ def simulate(document: Document | dict[str, Any] | str | Path, events: Any, *,
         raise SimulationError(exc.diagnostics) from None
     return simulate_document(data, table, file=file, events_file=events_file, record=record,
                              slow_clock_hz=slow_clock_hz, until_us=until_us, states=states,
-                             budget=BUDGET if budget is None else budget,
-                             progress=progress)
+                             budget=BUDGET if budget is None else budget, progress=progress,
+                             placement=placement_of(sensor_offset, downsample, events_file))
+
+
+def placement_of(sensor_offset: Any, downsample: Any, file: str) -> Any:
+    """The SensorPlacement the two options ask for (None when neither is given); a value of
+    the wrong kind is a SimulationError naming it, never a TypeError."""
+    from dynapcnn_dsl.simulate import SensorPlacement, SimulationError
+
+    if sensor_offset is None and downsample is None:
+        return None
+    offset = (0, 0) if sensor_offset is None else sensor_offset
+    if not isinstance(offset, tuple | list) or len(offset) != 2:
+        raise SimulationError([Diagnostic(file, None, Severity.ERROR, "simulate-sensor-placement",
+                                          f"the sensor offset must be a pair (x, y), not {offset!r}")])
+    return SensorPlacement((offset[0], offset[1]), 1 if downsample is None else downsample)

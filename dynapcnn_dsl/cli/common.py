@@ -145,3 +145,32 @@ def console(stream: TextIO | None = None) -> Console:
     out = stream or sys.stdout
     tty = bool(getattr(out, "isatty", lambda: False)())
     return Console(file=out, highlight=False, width=None if tty else 160, soft_wrap=False)
+
+
+def _offset(text: str) -> tuple[int, int]:
+    try:
+        x, y = (int(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected X,Y (two integers), not {text!r}") from None
+    if x < 0 or y < 0:
+        raise argparse.ArgumentTypeError(f"the offset is a pixel of the recording: X,Y >= 0, not {text!r}")
+    return x, y
+
+
+def _downsample(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, not {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, not {text!r}")
+    return n
+
+
+def add_sensor_arguments(p: argparse.ArgumentParser) -> None:
+    """Where a recording from another camera falls on the DVS sensor (simulate, compare)."""
+    p.add_argument("--sensor-offset", type=_offset, metavar="X,Y",
+                   help="a DVS recording from another camera: the recording's pixel that lands on the "
+                   "sensor's (0, 0); events off the sensor are dropped and counted")
+    p.add_argument("--downsample", type=_downsample, metavar="N",
+                   help="divide the recording's coordinates by N (after the offset) to fit the sensor")

@@ -2,10 +2,12 @@
 
 Builds NETWORK with WEIGHTS, simulates it on the events (as `simulate` does), runs the model
 (FILE.py:NAME, whose code runs; its weights loaded from WEIGHTS where the names match) on the
-same events binned in time, and prints per core the spike counts of both and the correlation of
-their per-neuron counts, with a verdict. Each core is matched to the model's neuron module by
-its `weights:` prefix. Exit status 0 when every core agrees, 1 when one differs or an input is
-invalid, 2 for usage errors.
+same events binned in time. When the model is a classifier, prints first the class each side
+picks per time window and over the whole recording; then per core (matched to the model's
+neuron module by its `weights:` prefix) the spike counts of both and the correlation of their
+per-neuron counts, with a verdict; cores without a spiking counterpart are skipped, saying why.
+Exit status 0 when chip and model agree, 1 when they differ, an input is invalid or the model
+fails on the events, 2 for usage errors.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import argparse
 import sys
 
 NAME = "compare"
-HELP = "compare the simulated chip with the torch model on the same events, core by core"
+HELP = "compare the simulated chip with the torch model on the same events: class, then core by core"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -26,25 +28,37 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="events: .npy/.npz with t (us), x, y, p, or .aedat4")
     p.add_argument("--bin-us", type=int, default=1000, metavar="N",
                    help="time step of the model in microseconds (default: 1000)")
+    p.add_argument("--window-us", type=int, metavar="N",
+                   help="time windows in which the classes are compared (default: 100000)")
     p.add_argument("--key", metavar="KEY", help="the key of the state_dict inside a checkpoint")
+    from dynapcnn_dsl.cli.common import add_sensor_arguments
+
+    add_sensor_arguments(p)
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from dynapcnn_dsl.api import BuildError
     from dynapcnn_dsl.cli.common import check_files_exist, print_diagnostics
     from dynapcnn_dsl.importer import failure
-    from dynapcnn_dsl.importer.compare import compare
+    from dynapcnn_dsl.importer.compare import MAX_BIN_US, ModelFailure, compare
     from dynapcnn_dsl.importer.from_torch import ImportFailure
     from dynapcnn_dsl.simulate import EventsError, SimulationError
 
     check_files_exist([args.file, args.weights, args.events, args.model.rpartition(":")[0]], parser)
-    if args.bin_us <= 0:
-        parser.error(f"--bin-us must be positive, not {args.bin_us}")
+    if not 1 <= args.bin_us <= MAX_BIN_US:
+        parser.error(f"--bin-us must be in 1..{MAX_BIN_US}, not {args.bin_us}")
+    if args.window_us is not None and args.window_us <= 0:
+        parser.error(f"--window-us must be positive, not {args.window_us}")
     try:
         result = compare(args.file, args.weights, args.model, args.events, bin_us=args.bin_us,
-                         key=args.key)
+                         key=args.key, window_us=args.window_us, sensor_offset=args.sensor_offset,
+                         downsample=args.downsample)
     except (BuildError, SimulationError, EventsError) as exc:
         print_diagnostics(exc.diagnostics, sys.stdout)
+        return 1
+    except ModelFailure as exc:
+        print_diagnostics(failure(args.model, str(exc), exc.hint, exc.code).diagnostics,
+                          sys.stdout)
         return 1
     except ImportFailure as exc:
         print_diagnostics(failure(args.model, str(exc), exc.hint or "--model is FILE.py:NAME").diagnostics,

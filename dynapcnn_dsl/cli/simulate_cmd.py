@@ -35,6 +35,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--budget", type=int, metavar="N",
                    help="routed events allowed per input event in a network with a loop")
     p.add_argument("--key", metavar="KEY", help="the state_dict key inside a torch checkpoint")
+    from dynapcnn_dsl.cli.common import add_sensor_arguments
+
+    add_sensor_arguments(p)
 
 
 def _progress(stream):
@@ -59,15 +62,31 @@ def print_summary(result, console) -> None:
     for c in s.cores:
         table.add_row(c.name, str(c.spikes), str(c.dropped), str(c.decimated))
     console.print(table)
+    if s.off_sensor:
+        console.print(f"sensor placement: {s.off_sensor} events fell off the sensor (dropped)")
     if s.dvs_dropped:
         console.print(f"dvs layer: {s.dvs_dropped} events dropped (polarity or crop)")
     if s.ticks:
         console.print(f"slow clock: {s.ticks} ticks")
     if result.readout is not None:
-        last = result.readout[-1] if len(result.readout) else None
-        field = "count" if "count" in result.readout.dtype.names else "average"
-        counted = last is not None and last[field].any()
-        console.print(f"readout winner: class {s.winner}" if counted else "readout: no events reached it")
+        console.print(readout_line(result.readout, s.winner))
+
+
+def readout_line(readout, winner) -> str:
+    """The readout's class over the run, with what it rests on; "no events reached it" only
+    when no event did."""
+    from dynapcnn_dsl.simulate.prediction import readout_totals, ticks_won
+
+    totals = readout_totals(readout)
+    if winner is None or not totals.any():
+        return "readout: no events reached it"
+    if "average" not in readout.dtype.names:
+        return f"readout: class {winner} ({totals[winner - 1]} of {totals.sum()} events counted)"
+    won = ticks_won(readout)
+    with_counts = int((readout["count"].sum(axis=1) > 0).sum())
+    basis = (f"won {won[winner - 1]} of {int(won.sum())} ticks with a winner" if won.any()
+             else f"{totals[winner - 1]} of {totals.sum()} events counted, no tick's average above 0")
+    return f"readout: class {winner} ({basis}; {with_counts} of {len(readout)} ticks had counts)"
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
@@ -104,7 +123,8 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             bar.start()
         result = simulate(config, args.events, weights=weights, key=args.key, bin_us=args.bin_us,
                           record=args.record, slow_clock_hz=args.slow_clock_hz, until_us=args.until_us,
-                          states=args.states, budget=args.budget, progress=progress)
+                          states=args.states, budget=args.budget, progress=progress,
+                          sensor_offset=args.sensor_offset, downsample=args.downsample)
     except (BuildError, SimulationError) as exc:
         if isinstance(exc, BuildError) and exc.result is not None:   # quoting the network's lines
             write_diagnostics(exc.result, stream=sys.stderr)

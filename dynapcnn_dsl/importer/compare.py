@@ -27,6 +27,27 @@ COUNT_RATIO = 2.0          # counts within a factor of 2 of each other
 FEW_SPIKES = 20            # below this on both sides the counts say nothing
 
 
+MAX_BINS = 1_000_000
+"""The most time bins the model runs over (a recording's span / --bin-us): bounded before
+anything is allocated, as the frames of one bin are dense."""
+MAX_BIN_US = 10 ** 9
+WINDOW_BYTES = 64 * 2 ** 20
+"""Dense frames are made and run through the model a window of at most this size at a time."""
+DEFAULT_WINDOW_US = 100_000
+SHOWN_WINDOWS = 20
+
+
+class ModelFailure(Exception):
+    """The model itself failed on the events (its own exception, in one line): the model's
+    fault, not the tool's, and not a problem with the network."""
+
+    code = "compare-model-failed"
+
+    def __init__(self, message: str, hint: str) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
 @dataclass(frozen=True)
 class CoreComparison:
     core: str
@@ -36,6 +57,59 @@ class CoreComparison:
     correlation: float | None     # None when neither side varies
     agrees: bool
     why: str                      # what is off, or "" when the core agrees
+    skipped: str = ""             # why the core is not compared spike for spike ("" when it is)
+
+
+@dataclass(frozen=True)
+class WindowClass:
+    """The class each side picks over one time window [start_us, end_us)."""
+
+    start_us: int
+    end_us: int
+    chip: int | None              # None: the chip's head emitted nothing in the window
+    model: int | None             # None: the model's outputs do not single out a class
+
+    @property
+    def agrees(self) -> bool:
+        return self.chip == self.model
+
+
+@dataclass(frozen=True)
+class ClassComparison:
+    """Chip and model as classifiers: the chip's head core (the readout's source) against the
+    model's output. Classes are numbered as the readout numbers them (from 1), or as the head
+    core's features (from 0) in a network without readout."""
+
+    head: str
+    first: int                    # 1 with a readout, 0 otherwise
+    windows: tuple[WindowClass, ...]
+    chip: int | None              # over the whole recording (simulate/prediction.py's rule)
+    model: int | None
+
+    @property
+    def agrees(self) -> bool:
+        return self.chip == self.model
+
+    def lines(self) -> list[str]:
+        def name(c: int | None) -> str:
+            return "-" if c is None else str(c)
+
+        rows = [("window (ms)", "chip", "model", "")]
+        shown = self.windows if len(self.windows) <= SHOWN_WINDOWS else self.windows[:SHOWN_WINDOWS]
+        for w in shown:
+            rows.append((f"{w.start_us / 1000:g}-{w.end_us / 1000:g}", name(w.chip), name(w.model),
+                         "agrees" if w.agrees else "differs"))
+        widths = [max(len(r[i]) for r in rows) for i in range(3)]
+        out = [f"class per time window ({'readout classes from 1' if self.first else 'features of'} "
+               f"{self.head}{'' if self.first else ', from 0'}; '-' is no class):"]
+        out += ["  " + "  ".join(r[i].ljust(widths[i]) for i in range(3)) + "  " + r[3] for r in rows]
+        if len(self.windows) > SHOWN_WINDOWS:
+            out.append(f"  ... {len(self.windows) - SHOWN_WINDOWS} more windows")
+        same = sum(w.agrees for w in self.windows)
+        out.append(f"whole recording: the chip picks class {name(self.chip)}, the model class "
+                   f"{name(self.model)}: {'agree' if self.agrees else 'DIFFER'} "
+                   f"({same} of {len(self.windows)} windows agree)")
+        return out
 
 
 @dataclass(frozen=True)
@@ -44,24 +118,44 @@ class Comparison:
     events: int
     bins: int
     bin_us: int
+    classes: ClassComparison | None = None
+    off_sensor: int = 0           # events a sensor placement left off the sensor
+    classes_skipped: str = ""     # why chip and model are not compared as classifiers
 
     @property
     def agrees(self) -> bool:
-        return all(c.agrees for c in self.cores)
+        return (self.classes is None or self.classes.agrees) and all(c.agrees for c in self.cores)
 
     def table(self) -> str:
+        out = []
+        if self.classes is not None:
+            out += [*self.classes.lines(), ""]
+        elif self.classes_skipped:
+            out += [f"classes not compared: {self.classes_skipped}", ""]
         rows = [("core", "module", "chip spikes", "model spikes", "correlation", "verdict")]
         for c in self.cores:
             corr = "-" if c.correlation is None else f"{c.correlation:.3f}"
-            rows.append((c.core, c.module or "-", str(c.chip_spikes), str(c.model_spikes), corr,
-                         "agrees" if c.agrees else f"DIFFERS: {c.why}"))
+            verdict = (f"skipped: {c.skipped}" if c.skipped else
+                       "agrees" if c.agrees else f"DIFFERS: {c.why}")
+            rows.append((c.core, c.module or "-", str(c.chip_spikes),
+                         "-" if c.skipped else str(c.model_spikes), corr, verdict))
         widths = [max(len(r[i]) for r in rows) for i in range(5)]
-        lines = ["  ".join(r[i].ljust(widths[i]) for i in range(5)) + "  " + r[5] for r in rows]
-        verdict = ("the chip agrees with the model" if self.agrees else
-                   f"the chip differs from the model on {sum(not c.agrees for c in self.cores)} "
-                   "core(s): check their `average`, `batchnorm`, `from:` order and weights")
-        return "\n".join([*lines, f"{self.events} events in {self.bins} bins of {self.bin_us} us: "
-                          f"{verdict}"]) + "\n"
+        out += ["  ".join(r[i].ljust(widths[i]) for i in range(5)) + "  " + r[5] for r in rows]
+        differing = sum(not c.agrees for c in self.cores)
+        judged = sum(not c.skipped for c in self.cores)
+        if self.agrees:
+            parts = ["the chip classifies as the model does"] if self.classes is not None else []
+            parts.append("the chip agrees with the model" if judged == len(self.cores) and not parts
+                         else f"{judged} of {len(self.cores)} cores compared spike for spike, all agree")
+            verdict = "; ".join(parts)
+        elif differing:
+            verdict = (f"the chip differs from the model on {differing} core(s): check their "
+                       "`average`, `batchnorm`, `from:` order and weights")
+        else:
+            verdict = "the chip and the model pick different classes"
+        placed = f" ({self.off_sensor} off the sensor)" if self.off_sensor else ""
+        out.append(f"{self.events} events{placed} in {self.bins} bins of {self.bin_us} us: {verdict}")
+        return "\n".join(out) + "\n"
 
 
 def judge(chip: np.ndarray, model: np.ndarray) -> tuple[float | None, bool, str]:
@@ -78,17 +172,26 @@ def judge(chip: np.ndarray, model: np.ndarray) -> tuple[float | None, bool, str]
     return corr, True, ""
 
 
-def dense(events: np.ndarray, shape: tuple[int, int, int], bin_us: int) -> np.ndarray:
-    """Events as [T, C, H, W] counts per bin."""
+def dense(events: np.ndarray, shape: tuple[int, int, int], bin_us: int, first_bin: int = 0,
+          bins: int | None = None, dvs: bool = False) -> np.ndarray:
+    """Events as [T, C, H, W] counts per bin, for the bins first_bin .. first_bin + bins - 1.
+    For a DVS input the model takes the sensor's events as they are: the polarity is the
+    channel when the model has two, both polarities go to its one channel otherwise (merged),
+    and only the events inside its [H, W] are counted."""
     c, h, w = shape
-    bins = int(events["t"].max()) // bin_us + 1 if len(events) else 1
+    if bins is None:
+        bins = int(events["t"].max()) // bin_us + 1 - first_bin if len(events) else 1
     out = np.zeros((bins, c, h, w), dtype=np.float32)
-    np.add.at(out, (events["t"] // bin_us, events["p"], events["y"], events["x"]), 1)
+    b = events["t"] // bin_us - first_bin
+    p = events["p"] if not dvs or c == 2 else np.zeros(len(events), events["p"].dtype)
+    keep = (b >= 0) & (b < bins) & (events["x"] < w) & (events["y"] < h) & (p < c)
+    np.add.at(out, (b[keep], p[keep], events["y"][keep], events["x"][keep]), 1)
     return out
 
 
 def neuron_modules(model: Any, input_shape: tuple[int, int, int]) -> dict[str, str]:
-    """state_dict prefix of each convolution -> the neuron module that follows it."""
+    """state_dict prefix of each convolution -> the module of the neuron that follows it (a
+    spiking module, or the module whose forward calls an activation function)."""
     from dynapcnn_dsl.importer.from_torch import graph_of
     from dynapcnn_dsl.importer.mapping import chain
 
@@ -98,23 +201,35 @@ def neuron_modules(model: Any, input_shape: tuple[int, int, int]) -> dict[str, s
     for node in graph.nodes:
         if node.op in ("conv", "linear") and node.prefix("weight"):
             _, neuron, _ = chain(readers, node)
-            if neuron is not None and neuron.module:
-                found[node.prefix("weight")] = neuron.module
+            if neuron is not None:      # "" for a function called in the model's own forward
+                found[node.prefix("weight")] = neuron.module or ""
     return found
 
 
-def run_model(model: Any, modules: list[str], frames: np.ndarray) -> dict[str, np.ndarray]:
+def _per_bin(out: Any) -> np.ndarray:
+    """A model's output as [T, K]: one row of values per time bin."""
+    arr = out.detach().numpy() if hasattr(out, "detach") else np.asarray(out)
+    return arr.reshape(arr.shape[0], -1) if arr.ndim else arr.reshape(1, 1)
+
+
+def run_model(model: Any, modules: list[str], frames: Any) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """The model over the frames as one recording (the time axis as the batch of sinabs's
-    squeezed layers): each neuron module's output summed over time, as [C, H, W].
+    squeezed layers): each neuron module's output summed over time, as [C, H, W], and the
+    model's output per bin as [T, K].
+
+    `frames` is an iterable of [T, C, H, W] windows, in time order (or one array): the neuron
+    states carry over from one window to the next, as one long run.
 
     A squeezed layer made for training with `batch_size=B` would cut the recording into B
     separate samples, its states starting over in each: for the run every squeezed layer takes
-    one sample of all the frames, and every state starts at 0, as on the chip."""
+    one sample of all the frames, and every state starts at 0, as on the chip. An exception of
+    the model's own is a ModelFailure."""
     import torch
 
     from dynapcnn_dsl.importer.from_torch import neuron_kind
 
     outputs: dict[str, np.ndarray] = {}
+    per_bin: list[np.ndarray] = []
     handles = []
     squeezed = [m for m in model.modules() if hasattr(m, "squeeze_forward")]
     saved = [(m.batch_size, m.num_timesteps) for m in squeezed]
@@ -126,17 +241,27 @@ def run_model(model: Any, modules: list[str], frames: np.ndarray) -> dict[str, n
     for name in modules:
         def hook(_m: Any, _i: Any, out: Any, name: str = name) -> None:
             total = out.detach().sum(0).numpy()
-            outputs[name] = total.reshape(total.shape[0], 1, 1) if total.ndim == 1 else total
+            total = total.reshape(total.shape[0], 1, 1) if total.ndim == 1 else total
+            outputs[name] = outputs[name] + total if name in outputs else total
         handles.append(model.get_submodule(name).register_forward_hook(hook))
     try:
         with torch.no_grad():
-            model(torch.from_numpy(frames))
+            for window in [frames] if isinstance(frames, np.ndarray) else frames:
+                try:
+                    out = model(torch.from_numpy(window))
+                except Exception as exc:  # the user's code: any failure is the model's
+                    text = (str(exc).strip().splitlines() or [""])[0]
+                    raise ModelFailure(
+                        f"the model failed on the events: {type(exc).__name__}: {text}"[:300],
+                        f"the model runs on a [T, C, H, W] tensor of event counts per bin "
+                        f"({list(window.shape)} here); check that its forward takes that") from None
+                per_bin.append(_per_bin(out))
     finally:
         for h in handles:
             h.remove()
         for m, (batch, steps) in zip(squeezed, saved, strict=True):
             m.batch_size, m.num_timesteps = batch, steps
-    return outputs
+    return outputs, np.concatenate(per_bin) if per_bin else np.zeros((0, 0), np.float32)
 
 
 def chip_counts(spikes: np.ndarray, shape: tuple[int, int, int], logical: int) -> np.ndarray:
@@ -148,15 +273,29 @@ def chip_counts(spikes: np.ndarray, shape: tuple[int, int, int], logical: int) -
 
 
 def compare(network: str | Path, weights: str | Path, model: str | Any, events: Any, *,
-            bin_us: int = 1000, key: str | None = None) -> Comparison:
+            bin_us: int = 1000, key: str | None = None, window_us: int | None = None,
+            sensor_offset: tuple[int, int] | None = None, downsample: int | None = None) -> Comparison:
     """Run `model` (FILE.py:NAME, or an nn.Module with its weights loaded) and the simulation of
-    `network` built with `weights` on the same `events` (a path or an event array), core by
-    core. Raises BuildError / SimulationError / ImportFailure with the reasons."""
-    from dynapcnn_dsl.api import build, simulate
+    `network` built with `weights` on the same `events` (a path or an event array).
+
+    First as classifiers, when the model's output is one (as many values per bin as the head
+    core has classes): the class each side picks per time window of `window_us` (100 ms by
+    default) and over the whole recording. Then core by core, for the cores whose convolution
+    a spiking module follows in the model; the others are skipped with the reason. A DVS
+    recording from another camera is placed on the sensor with `sensor_offset` and
+    `downsample` (as `simulate`), for both sides. Raises BuildError / SimulationError /
+    ImportFailure / ModelFailure with the reasons."""
+    from dynapcnn_dsl.api import build, placement_of, simulate
     from dynapcnn_dsl.importer.from_torch import held_under, load_module, load_weights
 
     doc = build(network, weights, key=key, annotate=True)   # the simulation names cores by it
     linked = doc.linked
+    table = _events(events)
+    placement = placement_of(sensor_offset, downsample, "<events>")
+    table, off_sensor = _placed(table, linked.input.source, placement)
+    span = int(table["t"].max()) if len(table) else 0
+    bins = span // bin_us + 1
+    _check_bins(bins, bin_us, window_us)
     loads = isinstance(model, str)
     if loads:
         model = load_module(model)
@@ -168,16 +307,20 @@ def compare(network: str | Path, weights: str | Path, model: str | Any, events: 
         loaded, _ = read(weights, key=key)
         if loaded is not None:
             load_weights(model, dict(loaded.tensors), partial=True)
-    table = _events(events)
     # A bias (a folded BatchNorm's shift too) is added by the model once per time step and by
     # the chip once per slow-clock tick: one tick per bin makes the two comparable.
     leaky = any(layer.get("leak_enable") for layer in doc.config["cnn_layers"])
     result = simulate(doc, table, record="all", slow_clock_hz=1e6 / bin_us if leaky else None)
     shape = tuple(linked.input.shape)
-    frames = dense(table, shape, bin_us)
+    dvs = linked.input.source == "dvs"
+    step = max(1, WINDOW_BYTES // (4 * int(np.prod(shape))))
+    frames = (dense(table[(table["t"] >= first * bin_us) & (table["t"] < (first + step) * bin_us)],
+                    shape, bin_us, first, min(step, bins - first), dvs)
+              for first in range(0, bins, step))
     modules = neuron_modules(model, shape)
-    wanted = [modules[c.weights] for c in linked.cores if c.weights in modules]
-    outputs = run_model(model, wanted, frames)
+    wanted = [modules[c.weights] for c in linked.cores if c.weights in modules
+              and _spiking(model, modules[c.weights])]
+    outputs, per_bin = run_model(model, wanted, frames)
     rows = []
     for core in linked.cores:
         module = modules.get(core.weights)
@@ -186,13 +329,128 @@ def compare(network: str | Path, weights: str | Path, model: str | Any, events: 
                            (core.out_features, out.height, out.width), linked.logical_out(core))
         mine = outputs.get(module) if module else None
         if mine is None:
-            rows.append(CoreComparison(core.name, module, int(chip.sum()), 0, None, False,
-                                       f"no neuron module of the model follows '{core.weights}'"))
+            rows.append(CoreComparison(core.name, None, int(chip.sum()), 0, None, True, "",
+                                       _not_spiking(model, core.weights, module)))
             continue
         corr, ok, why = judge(chip, mine)
         rows.append(CoreComparison(core.name, module, int(chip.sum()), round(float(mine.sum())),
                                    corr, ok, why))
-    return Comparison(tuple(rows), len(table), frames.shape[0], bin_us)
+    classes, skipped = _classes(linked, result, per_bin, bin_us, window_us or DEFAULT_WINDOW_US)
+    return Comparison(tuple(rows), len(table) + off_sensor, bins, bin_us, classes, off_sensor, skipped)
+
+
+def _spiking(model: Any, name: str) -> bool:
+    from dynapcnn_dsl.importer.from_torch import neuron_kind
+
+    try:
+        return neuron_kind(model.get_submodule(name)) is not None
+    except AttributeError:
+        return False
+
+
+def _not_spiking(model: Any, prefix: str, module: str | None) -> str:
+    """Why a core has no spiking counterpart to compare spike counts with."""
+    if module is None:
+        return f"nothing follows '{prefix}' in the model (a non-spiking head): judged by class"
+    try:
+        kind = type(model.get_submodule(module)).__name__ if module else type(model).__name__
+    except AttributeError:
+        kind = "module"
+    if kind in ("ReLU", "ReLU6", "LeakyReLU", "Identity"):
+        return f"'{module}' after '{prefix}' is a {kind}, not a spiking neuron: no spikes to compare"
+    where = f"'{module}' ({kind})" if module else f"the model's forward ({kind})"
+    return f"the activation after '{prefix}' is a function called in {where}: no spikes to compare"
+
+
+def _placed(table: np.ndarray, source: str, placement: Any) -> tuple[np.ndarray, int]:
+    """The events on the sensor, and how many fell off it (a DVS recording from another camera)."""
+    if placement is None:
+        return table, 0
+    from dynapcnn_dsl.chips.facts import LIMITS
+    from dynapcnn_dsl.diagnostics import Diagnostic, Severity
+    from dynapcnn_dsl.simulate import SimulationError
+    from dynapcnn_dsl.simulate.events import place_on_sensor, placement_problems
+
+    problems = placement_problems(placement, "<events>")
+    if source != "dvs":
+        problems.append(Diagnostic("<events>", None, Severity.ERROR, "simulate-sensor-placement",
+                                   "a sensor placement is for a DVS input; this network's input comes "
+                                   "from the host", "drop --sensor-offset and --downsample"))
+    if problems:
+        raise SimulationError(problems)
+    return place_on_sensor(table, placement, LIMITS["dvs_sensor_size"])
+
+
+def _check_bins(bins: int, bin_us: int, window_us: int | None) -> None:
+    """The bin width and the number of bins bounded before any frame is made."""
+    from dynapcnn_dsl.diagnostics import Diagnostic, Severity
+    from dynapcnn_dsl.simulate import SimulationError
+
+    def refuse(message: str, hint: str) -> None:
+        raise SimulationError([Diagnostic("<events>", None, Severity.ERROR, "compare-bins", message, hint)])
+
+    if isinstance(bin_us, bool) or not isinstance(bin_us, int | np.integer) or not 1 <= bin_us <= MAX_BIN_US:
+        refuse(f"the bin width must be an integer in 1..{MAX_BIN_US} us, not {bin_us}",
+               "--bin-us N: the model's time step in microseconds")
+    if window_us is not None and (isinstance(window_us, bool) or not isinstance(window_us, int | np.integer)
+                                  or not 1 <= window_us <= 2 ** 62):
+        refuse(f"the class window must be a positive number of us, not {window_us}",
+               "--window-us N: the time windows in which each side's class is compared")
+    if bins > MAX_BINS:
+        refuse(f"the events span {bins} bins of {bin_us} us: more than {MAX_BINS} model steps",
+               "give a larger --bin-us, or cut the recording (are its times in microseconds?)")
+
+
+def _head(linked: Any) -> Any:
+    """The core whose features are the classes: the readout's source, else the one core that
+    sends to no other core (None when there are several)."""
+    if linked.readout is not None:
+        return linked.core(linked.readout.source)
+    from dynapcnn_dsl.link.data import READOUT
+
+    sinks = [c for c in linked.cores if all(link.target == READOUT for link in c.destinations)]
+    return sinks[0] if len(sinks) == 1 else None
+
+
+def _classes(linked: Any, result: Any, per_bin: np.ndarray, bin_us: int,
+             window_us: int) -> tuple[ClassComparison | None, str]:
+    """Chip and model as classifiers, or why they are not compared so."""
+    from dynapcnn_dsl.simulate.prediction import predicted_class
+
+    head = _head(linked)
+    if head is None:
+        return None, "no readout, and more than one core sends to no other core (no single head)"
+    n = linked.logical_out(head)
+    out = head.output_shape
+    classifier = per_bin.ndim == 2 and per_bin.shape[1] == n and (
+        (out.height, out.width) == (1, 1) or linked.readout is not None)
+    if not classifier:
+        return None, ""       # the model's output is a map, not classes: compared core by core
+    first = 1 if linked.readout is not None else 0
+    spikes = result.cores.get(head.name, np.zeros(0, [("t", "<i8"), ("p", "<i4")]))
+    spread = 4 if n != head.out_features else 1      # the readout errata: class k on feature 4(k-1)
+    step = max(1, int(window_us) // bin_us)
+    windows = []
+    for b in range(0, len(per_bin), step):
+        start, end = b * bin_us, min(b + step, len(per_bin)) * bin_us
+        inside = spikes[(spikes["t"] >= start) & (spikes["t"] < end)]
+        inside = inside[(inside["p"] % spread == 0) & (inside["p"] < spread * n)]
+        counts = np.bincount(inside["p"].astype(np.int64) // spread, minlength=n)
+        chip = int(np.argmax(counts)) if counts.max() > 0 else None
+        windows.append(WindowClass(start, end, None if chip is None else chip + first,
+                                   _model_class(per_bin[b : b + step], first)))
+    chip_all = predicted_class(result, None if linked.readout is not None else head.name)
+    return ClassComparison(head.name, first, tuple(windows), chip_all,
+                           _model_class(per_bin, first)), ""
+
+
+def _model_class(values: np.ndarray, first: int) -> int | None:
+    """The model's class over some bins: the output with the largest sum (spike counts or
+    logits), lowest on ties; None when every output sums to the same value (nothing singled out)."""
+    totals = values.sum(axis=0, dtype=np.float64)
+    if not totals.size or totals.max() == totals.min():
+        return None
+    return int(np.argmax(totals)) + first
 
 
 def _events(events: Any) -> np.ndarray:

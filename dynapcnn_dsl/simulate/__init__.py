@@ -12,10 +12,18 @@ replace a function of that name on `dynapcnn_dsl` with the module.
 from __future__ import annotations
 
 from dynapcnn_dsl.callable_package import make_callable
-from dynapcnn_dsl.simulate.events import EVENT, EventsError, from_columns, from_dense, read_events
+from dynapcnn_dsl.simulate.events import (
+    EVENT,
+    EventsError,
+    SensorPlacement,
+    from_columns,
+    from_dense,
+    read_events,
+)
+from dynapcnn_dsl.simulate.prediction import predicted_class
 from dynapcnn_dsl.simulate.run import SimulationError, SimulationResult, Summary, simulate_document
 
-__all__ = ["EVENT", "EventsError", "SimulationError", "SimulationResult", "Summary", "from_columns",
-           "from_dense", "read_events", "simulate_document"]
+__all__ = ["EVENT", "EventsError", "SensorPlacement", "SimulationError", "SimulationResult", "Summary",
+           "from_columns", "from_dense", "predicted_class", "read_events", "simulate_document"]
 
 make_callable(__name__)

@@ -23,6 +23,7 @@ import math
 import zipfile
 import zlib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -289,11 +290,60 @@ def read_events(path: str | Path, *, bin_us: int | None = None) -> np.ndarray:
     return from_columns(loaded, file)
 
 
-def check_events(events: np.ndarray, shape: tuple[int, int, int], source: str, file: str) -> list[Diagnostic]:
+@dataclass(frozen=True)
+class SensorPlacement:
+    """Where a recording from another camera falls on the chip's sensor: the sensor sees the
+    window that starts at `offset` (x, y) in the recording, each coordinate then divided by
+    `downsample` (integer division, the camera's pixels pooled onto the sensor's)."""
+
+    offset: tuple[int, int] = (0, 0)
+    downsample: int = 1
+
+
+MAX_OFFSET = 2 ** 31 - 1
+MAX_DOWNSAMPLE = 1024
+
+
+def placement_problems(placement: SensorPlacement, file: str) -> list[Diagnostic]:
+    """An offset that is not two non-negative integers, or a downsampling that is not a
+    positive integer (both bounded: coordinates are int32 after placement)."""
+    out = []
+    x, y = placement.offset
+    if not all(isinstance(v, int | np.integer) and not isinstance(v, bool) and 0 <= v <= MAX_OFFSET
+               for v in (x, y)):
+        out.append(Diagnostic(file, None, Severity.ERROR, "simulate-sensor-placement",
+                              f"the sensor offset must be two integers in 0..{MAX_OFFSET}, not {x},{y}",
+                              "--sensor-offset X,Y: the recording's pixel that lands on the sensor's (0, 0)"))
+    n = placement.downsample
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or not 1 <= n <= MAX_DOWNSAMPLE:
+        out.append(Diagnostic(file, None, Severity.ERROR, "simulate-sensor-placement",
+                              f"the downsampling must be an integer in 1..{MAX_DOWNSAMPLE}, not {n}",
+                              "--downsample N divides the recording's coordinates by N"))
+    return out
+
+
+def place_on_sensor(events: np.ndarray, placement: SensorPlacement, sensor: int) -> tuple[np.ndarray, int]:
+    """The events that land on the `sensor` x `sensor` pixels, moved there, and how many did
+    not (the window's outside, negative coordinates included). Order and times are kept."""
+    (ox, oy), n = placement.offset, int(placement.downsample)
+    x = events["x"].astype(np.int64) - int(ox)
+    y = events["y"].astype(np.int64) - int(oy)
+    keep = (x >= 0) & (y >= 0) & (x // n < sensor) & (y // n < sensor)
+    out = events[keep]
+    out["x"], out["y"] = x[keep] // n, y[keep] // n
+    return out, int(len(events) - len(out))
+
+
+def check_events(events: np.ndarray, shape: tuple[int, int, int], source: str, file: str,
+                 sensor: int = 128) -> list[Diagnostic]:
     """Times sorted and non-negative, every event inside the input map: one diagnostic per
-    kind of problem, naming the first offending event and how many there are."""
+    kind of problem, naming the first offending event and how many there are.
+
+    For a DVS input the map is the whole sensor (`sensor` x `sensor`, polarity 0 or 1),
+    whatever window the network uses: the DVS layer drops what falls outside its crop, as the
+    chip does, and the summary counts it."""
     out: list[Diagnostic] = []
-    channels, height, width = (2, *shape[1:]) if source == "dvs" else shape
+    channels, height, width = (2, sensor, sensor) if source == "dvs" else shape
 
     def report(code: str, bad: np.ndarray, what: str, hint: str) -> None:
         if bad.any():
@@ -311,10 +361,15 @@ def check_events(events: np.ndarray, shape: tuple[int, int, int], source: str, f
         report("simulate-events-time", np.concatenate(([False], t[1:] < t[:-1])),
                "comes before the event ahead of it", "sort the events by t (a stable sort keeps "
                "the order of equal times)")
-    kind = "polarity" if source == "dvs" else "feature"
-    report("simulate-events-map",
-           (events["x"] < 0) | (events["x"] >= width) | (events["y"] < 0) | (events["y"] >= height)
-           | (events["p"] < 0) | (events["p"] >= channels),
-           f"is outside the input map (0 <= x < {width}, 0 <= y < {height}, 0 <= p < {channels},"
-           f" p the {kind})", "the input's shape [C, H, W] in the network sets the map")
+    outside = ((events["x"] < 0) | (events["x"] >= width) | (events["y"] < 0) | (events["y"] >= height)
+               | (events["p"] < 0) | (events["p"] >= channels))
+    if source == "dvs":
+        report("simulate-events-map", outside,
+               f"is off the sensor (0 <= x < {width}, 0 <= y < {height}, p the polarity 0 or 1)",
+               "a recording from another camera: place it on the sensor with --sensor-offset X,Y "
+               "and --downsample N (events off the sensor are then dropped and counted)")
+    else:
+        report("simulate-events-map", outside,
+               f"is outside the input map (0 <= x < {width}, 0 <= y < {height}, 0 <= p < {channels},"
+               " p the feature)", "the input's shape [C, H, W] in the network sets the map")
     return out

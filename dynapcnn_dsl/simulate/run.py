@@ -19,9 +19,17 @@ from typing import Any
 import numpy as np
 
 from dynapcnn_dsl.chips import host_limits
+from dynapcnn_dsl.chips.facts import LIMITS as CHIP_LIMITS
 from dynapcnn_dsl.diagnostics import Diagnostic, Severity, has_errors
-from dynapcnn_dsl.simulate.events import EVENT, check_events
+from dynapcnn_dsl.simulate.events import (
+    EVENT,
+    SensorPlacement,
+    check_events,
+    place_on_sensor,
+    placement_problems,
+)
 from dynapcnn_dsl.simulate.machine import Machine, read_machine
+from dynapcnn_dsl.simulate.prediction import readout_winner
 
 SPIKE = np.dtype([("t", "<i8"), ("x", "<i4"), ("y", "<i4"), ("p", "<i4")])
 """A recorded event: p is the feature (the polarity for the DVS layer's own output)."""
@@ -58,7 +66,8 @@ class Summary:
     synaptic_updates: int  # neuron updates by input events (not by leak)
     cores: tuple[CoreSummary, ...]
     ticks: int
-    winner: int | None  # the readout's last winning class (1-based), None without readout
+    winner: int | None  # the readout's class over the run (prediction.py), None if nothing reached it
+    off_sensor: int = 0  # events a sensor placement left off the sensor (dropped before the DVS layer)
 
 
 @dataclass(frozen=True)
@@ -116,10 +125,9 @@ def _readout_rows(
     sums = np.concatenate([np.zeros((1, n), np.int64), sums])
     window = sums[r.window :] - sums[: -r.window]
     average = window // r.window
-    rows = np.zeros(
-        len(ticks), [("t", "<i8"), ("average", "<i4", (n,)), ("winner", "<i2"), ("above", "?", (n,))]
-    )
-    rows["t"], rows["average"] = ticks[:, 0], average
+    rows = np.zeros(len(ticks), [("t", "<i8"), ("average", "<i4", (n,)), ("winner", "<i2"),
+                                 ("above", "?", (n,)), ("count", "<i8", (n,))])
+    rows["t"], rows["average"], rows["count"] = ticks[:, 0], average, counts
     rows["winner"] = (np.argmax(average, axis=1) + 1) if n else 0
     rows["above"] = average > r.threshold
     return rows
@@ -184,9 +192,11 @@ def simulate_document(
     states: bool = False,
     budget: int = BUDGET,
     progress: Callable[[int, int], None] | None = None,
+    placement: SensorPlacement | None = None,
 ) -> SimulationResult:
     """Run `document` over `events` (EVENT dtype). `record` is "monitored" (the cores and the
-    DVS layer with monitor_enable) or "all". Raises SimulationError."""
+    DVS layer with monitor_enable) or "all". `placement` puts a recording from another camera
+    on the DVS sensor (events off the sensor dropped and counted). Raises SimulationError."""
     machine, diagnostics = read_machine(document, file)
     if machine is None:
         raise SimulationError(diagnostics)
@@ -194,7 +204,18 @@ def simulate_document(
         from dynapcnn_dsl.simulate.events import from_columns
 
         events = from_columns(events, events_file)
-    diagnostics += check_events(events, machine.input_shape, machine.source, events_file)
+    off_sensor = 0
+    if placement is not None:
+        problems = placement_problems(placement, events_file)
+        if machine.source != "dvs":
+            problems.append(Diagnostic(events_file, None, Severity.ERROR, "simulate-sensor-placement",
+                                       "a sensor placement is for a DVS input; this network's input "
+                                       "comes from the host", "drop --sensor-offset and --downsample"))
+        if problems:
+            raise SimulationError(problems)
+        events, off_sensor = place_on_sensor(events, placement, CHIP_LIMITS["dvs_sensor_size"])
+    diagnostics += check_events(events, machine.input_shape, machine.source, events_file,
+                                CHIP_LIMITS["dvs_sensor_size"])
     leaky = [c.name for c in machine.used if c.leak]
     wrong = option_problems(slow_clock_hz=slow_clock_hz, until_us=until_us, budget=budget)
     for option, why in wrong:
@@ -302,7 +323,7 @@ def simulate_document(
     readout = _readout_rows(machine, tick_rows, totals, last_t, rate > 0)
     final = packed.states(machine) if states else None
     summary = Summary(
-        events_in=len(events),
+        events_in=len(events) + off_sensor,
         dvs_dropped=int(packed.misc[kernel.DVS_DROPPED]),
         synaptic_updates=int(packed.misc[kernel.UPDATES]),
         cores=tuple(
@@ -310,7 +331,8 @@ def simulate_document(
             for c in machine.used
         ),
         ticks=len(tick_rows),
-        winner=int(readout["winner"][-1]) if readout is not None and len(readout) else None,
+        winner=readout_winner(readout) if readout is not None else None,
+        off_sensor=off_sensor,
     )
     return SimulationResult(
         MappingProxyType(outputs),

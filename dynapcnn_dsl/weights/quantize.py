@@ -46,6 +46,7 @@ class QuantReport(NamedTuple):
     zeroed: int                  # non-zero weights that became 0
     saturated: int               # entries clipped to the range (quantize: none never clips)
     entries: int                 # weights in the core
+    sqnr_db: float | None = None  # signal-to-quantization-noise ratio of the weights; None: exact
 
 
 class QuantCore(NamedTuple):
@@ -87,7 +88,20 @@ def _report(weights: np.ndarray, scaled: np.ndarray, rounded: np.ndarray, scale:
     zeroed = int(np.count_nonzero(nonzero & (rounded == 0)))
     kept = nonzero & (rounded != 0)
     worst = float(np.max(np.abs(rounded[kept] - scaled[kept]) / np.abs(scaled[kept]))) if kept.any() else 0.0
-    return QuantReport(float(scale), limited_by, worst, zeroed, saturated, int(weights.size))
+    return QuantReport(float(scale), limited_by, worst, zeroed, saturated, int(weights.size),
+                       sqnr_db(scaled, rounded))
+
+
+def sqnr_db(scaled: np.ndarray, rounded: np.ndarray) -> float | None:
+    """10 log10(signal power / rounding-noise power) over a core's weights, in float64: how far
+    below the weights the rounding noise lies, a figure that does not blow up on tiny weights as
+    a relative error does (a random initialisation with 8 bits gives about 40 dB). None when the
+    rounding is exact."""
+    signal = float(np.sum(np.square(scaled, dtype=np.float64)))
+    noise = float(np.sum(np.square(rounded.astype(np.float64) - scaled.astype(np.float64))))
+    if noise == 0.0:
+        return None
+    return 10.0 * float(np.log10(signal / noise)) if signal > 0 else float("-inf")
 
 
 def quantize_auto(weight: np.ndarray, bias: np.ndarray | None, threshold: float, min_v_mem: float,

@@ -5,7 +5,8 @@ Module names are the cores' weight prefixes: `stem`, `block1.a`, `block1.b`, `do
 the network without any `weights:` entries. `forward` follows the chip: a core's input is the
 sum of what its sources send (after their pooling), then convolution, then the neuron (here a
 ReLU stands in for the integrate-and-fire neuron that a spiking library such as sinabs adds for
-training).
+training). The stem has a bias: on the chip it is a leak, added once per slow-clock tick, as
+the model adds it once per time step.
 """
 
 from __future__ import annotations
@@ -40,10 +41,10 @@ class ResidualDown(nn.Module):
 
 
 class DvsResNet(nn.Module):
-    def __init__(self, classes: int = 11) -> None:
+    def __init__(self, classes: int = 2) -> None:
         super().__init__()
         self.pool_in = nn.AvgPool2d(2, divisor_override=1)       # the DVS layer's sum pooling
-        self.stem = nn.Conv2d(2, 8, 3, stride=2, padding=1, bias=False)
+        self.stem = nn.Conv2d(2, 8, 3, stride=2, padding=1)
         self.block1 = Residual(8)
         self.down1 = ResidualDown(8, 16)
         self.block2 = Residual(16)

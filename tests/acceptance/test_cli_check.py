@@ -102,7 +102,7 @@ def test_good_pair_prints_the_quantization_table(cli, files):
     assert info["code"] == "weights-reshaped" and info["sev"] == "info"
     rows = table_rows(out)
     (header,) = [[c.strip() for c in line.split("┃")] for line in out.splitlines() if "┃" in line]
-    assert header == ["core", "#", "scale", "set by", "weights", "zeroed", "worst error",
+    assert header == ["core", "#", "scale", "set by", "weights", "zeroed", "SQNR",
                       "threshold", "low"]
     reference = bound_reference(files["good"])
     assert list(rows) == [c.name for c in reference.cores]
@@ -113,6 +113,22 @@ def test_good_pair_prints_the_quantization_table(cli, files):
         assert cells[3] == core.report.limited_by
         assert cells[4] == f"{core.weights.min()}..{core.weights.max()}"
         assert cells[7:9] == [str(core.threshold_high), str(core.threshold_low)]
+
+
+def test_a_note_only_for_a_core_at_risk(cli, files, tmp_path):
+    """A random initialisation quantizes at about 48 dB: no note. One outlier weight 1000x the
+    others sets conv2's scale, most of its weights round to 0: a note names that core only."""
+    code, out, _ = cli("check", HOST_SEQUENTIAL, files["good"])
+    assert code == 0 and "note:" not in out
+    sd = torch.load(files["good"], weights_only=True)
+    sd["conv2.weight"][0, 0, 0, 0] = 1000 * sd["conv2.weight"].abs().max()
+    torch.save(sd, tmp_path / "outlier.pt")
+    code, out, _ = cli("check", HOST_SEQUENTIAL, tmp_path / "outlier.pt")
+    notes = [line for line in out.splitlines() if line.startswith("note:")]
+    assert code == 0 and len(notes) == 1, out
+    assert notes[0].startswith("note: core 'conv2': ")
+    assert "% of its weights round to 0 (scale set by its weights); a few large values may be " \
+           "setting the scale" in notes[0]
 
 
 def test_unused_tensors_warn_but_pass(cli, files):

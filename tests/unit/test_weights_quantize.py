@@ -118,6 +118,10 @@ def test_report_figures():
     assert q.weights.ravel().tolist() == [127, 1, 38, 0]
     assert q.report.zeroed == 0 and q.report.entries == 4
     assert q.report.worst_relative_error == pytest.approx(abs(1 - 0.508) / 0.508, rel=1e-4)
+    # rounding noise 0.492^2 + 0.1^2 under a signal of 127^2 + 0.508^2 + 38.1^2
+    assert q.report.sqnr_db == pytest.approx(10 * np.log10((127**2 + 0.508**2 + 38.1**2)
+                                                           / (0.492**2 + 0.1**2)), rel=1e-4)
+    assert quantize_auto(np.array([[[[1.0]]]], np.float32), None, 1.0, -1.0, 0.0).report.sqnr_db is None
 
 
 def test_quantize_none_keeps_the_integers():
