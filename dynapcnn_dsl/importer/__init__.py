@@ -37,16 +37,18 @@ class Imported:
     text: str | None
     tensors: dict[str, np.ndarray] = field(default_factory=dict)
     diagnostics: tuple[Diagnostic, ...] = ()
+    trace: str | None = None      # torch's traceback of a model that could not be traced (--verbose)
 
     @property
     def ok(self) -> bool:
         return self.plan is not None and not has_errors(list(self.diagnostics))
 
 
-def failure(source: str, message: str, hint: str, code: str = "import-source") -> Imported:
+def failure(source: str, message: str, hint: str, code: str = "import-source",
+            trace: str | None = None) -> Imported:
     """An import that did not get as far as a graph."""
     return Imported(source, None, None, diagnostics=(
-        Diagnostic(source, None, Severity.ERROR, code, message, hint),))
+        Diagnostic(source, None, Severity.ERROR, code, message, hint),), trace=trace)
 
 
 def from_graph(graph: Graph, *, chip: str = "speck2f", header: tuple[str, ...] = ()) -> Imported:
@@ -98,7 +100,8 @@ def import_torch(model: Any, *, input_shape: tuple[int, int, int] | None = None,
     try:
         graph = graph_of(model, input_shape=input_shape, dvs=dvs, source=source, file=file)
     except ImportFailure as exc:
-        return failure(source, str(exc), "see docs/import.md for what a model needs")
+        return failure(source, str(exc), exc.hint or "see docs/import.md for what a model needs",
+                       trace=exc.trace)
     return from_graph(graph, chip=chip, header=(f"imported from {source} by dynapcnn-dsl import",))
 
 

@@ -113,6 +113,7 @@ def run_model(model: Any, modules: list[str], frames: np.ndarray) -> dict[str, n
     import torch
 
     from dynapcnn_dsl.importer.from_torch import neuron_kind
+    from dynapcnn_dsl.importer.neurons import reset, run_steps, spikes_of, stepped
 
     outputs: dict[str, np.ndarray] = {}
     handles = []
@@ -120,17 +121,21 @@ def run_model(model: Any, modules: list[str], frames: np.ndarray) -> dict[str, n
     saved = [(m.batch_size, m.num_timesteps) for m in squeezed]
     for m in model.modules():
         if neuron_kind(m):   # only the neurons: other modules' reset_states may not be sinabs's
-            m.reset_states()
+            reset(m)
     for m in squeezed:
         m.batch_size, m.num_timesteps = 1, -1
     for name in modules:
         def hook(_m: Any, _i: Any, out: Any, name: str = name) -> None:
-            total = out.detach().sum(0).numpy()
-            outputs[name] = total.reshape(total.shape[0], 1, 1) if total.ndim == 1 else total
+            total = spikes_of(out).detach().sum(0).numpy()
+            total = total.reshape(total.shape[0], 1, 1) if total.ndim == 1 else total
+            outputs[name] = outputs[name] + total if name in outputs else total
         handles.append(model.get_submodule(name).register_forward_hook(hook))
     try:
         with torch.no_grad():
-            model(torch.from_numpy(frames))
+            if stepped(model):   # snnTorch, Norse: one time step per call
+                run_steps(model, frames)
+            else:
+                model(torch.from_numpy(frames))
     finally:
         for h in handles:
             h.remove()
