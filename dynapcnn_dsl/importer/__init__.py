@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from dynapcnn_dsl.diagnostics import Diagnostic, Severity, has_errors
+from dynapcnn_dsl.diagnostics import Diagnostic, Severity, has_errors, listed
 from dynapcnn_dsl.importer.graph import Graph
 from dynapcnn_dsl.importer.plan import Plan
 
@@ -223,7 +223,15 @@ def _import_python(source: str, input_shape: tuple[int, int, int] | None, weight
                 notes.append(Diagnostic(weights, None, Severity.INFO, "import-prefix",
                                         f"the model's tensors are under '{prefix}' in {weights} (a "
                                         f"Lightning checkpoint's `self.model`): {kept}", hint))
-            load_weights(model, tensors)
+            kept = load_weights(model, tensors)
+            if kept:
+                notes.append(Diagnostic(weights, None, Severity.INFO, "import-thresholds",
+                                        f"{weights} holds no neuron parameters ({listed(kept, 4)}): "
+                                        "the checkpoint of the ANN the model was converted from; the "
+                                        "thresholds and lower bounds are the model's own",
+                                        "nothing to do if the model sets them as sinabs's "
+                                        "from_model did; save the spiking model's state_dict to "
+                                        "carry trained ones"))
     except ImportFailure as exc:
         return failure(source, str(exc), exc.hint or "SOURCE is FILE.py:NAME, NAME a module class "
                        "constructible without arguments or a function returning a module")

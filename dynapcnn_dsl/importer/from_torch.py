@@ -189,11 +189,13 @@ def held_under(model: nn.Module, names: Iterable[str], *, partial: bool = False)
     return model, prefix
 
 
-def load_weights(model: nn.Module, tensors: dict[str, np.ndarray], *, partial: bool = False) -> None:
+def load_weights(model: nn.Module, tensors: dict[str, np.ndarray], *, partial: bool = False) -> list[str]:
     """A checkpoint's tensors into the model; neuron states (v_mem, ...) are never loaded. With
     `partial`, the model keeps its own values for what the file lacks (an imported weights file
     holds only what the cores bind), but a file holding none of them is refused: the model
-    would run on its initial weights."""
+    would run on its initial weights. A checkpoint of the ANN a spiking model was converted from
+    (sinabs's from_model) lacks the neurons' spike_threshold and min_v_mem: those are kept from
+    the model, and their names returned (the caller says so)."""
     own = model.state_dict()
     states = neuron_states(model)
     wanted = {k for k in own if k not in states and (k in tensors or not partial)}
@@ -202,16 +204,29 @@ def load_weights(model: nn.Module, tensors: dict[str, np.ndarray], *, partial: b
                             f"{listed(sorted(tensors), 3)}; the model {listed(sorted(own), 3)})",
                             "give the model whose state_dict the network's `weights:` name")
     missing = sorted(wanted - set(tensors))
+    kept = [k for k in missing if k in neuron_parameters(model)]
+    if kept and (len(kept) < len(missing) or len(kept) == len(wanted)):
+        kept = []          # more than the neurons missing, or nothing but them: not an ANN's checkpoint
+    missing = [k for k in missing if k not in kept]
     if missing:
         raise ImportFailure(f"the weights file lacks {len(missing)} of the model's tensors: "
                             f"{listed(missing, 6)}", "give this model's checkpoint (`--key` "
                             "names the state_dict inside a larger checkpoint)")
+    wanted -= set(kept)
     for k in sorted(wanted):
         if tuple(own[k].shape) != tuple(tensors[k].shape):
             raise ImportFailure(f"'{k}' is {list(tensors[k].shape)} in the weights file, "
                                 f"{list(own[k].shape)} in the model", "give the checkpoint of this "
                                 "model as it is built (the same layer sizes)")
     model.load_state_dict({k: torch.as_tensor(np.array(tensors[k])) for k in wanted}, strict=False)
+    return kept
+
+
+def neuron_parameters(model: nn.Module) -> set[str]:
+    """The state_dict names of the neurons' own parameters (sinabs's spike_threshold and
+    min_v_mem): what an ANN's checkpoint cannot hold for the spiking model made from it."""
+    return {f"{q}.{name}" if q else name for q, m in model.named_modules()
+            if describe(m) is not None for name, _ in m.named_parameters(recurse=False)}
 
 
 # -- tracing -----------------------------------------------------------------------------------
