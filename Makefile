@@ -21,6 +21,7 @@ $(VENV)/.installed-run: pyproject.toml | $(BIN)/python
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]' $(EDITABLE)
 	$(BIN)/python -m pip install --quiet --no-deps sinabs==3.1.3   # test-only parity reference; never samna
+	$(BIN)/python -m pip install --quiet --no-deps norse==1.1.0    # not its torchvision (unused by its modules)
 	@# the editors' YAML language server, for tests/acceptance/test_editor_lsp.py (skipped without npm)
 	@if command -v npm >/dev/null 2>&1; then \
 	  npm install --silent --no-audit --no-fund --prefix $(VENV)/node yaml-language-server@2 \

@@ -38,6 +38,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--force", action="store_true",
                    help="replace existing files in DIR (never an input of the import)")
     p.add_argument("--no-source", action="store_true", help="do not quote source lines")
+    p.add_argument("--verbose", action="store_true",
+                   help="with a model that cannot be traced, print torch's whole traceback too")
 
 
 def parse_shape(text: str | None, parser: argparse.ArgumentParser) -> tuple[int, int, int] | None:
@@ -86,6 +88,8 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     imported = importer.import_source(args.source, input_shape=shape, weights=args.weights,
                                       key=args.key, chip=args.chip, dvs=args.dvs)
     print_diagnostics(imported.diagnostics, sys.stdout)
+    if imported.trace and args.verbose:
+        sys.stderr.write(imported.trace)
     if not imported.ok:
         sys.stdout.write(f"{args.source}: cannot be imported; nothing was written\n")
         return 1

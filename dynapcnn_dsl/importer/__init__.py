@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from dynapcnn_dsl.diagnostics import Diagnostic, Severity, has_errors
+from dynapcnn_dsl.diagnostics import Diagnostic, Severity, has_errors, listed
 from dynapcnn_dsl.importer.graph import Graph
 from dynapcnn_dsl.importer.plan import Plan
 
@@ -37,16 +37,18 @@ class Imported:
     text: str | None
     tensors: dict[str, np.ndarray] = field(default_factory=dict)
     diagnostics: tuple[Diagnostic, ...] = ()
+    trace: str | None = None      # torch's traceback of a model that could not be traced (--verbose)
 
     @property
     def ok(self) -> bool:
         return self.plan is not None and not has_errors(list(self.diagnostics))
 
 
-def failure(source: str, message: str, hint: str, code: str = "import-source") -> Imported:
+def failure(source: str, message: str, hint: str, code: str = "import-source",
+            trace: str | None = None) -> Imported:
     """An import that did not get as far as a graph."""
     return Imported(source, None, None, diagnostics=(
-        Diagnostic(source, None, Severity.ERROR, code, message, hint),))
+        Diagnostic(source, None, Severity.ERROR, code, message, hint),), trace=trace)
 
 
 def from_graph(graph: Graph, *, chip: str = "speck2f", header: tuple[str, ...] = ()) -> Imported:
@@ -129,7 +131,8 @@ def import_torch(model: Any, *, input_shape: tuple[int, int, int] | None = None,
     try:
         graph = graph_of(model, input_shape=input_shape, dvs=dvs, source=source, file=file)
     except ImportFailure as exc:
-        return failure(source, str(exc), "see docs/import.md for what a model needs")
+        return failure(source, str(exc), exc.hint or "see docs/import.md for what a model needs",
+                       trace=exc.trace)
     return from_graph(graph, chip=chip, header=(f"imported from {source} by dynapcnn-dsl import",))
 
 
@@ -251,7 +254,15 @@ def _import_python(source: str, input_shape: tuple[int, int, int] | None, weight
                 notes.append(Diagnostic(weights, None, Severity.INFO, "import-prefix",
                                         f"the model's tensors are under '{prefix}' in {weights} (a "
                                         f"Lightning checkpoint's `self.model`): {kept}", hint))
-            load_weights(model, tensors)
+            kept = load_weights(model, tensors)
+            if kept:
+                notes.append(Diagnostic(weights, None, Severity.INFO, "import-thresholds",
+                                        f"{weights} holds no neuron parameters ({listed(kept, 4)}): "
+                                        "the checkpoint of the ANN the model was converted from; the "
+                                        "thresholds and lower bounds are the model's own",
+                                        "nothing to do if the model sets them as sinabs's "
+                                        "from_model did; save the spiking model's state_dict to "
+                                        "carry trained ones"))
     except ImportFailure as exc:
         return failure(source, str(exc), exc.hint or "SOURCE is FILE.py:NAME, NAME a module class "
                        "constructible without arguments or a function returning a module")

@@ -227,6 +227,7 @@ def run_model(model: Any, modules: list[str], frames: Any) -> tuple[dict[str, np
     import torch
 
     from dynapcnn_dsl.importer.from_torch import neuron_kind
+    from dynapcnn_dsl.importer.neurons import reset, run_steps, spikes_of, stepped
 
     outputs: dict[str, np.ndarray] = {}
     per_bin: list[np.ndarray] = []
@@ -235,27 +236,31 @@ def run_model(model: Any, modules: list[str], frames: Any) -> tuple[dict[str, np
     saved = [(m.batch_size, m.num_timesteps) for m in squeezed]
     for m in model.modules():
         if neuron_kind(m):   # only the neurons: other modules' reset_states may not be sinabs's
-            m.reset_states()
+            reset(m)
     for m in squeezed:
         m.batch_size, m.num_timesteps = 1, -1
     for name in modules:
         def hook(_m: Any, _i: Any, out: Any, name: str = name) -> None:
-            total = out.detach().sum(0).numpy()
+            total = spikes_of(out).detach().sum(0).numpy()
             total = total.reshape(total.shape[0], 1, 1) if total.ndim == 1 else total
             outputs[name] = outputs[name] + total if name in outputs else total
         handles.append(model.get_submodule(name).register_forward_hook(hook))
     try:
         with torch.no_grad():
+            state = None
             for window in [frames] if isinstance(frames, np.ndarray) else frames:
                 try:
-                    out = model(torch.from_numpy(window))
+                    if stepped(model):   # snnTorch, Norse: one time step per call
+                        out, state = run_steps(model, window, state)
+                    else:
+                        out = model(torch.from_numpy(window))
                 except Exception as exc:  # the user's code: any failure is the model's
                     text = (str(exc).strip().splitlines() or [""])[0]
                     raise ModelFailure(
                         f"the model failed on the events: {type(exc).__name__}: {text}"[:300],
                         f"the model runs on a [T, C, H, W] tensor of event counts per bin "
                         f"({list(window.shape)} here); check that its forward takes that") from None
-                per_bin.append(_per_bin(out))
+                per_bin.append(_per_bin(spikes_of(out)))
     finally:
         for h in handles:
             h.remove()

@@ -2,13 +2,18 @@
 
 NIR is the interchange snnTorch, Norse, sinabs, Rockpool, Spyx and others write. Its nodes map
 one to one onto the model graph: Conv2d, IF, SumPool2d, AvgPool2d, Flatten, Affine/Linear;
-several edges into one node are NIR's implicit sum and become an explicit `add`. NIR cannot
-carry two things the chip needs, so they become explicit values with a comment in the network
-file and one warning that names the choice: the reset (NIR's IF resets to v_reset; sinabs's
-IAF, and this tool's default, subtract the threshold) and the lower bound of the state (NIR has
-none). The choice is sinabs's `from_nir`: subtract, min_v_mem = -threshold. Leaky and delayed
-dynamics (LIF, CubaLIF, LI, Delay) and a bare Threshold are refused with the reason.
-NIR has no concatenation.
+several edges into one node are NIR's implicit sum and become an explicit `add`.
+
+An IF neuron is what NIR defines: it integrates r * input, fires above v_threshold and resets to
+v_reset, so `reset: zero` when v_reset is 0, and a refusal otherwise (the chip resets to 0 or
+subtracts the threshold). A LIF whose time constants are all infinite (no leak: snnTorch writes
+its `Leaky(beta=1)` so, tau = dt / (1 - beta) and r = tau / dt) is that IF; any other LIF, a
+CubaLIF (its synaptic current carries input over steps), LI, Delay and a bare Threshold are
+refused, one message each. NIR has no lower bound of the state: min_v_mem = -threshold is
+written with a comment and one warning that names the neurons. NIR has no concatenation.
+
+Supported: the `nir` package from 1.0.6 up to (not including) 1.1 (SUPPORTED), checked when a
+graph is read.
 """
 
 from __future__ import annotations
@@ -21,10 +26,13 @@ import numpy as np
 from dynapcnn_dsl.diagnostics import Diagnostic, Severity
 from dynapcnn_dsl.importer.graph import Graph, Node
 
-NIR_NOTE = "NIR has no reset mode or lower bound: sinabs's from_nir choice"
+NIR_NOTE = "NIR has no lower bound of the state: minus the threshold"
+SUPPORTED = ((1, 0, 6), (1, 1, 0))
+"""The nir versions read: from the first (included) to the second (excluded)."""
 
 REFUSED = {
-    "LIF": "a leaky neuron: the chip's neurons integrate and fire without a leak",
+    "LIF": "a leaky neuron (a finite time constant tau): the chip's neurons integrate and fire "
+           "without a leak",
     "CubaLIF": "a current-based leaky neuron (a synaptic current and a leaking membrane): the "
                "chip's neurons integrate and fire without either",
     "LI": "a leaky integrator without spikes: only spikes leave a chip core",
@@ -156,15 +164,18 @@ class _Reader:
                      params={"kernel": k, "stride": s})
         elif kind == "Flatten":
             self.add(key, "flatten", preds, (int(np.prod(shape_in)),), kind)
-        elif kind == "IF":
-            self.neuron(key, node, preds, shape_in)
+        elif kind == "IF" or (kind == "LIF" and _no_leak(node)):
+            self.neuron(key, kind, node, preds, shape_in)
         else:
             why = REFUSED.get(kind, f"NIR's {kind} has no counterpart on the chip")
             self.add(key, "other", preds, shape_in or (), kind, params={"why": why})
 
     def flattened_map(self, preds: list[str]) -> tuple[int, int]:
+        """The (h, w) of the map a Linear reads flattened, through NIR's implicit sums."""
         before = preds[0]
         node = next((n for n in self.nodes if n.name == before), None)
+        while node is not None and node.op == "add":
+            node = next((n for n in self.nodes if n.name == node.inputs[0]), None)
         if node is not None and node.op == "flatten":
             shape = self.shapes.get(node.inputs[0], ())
             if len(shape) == 3:
@@ -194,40 +205,67 @@ class _Reader:
             "stride": stride, "padding": padding, "dilation": dilation,
             "groups": int(node.groups), "bias": "bias" in tensors})
 
-    def neuron(self, key: str, node: Any, preds: list[str], shape_in: tuple[int, ...] | None) -> None:
+    def neuron(self, key: str, kind: str, node: Any, preds: list[str],
+               shape_in: tuple[int, ...] | None) -> None:
         threshold = _constant(node.v_threshold)
-        r = _constant(node.r)
+        r = 1.0 if kind == "LIF" else _constant(node.r)   # a LIF without leak: gain r*dt/tau = 1
         v_reset = _constant(node.v_reset) if getattr(node, "v_reset", None) is not None else 0.0
-        why = None
-        if threshold is None:
-            why = "its thresholds differ between neurons; a chip core has one threshold"
+        why, hint = None, "leave this layer on the host, or export it as an IF with r 1 and v_reset 0"
+        if threshold is None or threshold <= 0:
+            why = "its thresholds are not one positive value; a chip core has one threshold"
         elif r != 1.0:
-            why = "its input resistance r is not 1: fold r into the previous layer's weights"
-        elif v_reset != 0.0:
-            why = f"it resets to v_reset {v_reset:g}; the chip resets to 0 or subtracts the threshold"
+            why = "its input resistance r is not 1"
+            hint = "fold r into the previous layer's weights and export r = 1"
+        elif v_reset is None or v_reset != 0.0:
+            shown = "different values" if v_reset is None else f"{v_reset:g}"
+            why = f"it resets to v_reset {shown}; the chip resets to 0 or subtracts the threshold"
+            hint = "export the neuron with v_reset 0 (the chip's reset to zero)"
         if why is not None:
-            self.add(key, "other", preds, shape_in or (), "IF", params={"why": why})
+            self.add(key, "other", preds, shape_in or (), kind, params={"why": why, "hint": hint})
             return
         self.defaulted.append(key)
-        self.add(key, "neuron", preds, shape_in or (), "IF", params={
-            "kind": "iaf", "threshold": threshold, "min_v_mem": -threshold, "reset": "subtract",
-            "note": NIR_NOTE, "explicit_reset": True})
+        note = NIR_NOTE if kind == "IF" else f"a LIF without leak (tau infinite) is an IF; {NIR_NOTE}"
+        self.add(key, "neuron", preds, shape_in or (), kind, params={
+            "kind": "iaf", "threshold": threshold, "min_v_mem": -threshold, "reset": "zero",
+            "note": note, "explicit_reset": True})
 
     def warning(self) -> list[Diagnostic]:
         if not self.defaulted:
             return []
         return [Diagnostic(self.source, None, Severity.WARNING, "import-nir-value",
-                           f"NIR cannot carry the reset or the lower bound of an IF neuron: "
-                           f"{', '.join(repr(k) for k in self.defaulted)} get `reset: subtract` and "
-                           "`min_v_mem: -threshold` (sinabs's from_nir choice), written out in "
-                           "network.yaml", "edit the values in network.yaml if the model reset "
-                           "to zero (`reset: zero`) or was bounded otherwise")]
+                           f"NIR has no lower bound of an IF neuron's state: "
+                           f"{', '.join(repr(k) for k in self.defaulted)} get "
+                           "`min_v_mem: -threshold`, and `reset: zero` (NIR's IF resets to v_reset "
+                           "0), written out in network.yaml", "edit the values in network.yaml if "
+                           "the model was bounded otherwise, or subtracted the threshold (sinabs's "
+                           "to_nir writes its IAF, which subtracts, as an IF: `reset: subtract`)")]
+
+
+def _no_leak(node: Any) -> bool:
+    """Whether a NIR LIF is an IF: every time constant infinite (no decay), with r infinite too
+    (snnTorch's r = tau / dt, an input gain of 1)."""
+    tau, r = _array(node.tau), _array(node.r)
+    return bool(tau.size and np.all(np.isinf(tau)) and np.all(np.isinf(r)))
+
+
+def check_version(version: str) -> None:
+    """Refuse a nir package outside SUPPORTED: its graphs may mean something else."""
+    import re
+
+    parts = tuple(int(n) for n in re.findall(r"\d+", version)[:3])
+    parts = parts + (0,) * (3 - len(parts))
+    low, high = SUPPORTED
+    if not low <= parts < high:
+        shown = ".".join(map(str, low)), ".".join(map(str, high))
+        raise NirFailure(f"nir {version} is installed; this tool reads NIR with nir {shown[0]} up to "
+                         f"(not including) {shown[1]}")
 
 
 def read_nir(path: str | Path) -> Any:
     """A `.nir` file through the nir package (an HDF5 file: nothing in it is executed)."""
     import nir
 
+    check_version(nir.__version__)
     try:
         return nir.read(str(path))
     except (OSError, KeyError, ValueError, TypeError) as exc:   # h5py's and nir's refusals
@@ -238,6 +276,9 @@ def graph_of(nir_graph: Any, *, source: str = "<NIR graph>",
              input_shape: tuple[int, int, int] | None = None,
              dvs: bool = False) -> tuple[Graph, list[Diagnostic]]:
     """The model graph of a NIR graph, and the warning naming what NIR could not carry."""
+    import nir
+
+    check_version(nir.__version__)
     reader = _Reader(nir_graph, source, input_shape, dvs)
     try:
         graph = reader.run()

@@ -104,7 +104,8 @@ class _Reader:
         conv, spk = layer.conv_layer, layer.spk_layer
         prefix = f"{PREFIX}.{index}.conv"
         keys: dict[str, Any] = {"out_channels": int(conv.out_channels), "kernel": int(conv.kernel_size[0])}
-        (sy, sx), (py, px) = conv.stride, conv.padding
+        # plain ints: a network made by sinabs.from_nir holds numpy integers here
+        (sy, sx), (py, px) = ((int(a), int(b)) for a, b in (conv.stride, conv.padding))
         if (sy, sx) != (1, 1):
             keys["stride"] = sx if sx == sy else {"x": sx, "y": sy}
         if (py, px) != (0, 0):

@@ -26,6 +26,7 @@ from torch import nn
 
 from dynapcnn_dsl.diagnostics import listed
 from dynapcnn_dsl.importer.graph import Graph, Node
+from dynapcnn_dsl.importer.neurons import describe, state_names
 
 UNIT_OP = "dynapcnn_dsl_import::unit"
 
@@ -45,26 +46,18 @@ class ImportFailure(Exception):
     """A model that cannot be traced or read; the message says why, the hint (when the cause
     is known) what to do."""
 
-    def __init__(self, message: str, hint: str | None = None) -> None:
+    def __init__(self, message: str, hint: str | None = None, trace: str | None = None) -> None:
         super().__init__(message)
         self.hint = hint
+        self.trace = trace
 
 
-# -- what sinabs modules are (sinabs is optional: recognised by class when it is installed) ----
-def _sinabs_layers() -> Any:
-    try:
-        import sinabs.layers as layers
-    except ImportError:
-        return None
-    return layers
-
-
+# -- what neuron modules are (sinabs, snnTorch, Norse: see neurons.py) -------------------------
 def neuron_kind(module: nn.Module) -> str | None:
-    """'iaf' for sinabs's integrate-and-fire layers, 'leaky' for the others, None otherwise."""
-    layers = _sinabs_layers()
-    if layers is None or not isinstance(module, layers.StatefulLayer):
-        return None
-    return "iaf" if isinstance(module, layers.IAF) else "leaky"
+    """'iaf' for an integrate-and-fire neuron module the chip computes, 'leaky' for a neuron
+    module it cannot compute, None for any other module."""
+    found = describe(module)
+    return None if found is None else ("iaf" if found.kind == "iaf" else "leaky")
 
 
 def is_dvs(module: nn.Module) -> bool:
@@ -73,30 +66,10 @@ def is_dvs(module: nn.Module) -> bool:
     return cls.__name__ == "DVSLayer" and cls.__module__.startswith("sinabs.")
 
 
-def _scalar(t: Any) -> float | None:
-    if t is None:
-        return None
-    values = torch.as_tensor(t).detach().flatten()
-    return float(values[0]) if values.numel() and bool((values == values[0]).all()) else None
-
-
-def neuron_params(module: nn.Module) -> dict[str, Any]:
-    """threshold, min_v_mem and reset of a sinabs neuron, from its parameters and its classes."""
-    reset = type(getattr(module, "reset_fn", None)).__name__
-    spike = getattr(module, "spike_fn", None)
-    params = {
-        "kind": "iaf",
-        "threshold": _scalar(getattr(module, "spike_threshold", 1.0)),
-        "min_v_mem": _scalar(getattr(module, "min_v_mem", None)),
-        "reset": "zero" if reset == "MembraneReset" else "subtract",
-        "spikes": "single" if getattr(spike, "__name__", "") == "SingleSpike" else "multi",
-    }
-    return params
-
-
-def dvs_params(module: nn.Module) -> dict[str, Any]:
-    """The `input:` keys of a sinabs DVSLayer."""
-    c, h, w = module.input_shape
+def dvs_params(module: nn.Module, input_shape: tuple[int, int, int] | None = None) -> dict[str, Any]:
+    """The `input:` keys of a sinabs DVSLayer; `input_shape` (the import's --input-shape, which
+    graph_of checked against the layer's size) with 1 channel merges the polarities."""
+    c, h, w = input_shape or module.input_shape
     params: dict[str, Any] = {"source": "dvs", "shape": [int(c), int(h), int(w)]}
     ky, kx = module.get_pooling()
     if (ky, kx) != (1, 1):
@@ -108,7 +81,7 @@ def dvs_params(module: nn.Module) -> dict[str, Any]:
     flip = module.flip_layer
     if flip.flip_x or flip.flip_y or flip.swap_xy:
         params["flip"] = {"x": bool(flip.flip_x), "y": bool(flip.flip_y), "diagonal": bool(flip.swap_xy)}
-    if module.merge_polarities:
+    if module.merge_polarities or c == 1:
         params["polarity"] = "merge"
     return params
 
@@ -170,8 +143,7 @@ def _user_line(exc: BaseException, path: Path) -> str:
 def neuron_states(model: nn.Module) -> set[str]:
     """The state_dict names of the neurons' states: a sinabs StatefulLayer's buffers (v_mem, ...;
     "not parameters", as sinabs says; its spike_threshold and min_v_mem are parameters)."""
-    return {f"{q}.{name}" if q else name for q, m in model.named_modules() if neuron_kind(m)
-            for name, _ in m.named_buffers(recurse=False)}
+    return {f"{q}.{name}" if q else name for q, m in model.named_modules() for name in state_names(m)}
 
 
 class _Holder(nn.Module):
@@ -217,11 +189,13 @@ def held_under(model: nn.Module, names: Iterable[str], *, partial: bool = False)
     return model, prefix
 
 
-def load_weights(model: nn.Module, tensors: dict[str, np.ndarray], *, partial: bool = False) -> None:
+def load_weights(model: nn.Module, tensors: dict[str, np.ndarray], *, partial: bool = False) -> list[str]:
     """A checkpoint's tensors into the model; neuron states (v_mem, ...) are never loaded. With
     `partial`, the model keeps its own values for what the file lacks (an imported weights file
     holds only what the cores bind), but a file holding none of them is refused: the model
-    would run on its initial weights."""
+    would run on its initial weights. A checkpoint of the ANN a spiking model was converted from
+    (sinabs's from_model) lacks the neurons' spike_threshold and min_v_mem: those are kept from
+    the model, and their names returned (the caller says so)."""
     own = model.state_dict()
     states = neuron_states(model)
     wanted = {k for k in own if k not in states and (k in tensors or not partial)}
@@ -230,41 +204,64 @@ def load_weights(model: nn.Module, tensors: dict[str, np.ndarray], *, partial: b
                             f"{listed(sorted(tensors), 3)}; the model {listed(sorted(own), 3)})",
                             "give the model whose state_dict the network's `weights:` name")
     missing = sorted(wanted - set(tensors))
+    kept = [k for k in missing if k in neuron_parameters(model)]
+    if kept and (len(kept) < len(missing) or len(kept) == len(wanted)):
+        kept = []          # more than the neurons missing, or nothing but them: not an ANN's checkpoint
+    missing = [k for k in missing if k not in kept]
     if missing:
         raise ImportFailure(f"the weights file lacks {len(missing)} of the model's tensors: "
                             f"{listed(missing, 6)}", "give this model's checkpoint (`--key` "
                             "names the state_dict inside a larger checkpoint)")
+    wanted -= set(kept)
     for k in sorted(wanted):
         if tuple(own[k].shape) != tuple(tensors[k].shape):
             raise ImportFailure(f"'{k}' is {list(tensors[k].shape)} in the weights file, "
                                 f"{list(own[k].shape)} in the model", "give the checkpoint of this "
                                 "model as it is built (the same layer sizes)")
     model.load_state_dict({k: torch.as_tensor(np.array(tensors[k])) for k in wanted}, strict=False)
+    return kept
+
+
+def neuron_parameters(model: nn.Module) -> set[str]:
+    """The state_dict names of the neurons' own parameters (sinabs's spike_threshold and
+    min_v_mem): what an ANN's checkpoint cannot hold for the spiking model made from it."""
+    return {f"{q}.{name}" if q else name for q, m in model.named_modules()
+            if describe(m) is not None for name, _ in m.named_parameters(recurse=False)}
 
 
 # -- tracing -----------------------------------------------------------------------------------
 class _Units:
-    """Replace the forward of neuron modules and the DVS layer by the unit op, and undo it."""
+    """Replace the forward of neuron modules and the DVS layer by the unit op, and undo it.
 
-    def __init__(self, model: nn.Module, example: torch.Tensor) -> None:
+    A neuron's stand-in returns what the module returns: its spikes, or (spikes, state) for the
+    snnTorch and Norse calls that hand the state back, so the model's own forward runs as it is.
+    The state is a second unit (snnTorch's `mem`, a tensor the model may return) or None (Norse's
+    state tuples, which a forward only passes on to the next call)."""
+
+    def __init__(self, model: nn.Module) -> None:
         self.model = model
         self.patched: list[nn.Module] = []
-        self.shapes: dict[str, list[int]] = {}
-        self.example = example
 
     def __enter__(self) -> _Units:
         for qual, module in self.model.named_modules():
-            if neuron_kind(module) or is_dvs(module):
-                module.forward = self._stand_in(qual, module)
+            found = describe(module)
+            if found is not None or is_dvs(module):
+                module.forward = self._stand_in(qual, module, found.outputs if found else "spikes",
+                                                found.framework if found else "")
                 self.patched.append(module)
         return self
 
-    def _stand_in(self, qual: str, module: nn.Module) -> Callable[[torch.Tensor], torch.Tensor]:
-        def forward(x: torch.Tensor) -> torch.Tensor:
+    @staticmethod
+    def _stand_in(qual: str, module: nn.Module, outputs: str, framework: str) -> Callable[..., Any]:
+        def forward(x: torch.Tensor, *_state: Any, **_kw: Any) -> Any:
             shape = list(x.shape)
             if is_dvs(module):
-                shape = [shape[0], *module.get_output_shape()]
-            return _unit(x, qual, shape)
+                c, h, w = module.get_output_shape()
+                shape = [shape[0], 1 if x.shape[1] == 1 else c, h, w]   # 1 channel: merged polarity
+            spikes = _unit(x, qual, shape)
+            if outputs == "spikes":
+                return spikes
+            return spikes, (_unit(x, qual + STATE, shape) if framework == "snntorch" else None)
         return forward
 
     def __exit__(self, *exc: object) -> None:
@@ -272,16 +269,51 @@ class _Units:
             del module.forward
 
 
+STATE = "#state"
+"""The tag suffix of a neuron's state output (snnTorch's `mem`): the same node as its spikes."""
+
+
 def export(model: nn.Module, input_shape: tuple[int, int, int]) -> Any:
-    """torch.export of the model on one [1, C, H, W] input, in eval mode."""
+    """torch.export of the model on one [1, C, H, W] input, in eval mode. A failure is one
+    message: the module whose forward failed and torch's one-line reason (the traceback is kept
+    on the exception, for --verbose)."""
+    import logging
+    import traceback
+
     model.eval()
     example = torch.zeros(1, *input_shape)
-    with _Units(model, example):
-        try:
+    quiet = logging.getLogger("torch")
+    level = quiet.level
+    quiet.setLevel(logging.CRITICAL)     # torch.export logs the whole traceback of a failure
+    try:
+        with _Units(model):
             return torch.export.export(model, (example,), strict=False)
-        except Exception as exc:
-            raise ImportFailure(f"torch.export could not trace the model: {type(exc).__name__}: "
-                                f"{str(exc).strip().splitlines()[0] if str(exc).strip() else ''}") from exc
+    except Exception as exc:
+        text = str(exc).strip()
+        reason = text.splitlines()[0] if text else ""
+        where = _failing_module(model, exc)
+        raise ImportFailure(
+            f"torch.export could not trace the model{where}: {type(exc).__name__}: {reason}",
+            "check that the model runs on one input of --input-shape (batch 1) and computes one "
+            "time step per call; --verbose shows torch's traceback",
+            trace="".join(traceback.format_exception(exc))) from exc
+    finally:
+        quiet.setLevel(level)
+
+
+def _failing_module(model: nn.Module, exc: BaseException) -> str:
+    """' in 'name' (Class)': the innermost of the model's modules running when `exc` was raised."""
+    names = {id(m): q for q, m in model.named_modules()}
+    found = None
+    tb = exc.__traceback__
+    while tb is not None:
+        owner = tb.tb_frame.f_locals.get("self")
+        if id(owner) in names and tb.tb_frame.f_code.co_name == "forward":
+            found = owner
+        tb = tb.tb_next
+    if found is None or found is model:
+        return ""
+    return f" in '{names[id(found)]}' ({type(found).__name__})"
 
 
 def input_shape_of(model: nn.Module) -> tuple[int, int, int] | None:
@@ -324,6 +356,7 @@ class _Reader:
         self.alias: dict[str, str] = {}          # fx node -> graph node it stands for
         self.units: dict[str, str] = {}          # composite module call -> graph node name
         self.input_name: str | None = None
+        self.neurons: dict[str, str] = {}        # neuron module -> the graph node of its last call
 
     def where(self, fx: Any) -> str | None:
         if self.file is None:
@@ -416,6 +449,9 @@ class _Reader:
         elif op == "avg_pool2d":
             k = _pair(args[1])
             stride = _pair(args[2]) if len(args) > 2 and args[2] else k
+            if k == stride == (1, 1):      # an identity pooling (AvgPool2d(1, 1)): nothing to do
+                self.alias[fx.name] = self.ref(args[0])
+                return
             self.add(fx, "avgpool", [args[0]], params={"kernel": k, "stride": stride})
         elif op in ("add", "add_") and len(args) == 2 and all(hasattr(a, "meta") for a in args) \
                 and fx.kwargs.get("alpha", 1) == 1:
@@ -444,30 +480,38 @@ class _Reader:
             return
         k, s = _pair(module.kernel_size), _pair(module.stride or module.kernel_size)
         first = next(a for a in fx.args if hasattr(a, "meta"))
+        if k == s == (1, 1):               # an identity pooling (SumPool2d(1)): nothing to do
+            self.alias[fx.name] = self.ref(first)
+            self.units[call] = self.ref(first)
+            return
         self.add(fx, "sumpool", [first], params={"kernel": k, "stride": s}, kind=type(module).__name__)
         self.units[call] = fx.name
 
     def unit(self, fx: Any, args: list[Any]) -> None:
         qual = args[1]
+        if qual.endswith(STATE):    # a neuron's state output (snnTorch's mem) stands for the neuron
+            self.alias[fx.name] = self.neurons.get(qual[: -len(STATE)], self.ref(args[0]))
+            return
         module = self.model.get_submodule(qual)
         if is_dvs(module):
             # The DVS layer is the input: the network's input node takes its settings.
             inp = self.alias[args[0].name]
             self.nodes = [Node(n.name, n.op, n.inputs, kind=type(module).__name__, module=qual,
-                               params=dvs_params(module)) if n.name == inp else n for n in self.nodes]
+                               params=dvs_params(module, self.input_shape)) if n.name == inp else n
+                          for n in self.nodes]
             self.alias[fx.name] = inp
             return
-        kind = neuron_kind(module)
-        if kind != "iaf":
-            self.add(fx, "other", [args[0]], module=qual, kind=type(module).__name__, params={
-                "why": "a leaky neuron: the chip's neurons integrate and fire without a leak "
-                "of their own (a core's bias is added per slow-clock tick, not a decay)",
-                "hint": "train with sinabs's IAF/IAFSqueeze"})
+        found = describe(module)
+        assert found is not None
+        self.neurons[qual] = fx.name
+        if found.kind != "iaf":
+            self.add(fx, "other", [args[0]], module=qual, kind=type(module).__name__,
+                     params={"why": found.why, "hint": found.hint})
             return
         tensors = {role: f"{qual}.{role}" for role in ("spike_threshold", "min_v_mem")
-                   if f"{qual}.{role}" in self.model.state_dict()}
+                   if found.framework == "sinabs" and f"{qual}.{role}" in self.model.state_dict()}
         self.add(fx, "neuron", [args[0]], module=qual, kind=type(module).__name__,
-                 params=neuron_params(module), tensors=tensors)
+                 params=found.params, tensors=tensors)
 
     def conv(self, fx: Any, args: list[Any]) -> None:
         defaults = [None, None, None, [1, 1], [0, 0], [1, 1], 1]
@@ -487,17 +531,27 @@ class _Reader:
         x, w = args[0], args[1]
         b = args[2] if len(args) > 2 else None
         out_f, in_f = self.shape(w)
-        before = x
-        while before.op == "call_function" and str(before.target).split(".")[1] in FLATTEN | DROPPED:
-            before = before.args[0]
-        shape = self.shape(before)
-        in_map = shape[-2:] if len(shape) == 4 else (1, 1)
+        in_map = self.flattened_map(x)
         tensors = {"weight": self.tensor(w)}
         if b is not None:
             tensors["bias"] = self.tensor(b)
         self.add(fx, "linear", [x], params={"out_features": out_f, "in_features": in_f,
                                             "bias": b is not None, "in_map": in_map},
                  tensors={k: v for k, v in tensors.items() if v})
+
+
+    def flattened_map(self, x: Any) -> tuple[int, int]:
+        """The (h, w) of the map a Linear reads flattened: through flattens, dropouts, sums and
+        sum-pooling units wherever the flatten is (sinabs's non-sequential models sum two
+        flattened branches); (1, 1) when it reads a vector."""
+        before = x
+        while before.op == "call_function":
+            op = str(before.target).split(".")[1] if str(before.target).startswith("aten.") else ""
+            if op not in FLATTEN | DROPPED | {"add", "add_"}:
+                break
+            before = next(a for a in before.args if hasattr(a, "meta"))
+        shape = self.shape(before)
+        return shape[-2:] if len(shape) == 4 else (1, 1)
 
 
 def _pair(v: Any) -> tuple[int, int]:
@@ -523,6 +577,12 @@ def graph_of(model: nn.Module, *, input_shape: tuple[int, int, int] | None = Non
     shape = input_shape or input_shape_of(model)
     if shape is None:
         raise ImportFailure("the model does not say its input shape: give --input-shape C,H,W")
+    own = next((tuple(int(n) for n in m.input_shape) for m in model.modules() if is_dvs(m)), None)
+    if own is not None and (tuple(shape[1:]) != own[1:] or shape[0] not in (1, 2)):
+        raise ImportFailure(f"--input-shape {','.join(map(str, shape))} does not fit the model's "
+                            f"DVSLayer, made for {own[1]}x{own[2]} events",
+                            f"give --input-shape 2,{own[1]},{own[2]} (or 1,{own[1]},{own[2]} to "
+                            "merge the polarities), or leave it out")
     program = export(model, shape)
     has_dvs = any(is_dvs(m) for m in model.modules())
     return _Reader(model, program, source, file, dvs or has_dvs, shape).run()

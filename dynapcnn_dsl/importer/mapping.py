@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from dynapcnn_dsl.chips.facts import LIMITS
 from dynapcnn_dsl.diagnostics import Diagnostic, Position, Severity
 from dynapcnn_dsl.importer.graph import Graph, Node
 from dynapcnn_dsl.importer.plan import Dest, Plan, PlannedCore
@@ -79,6 +80,9 @@ class _Mapper:
     def check_node(self, node: Node) -> None:
         """Refusals that depend on one node alone."""
         p = node.params
+        if node.op == "other" and not node.inputs and not self.readers[node.name] \
+                and node.name not in self.g.outputs:
+            return   # a constant made and never used (snnTorch's init_leaky()): nothing runs
         if node.op == "other":
             self.report("import-unsupported", node, "{node} cannot run on the chip: "
                         + p.get("why", "no core computes it"), p.get("hint", "leave it out of the "
@@ -177,6 +181,7 @@ class _Mapper:
                             "neuron sits right after its core's convolution (and BatchNorm)",
                             "a sum of convolution outputs before one neuron is not a core: sum "
                             "spikes instead (after each convolution's own neuron)")
+        self.shared(computes)
         inputs: dict[str, tuple[str | None, list[Term]]] = {}
         for c in computes:
             terms = self.resolve(c.inputs[0], c)
@@ -197,6 +202,31 @@ class _Mapper:
         if any(d.is_error for d in self.diagnostics):
             return None
         return self.plan(computes, names, chains, inputs, dests)
+
+    def shared(self, computes: list[Node]) -> None:
+        """A module called more than once (weight sharing, or a loop over time steps in
+        `forward`) is a core per call: said by a warning naming the module, or refused, naming
+        it, when the calls need more cores than the chip has."""
+        calls: dict[str, list[Node]] = {}
+        for c in computes:
+            if c.module:
+                calls.setdefault(c.module, []).append(c)
+        shared = {m: ns for m, ns in calls.items() if len(ns) > 1}
+        too_many = len(computes) > LIMITS["cores"]
+        for nodes in shared.values():
+            uses = f"{{node}} is called {len(nodes)} times"
+            if too_many:
+                self.report("import-shared", nodes[0], f"{uses}: a core computes one call, so the "
+                            f"model's {len(computes)} calls of convolutions need {len(computes)} "
+                            f"cores, and the chip has {LIMITS['cores']}",
+                            "call each module once per time step: a loop over time steps belongs "
+                            "outside `forward` (the chip runs the one-step network on every event); "
+                            "give a shared layer its own copy where it is used again")
+            else:
+                self.report("import-shared", nodes[0], f"{uses} (its weights shared): each call "
+                            "becomes a core of its own, with the same `weights:`",
+                            "nothing to do if the sharing is meant; the cores hold copies of the "
+                            "weights, each the chip's", Severity.WARNING)
 
     def after_refusal(self, node: Node) -> bool:
         """Whether a link reads, through other links, something already refused (a
@@ -330,7 +360,8 @@ class _Mapper:
                         "threshold) is written", "set min_v_mem on the model's neuron (sinabs "
                         "would take -32768, which forces the quantization scale down to 1)",
                         Severity.WARNING)
-            note = "the model's neuron is unbounded below: min_v_mem is minus the threshold"
+            note = "; ".join(filter(None, (note, "the model's neuron is unbounded below: min_v_mem "
+                                                    "is minus the threshold")))
         else:
             keys["min_v_mem"] = float(p["min_v_mem"])
         return {**keys, **reset}, note
@@ -341,7 +372,7 @@ def chain(readers: dict[str, list[Node]], compute: Node) -> tuple[Node | None, N
     and, when there is no neuron, what reads the convolution instead."""
     bn = None
     after = readers[compute.name]
-    if len(after) == 1 and after[0].op == "batchnorm" and compute.op == "conv":
+    if len(after) == 1 and after[0].op == "batchnorm":      # BatchNorm2d, or 1d after a Linear
         bn = after[0]
         after = readers[bn.name]
     if len(after) == 1 and after[0].op == "neuron":

@@ -228,16 +228,21 @@ class _Binder:
 
     def unnamed_batchnorms(self, bound_prefixes: dict[str, str]) -> None:
         """BatchNorm tensors right after a bound core's convolution that no `batchnorm:` names:
-        building without them would be silently wrong."""
+        building without them would be silently wrong. Only a BatchNorm of the same module tree
+        (a sibling of the convolution: `seq.0` and `seq.1`), next in the file after it and with
+        one value per output feature of the core, is the convolution's; a checkpoint holding two
+        models side by side (a spiking model and its analog twin, an EMA copy, a teacher) has the
+        other model's BatchNorms after this model's last layer."""
         named = {c.batchnorm.weights for c in self.linked.cores if c.batchnorm is not None}
-        last_core: str | None = None
+        last: tuple[str, str] | None = None          # (the convolution's prefix, its core)
         for key in self.weights.tensors:
             prefix, _, leaf = key.rpartition(".")
             if leaf == "weight" and prefix in bound_prefixes:
-                last_core = bound_prefixes[prefix]
-            elif leaf == "running_mean" and prefix not in named and f"{prefix}.running_var" in \
-                    self.weights.tensors and last_core is not None:
-                core = self.linked.core(last_core)
+                last = (prefix, bound_prefixes[prefix])
+                continue
+            is_bn = leaf == "running_mean" and f"{prefix}.running_var" in self.weights.tensors
+            if last is not None and is_bn and prefix not in named and self.follows(last, prefix, key):
+                core = self.linked.core(last[1])
                 for part in (*BATCHNORM_TENSORS, *BATCHNORM_IGNORED):
                     self.take(f"{prefix}.{part}")
                 self.report("weights-batchnorm", core, f"core '{core.name}': {self.weights.path} "
@@ -245,7 +250,18 @@ class _Binder:
                             "which no core folds", f"add `batchnorm: \"{prefix}\"` to core "
                             f"'{core.name}' to fold it into the convolution (building without it "
                             "would ignore the normalisation)", at=("cores", core.name))
-                last_core = None
+                last = None
+            elif last is not None and prefix != last[0] and f"{prefix}.running_mean" not in \
+                    self.weights.tensors:
+                last = None      # another layer came between: what follows is not this one's
+
+    def follows(self, conv: tuple[str, str], prefix: str, key: str) -> bool:
+        """Whether the BatchNorm `prefix` can be the one right after the convolution `conv`: the
+        same parent module, and one value per output feature of its core."""
+        parent = conv[0].rpartition(".")[0]
+        if prefix.rpartition(".")[0] != parent:
+            return False
+        return self.weights.tensors[key].shape == (self.linked.logical_out(self.linked.core(conv[1])),)
 
     # -- neurons from the checkpoint ---------------------------------------------------------
     def scalar(self, core: LinkedCore, key: str, at: NodePath) -> float | None:

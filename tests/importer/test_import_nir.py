@@ -40,10 +40,10 @@ def test_a_nir_file_from_sinabs_imports_and_builds(sinabs_nir, tmp_path):
     result = importer.import_nir(path)
     assert result.ok
     assert [d.code for d in result.diagnostics] == ["import-nir-value"]
-    assert "'1', '4', '8' get `reset: subtract` and `min_v_mem: -threshold`" in \
+    assert "'1', '4', '8' get `min_v_mem: -threshold`, and `reset: zero`" in \
         result.diagnostics[0].message
-    assert "neuron: {threshold: 1.0, min_v_mem: -1.0, reset: subtract}" in result.text
-    assert "# NIR has no reset mode or lower bound: sinabs's from_nir choice" in result.text
+    assert "neuron: {threshold: 1.0, min_v_mem: -1.0, reset: zero}" in result.text
+    assert "# NIR has no lower bound of the state: minus the threshold" in result.text
     network, weights = importer.write(result, tmp_path)
     doc = build(network, weights)
     assert [(c.name, c.weights, tuple((d.target, d.pool) for d in c.destinations))
@@ -79,7 +79,7 @@ def test_fan_in_is_an_implicit_sum_and_avg_pooling_averages():
     result = importer.import_nir(graph)
     assert result.ok, result.diagnostics
     assert "to: [b, {core: c, pool: 2, average: true}]" in result.text
-    assert "    neuron: {threshold: 2.0, min_v_mem: -2.0, reset: subtract}" in result.text
+    assert "    neuron: {threshold: 2.0, min_v_mem: -2.0, reset: zero}" in result.text
     assert "    merge: sum\n" in result.text
 
 
@@ -107,3 +107,57 @@ def test_a_file_that_is_not_nir_is_refused(tmp_path):
     result = importer.import_nir(tmp_path / "x.nir")
     assert [d.code for d in result.diagnostics] == ["import-source"]
     assert result.diagnostics[0].message.startswith(f"cannot read {tmp_path / 'x.nir'} as NIR:")
+
+
+def _one_neuron(node, n=4):
+    return nir.NIRGraph(nodes={
+        "input": nir.Input(input_type={"input": np.array([2, 8, 8])}),
+        "a": _conv(2, n, 0), "neuron": node,
+        "output": nir.Output(output_type={"output": np.array([n, 8, 8])}),
+    }, edges=[("input", "a"), ("a", "neuron"), ("neuron", "output")], type_check=False)
+
+
+def test_an_if_resets_to_v_reset_as_nir_defines_it():
+    """NIR's IF resets to v_reset: 0 is the chip's reset to zero, anything else is refused."""
+    result = importer.import_nir(_one_neuron(_if(4)))
+    assert "neuron: {threshold: 2.0, min_v_mem: -2.0, reset: zero}" in result.text
+    node = nir.IF(r=np.ones(4), v_threshold=np.full(4, 2.0), v_reset=np.full(4, -0.5))
+    result = importer.import_nir(_one_neuron(node), source="model.nir")
+    assert [(d.code, d.message) for d in result.diagnostics] == [(
+        "import-unsupported", "'neuron' (IF) cannot run on the chip: it resets to v_reset -0.5; "
+        "the chip resets to 0 or subtracts the threshold")]
+
+
+def test_a_lif_without_leak_is_an_if_and_a_leaky_one_is_refused_once():
+    """snnTorch writes Leaky(beta=1) as a LIF with tau = dt / (1 - beta) = inf and r = tau / dt."""
+    no_leak = nir.LIF(tau=np.full(4, np.inf), r=np.full(4, np.inf), v_leak=np.zeros(4),
+                      v_threshold=np.full(4, 1.5), v_reset=np.zeros(4))
+    result = importer.import_nir(_one_neuron(no_leak))
+    assert result.ok, result.diagnostics
+    assert "neuron: {threshold: 1.5, min_v_mem: -1.5, reset: zero}  # a LIF without leak" in result.text
+    leaky = nir.LIF(tau=np.full(4, 0.01), r=np.ones(4), v_leak=np.zeros(4), v_threshold=np.ones(4))
+    cuba = nir.CubaLIF(tau_syn=np.full(4, np.inf), tau_mem=np.full(4, np.inf), r=np.ones(4),
+                       v_leak=np.zeros(4), v_threshold=np.ones(4))
+    for node, kind in ((leaky, "LIF"), (cuba, "CubaLIF")):
+        result = importer.import_nir(_one_neuron(node), source="model.nir")
+        assert [(d.code, d.message.partition(":")[0]) for d in result.diagnostics] == [
+            ("import-unsupported", f"'neuron' ({kind}) cannot run on the chip")]
+
+
+@pytest.mark.parametrize(("version", "ok"), [("1.0.6", True), ("1.0.8", True), ("1.0.5", False),
+                                             ("1.1.0", False), ("2.0", False)])
+def test_the_supported_nir_versions(version, ok):
+    from dynapcnn_dsl.importer.from_nir import NirFailure, check_version
+
+    if ok:
+        check_version(version)
+    else:
+        with pytest.raises(NirFailure, match=f"nir {version} is installed; this tool reads NIR "
+                           "with nir 1.0.6 up to"):
+            check_version(version)
+
+
+def test_the_installed_nir_is_supported():
+    from dynapcnn_dsl.importer.from_nir import check_version
+
+    check_version(nir.__version__)

@@ -103,6 +103,31 @@ def test_batchnorm_tensors_that_no_core_folds_are_an_error_with_the_fix():
     assert d.hint.startswith('add `batchnorm: "1"` to core \'c\'')
 
 
+def test_a_checkpoint_with_two_models_side_by_side_builds():
+    """A spiking model and its analog twin in one file: the twin's BatchNorm comes next after the
+    spiking model's last convolution, but in another module tree (and of another size): it is
+    not that convolution's, and the network builds."""
+    torch.manual_seed(3)
+    snn = torch.nn.Sequential(torch.nn.Conv2d(3, 6, 3, padding=1, bias=False))
+    ann = torch.nn.Sequential(torch.nn.BatchNorm2d(6), torch.nn.Conv2d(6, 4, 3))
+    both = torch.nn.ModuleDict({"snn": snn, "ann": ann}).state_dict()
+    weighted = weigh(CONV_BN.replace("BIAS", "false").replace("    batchnorm: BN\n", "")
+                     .replace('weights: "0"', "weights: snn.0"), both)
+    assert weighted.quantized is not None, codes(weighted)
+    assert codes(weighted) == [("None", "weights-unused")]     # the twin's tensors, a warning
+    assert weighted.diagnostics[0].severity != Severity.ERROR
+
+
+def test_a_batchnorm_of_another_size_after_the_convolution_is_not_its():
+    """One value per output feature, or it is not the convolution's BatchNorm."""
+    torch.manual_seed(4)
+    model = torch.nn.Sequential(torch.nn.Conv2d(3, 6, 3, padding=1, bias=False), torch.nn.BatchNorm2d(5))
+    weighted = weigh(CONV_BN.replace("BIAS", "false").replace("    batchnorm: BN\n", ""),
+                     model.state_dict())
+    assert weighted.quantized is not None
+    assert "weights-batchnorm" not in {code for _, code in codes(weighted)}
+
+
 def test_a_missing_batchnorm_tensor_is_named_at_the_batchnorm_key():
     _, _, sd = conv_bn(False)
     del sd["1.running_var"]
