@@ -129,7 +129,9 @@ class Checker:
         lines = split_lines(text)
         doc, problems = load_text(text, file)
         names = index(doc, lines) if doc is not None else (last.index if last else EMPTY)
-        if doc is not None and is_template(doc.data):
+        if doc is not None and is_foreign(doc.data):
+            result, weights, weighed = Result(file, reached=Stage.LOAD, document=doc), None, None
+        elif doc is not None and is_template(doc.data):
             result, weights, weighed = template_check(doc), None, None
         else:
             choices = options(until=Stage.LINK, disabled=settings.disable, templates=settings.templates,
@@ -176,6 +178,18 @@ class Checker:
         tensors = found.tensors if found is not None and not has_errors(problems) else None
         self._weights[weights, key] = (stamp, tensors)
         return tensors
+
+
+OWN_KEYS = frozenset({"dsl", "chip", "input", "cores", "template"})
+"""Top-level keys of network and template files that other YAML files rarely have."""
+
+
+def is_foreign(data: Any) -> bool:
+    """A YAML file of another kind (a CI workflow, a compose file): a mapping with none of the
+    top-level keys of network and template files. Editors attach the server to every YAML file;
+    such a file gets no diagnostics. A file that does not load, or loads to anything else, is
+    checked as `validate` checks it."""
+    return isinstance(data, dict) and not OWN_KEYS.intersection(data)
 
 
 def is_template(data: Any) -> bool:

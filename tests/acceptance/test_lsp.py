@@ -363,3 +363,15 @@ def test_a_template_file_gets_a_templates_checks_not_a_networks(server):
     found = server.request("textDocument/definition", doc_at(uri, line, char + len("exit: ")))
     assert [f["range"]["start"] for f in found] == [{"line": find(typed, "  b:")[0], "character": 2}]
     server.close(uri)
+
+
+def test_a_yaml_file_of_another_kind_gets_no_diagnostics(server, tmp_path):
+    """Editors attach the server to every YAML file: a CI workflow is not a network missing
+    its `dsl:`. (A file that does not load is checked: its syntax error is shown.)"""
+    workflow = tmp_path / "ci.yaml"
+    uri = server.open(workflow, "name: ci\non: [push]\ndefaults: {run: {shell: bash}}\njobs: {}\n")
+    assert server.diagnostics(uri) == []
+    server.close(uri)
+    uri = server.open(tmp_path / "broken.yaml", "name: [ci\n")
+    assert [d["code"] for d in server.diagnostics(uri)] == ["yaml-syntax"]
+    server.close(uri)
