@@ -1,7 +1,7 @@
 """Phases only look forward: a module never imports one of a phase that runs after its own.
 
     load < strict < expand < model < schema < link < rules < weights < documents < emit < pipeline
-         < diff / report / samna_bridge / simulate < api < importer < cli
+         < diff / report / samna_bridge / simulate < api < lsp < importer < cli
 
 `link` computes facts and `rules` judges them (the link-stage rules read `link`'s facts), so
 `link` comes first and never imports `rules`. Shared values (diagnostics, chip facts, the strict
@@ -33,6 +33,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("pipeline",),
     ("diff", "report", "samna_bridge", "simulate"),
     ("api",),
+    ("lsp",),         # the language server: the pipeline, its reports and the schema, for editors
     ("importer",),    # builds what it writes, to check it (through the API)
     ("cli",),
     ("__main__",),
