@@ -8,7 +8,9 @@ const { LanguageClient } = require("vscode-languageclient/node");
 let client;
 
 function activate(context) {
-  const [command, ...args] = workspace.getConfiguration("dynapcnn-dsl").get("command");
+  const folder = workspace.workspaceFolders ? workspace.workspaceFolders[0].uri.fsPath : "";
+  const [command, ...args] = workspace.getConfiguration("dynapcnn-dsl").get("command")
+    .map((part) => part.replace("${workspaceFolder}", folder));
   client = new LanguageClient(
     "dynapcnn-dsl",
     "dynapcnn-dsl",
