@@ -173,13 +173,16 @@ def initialized(ls: DslServer, params: lsp.InitializedParams) -> None:
 
 def _configured(ls: DslServer, found: Any) -> None:
     if found and isinstance(found[0], dict):
-        ls.settings = Settings.from_client({SECTION: found[0]})
-        ls.recheck_all()
+        _settle(ls, Settings.from_client({SECTION: found[0]}))
 
 
 @server.feature(lsp.WORKSPACE_DID_CHANGE_CONFIGURATION)
 def did_change_configuration(ls: DslServer, params: lsp.DidChangeConfigurationParams) -> None:
-    settings = Settings.from_client(params.settings)
+    _settle(ls, Settings.from_client(params.settings))
+
+
+def _settle(ls: DslServer, settings: Settings) -> None:
+    """New settings re-check the open files (the same settings again change nothing)."""
     if settings != ls.settings:
         ls.settings = settings
         ls.recheck_all()

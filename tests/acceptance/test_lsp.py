@@ -375,3 +375,16 @@ def test_a_yaml_file_of_another_kind_gets_no_diagnostics(server, tmp_path):
     uri = server.open(tmp_path / "broken.yaml", "name: [ci\n")
     assert [d["code"] for d in server.diagnostics(uri)] == ["yaml-syntax"]
     server.close(uri)
+
+
+def test_settings_given_when_the_server_starts(tmp_path):
+    """Initialization options (and the workspace/configuration the server then asks for) choose
+    the weights file as didChangeConfiguration does; a second server, for its own settings."""
+    missing = tmp_path / "none.safetensors"
+    client = Client(tmp_path, settings={"dynapcnn-dsl": {"weights": str(missing)}})
+    try:
+        uri = client.open(FILLING)
+        want = pipeline(FILLING, FILLING.read_text(), until=Stage.QUANTIZE, weights=missing)
+        assert want and flagged(client, uri) == want
+    finally:
+        client.shutdown()
