@@ -188,7 +188,22 @@ def definition(snapshot: Snapshot, line: int, char: int, cache: Any = None) -> l
     owner = snapshot.index.owner(name.name)
     if owner is None:
         return []
+    if owner != name.name:  # `block1.b`: core b of block1's template, in the template file
+        made = _template_core(snapshot, owner, name.name[len(owner) + 1:], cache)
+        if made is not None:
+            return [made]
     return [(snapshot.path, snapshot.index.definitions[owner].span)]
+
+
+def _template_core(snapshot: Snapshot, instance: str, core: str, cache: Any) -> tuple[Path, Span] | None:
+    """Where the template of `instance` defines `core` (for a one-level name such as `b`)."""
+    template = find_template(snapshot, snapshot.index.instances[instance].template, cache)
+    if template is None:
+        return None
+    pos = template.doc.source_map.keys.get(("cores", core))
+    if pos is None:
+        return None
+    return template.path, Span(pos.line - 1, pos.col - 1, pos.col - 1 + len(core))
 
 
 def references(snapshot: Snapshot, line: int, char: int, *, declaration: bool = True,

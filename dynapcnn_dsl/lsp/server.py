@@ -133,9 +133,14 @@ class DslServer(LanguageServer):
 
     def locations(self, doc: TextDocument, snap: Snapshot, found: list[tuple[Path, Span]],
                   ) -> list[lsp.Location]:
-        return [lsp.Location(from_fs_path(str(path)) or "", self.range(doc, snap, span) if path == snap.path
-                             else _raw_range(None))
-                for path, span in found]
+        """Places in this file (converted to the client's units) or in another (a template:
+        code points, its lines being ASCII in practice)."""
+        def where(path: Path, span: Span) -> lsp.Range:
+            if path == snap.path:
+                return self.range(doc, snap, span)
+            return lsp.Range(lsp.Position(span.line, span.start), lsp.Position(span.line, span.end))
+
+        return [lsp.Location(from_fs_path(str(path)) or "", where(path, span)) for path, span in found]
 
 
 def _path(doc: TextDocument) -> Path:

@@ -388,3 +388,27 @@ def test_settings_given_when_the_server_starts(tmp_path):
         assert want and flagged(client, uri) == want
     finally:
         client.shutdown()
+
+
+def test_hover_on_a_concat_shows_what_it_merges_and_the_shifts(server):
+    path = ROOT / "examples" / "concat" / "network.yaml"
+    text = path.read_text()
+    uri = server.open(path, text)
+    shown = server.request("textDocument/hover", doc_at(uri, *find(text, "cat:")))["contents"]["value"]
+    assert "merges (concat): `left`, `right` (shift 8)" in shown
+    left = server.request("textDocument/hover", doc_at(uri, *find(text, "left:")))["contents"]["value"]
+    assert "to `cat`" in left
+    server.close(uri)
+
+
+def test_definition_of_a_core_an_instance_makes_is_in_its_template(server, tmp_path):
+    text = RESNET.read_text().replace("to: [{core: classifier, pool: 4}]", "to: [{core: block1.b, pool: 4}]")
+    text = text.replace("to: [block2]", "to: [block2, classifier]")  # keep classifier reachable
+    uri = server.open(RESNET, text)
+    line, char = find(text, "block1.b, pool")
+    found = server.request("textDocument/definition", doc_at(uri, line, char + 8))
+    template = ROOT / "templates" / "residual_block.yaml"
+    b = template.read_text().splitlines().index("  b:")
+    assert [(f["uri"], f["range"]["start"]) for f in found] == [
+        (template.as_uri(), {"line": b, "character": 2})]
+    server.close(uri)
