@@ -97,6 +97,7 @@ class Snapshot(NamedTuple):
     weights: Path | None
     index: Index
     settings: Settings
+    made: tuple[str, ...] = ()     # the linked cores' names, kept from the last check that linked
 
     @property
     def diagnostics(self) -> tuple[Diagnostic, ...]:
@@ -128,6 +129,7 @@ class Checker:
         file = str(path)
         lines = split_lines(text)
         doc, problems = load_text(text, file)
+        # what the user is typing may not load: completion still knows the last names
         names = index(doc, lines) if doc is not None else (last.index if last else EMPTY)
         if doc is not None and is_foreign(doc.data):
             result, weights, weighed = Result(file, reached=Stage.LOAD, document=doc), None, None
@@ -139,7 +141,8 @@ class Checker:
             result = run(doc, problems, file, choices)
             weights = settings.weights_for(path)
             weighed = self._weigh(result, weights, settings) if weights is not None else None
-        snapshot = Snapshot(path, file, text, lines, result, weighed, weights, names, settings)
+        made = tuple(c.name for c in result.linked.cores) if result.linked else (last.made if last else ())
+        snapshot = Snapshot(path, file, text, lines, result, weighed, weights, names, settings, made)
         self._last[path] = snapshot
         return snapshot
 

@@ -52,32 +52,21 @@ def find_template(snapshot: Snapshot, name: str, cache: Any = None) -> Any:
     return found if isinstance(found, Template) else None
 
 
-def template_names(snapshot: Snapshot) -> list[str]:
-    """Template names a `template:` may take: files beside the network, in the settings'
-    template directories and among the bundled templates."""
+def template_names(snapshot: Snapshot, cache: Any = None) -> list[str]:
+    """Template names a `template:` may take: the `.yaml`/`.yml` files beside the network, in
+    the settings' template directories and among the bundled templates that the pipeline
+    would take as templates from this file (loaded through `cache`, once)."""
     from dynapcnn_dsl.expand.lookup import SUFFIXES, bundled_dirs
 
     dirs = [snapshot.path.parent, *(Path(t) for t in snapshot.settings.templates), *bundled_dirs()]
     names: list[str] = []
     for d in dirs:
         try:
-            files = sorted(d.iterdir())
+            stems = sorted({f.stem for f in d.iterdir() if f.suffix in SUFFIXES})
         except OSError:
             continue
-        for f in files:
-            if f.suffix in SUFFIXES and f.stem not in names and _is_template(f):
-                names.append(f.stem)
+        names += [s for s in stems if s not in names and find_template(snapshot, s, cache) is not None]
     return names
-
-
-def _is_template(path: Path) -> bool:
-    from dynapcnn_dsl.expand.lookup import _DECLARES_TEMPLATE
-
-    try:
-        head = path.read_text(errors="replace")[:4096]
-    except OSError:
-        return False
-    return _DECLARES_TEMPLATE.search(head) is not None
 
 
 # ---------------------------------------------------------------------------------------- hover
@@ -409,12 +398,12 @@ def completion(snapshot: Snapshot, lines: list[str], line: int, char: int,
     if ctx.wants == "value":
         if _wants_core(path):
             names = list(idx.definitions)
-            names += [c["name"] for c in _linked_cores(snapshot) if c["name"] not in names]
+            names += [n for n in snapshot.made if n not in names]
             if tuple(p for p in path if not isinstance(p, int))[-1:] != ("from",) and path[:1] == ("cores",):
                 names.append("readout")
             return [Completion(n, "core", _kind_of(snapshot, n)) for n in names]
         if path[:1] == ("cores",) and path[-1:] == ("template",):
-            return [Completion(n, "template", "template") for n in template_names(snapshot)]
+            return [Completion(n, "template", "template") for n in template_names(snapshot, cache)]
         return [Completion(v, "value", "") for v in
                 schema_help.values(tuple(path), lambda n: n in idx.instances)]
     if len(path) == 3 and path[0] == "cores" and path[2] == "with" and path[1] in idx.instances:

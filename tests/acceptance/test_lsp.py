@@ -139,7 +139,8 @@ def test_a_broken_file_keeps_its_names_for_the_editor(server):
     assert [c for *_, c in flagged(server, uri)] == ["yaml-syntax"]
     line, char = find(broken, "to: [block2]")
     items = server.request("textDocument/completion", doc_at(uri, line, char + len("to: [")))
-    assert "classifier" in {i["label"] for i in items["items"]}  # from the last text that loaded
+    labels = {i["label"] for i in items["items"]}
+    assert {"classifier", "block1.a"} <= labels  # from the last text that loaded, and that linked
     server.close(uri)
 
 
@@ -271,6 +272,7 @@ def completions(server: Client, uri: str, text: str, old: str, new: str) -> set[
     line, char = typed.count("\n", 0, end), end - (typed.rfind("\n", 0, end) + 1)
     found = server.request("textDocument/completion", doc_at(uri, line, char))
     server.change(uri, text)
+    assert server.diagnostics(uri) == []
     return {i["label"] for i in found["items"]}
 
 
