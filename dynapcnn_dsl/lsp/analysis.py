@@ -36,7 +36,8 @@ class Settings:
     """What the workspace settings (`dynapcnn-dsl` section) may choose.
 
     `weights`: a weights file for every network (relative to the network's directory), or a
-    mapping of network file names (relative or absolute) to weights files; `key` the state dict
+    mapping from networks (an absolute path, or its last parts: `dvs-resnet/network.yaml`) to
+    weights files; `key` the state dict
     inside a checkpoint; `templates`: more template directories (--templates); `disable`: rule
     ids switched off (--disable)."""
 
@@ -65,13 +66,20 @@ class Settings:
         beside it, else none."""
         given = self.weights
         if isinstance(given, dict):
-            given = next((w for n, w in given.items()
-                          if _resolve(n, network.parent) == network or Path(n).name == n == network.name),
-                         None)
+            given = next((w for n, w in given.items() if _names(n, network)), None)
         if given:
             return _resolve(given, network.parent)
         beside = network.parent / WEIGHTS_BESIDE
         return beside if beside.is_file() else None
+
+
+def _names(given: str, network: Path) -> bool:
+    """Whether a settings' key names `network`: its absolute path, or its last parts
+    (`network.yaml`, `dvs-resnet/network.yaml`)."""
+    parts = Path(given).expanduser().parts
+    if Path(given).is_absolute():
+        return Path(given).expanduser() == network
+    return bool(parts) and network.parts[-len(parts):] == parts
 
 
 def _strings(value: Any) -> tuple[str, ...]:

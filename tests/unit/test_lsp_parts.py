@@ -84,8 +84,11 @@ def test_settings_from_the_client_take_what_they_understand(tmp_path):
     assert Settings().weights_for(net) is None
     (tmp_path / "weights.safetensors").write_bytes(b"")
     assert Settings().weights_for(net) == tmp_path / "weights.safetensors"
-    mapped = Settings.from_client({"weights": {"network.yaml": "/abs/w.pt"}})
+    mapped = Settings.from_client({"weights": {"network.yaml": "/abs/w.pt", "b/net.yaml": "w.npz",
+                                               str(tmp_path / "c.yaml"): "c.pt"}})
     assert mapped.weights_for(net) == Path("/abs/w.pt")
+    assert mapped.weights_for(tmp_path / "b" / "net.yaml") == tmp_path / "b" / "w.npz"
+    assert mapped.weights_for(tmp_path / "c.yaml") == tmp_path / "c.pt"
     assert mapped.weights_for(tmp_path / "other.yaml") == tmp_path / "weights.safetensors"
 
 
