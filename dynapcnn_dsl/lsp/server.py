@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from lsprotocol import types as lsp
+from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 from pygls.workspace import TextDocument
@@ -33,6 +34,9 @@ from dynapcnn_dsl.lsp.text import Span, split_lines, token_span
 
 CHECK_INTERVAL = 0.05
 """Seconds between two checks of one file while it is being edited (see the module's doc)."""
+
+REQUEST_FAILED = -32803
+"""The protocol's error code for a request that is valid but cannot be carried out."""
 
 SECTION = "dynapcnn-dsl"
 """The settings' section (`workspace/configuration`, `didChangeConfiguration`)."""
@@ -285,7 +289,10 @@ def rename(ls: DslServer, params: lsp.RenameParams) -> lsp.WorkspaceEdit | None:
     if found is None:
         return None
     doc, snap, line, char = found
-    edits = features.rename(snap, line, char, params.new_name)  # a ValueError is the answer's error
+    try:
+        edits = features.rename(snap, line, char, params.new_name)
+    except ValueError as exc:  # the editor shows the message: why this name cannot be
+        raise JsonRpcException(str(exc), code=REQUEST_FAILED) from None
     return lsp.WorkspaceEdit(changes={doc.uri: [
         lsp.TextEdit(ls.range(doc, snap, e.span), e.text) for e in edits]})
 
