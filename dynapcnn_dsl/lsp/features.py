@@ -105,8 +105,16 @@ def _name_text(snapshot: Snapshot, name: str, cache: Any) -> str | None:
     core = next((c for c in _linked_cores(snapshot) if c["name"] == name), None)
     if core is not None:
         return _core_text(snapshot, core)
+    linked = snapshot.result.linked
     if name == "readout":
-        return "**readout**: the chip's readout layer (see `readout:`)"
+        r = linked.readout if linked is not None else None
+        return "**readout**: the chip's readout layer" + (
+            f": {r.classes} classes from `{r.source}`" if r else " (see `readout:`)")
+    if name == "input" and linked is not None:
+        i = linked.input
+        targets = ", ".join(f"`{d.target}`" for d in i.destinations)
+        return (f"**input**: {i.source} events {i.shape}" + (f" -> {i.output_shape}" if i.output_shape !=
+                                                              i.shape else "") + f", to {targets}")
     if name in idx.definitions:
         return f"**{name}**: core (not linked: the file has errors, or the network is not placed)"
     return None

@@ -414,3 +414,14 @@ def test_definition_of_a_core_an_instance_makes_is_in_its_template(server, tmp_p
     assert [(f["uri"], f["range"]["start"]) for f in found] == [
         (template.as_uri(), {"line": b, "character": 2})]
     server.close(uri)
+
+
+def test_hover_on_input_and_readout_in_a_list(server):
+    text = (ROOT / "tests" / "corpus" / "invalid" / "input-shift-input-after-core.yaml").read_text()
+    text = text.replace("from: [conv1, input]", "from: [input, conv1]")  # mended: input first
+    uri = server.open(ROOT / "examples" / "scratch.yaml", text)
+    assert server.diagnostics(uri) == []
+    line, char = find(text, "from: [input")
+    shown = server.request("textDocument/hover", doc_at(uri, line, char + len("from: [")))
+    assert shown["contents"]["value"].startswith("**input**: host events [2, 32, 32], to `conv1`")
+    server.close(uri)
