@@ -421,7 +421,7 @@ def test_hover_on_input_and_readout_in_a_list(server):
     text = text.replace("from: [conv1, input]", "from: [input, conv1]")  # mended: input first
     uri = server.open(ROOT / "examples" / "scratch.yaml", text)
     assert server.diagnostics(uri) == []
-    line, char = find(text, "from: [input")
+    line, char = find(text, "from: [input", nth=1)  # the first is in the header comment
     shown = server.request("textDocument/hover", doc_at(uri, line, char + len("from: [")))
     assert shown["contents"]["value"].startswith("**input**: host events [2, 32, 32], to `conv1`")
     server.close(uri)
