@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -158,3 +159,11 @@ def test_every_feature_answers_on_randomly_mangled_text():
             features.completion(snap, lines, line, char, checker.templates)
             if features.rename_target(snap, line, char) is not None:
                 features.rename(snap, line, char, "renamed")
+
+
+def test_without_pygls_the_command_says_what_to_install():
+    probe = ("import sys; sys.modules['pygls'] = None\n"
+             "from dynapcnn_dsl.cli import main\nmain(['lsp'])")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 1 and done.stdout == ""
+    assert "pip install 'dynapcnn-dsl[lsp]'" in done.stderr and "Traceback" not in done.stderr
