@@ -54,8 +54,12 @@ class DslServer(LanguageServer):
     """The server's state: the checker with its caches, the settings, the scheduled checks."""
 
     def __init__(self) -> None:
+        # Full: the editor sends the whole text on each change. A network file is a few
+        # kilobytes, and pygls applies incremental changes on lines split by str.splitlines,
+        # which also breaks at characters the protocol does not (U+2028, form feed, ...): one
+        # such character, and the server's copy of the text would drift from the editor's.
         super().__init__("dynapcnn-dsl", __version__,
-                         text_document_sync_kind=lsp.TextDocumentSyncKind.Incremental)
+                         text_document_sync_kind=lsp.TextDocumentSyncKind.Full)
         self.checker = Checker()
         self.settings = Settings()
         self.snapshots: dict[str, tuple[int | None, Snapshot]] = {}

@@ -124,19 +124,13 @@ class Client:
         self._doc_versions[uri] = 1
         return uri
 
-    def change(self, uri: str, text: str, *, full: bool = True,
-               edit: tuple[int, int, int, int, str] | None = None) -> None:
-        """Replace the text (or, with `edit`, the range (line, char, line, char) by a string)."""
+    def change(self, uri: str, text: str) -> None:
+        """The document's new text (the server asks for full text on every change)."""
+        assert self.capabilities["textDocumentSync"]["change"] == 1  # Full
         self._doc_versions[uri] += 1
-        if edit is not None:
-            l0, c0, l1, c1, new = edit
-            change: dict[str, Any] = {"range": {"start": {"line": l0, "character": c0},
-                                                "end": {"line": l1, "character": c1}}, "text": new}
-        else:
-            change = {"text": text}
         self.texts[uri] = text
         self.notify("textDocument/didChange", {"textDocument": {
-            "uri": uri, "version": self._doc_versions[uri]}, "contentChanges": [change]})
+            "uri": uri, "version": self._doc_versions[uri]}, "contentChanges": [{"text": text}]})
 
     def close(self, uri: str) -> None:
         self.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
