@@ -99,7 +99,7 @@ def _name_text(snapshot: Snapshot, name: str, cache: Any) -> str | None:
             return head + " (the template is not found)"
         body = _template_text(template, inst.params)
         made = [c for c in _linked_cores(snapshot) if c["name"].startswith(name + ".")]
-        cores = "\n".join(f"- {_core_line(snapshot, c)}" for c in made) or \
+        cores = "\n".join(f"- {_core_line(c)}" for c in made) or \
             "\n".join(f"- `{name}.{c}`" for c in template.model.cores)
         return f"{head}\n\n{body}\n\nexpands to:\n{cores}"
     core = next((c for c in _linked_cores(snapshot) if c["name"] == name), None)
@@ -129,7 +129,7 @@ def _linked_cores(snapshot: Snapshot) -> list[dict[str, Any]]:
     return inspect_data(linked)["cores"]
 
 
-def _core_line(snapshot: Snapshot, core: dict[str, Any]) -> str:
+def _core_line(core: dict[str, Any]) -> str:
     return (f"`{core['name']}` on core {core['index']}: {core['input_shape']} -> "
             f"{[core['out_features'], *core['output_shape'][1:]]}")
 
