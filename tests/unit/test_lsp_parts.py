@@ -14,7 +14,7 @@ import pytest
 
 from dynapcnn_dsl.diagnostics import Position
 from dynapcnn_dsl.lsp.analysis import Checker, Settings
-from dynapcnn_dsl.lsp.features import context
+from dynapcnn_dsl.lsp.context import context
 from dynapcnn_dsl.lsp.text import Span, name_span, split_lines, token_span
 
 ROOT = Path(__file__).resolve().parents[2]
