@@ -15,11 +15,7 @@ from dynapcnn_dsl.lsp import schema_help
 from dynapcnn_dsl.lsp.analysis import Snapshot
 from dynapcnn_dsl.lsp.context import context
 from dynapcnn_dsl.lsp.text import Span, name_span, token_span
-
-NAME_PART = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
-"""A core name's parts (rules/cores.py's NAME): what a rename may write."""
-
-RESERVED = ("readout", "input")
+from dynapcnn_dsl.rules.cores import NAME, RESERVED
 
 DID_YOU_MEAN = re.compile(r"did you mean '([^']+)'\?")
 
@@ -241,7 +237,7 @@ def rename(snapshot: Snapshot, line: int, char: int, new: str) -> list[Edit]:
         raise ValueError("no core name here to rename")
     old = target[0]
     idx = snapshot.index
-    if new in RESERVED or not all(NAME_PART.match(p) for p in new.split(".")):
+    if new in RESERVED or not all(NAME.match(p) for p in new.split(".")):  # the core-name rule's
         raise ValueError(f"'{new}' is not a valid core name: letters, digits, '_' and '-', "
                          "starting with a letter or '_', not 'readout' or 'input'")
     if new != old and new in idx.definitions:
