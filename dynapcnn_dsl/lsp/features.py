@@ -79,11 +79,29 @@ def hover(snapshot: Snapshot, line: int, char: int, cache: Any = None) -> tuple[
         text = _name_text(snapshot, name.name, cache)
         return (text, name.span) if text else None
     key = idx.key_at(line, char)
-    if key is not None:
-        about = schema_help.description(key.path, lambda n: n in idx.instances)
-        if about:
-            return f"**{key.path[-1]}**: {about}", key.span
-    return None
+    if key is None:
+        return None
+    path = key.path
+    if len(path) == 4 and path[0] == "cores" and path[2] == "with" and path[1] in idx.instances:
+        about = _param_text(snapshot, str(path[1]), str(path[3]), cache)
+    else:
+        about = schema_help.description(path, lambda n: n in idx.instances)
+    return (f"**{path[-1]}**: {about}", key.span) if about else None
+
+
+def _param_text(snapshot: Snapshot, instance: str, param: str, cache: Any) -> str | None:
+    """A template parameter, as its template declares it (`with:` keys are parameters)."""
+    template = find_template(snapshot, snapshot.index.instances[instance].template, cache)
+    p = template.model.params.get(param) if template is not None else None
+    if p is None:
+        return None
+    bounds = [f"{p.type}"] + ([f"default `{p.default}`"] if p.default is not None else ["required"])
+    if p.min is not None or p.max is not None:
+        bounds.append(f"{'' if p.min is None else f'{p.min:g}'}..{'' if p.max is None else f'{p.max:g}'}")
+    if p.choices:
+        bounds.append("one of " + ", ".join(f"`{c}`" for c in p.choices))
+    return f"parameter of template `{template.name}` ({'; '.join(bounds)})" + (
+        f": {p.description}" if p.description else "")
 
 
 def _name_text(snapshot: Snapshot, name: str, cache: Any) -> str | None:

@@ -425,3 +425,12 @@ def test_hover_on_input_and_readout_in_a_list(server):
     shown = server.request("textDocument/hover", doc_at(uri, line, char + len("from: [")))
     assert shown["contents"]["value"].startswith("**input**: host events [2, 32, 32], to `conv1`")
     server.close(uri)
+
+
+def test_hover_on_a_template_parameter_shows_how_the_template_declares_it(server, resnet):
+    uri, text = resnet
+    line, char = find(text, "with: {channels: 8}")
+    found = server.request("textDocument/hover", doc_at(uri, line, char + len("with: {")))
+    shown = found["contents"]["value"]
+    assert shown == ("**channels**: parameter of template `residual_block` (int; required; 1..1024): "
+                     "features in and out (the skip's features)")
