@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 
 from dynapcnn_dsl.diagnostics import Diagnostic
 from dynapcnn_dsl.lsp import schema_help
-from dynapcnn_dsl.lsp.analysis import Snapshot
+from dynapcnn_dsl.lsp.analysis import Snapshot, is_template
 from dynapcnn_dsl.lsp.context import context
 from dynapcnn_dsl.lsp.text import Span, name_span, token_span
 from dynapcnn_dsl.rules.cores import NAME, RESERVED
@@ -85,7 +85,8 @@ def hover(snapshot: Snapshot, line: int, char: int, cache: Any = None) -> tuple[
     if len(path) == 4 and path[0] == "cores" and path[2] == "with" and path[1] in idx.instances:
         about = _param_text(snapshot, str(path[1]), str(path[3]), cache)
     else:
-        about = schema_help.description(path, lambda n: n in idx.instances)
+        data = snapshot.result.document.data if snapshot.result.document else None
+        about = schema_help.description(path, lambda n: n in idx.instances, template=is_template(data))
     return (f"**{path[-1]}**: {about}", key.span) if about else None
 
 

@@ -194,3 +194,22 @@ def test_every_quick_fix_on_the_corpus_mends_its_diagnostic():
     assert fixed >= {"dest-unknown", "from-unknown", "readout-from-unknown", "unknown-key", "unknown-chip",
                      "invalid-choice", "template-not-found", "template-param-unknown", "dsl-version",
                      "readout-errata", "yaml-tag", "core-name"}
+
+
+def test_hover_in_a_template_file_explains_its_own_keys_and_its_cores_keys():
+    from dynapcnn_dsl.lsp.features import hover
+
+    path = ROOT / "templates" / "residual_block.yaml"
+    text = path.read_text()
+    snap = Checker().check(path, text)
+    lines = text.split("\n")
+
+    def about(prefix: str, word: str) -> str:
+        line = next(i for i, t in enumerate(lines) if t.startswith(prefix))
+        found = hover(snap, line, lines[line].index(word) + 1)
+        assert found is not None
+        return found[0]
+
+    assert about("exit:", "exit").startswith("**exit**: The core whose destinations")
+    assert about("  channels:", "min").startswith("**min**: Smallest allowed value")
+    assert about("    conv:", "conv") == "**conv**: The convolution of this core."
