@@ -9,6 +9,7 @@ values and can be tested without an editor:
 - `analysis.py`: one check of one text (the pipeline of `validate`, then the weight checks when
   weights are known), with the caches that make a re-check cheap;
 - `schema_help.py`: the schema's descriptions, keys and enum values at a path;
+- `context.py`: where the cursor is, for completion, from the text alone (it may not load);
 - `features.py`: hover, definition, references, rename, completion and quick fixes;
 - `server.py`: the Language Server Protocol over stdio (pygls), the only module that imports
   pygls; `dynapcnn_dsl.cli.lsp_cmd` imports it only when the command runs.

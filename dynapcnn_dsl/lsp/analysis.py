@@ -36,7 +36,8 @@ class Settings:
     """What the workspace settings (`dynapcnn-dsl` section) may choose.
 
     `weights`: a weights file for every network (relative to the network's directory), or a
-    mapping of network file names (relative or absolute) to weights files; `key` the state dict
+    mapping from networks (an absolute path, or its last parts: `dvs-resnet/network.yaml`) to
+    weights files; `key` the state dict
     inside a checkpoint; `templates`: more template directories (--templates); `disable`: rule
     ids switched off (--disable)."""
 
@@ -65,13 +66,20 @@ class Settings:
         beside it, else none."""
         given = self.weights
         if isinstance(given, dict):
-            given = next((w for n, w in given.items()
-                          if _resolve(n, network.parent) == network or Path(n).name == n == network.name),
-                         None)
+            given = next((w for n, w in given.items() if _names(n, network)), None)
         if given:
             return _resolve(given, network.parent)
         beside = network.parent / WEIGHTS_BESIDE
         return beside if beside.is_file() else None
+
+
+def _names(given: str, network: Path) -> bool:
+    """Whether a settings' key names `network`: its absolute path, or its last parts
+    (`network.yaml`, `dvs-resnet/network.yaml`)."""
+    parts = Path(given).expanduser().parts
+    if Path(given).is_absolute():
+        return Path(given).expanduser() == network
+    return bool(parts) and network.parts[-len(parts):] == parts
 
 
 def _strings(value: Any) -> tuple[str, ...]:
@@ -97,6 +105,7 @@ class Snapshot(NamedTuple):
     weights: Path | None
     index: Index
     settings: Settings
+    made: tuple[str, ...] = ()     # the linked cores' names, kept from the last check that linked
 
     @property
     def diagnostics(self) -> tuple[Diagnostic, ...]:
@@ -128,8 +137,11 @@ class Checker:
         file = str(path)
         lines = split_lines(text)
         doc, problems = load_text(text, file)
+        # what the user is typing may not load: completion still knows the last names
         names = index(doc, lines) if doc is not None else (last.index if last else EMPTY)
-        if doc is not None and is_template(doc.data):
+        if doc is not None and is_foreign(doc.data):
+            result, weights, weighed = Result(file, reached=Stage.LOAD, document=doc), None, None
+        elif doc is not None and is_template(doc.data):
             result, weights, weighed = template_check(doc), None, None
         else:
             choices = options(until=Stage.LINK, disabled=settings.disable, templates=settings.templates,
@@ -137,7 +149,8 @@ class Checker:
             result = run(doc, problems, file, choices)
             weights = settings.weights_for(path)
             weighed = self._weigh(result, weights, settings) if weights is not None else None
-        snapshot = Snapshot(path, file, text, lines, result, weighed, weights, names, settings)
+        made = tuple(c.name for c in result.linked.cores) if result.linked else (last.made if last else ())
+        snapshot = Snapshot(path, file, text, lines, result, weighed, weights, names, settings, made)
         self._last[path] = snapshot
         return snapshot
 
@@ -176,6 +189,18 @@ class Checker:
         tensors = found.tensors if found is not None and not has_errors(problems) else None
         self._weights[weights, key] = (stamp, tensors)
         return tensors
+
+
+OWN_KEYS = frozenset({"dsl", "chip", "input", "cores", "template"})
+"""Top-level keys of network and template files that other YAML files rarely have."""
+
+
+def is_foreign(data: Any) -> bool:
+    """A YAML file of another kind (a CI workflow, a compose file): a mapping with none of the
+    top-level keys of network and template files. Editors attach the server to every YAML file;
+    such a file gets no diagnostics. A file that does not load, or loads to anything else, is
+    checked as `validate` checks it."""
+    return isinstance(data, dict) and not OWN_KEYS.intersection(data)
 
 
 def is_template(data: Any) -> bool:

@@ -12,13 +12,10 @@ from typing import Any, NamedTuple
 
 from dynapcnn_dsl.diagnostics import Diagnostic
 from dynapcnn_dsl.lsp import schema_help
-from dynapcnn_dsl.lsp.analysis import Snapshot
+from dynapcnn_dsl.lsp.analysis import Snapshot, is_template
+from dynapcnn_dsl.lsp.context import context
 from dynapcnn_dsl.lsp.text import Span, name_span, token_span
-
-NAME_PART = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
-"""A core name's parts (rules/cores.py's NAME): what a rename may write."""
-
-RESERVED = ("readout", "input")
+from dynapcnn_dsl.rules.cores import NAME, RESERVED
 
 DID_YOU_MEAN = re.compile(r"did you mean '([^']+)'\?")
 
@@ -52,32 +49,21 @@ def find_template(snapshot: Snapshot, name: str, cache: Any = None) -> Any:
     return found if isinstance(found, Template) else None
 
 
-def template_names(snapshot: Snapshot) -> list[str]:
-    """Template names a `template:` may take: files beside the network, in the settings'
-    template directories and among the bundled templates."""
+def template_names(snapshot: Snapshot, cache: Any = None) -> list[str]:
+    """Template names a `template:` may take: the `.yaml`/`.yml` files beside the network, in
+    the settings' template directories and among the bundled templates that the pipeline
+    would take as templates from this file (loaded through `cache`, once)."""
     from dynapcnn_dsl.expand.lookup import SUFFIXES, bundled_dirs
 
     dirs = [snapshot.path.parent, *(Path(t) for t in snapshot.settings.templates), *bundled_dirs()]
     names: list[str] = []
     for d in dirs:
         try:
-            files = sorted(d.iterdir())
+            stems = sorted({f.stem for f in d.iterdir() if f.suffix in SUFFIXES})
         except OSError:
             continue
-        for f in files:
-            if f.suffix in SUFFIXES and f.stem not in names and _is_template(f):
-                names.append(f.stem)
+        names += [s for s in stems if s not in names and find_template(snapshot, s, cache) is not None]
     return names
-
-
-def _is_template(path: Path) -> bool:
-    from dynapcnn_dsl.expand.lookup import _DECLARES_TEMPLATE
-
-    try:
-        head = path.read_text(errors="replace")[:4096]
-    except OSError:
-        return False
-    return _DECLARES_TEMPLATE.search(head) is not None
 
 
 # ---------------------------------------------------------------------------------------- hover
@@ -93,11 +79,30 @@ def hover(snapshot: Snapshot, line: int, char: int, cache: Any = None) -> tuple[
         text = _name_text(snapshot, name.name, cache)
         return (text, name.span) if text else None
     key = idx.key_at(line, char)
-    if key is not None:
-        about = schema_help.description(key.path, lambda n: n in idx.instances)
-        if about:
-            return f"**{key.path[-1]}**: {about}", key.span
-    return None
+    if key is None:
+        return None
+    path = key.path
+    if len(path) == 4 and path[0] == "cores" and path[2] == "with" and path[1] in idx.instances:
+        about = _param_text(snapshot, str(path[1]), str(path[3]), cache)
+    else:
+        data = snapshot.result.document.data if snapshot.result.document else None
+        about = schema_help.description(path, lambda n: n in idx.instances, template=is_template(data))
+    return (f"**{path[-1]}**: {about}", key.span) if about else None
+
+
+def _param_text(snapshot: Snapshot, instance: str, param: str, cache: Any) -> str | None:
+    """A template parameter, as its template declares it (`with:` keys are parameters)."""
+    template = find_template(snapshot, snapshot.index.instances[instance].template, cache)
+    p = template.model.params.get(param) if template is not None else None
+    if p is None:
+        return None
+    bounds = [f"{p.type}"] + ([f"default `{p.default}`"] if p.default is not None else ["required"])
+    if p.min is not None or p.max is not None:
+        bounds.append(f"{'' if p.min is None else f'{p.min:g}'}..{'' if p.max is None else f'{p.max:g}'}")
+    if p.choices:
+        bounds.append("one of " + ", ".join(f"`{c}`" for c in p.choices))
+    return f"parameter of template `{template.name}` ({'; '.join(bounds)})" + (
+        f": {p.description}" if p.description else "")
 
 
 def _name_text(snapshot: Snapshot, name: str, cache: Any) -> str | None:
@@ -110,14 +115,22 @@ def _name_text(snapshot: Snapshot, name: str, cache: Any) -> str | None:
             return head + " (the template is not found)"
         body = _template_text(template, inst.params)
         made = [c for c in _linked_cores(snapshot) if c["name"].startswith(name + ".")]
-        cores = "\n".join(f"- {_core_line(snapshot, c)}" for c in made) or \
+        cores = "\n".join(f"- {_core_line(c)}" for c in made) or \
             "\n".join(f"- `{name}.{c}`" for c in template.model.cores)
         return f"{head}\n\n{body}\n\nexpands to:\n{cores}"
     core = next((c for c in _linked_cores(snapshot) if c["name"] == name), None)
     if core is not None:
         return _core_text(snapshot, core)
+    linked = snapshot.result.linked
     if name == "readout":
-        return "**readout**: the chip's readout layer (see `readout:`)"
+        r = linked.readout if linked is not None else None
+        return "**readout**: the chip's readout layer" + (
+            f": {r.classes} classes from `{r.source}`" if r else " (see `readout:`)")
+    if name == "input" and linked is not None:
+        i = linked.input
+        targets = ", ".join(f"`{d.target}`" for d in i.destinations)
+        return (f"**input**: {i.source} events {i.shape}" + (f" -> {i.output_shape}" if i.output_shape !=
+                                                              i.shape else "") + f", to {targets}")
     if name in idx.definitions:
         return f"**{name}**: core (not linked: the file has errors, or the network is not placed)"
     return None
@@ -132,7 +145,7 @@ def _linked_cores(snapshot: Snapshot) -> list[dict[str, Any]]:
     return inspect_data(linked)["cores"]
 
 
-def _core_line(snapshot: Snapshot, core: dict[str, Any]) -> str:
+def _core_line(core: dict[str, Any]) -> str:
     return (f"`{core['name']}` on core {core['index']}: {core['input_shape']} -> "
             f"{[core['out_features'], *core['output_shape'][1:]]}")
 
@@ -188,7 +201,22 @@ def definition(snapshot: Snapshot, line: int, char: int, cache: Any = None) -> l
     owner = snapshot.index.owner(name.name)
     if owner is None:
         return []
+    if owner != name.name:  # `block1.b`: core b of block1's template, in the template file
+        made = _template_core(snapshot, owner, name.name[len(owner) + 1:], cache)
+        if made is not None:
+            return [made]
     return [(snapshot.path, snapshot.index.definitions[owner].span)]
+
+
+def _template_core(snapshot: Snapshot, instance: str, core: str, cache: Any) -> tuple[Path, Span] | None:
+    """Where the template of `instance` defines `core` (for a one-level name such as `b`)."""
+    template = find_template(snapshot, snapshot.index.instances[instance].template, cache)
+    if template is None:
+        return None
+    pos = template.doc.source_map.keys.get(("cores", core))
+    if pos is None:
+        return None
+    return template.path, Span(pos.line - 1, pos.col - 1, pos.col - 1 + len(core))
 
 
 def references(snapshot: Snapshot, line: int, char: int, *, declaration: bool = True,
@@ -228,7 +256,7 @@ def rename(snapshot: Snapshot, line: int, char: int, new: str) -> list[Edit]:
         raise ValueError("no core name here to rename")
     old = target[0]
     idx = snapshot.index
-    if new in RESERVED or not all(NAME_PART.match(p) for p in new.split(".")):
+    if new in RESERVED or not all(NAME.match(p) for p in new.split(".")):  # the core-name rule's
         raise ValueError(f"'{new}' is not a valid core name: letters, digits, '_' and '-', "
                          "starting with a letter or '_', not 'readout' or 'input'")
     if new != old and new in idx.definitions:
@@ -239,138 +267,6 @@ def rename(snapshot: Snapshot, line: int, char: int, new: str) -> list[Edit]:
 
 
 # ----------------------------------------------------------------------------------- completion
-_KEY_LINE = re.compile(r"^(\s*)(-\s+)?(\"[^\"]*\"|'[^']*'|[^\s#:{}\[\],'\"][^:#{}\[\],]*?)\s*:(\s|$)")
-_WORD = re.compile(r"[A-Za-z0-9_.\-]*$")
-
-
-class Context(NamedTuple):
-    """Where the cursor is: the path of the mapping (or list) it is in, whether a key or a value
-    is being typed, and the word typed so far."""
-
-    path: tuple[str | int, ...]
-    wants: str          # "key" | "value"
-    word: str
-
-
-def context(lines: list[str], line: int, char: int) -> Context | None:
-    """The completion context at the cursor, from the text alone (the file may not load)."""
-    if line >= len(lines):
-        return None
-    here = lines[line][:char]
-    block = _block_path(lines, line, here)
-    if block is None:
-        return None
-    path, rest, wants = block
-    flow = _flow(rest, wants)
-    if flow is None:
-        return None
-    sub, wants = flow
-    word = _WORD.search(here)
-    return Context((*path, *sub), wants, word.group(0) if word else "")
-
-
-def _indent(text: str) -> int:
-    return len(text) - len(text.lstrip(" "))
-
-
-def _key_text(raw: str) -> str:
-    return raw[1:-1] if raw[:1] in "\"'" else raw.strip()
-
-
-def _block_path(lines: list[str], line: int, here: str) -> tuple[list[Any], str, str] | None:
-    """The block mappings enclosing the cursor's line (by indentation), what remains of the
-    line to read, and whether it starts at a key or a value."""
-    stripped = here.lstrip(" ")
-    if stripped.startswith("#"):
-        return None
-    item = re.match(r"-(\s+|$)", stripped)
-    indent = _indent(here) if stripped else len(here)
-    own: list[Any] = []
-    rest, wants = stripped, "key"
-    if item:
-        rest = stripped[item.end():]
-        wants = "value" if not _KEY_LINE.match(rest) else "key"
-    match = _KEY_LINE.match(here)
-    if match:  # `key: <cursor>`: a value (or a flow collection) of this key
-        own.append(_key_text(match.group(3)))
-        rest, wants = here[match.end():], "value"
-        if match.group(2):
-            own.insert(0, 0)
-    elif item:
-        own.append(0)
-    path: list[Any] = []
-    limit = indent + (1 if item else 0)  # a list may sit at its key's indentation
-    for prev in reversed(lines[:line]):
-        if not prev.strip() or prev.lstrip().startswith("#"):
-            continue
-        ind = _indent(prev)
-        if ind >= limit:
-            continue
-        m = _KEY_LINE.match(prev)
-        if m:
-            after = prev[m.end():].strip()
-            if after and not after.startswith("#"):  # `key: value` on one line: not a parent
-                limit = ind
-                continue
-            path.insert(0, _key_text(m.group(3)))
-            if m.group(2):
-                path.insert(0, 0)
-        elif prev.lstrip().startswith("-"):
-            path.insert(0, 0)
-        limit = ind
-        if ind == 0:
-            break
-    return [*path, *own], rest, wants
-
-
-def _flow(rest: str, wants: str) -> tuple[list[Any], str] | None:
-    """The keys of the flow collections (`{...}`, `[...]`) open at the cursor."""
-    stack: list[tuple[str, Any]] = []
-    key: Any = None
-    word = ""
-    i = 0
-    while i < len(rest):
-        c = rest[i]
-        if c in "\"'":
-            end = rest.find(c, i + 1)
-            if end < 0:
-                return [*_stack_path(stack), *([key] if wants == "value" and key is not None else [])], wants
-            word = rest[i + 1:end]
-            i = end + 1
-            continue
-        if c == "#" and (i == 0 or rest[i - 1] == " "):
-            return None
-        if c == ":" and (i + 1 == len(rest) or rest[i + 1] == " "):
-            key, wants, word = word.strip(), "value", ""
-        elif c in "{[":
-            stack.append((c, key if wants == "value" else None))
-            wants, key, word = ("key" if c == "{" else "value"), None, ""
-        elif c in "}]":
-            if stack:
-                stack.pop()
-            word = ""
-        elif c == ",":
-            wants = "key" if stack and stack[-1][0] == "{" else "value"
-            key, word = None, ""
-        else:
-            word += c
-        i += 1
-    path = _stack_path(stack)
-    if wants == "value" and key is not None:
-        path.append(key)
-    return path, wants
-
-
-def _stack_path(stack: list[tuple[str, Any]]) -> list[Any]:
-    path: list[Any] = []
-    for bracket, key in stack:
-        if key is not None:
-            path.append(key)
-        if bracket == "[":
-            path.append(0)
-    return path
-
-
 def _wants_core(path: tuple[Any, ...]) -> bool:
     """Whether a value at `path` is a core name: in `to:` and `from:` lists, `input.to` and
     `readout.from` (also as `{core: ...}`)."""
@@ -394,12 +290,12 @@ def completion(snapshot: Snapshot, lines: list[str], line: int, char: int,
     if ctx.wants == "value":
         if _wants_core(path):
             names = list(idx.definitions)
-            names += [c["name"] for c in _linked_cores(snapshot) if c["name"] not in names]
+            names += [n for n in snapshot.made if n not in names]
             if tuple(p for p in path if not isinstance(p, int))[-1:] != ("from",) and path[:1] == ("cores",):
                 names.append("readout")
             return [Completion(n, "core", _kind_of(snapshot, n)) for n in names]
         if path[:1] == ("cores",) and path[-1:] == ("template",):
-            return [Completion(n, "template", "template") for n in template_names(snapshot)]
+            return [Completion(n, "template", "template") for n in template_names(snapshot, cache)]
         return [Completion(v, "value", "") for v in
                 schema_help.values(tuple(path), lambda n: n in idx.instances)]
     if len(path) == 3 and path[0] == "cores" and path[2] == "with" and path[1] in idx.instances:

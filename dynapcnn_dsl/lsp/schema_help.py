@@ -14,14 +14,14 @@ IsInstance = Callable[[str], bool]
 """Whether the core of that name is a template instance (its schema is the instance's)."""
 
 
-@lru_cache(maxsize=1)
-def _schema() -> dict[str, Any]:
-    from dynapcnn_dsl.schema import network_schema
+@lru_cache(maxsize=2)
+def _schema(template: bool = False) -> dict[str, Any]:
+    from dynapcnn_dsl.schema import network_schema, template_schema
 
-    return network_schema()
+    return template_schema() if template else network_schema()
 
 
-def _resolve(node: Any) -> dict[str, Any]:
+def _resolve(node: Any, template: bool = False) -> dict[str, Any]:
     """A node with its `$ref` (also one wrapped in `allOf`) followed; its own description kept."""
     if not isinstance(node, dict):
         return {}
@@ -33,7 +33,7 @@ def _resolve(node: Any) -> dict[str, Any]:
             ref = node["allOf"][0].get("$ref")
         if not isinstance(ref, str):
             return node
-        target = _schema()["definitions"].get(ref.rsplit("/", 1)[-1], {})
+        target = _schema(template)["definitions"].get(ref.rsplit("/", 1)[-1], {})
         own = {k: v for k, v in node.items() if k not in ("$ref", "allOf")}
         node = {**target, **own}
     return node
@@ -71,7 +71,18 @@ def node_at(path: NodePath, is_instance: IsInstance) -> dict[str, Any] | None:
     return node
 
 
-def description(path: NodePath, is_instance: IsInstance) -> str | None:
+def description(path: NodePath, is_instance: IsInstance, *, template: bool = False) -> str | None:
+    """What the key at `path` means; in a template file (`template`), its own keys from the
+    template schema, and its cores' keys from the network's (they are cores)."""
+    if template and path[:1] != ("cores",):
+        node: dict[str, Any] | None = _resolve(_schema(True), True)
+        for part in path:
+            props = node.get("properties", {}) if node else {}
+            extra = node.get("additionalProperties") if node else None
+            sub = props.get(part) if isinstance(part, str) else None
+            sub = sub if sub is not None else extra  # a parameter's name: any key
+            node = _resolve(sub, True) if isinstance(sub, dict) else None
+        return node.get("description") if node else None
     node = node_at(path, is_instance)
     return node.get("description") if node else None
 

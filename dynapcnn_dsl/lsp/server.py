@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from lsprotocol import types as lsp
+from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 from pygls.workspace import TextDocument
@@ -33,6 +34,9 @@ from dynapcnn_dsl.lsp.text import Span, split_lines, token_span
 
 CHECK_INTERVAL = 0.05
 """Seconds between two checks of one file while it is being edited (see the module's doc)."""
+
+REQUEST_FAILED = -32803
+"""The protocol's error code for a request that is valid but cannot be carried out."""
 
 SECTION = "dynapcnn-dsl"
 """The settings' section (`workspace/configuration`, `didChangeConfiguration`)."""
@@ -50,8 +54,12 @@ class DslServer(LanguageServer):
     """The server's state: the checker with its caches, the settings, the scheduled checks."""
 
     def __init__(self) -> None:
+        # Full: the editor sends the whole text on each change. A network file is a few
+        # kilobytes, and pygls applies incremental changes on lines split by str.splitlines,
+        # which also breaks at characters the protocol does not (U+2028, form feed, ...): one
+        # such character, and the server's copy of the text would drift from the editor's.
         super().__init__("dynapcnn-dsl", __version__,
-                         text_document_sync_kind=lsp.TextDocumentSyncKind.Incremental)
+                         text_document_sync_kind=lsp.TextDocumentSyncKind.Full)
         self.checker = Checker()
         self.settings = Settings()
         self.snapshots: dict[str, tuple[int | None, Snapshot]] = {}
@@ -133,9 +141,14 @@ class DslServer(LanguageServer):
 
     def locations(self, doc: TextDocument, snap: Snapshot, found: list[tuple[Path, Span]],
                   ) -> list[lsp.Location]:
-        return [lsp.Location(from_fs_path(str(path)) or "", self.range(doc, snap, span) if path == snap.path
-                             else _raw_range(None))
-                for path, span in found]
+        """Places in this file (converted to the client's units) or in another (a template:
+        code points, its lines being ASCII in practice)."""
+        def where(path: Path, span: Span) -> lsp.Range:
+            if path == snap.path:
+                return self.range(doc, snap, span)
+            return lsp.Range(lsp.Position(span.line, span.start), lsp.Position(span.line, span.end))
+
+        return [lsp.Location(from_fs_path(str(path)) or "", where(path, span)) for path, span in found]
 
 
 def _path(doc: TextDocument) -> Path:
@@ -173,13 +186,16 @@ def initialized(ls: DslServer, params: lsp.InitializedParams) -> None:
 
 def _configured(ls: DslServer, found: Any) -> None:
     if found and isinstance(found[0], dict):
-        ls.settings = Settings.from_client({SECTION: found[0]})
-        ls.recheck_all()
+        _settle(ls, Settings.from_client({SECTION: found[0]}))
 
 
 @server.feature(lsp.WORKSPACE_DID_CHANGE_CONFIGURATION)
 def did_change_configuration(ls: DslServer, params: lsp.DidChangeConfigurationParams) -> None:
-    settings = Settings.from_client(params.settings)
+    _settle(ls, Settings.from_client(params.settings))
+
+
+def _settle(ls: DslServer, settings: Settings) -> None:
+    """New settings re-check the open files (the same settings again change nothing)."""
     if settings != ls.settings:
         ls.settings = settings
         ls.recheck_all()
@@ -277,7 +293,10 @@ def rename(ls: DslServer, params: lsp.RenameParams) -> lsp.WorkspaceEdit | None:
     if found is None:
         return None
     doc, snap, line, char = found
-    edits = features.rename(snap, line, char, params.new_name)  # a ValueError is the answer's error
+    try:
+        edits = features.rename(snap, line, char, params.new_name)
+    except ValueError as exc:  # the editor shows the message: why this name cannot be
+        raise JsonRpcException(str(exc), code=REQUEST_FAILED) from None
     return lsp.WorkspaceEdit(changes={doc.uri: [
         lsp.TextEdit(ls.range(doc, snap, e.span), e.text) for e in edits]})
 

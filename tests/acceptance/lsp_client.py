@@ -35,7 +35,9 @@ class Client:
         self.texts: dict[str, str] = {}
         self.settings = settings or {}
         self.next_id = 0
+        self.errors: list[bytes] = []  # the server's stderr, drained so that it never blocks
         threading.Thread(target=self._read, daemon=True).start()
+        threading.Thread(target=self._drain, daemon=True).start()
         self.capabilities = self.request("initialize", {
             "processId": os.getpid(), "rootUri": root.as_uri(), "initializationOptions": self.settings,
             "capabilities": {"workspace": {"configuration": True}}})["capabilities"]
@@ -55,6 +57,11 @@ class Client:
                 self.inbox.put({"closed": True})
                 return
             self.inbox.put(json.loads(out.read(length)))
+
+    def _drain(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.errors = [*self.errors[-200:], line]
 
     def _send(self, message: dict[str, Any]) -> None:
         data = json.dumps({"jsonrpc": "2.0", **message}).encode()
@@ -86,7 +93,8 @@ class Client:
 
     def _stderr(self) -> str:
         self.proc.kill()
-        return self.proc.stderr.read().decode(errors="replace")[-2000:] if self.proc.stderr else ""
+        self.proc.wait()
+        return b"".join(self.errors).decode(errors="replace")[-2000:]
 
     def request(self, method: str, params: dict[str, Any]) -> Any:
         self.next_id += 1
@@ -116,19 +124,13 @@ class Client:
         self._doc_versions[uri] = 1
         return uri
 
-    def change(self, uri: str, text: str, *, full: bool = True,
-               edit: tuple[int, int, int, int, str] | None = None) -> None:
-        """Replace the text (or, with `edit`, the range (line, char, line, char) by a string)."""
+    def change(self, uri: str, text: str) -> None:
+        """The document's new text (the server asks for full text on every change)."""
+        assert self.capabilities["textDocumentSync"]["change"] == 1  # Full
         self._doc_versions[uri] += 1
-        if edit is not None:
-            l0, c0, l1, c1, new = edit
-            change: dict[str, Any] = {"range": {"start": {"line": l0, "character": c0},
-                                                "end": {"line": l1, "character": c1}}, "text": new}
-        else:
-            change = {"text": text}
         self.texts[uri] = text
         self.notify("textDocument/didChange", {"textDocument": {
-            "uri": uri, "version": self._doc_versions[uri]}, "contentChanges": [change]})
+            "uri": uri, "version": self._doc_versions[uri]}, "contentChanges": [{"text": text}]})
 
     def close(self, uri: str) -> None:
         self.notify("textDocument/didClose", {"textDocument": {"uri": uri}})

@@ -97,9 +97,9 @@ def test_an_edit_makes_a_mistake_and_the_next_mends_it(server):
     assert server.diagnostics(uri) == []
     line, char = find(text, "kernel: 4}")
     char += len("kernel: ")
-    server.change(uri, text.replace("kernel: 4}", "kernel: 17}"), edit=(line, char, line, char + 1, "17"))
+    server.change(uri, text.replace("kernel: 4}", "kernel: 17}"))
     assert flagged(server, uri) == [(line, char, "conv-kernel")]
-    server.change(uri, text, edit=(line, char, line, char + 2, "4"))
+    server.change(uri, text)
     assert server.diagnostics(uri) == []
     server.close(uri)
 
@@ -139,7 +139,8 @@ def test_a_broken_file_keeps_its_names_for_the_editor(server):
     assert [c for *_, c in flagged(server, uri)] == ["yaml-syntax"]
     line, char = find(broken, "to: [block2]")
     items = server.request("textDocument/completion", doc_at(uri, line, char + len("to: [")))
-    assert "classifier" in {i["label"] for i in items["items"]}  # from the last text that loaded
+    labels = {i["label"] for i in items["items"]}
+    assert {"classifier", "block1.a"} <= labels  # from the last text that loaded, and that linked
     server.close(uri)
 
 
@@ -271,6 +272,7 @@ def completions(server: Client, uri: str, text: str, old: str, new: str) -> set[
     line, char = typed.count("\n", 0, end), end - (typed.rfind("\n", 0, end) + 1)
     found = server.request("textDocument/completion", doc_at(uri, line, char))
     server.change(uri, text)
+    assert server.diagnostics(uri) == []
     return {i["label"] for i in found["items"]}
 
 
@@ -323,7 +325,7 @@ def _utf16(line: str, char: int) -> int:
 
 
 def test_hundreds_of_random_edits_never_take_the_server_down(server):
-    """Random insertions and deletions, as incremental changes; every 20 edits the server must
+    """Random insertions and deletions, each sent as a change; every 20 edits the server must
     publish the diagnostics of the newest text and answer a hover and a completion. At the
     end, its diagnostics are the pipeline's on the final text. (Liveness: no timing.)"""
     rng = random.Random(22)
@@ -339,7 +341,7 @@ def test_hundreds_of_random_edits_never_take_the_server_down(server):
         new = rng.choice(ALPHABET) if rng.random() < 0.7 or end == start else ""
         lines[line] = old[:start] + new + old[end:]
         text = "\n".join(lines)
-        server.change(uri, text, edit=(line, _utf16(old, start), line, _utf16(old, end), new))
+        server.change(uri, text)
         if step % 20 == 19:
             server.diagnostics(uri)
             server.request("textDocument/hover", doc_at(uri, line, 0))
@@ -363,3 +365,72 @@ def test_a_template_file_gets_a_templates_checks_not_a_networks(server):
     found = server.request("textDocument/definition", doc_at(uri, line, char + len("exit: ")))
     assert [f["range"]["start"] for f in found] == [{"line": find(typed, "  b:")[0], "character": 2}]
     server.close(uri)
+
+
+def test_a_yaml_file_of_another_kind_gets_no_diagnostics(server, tmp_path):
+    """Editors attach the server to every YAML file: a CI workflow is not a network missing
+    its `dsl:`. (A file that does not load is checked: its syntax error is shown.)"""
+    workflow = tmp_path / "ci.yaml"
+    uri = server.open(workflow, "name: ci\non: [push]\ndefaults: {run: {shell: bash}}\njobs: {}\n")
+    assert server.diagnostics(uri) == []
+    server.close(uri)
+    uri = server.open(tmp_path / "broken.yaml", "name: [ci\n")
+    assert [d["code"] for d in server.diagnostics(uri)] == ["yaml-syntax"]
+    server.close(uri)
+
+
+def test_settings_given_when_the_server_starts(tmp_path):
+    """Initialization options (and the workspace/configuration the server then asks for) choose
+    the weights file as didChangeConfiguration does; a second server, for its own settings."""
+    missing = tmp_path / "none.safetensors"
+    client = Client(tmp_path, settings={"dynapcnn-dsl": {"weights": str(missing)}})
+    try:
+        uri = client.open(FILLING)
+        want = pipeline(FILLING, FILLING.read_text(), until=Stage.QUANTIZE, weights=missing)
+        assert want and flagged(client, uri) == want
+    finally:
+        client.shutdown()
+
+
+def test_hover_on_a_concat_shows_what_it_merges_and_the_shifts(server):
+    path = ROOT / "examples" / "concat" / "network.yaml"
+    text = path.read_text()
+    uri = server.open(path, text)
+    shown = server.request("textDocument/hover", doc_at(uri, *find(text, "cat:")))["contents"]["value"]
+    assert "merges (concat): `left`, `right` (shift 8)" in shown
+    left = server.request("textDocument/hover", doc_at(uri, *find(text, "left:")))["contents"]["value"]
+    assert "to `cat`" in left
+    server.close(uri)
+
+
+def test_definition_of_a_core_an_instance_makes_is_in_its_template(server, tmp_path):
+    text = RESNET.read_text().replace("to: [{core: classifier, pool: 4}]", "to: [{core: block1.b, pool: 4}]")
+    text = text.replace("to: [block2]", "to: [block2, classifier]")  # keep classifier reachable
+    uri = server.open(RESNET, text)
+    line, char = find(text, "block1.b, pool")
+    found = server.request("textDocument/definition", doc_at(uri, line, char + 8))
+    template = ROOT / "templates" / "residual_block.yaml"
+    b = template.read_text().splitlines().index("  b:")
+    assert [(f["uri"], f["range"]["start"]) for f in found] == [
+        (template.as_uri(), {"line": b, "character": 2})]
+    server.close(uri)
+
+
+def test_hover_on_input_and_readout_in_a_list(server):
+    text = (ROOT / "tests" / "corpus" / "invalid" / "input-shift-input-after-core.yaml").read_text()
+    text = text.replace("from: [conv1, input]", "from: [input, conv1]")  # mended: input first
+    uri = server.open(ROOT / "examples" / "scratch.yaml", text)
+    assert server.diagnostics(uri) == []
+    line, char = find(text, "from: [input", nth=1)  # the first is in the header comment
+    shown = server.request("textDocument/hover", doc_at(uri, line, char + len("from: [")))
+    assert shown["contents"]["value"].startswith("**input**: host events [2, 32, 32], to `conv1`")
+    server.close(uri)
+
+
+def test_hover_on_a_template_parameter_shows_how_the_template_declares_it(server, resnet):
+    uri, text = resnet
+    line, char = find(text, "with: {channels: 8}")
+    found = server.request("textDocument/hover", doc_at(uri, line, char + len("with: {")))
+    shown = found["contents"]["value"]
+    assert shown == ("**channels**: parameter of template `residual_block` (int; required; 1..1024): "
+                     "features in and out (the skip's features)")
