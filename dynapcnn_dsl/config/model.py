@@ -275,6 +275,13 @@ class CnnLayer:
         return tuple(d for d in self.destinations if d.enable)
 
 
+SWITCH: Final = "enable"
+"""The key of every object that can be switched off (destination slots, the readout)."""
+
+TARGET: Final = "layer"
+"""The key of a destination slot's target: a physical core, or the readout's layer id."""
+
+
 def core_path(index: int) -> str:
     """The document path of a core slot, as messages and reports name it."""
     return f"cnn_layers[{index}]"

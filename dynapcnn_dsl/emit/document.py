@@ -21,6 +21,7 @@ This module builds the typed values of `dynapcnn_dsl.config` (`build_configurati
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -83,10 +84,15 @@ def _decimator_interval(linked: LinkedNetwork, ratio: int) -> int:
 
 def cnn_layer(linked: LinkedNetwork, core: LinkedCore, bound: QuantizedCore | None) -> CnnLayer:
     out = core.output_shape
-    fields: dict[str, Any] = {}
+    layer = CnnLayer(
+        dimensions=Dimensions(input_shape=_shape(*core.input_shape),
+                              output_shape=_shape(core.out_features, out.height, out.width),
+                              padding=_xy(*core.padding), stride=_xy(*core.stride), kernel_size=core.kernel),
+        return_to_zero=core.neuron.reset == "zero", monitor_enable=core.monitor,
+        destinations=_slots(linked, core.destinations))
     if bound is not None:
-        fields.update(
-            weights=np.ascontiguousarray(bound.weights.transpose(0, 1, 3, 2)),  # [y][x] -> [x][y]
+        layer = replace(
+            layer, weights=np.ascontiguousarray(bound.weights.transpose(0, 1, 3, 2)),  # [y][x] -> [x][y]
             biases=bound.bias if bound.bias is not None else np.zeros(core.out_features, np.int32),
             neurons_initial_value=np.full((core.out_features, out.width, out.height),
                                           bound.initial_state, dtype=np.int32),
@@ -94,27 +100,23 @@ def cnn_layer(linked: LinkedNetwork, core: LinkedCore, bound: QuantizedCore | No
             leak_enable=bool(bound.bias is not None and np.any(bound.bias)))
     chip = linked.chip
     if chip.congestion_balancer:
-        fields["input_congestion_balancer_enable"] = core.congestion_balancer
+        layer = replace(layer, input_congestion_balancer_enable=core.congestion_balancer)
     if chip.decimator:
-        fields["output_decimator_enable"] = core.decimator is not None
-        fields["output_decimator_interval"] = (
-            _decimator_interval(linked, core.decimator) if core.decimator is not None else 0)
+        layer = replace(layer, output_decimator_enable=core.decimator is not None,
+                        output_decimator_interval=(_decimator_interval(linked, core.decimator)
+                                                   if core.decimator is not None else 0))
     if chip.kill_bits:
         killed = np.zeros(core.out_features, dtype=bool)
         killed[list(core.kill_features)] = True
         c_in, k = core.input_shape.features, core.kernel
-        if bound is not None:   # shaped as the weights: left out with them (WEIGHT_FIELDS)
-            fields["weights_kill_bit"] = np.broadcast_to(
-                killed[:, None, None, None], (core.out_features, c_in, k, k)).copy()
-        fields["biases_kill_bit"] = killed.copy()
-        fields["neurons_value_kill_bit"] = np.broadcast_to(
-            killed[:, None, None], (core.out_features, out.width, out.height)).copy()
-    return CnnLayer(
-        dimensions=Dimensions(input_shape=_shape(*core.input_shape),
-                              output_shape=_shape(core.out_features, out.height, out.width),
-                              padding=_xy(*core.padding), stride=_xy(*core.stride), kernel_size=core.kernel),
-        return_to_zero=core.neuron.reset == "zero", monitor_enable=core.monitor,
-        destinations=_slots(linked, core.destinations), **fields)
+        layer = replace(
+            layer, biases_kill_bit=killed.copy(),
+            neurons_value_kill_bit=np.broadcast_to(killed[:, None, None],
+                                                   (core.out_features, out.width, out.height)).copy(),
+            # shaped as the weights: left out with them (WEIGHT_FIELDS)
+            weights_kill_bit=None if bound is None else np.broadcast_to(
+                killed[:, None, None, None], (core.out_features, c_in, k, k)).copy())
+    return layer
 
 
 def dvs_layer(linked: LinkedNetwork) -> DvsLayer:
