@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from dynapcnn_dsl.config.model import ABSENT, CnnLayer, Configuration, key_of
+from dynapcnn_dsl.config.model import ABSENT, CnnLayer, Configuration, key_of, unused_layer
 
 
 class TreeError(ValueError):
@@ -61,6 +61,18 @@ def to_tree(value: Any) -> Any:
     if isinstance(value, tuple | list):
         return [to_tree(v) for v in value]
     return value
+
+
+def unused_core() -> dict[str, Any]:
+    """The tree of an unused core (`unused_layer()`)."""
+    return to_tree(unused_layer())
+
+
+def structure_only(tree: dict[str, Any]) -> bool:
+    """True for a document tree built without weights (`Configuration.structure_only`), read
+    without typing the tree."""
+    source = tree.get("source")
+    return isinstance(source, dict) and source.get("weights", 0) is None
 
 
 # -- reading ----------------------------------------------------------------------------------------
