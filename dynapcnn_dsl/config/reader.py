@@ -169,13 +169,17 @@ def _message(error: Any) -> str:
 
 
 def _tensor(value: Any, axes: int, kind: str, lo: int, hi: int) -> tuple[Any, str | None]:
-    """The value as a numpy array, or why it is not a tensor of this kind."""
-    if not isinstance(value, list):
+    """The value as a numpy array, or why it is not a tensor of this kind. (A tree built or read
+    already holds numpy arrays: `runnable.check` checks those too.)"""
+    if isinstance(value, np.ndarray):
+        array = value
+    elif not isinstance(value, list):
         return value, f"not a tensor of {axes} axes"
-    try:
-        array = np.asarray(value)
-    except ValueError:   # numpy refuses rows of different lengths, and more than 64 axes
-        return value, f"ragged (rows of different lengths) or nested too deep for {axes} axes"
+    else:
+        try:
+            array = np.asarray(value)
+        except ValueError:   # numpy refuses rows of different lengths, and more than 64 axes
+            return value, f"ragged (rows of different lengths) or nested too deep for {axes} axes"
     if array.ndim != axes:
         return value, f"not a tensor of {axes} axes (it has {array.ndim})"
     if array.size == 0:

@@ -239,3 +239,52 @@ def test_no_module_outside_config_spells_the_documents_keys():
 @pytest.mark.parametrize("name", sorted(REMAINING))
 def test_the_remaining_modules_still_need_their_place_on_the_list(name):
     assert spelled_keys(PACKAGE / name), f"{name} no longer spells the keys: take it off REMAINING"
+
+
+# --------------------------------------------------------- runnable: the simulator's check, typed
+def test_every_golden_and_a_fresh_build_are_runnable(tmp_path):
+    from dynapcnn_dsl.config.runnable import check
+
+    for golden in GOLDEN:
+        configuration, problems = check(dynapcnn_dsl.Document.read(golden).data)
+        assert problems == [] and configuration is not None, golden.name
+    net = tmp_path / "net.yaml"
+    net.write_text(CHAIN, encoding="utf-8")
+    write_weights(net, tmp_path / "w.npz")
+    built = dynapcnn_dsl.build(net, tmp_path / "w.npz")
+    assert check(built.data)[1] == []          # the tree the API hands out, numpy arrays and all
+
+
+def test_an_int16_weight_handed_over_as_a_tree_is_refused_as_the_reader_refuses_it():
+    from dynapcnn_dsl.config.runnable import check
+
+    tree = dynapcnn_dsl.Document.read(GOLDEN[0]).data
+    tree["config"]["cnn_layers"][0]["weights"].flat[0] = 200      # an int16, not an int8
+    assert check(tree) == (None, [("config.cnn_layers[0].weights",
+                                   "weights: holds values outside -128..127")])
+    tree["config"]["cnn_layers"][0]["weights"].flat[0] = -128
+    assert check(tree)[1] == []
+
+
+def test_what_the_schema_allows_but_nothing_can_run_is_named_by_its_path():
+    from dataclasses import replace
+
+    from dynapcnn_dsl.config import Destination
+    from dynapcnn_dsl.config.runnable import check
+
+    sequential = ROOT / "tests" / "golden" / "host-sequential.samna.json"
+    configuration = from_tree(dynapcnn_dsl.Document.read(sequential).data)
+    layers = list(configuration.config.cnn_layers)
+    first = layers[0]
+    layers[0] = replace(first, weights=first.weights[:, :1], threshold_low=None,  # type: ignore[index]
+                        destinations=(Destination(enable=True, layer=12), Destination(enable=True, layer=8)))
+    broken = replace(configuration, config=replace(configuration.config, cnn_layers=tuple(layers)))
+    unused = [i for i, layer in enumerate(layers) if not layer.used]
+    assert 8 in unused
+    assert check(broken)[1] == [("config.cnn_layers[0].threshold_low", "missing")]
+    layers[0] = replace(layers[0], threshold_low=-1)
+    broken = replace(configuration, config=replace(configuration.config, cnn_layers=tuple(layers)))
+    shape = list(first.weights.shape)  # type: ignore[union-attr]
+    assert check(broken)[1] == [
+        ("config.cnn_layers[0].weights", f"has shape {[shape[0], 1, *shape[2:]]}, expected {shape}"),
+        ("config.cnn_layers[0].destinations[1].layer", "core 8 is not configured")]
