@@ -6,6 +6,7 @@
     reader.py   bytes or a file -> a checked tree / typed values, or positioned diagnostics
     writer.py   a tree or typed values -> JSON text (tensors on one line each)
     schema.py   the draft-07 schema generated from the classes
+    runnable.py what a configuration must hold to run, beyond the schema (the simulator's check)
 
 This package sits below emit (which builds the values) and above the chip facts (the limits);
 simulate, diff, the samna bridge and the importers read its typed fields. No other module spells
