@@ -26,7 +26,7 @@ import numpy as np
 
 from dynapcnn_dsl.config.model import FORMAT, Configuration, tensors
 from dynapcnn_dsl.config.schema import document_schema
-from dynapcnn_dsl.config.tree import from_tree
+from dynapcnn_dsl.config.tree import TreeError, from_tree
 from dynapcnn_dsl.diagnostics import Diagnostic, Position, Severity
 
 MAX_ERRORS = 20
@@ -47,6 +47,25 @@ def parse_configuration(raw: bytes, file: str) -> tuple[Configuration | None, li
     """`read_configuration` on bytes already read."""
     data, problems = parse_document(raw, file)
     return (from_tree(data) if data is not None else None), problems
+
+
+def check_tree(tree: Any) -> tuple[Configuration | None, list[tuple[str, str]]]:
+    """A tree handed over in memory (the API's `Document.data`, a dict built by hand) checked as
+    a file is, and typed; a tree has no file positions, so each problem is (document path,
+    message), the path written as `config.cnn_layers[0].weights`."""
+    if not isinstance(tree, dict):
+        return None, [("", f"must be an object, not {type(tree).__name__}")]
+    problems = validate(tree)
+    if problems:
+        return None, [(_path(where), message) for where, message in problems]
+    try:
+        return from_tree(tree), []
+    except TreeError as exc:
+        return None, [(exc.path, exc.message)]
+
+
+def _path(where: tuple[Any, ...]) -> str:
+    return "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in where).lstrip(".")
 
 
 def read_document(path: str | Path) -> tuple[dict[str, Any] | None, list[Diagnostic]]:

@@ -6,7 +6,7 @@ still lack what a used core computes with, send events to a core that is not con
 a tensor whose shape disagrees with the core's dimensions. `check(document)` takes the tree (as
 the API is handed it) or the typed configuration and gives back the typed configuration, or the
 problems as (document path, message) pairs: a tree goes through the reader's own checks first
-(`reader.validate`: types, ranges, tensors; weights int8 as the chip facts say), so there is one
+(`reader.check_tree`: types, ranges, tensors; weights int8 as the chip facts say), so there is one
 set of limits for reading a file and for running one.
 
 This is the adapter for simulate/machine.py (issue 21): `read_machine` becomes `check(doc)`,
@@ -20,7 +20,6 @@ from typing import Any
 
 from dynapcnn_dsl.chips import resolve_chip
 from dynapcnn_dsl.config.model import CnnLayer, Configuration, core_path
-from dynapcnn_dsl.config.tree import TreeError, from_tree
 
 Problem = tuple[str, str]
 """(document path, what is wrong there)."""
@@ -34,23 +33,14 @@ def check(document: dict[str, Any] | Configuration) -> tuple[Configuration | Non
     if isinstance(document, Configuration):
         configuration = document
     else:
-        if not isinstance(document, dict):
-            return None, [("", f"must be an object, not {type(document).__name__}")]
-        from dynapcnn_dsl.config.reader import validate
+        from dynapcnn_dsl.config.reader import check_tree
 
-        problems = validate(document)
-        if problems:
-            return None, [(_path(where), message) for where, message in problems]
-        try:
-            configuration = from_tree(document)
-        except TreeError as exc:
-            return None, [(exc.path, exc.message)]
+        typed, problems = check_tree(document)
+        if typed is None:
+            return None, problems
+        configuration = typed
     problems = [*_cores(configuration), *_input(configuration)]
     return (None, problems) if problems else (configuration, [])
-
-
-def _path(where: tuple[Any, ...]) -> str:
-    return "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in where).lstrip(".")
 
 
 def _layer(layer: CnnLayer, where: str, used: set[int], readout: int) -> list[Problem]:
