@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import os
 
-from dynapcnn_dsl.config.model import FORMAT, TENSORS, VERSION, WEIGHT_FIELDS, tensors
+from dynapcnn_dsl.config.fields import tensors
+from dynapcnn_dsl.config.model import FORMAT, TENSORS, VERSION, WEIGHT_FIELDS
 from dynapcnn_dsl.config.reader import (
     MAX_ERRORS,
     from_json,

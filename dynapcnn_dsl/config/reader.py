@@ -24,7 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from dynapcnn_dsl.config.model import FORMAT, Configuration, tensors
+from dynapcnn_dsl.config.fields import tensors
+from dynapcnn_dsl.config.model import FORMAT, Configuration
 from dynapcnn_dsl.config.schema import document_schema
 from dynapcnn_dsl.config.tree import TreeError, from_tree
 from dynapcnn_dsl.diagnostics import Diagnostic, Position, Severity

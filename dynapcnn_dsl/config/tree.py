@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from dynapcnn_dsl.config.model import ABSENT, CnnLayer, Configuration, key_of, unused_layer
+from dynapcnn_dsl.config.fields import ABSENT, key_of
+from dynapcnn_dsl.config.model import CnnLayer, Configuration, unused_layer
 
 
 class TreeError(ValueError):

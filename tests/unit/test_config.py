@@ -23,7 +23,7 @@ from dynapcnn_dsl.config import (
     to_tree,
 )
 from dynapcnn_dsl.config import model as config_model
-from dynapcnn_dsl.config.model import key_of, on_chip
+from dynapcnn_dsl.config.fields import key_of, on_chip, tensors
 from dynapcnn_dsl.config.reader import parse_configuration, read_configuration
 from dynapcnn_dsl.config.schema import document_schema
 from dynapcnn_dsl.config.tree import UnknownField
@@ -165,7 +165,7 @@ def test_a_weight_past_the_int8_limit_is_refused_at_the_tensor(weight):
 
 
 def test_the_weight_limit_is_the_chip_facts_int8():
-    lowest, highest = config_model.tensors()["weights"][2:4]
+    lowest, highest = tensors()["weights"][2:4]
     bits = profiles()["speck2f"].limits.weight_bits
     assert (bits, lowest, highest) == (8, -128, 127)     # shared/HARDWARE.md: kernel memory is 8-bit
 
