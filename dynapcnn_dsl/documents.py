@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any
 
-from dynapcnn_dsl.config.model import FORMAT, TENSORS, VERSION, WEIGHT_FIELDS, tensors, unused_layer
+from dynapcnn_dsl.config.fields import tensors
+from dynapcnn_dsl.config.model import FORMAT, TENSORS, VERSION, WEIGHT_FIELDS
 from dynapcnn_dsl.config.reader import (
     MAX_ERRORS,
     from_json,
@@ -23,24 +23,13 @@ from dynapcnn_dsl.config.reader import (
     validate,
 )
 from dynapcnn_dsl.config.schema import DRAFT, SCHEMA_ID, document_schema, schema_text
-from dynapcnn_dsl.config.tree import to_tree
+from dynapcnn_dsl.config.tree import structure_only, unused_core
 from dynapcnn_dsl.config.writer import to_json, to_plain
 
 __all__ = ["DRAFT", "FORMAT", "MAX_ERRORS", "SCHEMA_ID", "TENSORS", "VERSION", "WEIGHT_FIELDS",
            "document_schema", "from_json", "is_document_file", "looks_like_document", "parse_configuration",
            "parse_document", "read_configuration", "read_document", "schema_text", "structure_only",
            "tensors", "to_json", "to_plain", "unused_core", "validate"]
-
-
-def structure_only(doc: dict[str, Any]) -> bool:
-    """True for a document tree built without weights (`Configuration.structure_only` typed)."""
-    source = doc.get("source")
-    return isinstance(source, dict) and source.get("weights", 0) is None
-
-
-def unused_core() -> dict[str, Any]:
-    """The tree of an unused core (`config.unused_layer()` typed)."""
-    return to_tree(unused_layer())
 
 
 # -- telling a document from other JSON ------------------------------------------------------------

@@ -28,7 +28,7 @@ from dynapcnn_dsl.chips import ChipProfile, resolve_chip
 from dynapcnn_dsl.config import ABSENT, FORMAT, VERSION, ChipConfig, Configuration, SamnaClass, TreeError
 from dynapcnn_dsl.config import from_tree as typed_configuration
 from dynapcnn_dsl.config import to_tree as tree_of
-from dynapcnn_dsl.config.model import key_of, on_chip
+from dynapcnn_dsl.config.fields import key_of, on_chip
 from dynapcnn_dsl.config.writer import to_plain
 from dynapcnn_dsl.diagnostics import Diagnostic, Severity
 

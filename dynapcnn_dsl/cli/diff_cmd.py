@@ -53,7 +53,8 @@ def load_side(path: str, weights: str | None, key: str | None) -> dict[str, Any]
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from dynapcnn_dsl.cli.common import check_files_exist
-    from dynapcnn_dsl.diff import compare, json_patch
+    from dynapcnn_dsl.diff import compare
+    from dynapcnn_dsl.diff.compare import configuration_patch
 
     check_files_exist([p for p in (args.old, args.new, args.weights, args.old_weights,
                                    args.new_weights) if p], parser)
@@ -64,9 +65,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.fmt == "json-patch":
         from dynapcnn_dsl.documents import to_json
 
-        # the chip and the configuration tree: every difference the text format reports
-        patch = json_patch(*({"chip": side["chip"], "config": side["config"]} for side in (old, new)),
-                           plain=False)
+        patch = configuration_patch(old, new, plain=False)
         sys.stdout.write(to_json(patch))
         return 1 if patch else 0
     changes, notes = compare(old, new)

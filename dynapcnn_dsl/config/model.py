@@ -2,9 +2,9 @@
 
 A field's name is the document's key (samna's own attribute name), so the writer, the reader,
 the JSON schema and the samna bridge all walk the same fields instead of spelling the keys again.
-Each field's metadata says what the schema allows there (`schema.py` turns it into draft-07),
-from the chip facts: adding a field to a CNN layer is one line here and one in the phase that
-produces it (emit).
+Each field is made by one of `fields.py`'s kinds, whose metadata says what the schema allows there
+(`schema.py` turns it into draft-07), from the chip facts: adding a field to a CNN layer is one
+line here and one in the phase that produces it (emit).
 
 What a field left at `None` means is the document's own convention: the key is absent, and samna
 keeps its default there (an unused core is only `destinations` and `monitor_enable`; an unused
@@ -19,163 +19,31 @@ documents with `dynapcnn_dsl.diff`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Final
 
 import numpy as np
 
 from dynapcnn_dsl.chips import Limits, profiles
+from dynapcnn_dsl.config.fields import (
+    Schema,
+    _Absent,
+    boolean,
+    destination_slots,
+    integer,
+    node,
+    nodes,
+    obj,
+    one_of,
+    shape_schema,
+    string,
+    tensor,
+    value,
+    xy,
+)
 
 FORMAT: Final = "dynapcnn-dsl/samna-configuration"
 VERSION: Final = 1
-
-
-class _Absent:
-    """A key that is not in the document, where `None` would mean the JSON `null`."""
-
-    _instance: _Absent | None = None
-
-    def __new__(cls) -> _Absent:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
-    def __repr__(self) -> str:
-        return "ABSENT"
-
-    def __bool__(self) -> bool:
-        return False
-
-
-ABSENT: Final = _Absent()
-
-Schema = Callable[[Limits], dict[str, Any]]
-"""A field's JSON schema, from the chip limits."""
-
-
-# -- field kinds: what the schema says about a field, kept as its metadata -------------------------
-
-def value(schema: Schema, *, required: bool = False, key: str | None = None, nullable: bool = False,
-          struct: type | None = None, chip: str | Callable[[Any], bool] | None = None) -> Any:
-    """A plain value (number, boolean, string), or a small object (`struct`: `{x, y}`, a shape)
-    whose schema the field gives, since it depends on where the object is. `chip` names the
-    ChipProfile flag of the chips whose configuration has the field (None: every chip)."""
-    meta = {"schema": schema, "key": key, "struct": struct, "chip": chip}
-    if required:
-        return field(metadata=meta)
-    return field(default=ABSENT if nullable else None, metadata=meta)
-
-
-def node(cls: type, description: str, *, required: bool = False, ref: str | None = None,
-         whole: bool = False, chip: Callable[[Any], bool] | None = None) -> Any:
-    """A nested object of the document, itself a class of this module. `whole`: samna takes it
-    as one nested dict (assigned at once), not attribute by attribute; `chip` as for `value`."""
-    meta = {"node": cls, "description": description, "ref": ref, "whole": whole, "chip": chip}
-    return field(metadata=meta) if required else field(default=None, metadata=meta)
-
-
-def nodes(cls: type, description: str, count: Callable[[Limits], tuple[int | None, int]], *,
-          required: bool = False, ref: str | None = None, nullable_items: bool = False) -> Any:
-    """A list of nested objects: `count` gives its (fewest, most) items; `None` items are
-    JSON nulls when `nullable_items`."""
-    meta = {"nodes": cls, "description": description, "count": count, "ref": ref,
-            "nullable_items": nullable_items}
-    return field(metadata=meta) if required else field(default=None, metadata=meta)
-
-
-def tensor(name: str, *, chip: str | None = None) -> Any:
-    """A tensor of a CNN layer: its axes and range are `tensors()[name]`; `chip` as for `value`."""
-    return field(default=None, metadata={"tensor": name, "chip": chip})
-
-
-def on_chip(f: Any, chip: Any) -> bool:
-    """Whether the configuration of `chip` (a ChipProfile) has the field."""
-    flag = f.metadata.get("chip")
-    return flag is None or bool(flag(chip) if callable(flag) else getattr(chip, flag))
-
-
-def key_of(f: Any) -> str:
-    """The document's key of a field: its name, unless a Python keyword forced another."""
-    return f.metadata.get("key") or f.name
-
-
-# -- schema fragments -----------------------------------------------------------------------------
-
-def integer(lo: int | Callable[[Limits], int], hi: int | Callable[[Limits], int], description: str
-            ) -> Schema:
-    def make(limits: Limits) -> dict[str, Any]:
-        low = lo(limits) if callable(lo) else lo
-        high = hi(limits) if callable(hi) else hi
-        return {"type": "integer", "minimum": low, "maximum": high, "description": description}
-    return make
-
-
-def boolean(description: str) -> Schema:
-    return lambda limits: {"type": "boolean", "description": description}
-
-
-def one_of(choices: Callable[[Limits], list[Any]], description: str) -> Schema:
-    return lambda limits: {"enum": choices(limits), "description": description}
-
-
-def string(description: str, *, nullable: bool = False) -> Schema:
-    kind: Any = ["string", "null"] if nullable else "string"
-    return lambda limits: {"type": kind, "description": description}
-
-
-def obj(description: str, properties: dict[str, Any], *, required: tuple[str, ...] = ()) -> dict[str, Any]:
-    node_: dict[str, Any] = {"type": "object", "description": description, "properties": properties,
-                             "additionalProperties": False}
-    if required:
-        node_["required"] = list(required)
-    return node_
-
-
-def xy(lo: Callable[[Limits], int], hi: Callable[[Limits], int], description: str, *,
-       choices: Callable[[Limits], tuple[int, ...]] | None = None) -> Schema:
-    """An `{x, y}` pair of integers in a range, or from a list of choices."""
-    def make(limits: Limits) -> dict[str, Any]:
-        def axis(name: str) -> dict[str, Any]:
-            if choices is not None:
-                return {"enum": list(choices(limits)), "description": f"{name} axis"}
-            return {"type": "integer", "minimum": lo(limits), "maximum": hi(limits),
-                    "description": f"{name} axis"}
-        return obj(description, {"x": axis("x"), "y": axis("y")})
-    return make
-
-
-def _shape(limits: Limits) -> dict[str, Any]:
-    lo, hi = limits.features
-    size = xy(lambda _: 1, lambda lim: lim.input_map, "map size")(limits)
-    return obj("features and map size", {"feature_count": {
-        "type": "integer", "minimum": lo, "maximum": hi, "description": "features"}, "size": size})
-
-
-def tensors() -> dict[str, tuple[int, str, int, int, str]]:
-    """The tensors of a cnn layer: name -> (axes, "int" or "bool", lowest, highest, meaning).
-    One table for the schema and for the numpy check of every tensor read. Weights are int8
-    (shared/HARDWARE.md: kernel memory is 8-bit), from the chip facts' `weight_bits`."""
-    limits = _limits()
-    weight = 2 ** (limits.weight_bits - 1)
-    bias = 2 ** (limits.bias_bits - 1)
-    state = limits.neuron_state
-    return {
-        "weights": (4, "int", -weight, weight - 1, "int8 weights [out feature][in feature][x][y]"),
-        "biases": (1, "int", -bias, bias - 1, "one bias per output feature"),
-        "neurons_initial_value": (3, "int", *state, "initial neuron state [feature][x][y]"),
-        "weights_kill_bit": (4, "bool", 0, 1, "legacy chips: disabled weights [f][c][x][y]"),
-        "biases_kill_bit": (1, "bool", 0, 1, "legacy chips: disabled biases [f]"),
-        "neurons_value_kill_bit": (3, "bool", 0, 1, "legacy chips: disabled neurons [f][x][y]"),
-    }
-
-
-def _limits() -> Limits:
-    return next(iter(profiles().values())).limits
-
-
-def _two(limits: Limits) -> tuple[int, int]:
-    return limits.destinations, limits.destinations
 
 
 # -- the document ---------------------------------------------------------------------------------
@@ -208,8 +76,8 @@ class Shape:
 class Dimensions:
     """The convolution's shapes (samna's CNNLayerDimensions, assigned as one nested dict)."""
 
-    input_shape: Shape | None = value(_shape, struct=Shape)
-    output_shape: Shape | None = value(_shape, struct=Shape)
+    input_shape: Shape | None = value(shape_schema, struct=Shape)
+    output_shape: Shape | None = value(shape_schema, struct=Shape)
     padding: XY | None = value(xy(lambda lim: lim.padding[0], lambda lim: lim.padding[1], "padding per axis"),
                                 struct=XY)
     stride: XY | None = value(xy(lambda _: 1, lambda lim: max(lim.stride), "stride per axis",
@@ -251,8 +119,8 @@ class CnnLayer:
     return_to_zero: bool | None = value(boolean("reset to 0 on a spike (else subtract threshold_high)"))
     leak_enable: bool | None = value(boolean("add the bias once per slow-clock tick"))
     monitor_enable: bool | None = value(boolean("copy the core's output events to the host"))
-    destinations: tuple[Destination, ...] = nodes(Destination, "the core's destination slots", _two,
-                                                  required=True)
+    destinations: tuple[Destination, ...] = nodes(Destination, "the core's destination slots",
+                                                  destination_slots, required=True)
     input_congestion_balancer_enable: bool | None = value(boolean("speck2e/2f: the congestion balancer"),
                                                           chip="congestion_balancer")
     output_decimator_enable: bool | None = value(boolean("speck2e/2f: pass one output event in N"),
@@ -273,6 +141,13 @@ class CnnLayer:
     def enabled(self) -> tuple[Destination, ...]:
         """The destination slots that send events, slot 0 first."""
         return tuple(d for d in self.destinations if d.enable)
+
+
+SWITCH: Final = "enable"
+"""The key of every object that can be switched off (destination slots, the readout)."""
+
+TARGET: Final = "layer"
+"""The key of a destination slot's target: a physical core, or the readout's layer id."""
 
 
 def core_path(index: int) -> str:
@@ -314,7 +189,7 @@ class DvsLayer:
 
     pass_sensor_events: bool | None = value(boolean("false when events come from the host"))
     destinations: tuple[DvsDestination, ...] | None = nodes(
-        DvsDestination, "where the sensor's events go", _two)
+        DvsDestination, "where the sensor's events go", destination_slots)
     pooling: XY | None = value(xy(lambda _: 1, lambda lim: max(lim.dvs_pool), "pooling per axis",
                                   choices=lambda lim: lim.dvs_pool), struct=XY)
     origin: XY | None = value(xy(lambda _: 0, _sensor,

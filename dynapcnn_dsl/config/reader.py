@@ -24,9 +24,10 @@ from typing import Any
 
 import numpy as np
 
-from dynapcnn_dsl.config.model import FORMAT, Configuration, tensors
+from dynapcnn_dsl.config.fields import tensors
+from dynapcnn_dsl.config.model import FORMAT, Configuration
 from dynapcnn_dsl.config.schema import document_schema
-from dynapcnn_dsl.config.tree import from_tree
+from dynapcnn_dsl.config.tree import TreeError, from_tree
 from dynapcnn_dsl.diagnostics import Diagnostic, Position, Severity
 
 MAX_ERRORS = 20
@@ -47,6 +48,25 @@ def parse_configuration(raw: bytes, file: str) -> tuple[Configuration | None, li
     """`read_configuration` on bytes already read."""
     data, problems = parse_document(raw, file)
     return (from_tree(data) if data is not None else None), problems
+
+
+def check_tree(tree: Any) -> tuple[Configuration | None, list[tuple[str, str]]]:
+    """A tree handed over in memory (the API's `Document.data`, a dict built by hand) checked as
+    a file is, and typed; a tree has no file positions, so each problem is (document path,
+    message), the path written as `config.cnn_layers[0].weights`."""
+    if not isinstance(tree, dict):
+        return None, [("", f"must be an object, not {type(tree).__name__}")]
+    problems = validate(tree)
+    if problems:
+        return None, [(_path(where), message) for where, message in problems]
+    try:
+        return from_tree(tree), []
+    except TreeError as exc:
+        return None, [(exc.path, exc.message)]
+
+
+def _path(where: tuple[Any, ...]) -> str:
+    return "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in where).lstrip(".")
 
 
 def read_document(path: str | Path) -> tuple[dict[str, Any] | None, list[Diagnostic]]:
@@ -169,13 +189,17 @@ def _message(error: Any) -> str:
 
 
 def _tensor(value: Any, axes: int, kind: str, lo: int, hi: int) -> tuple[Any, str | None]:
-    """The value as a numpy array, or why it is not a tensor of this kind."""
-    if not isinstance(value, list):
+    """The value as a numpy array, or why it is not a tensor of this kind. (A tree built or read
+    already holds numpy arrays: `runnable.check` checks those too.)"""
+    if isinstance(value, np.ndarray):
+        array = value
+    elif not isinstance(value, list):
         return value, f"not a tensor of {axes} axes"
-    try:
-        array = np.asarray(value)
-    except ValueError:   # numpy refuses rows of different lengths, and more than 64 axes
-        return value, f"ragged (rows of different lengths) or nested too deep for {axes} axes"
+    else:
+        try:
+            array = np.asarray(value)
+        except ValueError:   # numpy refuses rows of different lengths, and more than 64 axes
+            return value, f"ragged (rows of different lengths) or nested too deep for {axes} axes"
     if array.ndim != axes:
         return value, f"not a tensor of {axes} axes (it has {array.ndim})"
     if array.size == 0:

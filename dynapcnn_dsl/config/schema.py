@@ -13,7 +13,8 @@ from dataclasses import MISSING, fields
 from typing import Any
 
 from dynapcnn_dsl.chips import Limits
-from dynapcnn_dsl.config.model import Configuration, key_of, obj, tensors
+from dynapcnn_dsl.config.fields import key_of, obj, tensors
+from dynapcnn_dsl.config.model import Configuration
 
 DRAFT = "http://json-schema.org/draft-07/schema#"
 SCHEMA_ID = "https://dynapcnn-dsl.dev/schema/document.schema.json"

@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from dynapcnn_dsl.config.model import ABSENT, CnnLayer, Configuration, key_of
+from dynapcnn_dsl.config.fields import ABSENT, key_of
+from dynapcnn_dsl.config.model import CnnLayer, Configuration, unused_layer
 
 
 class TreeError(ValueError):
@@ -46,21 +47,42 @@ def _by_key(cls: type) -> dict[str, Any]:
 def to_tree(value: Any) -> Any:
     """The tree of a value: a dict per object in field order, keys that are absent left out,
     tensors as the numpy arrays they are (no copy)."""
-    if is_dataclass(value) and not isinstance(value, type):
-        items = _fields(type(value))
+    items = _written(type(value))
+    if items is not None:
         if isinstance(value, CnnLayer) and not value.used:
             # an unused core has always been written `destinations` first: keep the bytes
             items = tuple(sorted(items, key=lambda kf: kf[0] != "destinations"))
         tree: dict[str, Any] = {}
-        for key, f in items:
-            item = getattr(value, f.name)
-            if item is ABSENT or (item is None and f.default is None):   # the key is absent
+        for key, name, absent_if_none in items:
+            item = getattr(value, name)
+            if item is ABSENT or (item is None and absent_if_none):
                 continue
             tree[key] = to_tree(item)
         return tree
     if isinstance(value, tuple | list):
         return [to_tree(v) for v in value]
     return value
+
+
+@cache
+def _written(cls: type) -> tuple[tuple[str, str, bool], ...] | None:
+    """(key, attribute, whether None means absent) of each field of a class of the document;
+    None for any other type."""
+    if not is_dataclass(cls):
+        return None
+    return tuple((key, f.name, f.default is None) for key, f in _fields(cls))
+
+
+def unused_core() -> dict[str, Any]:
+    """The tree of an unused core (`unused_layer()`)."""
+    return to_tree(unused_layer())
+
+
+def structure_only(tree: dict[str, Any]) -> bool:
+    """True for a document tree built without weights (`Configuration.structure_only`), read
+    without typing the tree."""
+    source = tree.get("source")
+    return isinstance(source, dict) and source.get("weights", 0) is None
 
 
 # -- reading ----------------------------------------------------------------------------------------

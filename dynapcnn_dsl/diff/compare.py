@@ -34,7 +34,7 @@ from dynapcnn_dsl.config import (
     to_tree,
     unused_layer,
 )
-from dynapcnn_dsl.config.model import core_path
+from dynapcnn_dsl.config.model import SWITCH, TARGET, core_path
 from dynapcnn_dsl.config.writer import to_plain
 
 WITH_WEIGHTS = {name: None for name in (*WEIGHT_FIELDS, *TENSORS)}
@@ -135,7 +135,7 @@ def _walk(path: str, a: Any, b: Any, out: list[Change], layer_names: tuple | Non
             out.append(Change(path, a, b, "tensor on one side only"))
         return
     if isinstance(a, dict) and isinstance(b, dict):
-        if "enable" in a and "enable" in b and bool(a["enable"]) != bool(b["enable"]):
+        if SWITCH in a and SWITCH in b and bool(a[SWITCH]) != bool(b[SWITCH]):
             out.append(Change(path, a, b, f"{_slot(a)} -> {_slot(b)}"))  # one line per switch
             return
         for key in [*a, *(k for k in b if k not in a)]:
@@ -144,7 +144,7 @@ def _walk(path: str, a: Any, b: Any, out: list[Change], layer_names: tuple | Non
                 out.append(Change(sub, None, b[key], f"added: {_fmt(_short(b[key]))}"))
             elif key not in b:
                 out.append(Change(sub, a[key], None, f"removed (was {_fmt(_short(a[key]))})"))
-            elif key == "layer" and layer_names is not None:
+            elif key == TARGET and layer_names is not None:
                 _layer(sub, a[key], b[key], out, layer_names)
             else:
                 _walk(sub, a[key], b[key], out, layer_names)
@@ -159,9 +159,9 @@ def _walk(path: str, a: Any, b: Any, out: list[Change], layer_names: tuple | Non
 
 def _slot(value: dict[str, Any]) -> str:
     """A destination (or any enable-able block) as one phrase: 'disabled', 'layer 2, pooling 1'."""
-    if not value.get("enable"):
+    if not value.get(SWITCH):
         return "disabled"
-    return "enabled: " + ", ".join(f"{k} {_fmt(v)}" for k, v in value.items() if k != "enable")
+    return "enabled: " + ", ".join(f"{k} {_fmt(v)}" for k, v in value.items() if k != SWITCH)
 
 
 def _short(value: Any) -> Any:
@@ -248,6 +248,17 @@ def _by_name(la: list, lb: list, names: tuple, out: list[Change]) -> None:
         x = la[i] if i < len(la) else unused_core()
         y = lb[i] if i < len(lb) else unused_core()
         _walk(core_path(i), x, y, out, names)
+
+
+def configuration_patch(old: dict[str, Any] | Configuration, new: dict[str, Any] | Configuration, *,
+                        plain: bool = True) -> list[dict[str, Any]]:
+    """`json_patch` of the chip and the configuration tree: every difference the text format
+    reports (the header's other fields, the same on both sides, give no operation)."""
+    def view(doc: dict[str, Any] | Configuration) -> dict[str, Any]:
+        typed = _typed(doc)
+        return to_tree(Configuration(format=typed.format, version=typed.version, chip=typed.chip,
+                                     config=typed.config))
+    return json_patch(view(old), view(new), plain=plain)
 
 
 def json_patch(old: dict[str, Any], new: dict[str, Any], *, plain: bool = True) -> list[dict[str, Any]]:

@@ -82,39 +82,43 @@ def _decimator_interval(linked: LinkedNetwork, ratio: int) -> int:
 
 
 def cnn_layer(linked: LinkedNetwork, core: LinkedCore, bound: QuantizedCore | None) -> CnnLayer:
+    """One used core. A field left at None is absent from the document: the weights and
+    thresholds without a weights file, the decimator, congestion balancer and kill bits on chips
+    whose configuration lacks them."""
     out = core.output_shape
-    fields: dict[str, Any] = {}
-    if bound is not None:
-        fields.update(
-            weights=np.ascontiguousarray(bound.weights.transpose(0, 1, 3, 2)),  # [y][x] -> [x][y]
-            biases=bound.bias if bound.bias is not None else np.zeros(core.out_features, np.int32),
-            neurons_initial_value=np.full((core.out_features, out.width, out.height),
-                                          bound.initial_state, dtype=np.int32),
-            threshold_high=bound.threshold_high, threshold_low=bound.threshold_low,
-            leak_enable=bool(bound.bias is not None and np.any(bound.bias)))
     chip = linked.chip
-    if chip.congestion_balancer:
-        fields["input_congestion_balancer_enable"] = core.congestion_balancer
-    if chip.decimator:
-        fields["output_decimator_enable"] = core.decimator is not None
-        fields["output_decimator_interval"] = (
-            _decimator_interval(linked, core.decimator) if core.decimator is not None else 0)
+    f = core.out_features
+    killed = None
     if chip.kill_bits:
-        killed = np.zeros(core.out_features, dtype=bool)
+        killed = np.zeros(f, dtype=bool)
         killed[list(core.kill_features)] = True
-        c_in, k = core.input_shape.features, core.kernel
-        if bound is not None:   # shaped as the weights: left out with them (WEIGHT_FIELDS)
-            fields["weights_kill_bit"] = np.broadcast_to(
-                killed[:, None, None, None], (core.out_features, c_in, k, k)).copy()
-        fields["biases_kill_bit"] = killed.copy()
-        fields["neurons_value_kill_bit"] = np.broadcast_to(
-            killed[:, None, None], (core.out_features, out.width, out.height)).copy()
     return CnnLayer(
         dimensions=Dimensions(input_shape=_shape(*core.input_shape),
-                              output_shape=_shape(core.out_features, out.height, out.width),
+                              output_shape=_shape(f, out.height, out.width),
                               padding=_xy(*core.padding), stride=_xy(*core.stride), kernel_size=core.kernel),
-        return_to_zero=core.neuron.reset == "zero", monitor_enable=core.monitor,
-        destinations=_slots(linked, core.destinations), **fields)
+        # torch's [y][x] kernel axes -> the chip's [x][y]
+        weights=None if bound is None else np.ascontiguousarray(bound.weights.transpose(0, 1, 3, 2)),
+        biases=None if bound is None else bound.bias if bound.bias is not None else np.zeros(f, np.int32),
+        neurons_initial_value=None if bound is None else np.full((f, out.width, out.height),
+                                                                 bound.initial_state, dtype=np.int32),
+        threshold_high=None if bound is None else bound.threshold_high,
+        threshold_low=None if bound is None else bound.threshold_low,
+        return_to_zero=core.neuron.reset == "zero",
+        leak_enable=None if bound is None else bool(bound.bias is not None and np.any(bound.bias)),
+        monitor_enable=core.monitor,
+        destinations=_slots(linked, core.destinations),
+        input_congestion_balancer_enable=core.congestion_balancer if chip.congestion_balancer else None,
+        output_decimator_enable=(core.decimator is not None) if chip.decimator else None,
+        output_decimator_interval=(
+            (_decimator_interval(linked, core.decimator) if core.decimator is not None else 0)
+            if chip.decimator else None),
+        # shaped as the weights: left out with them (WEIGHT_FIELDS)
+        weights_kill_bit=None if killed is None or bound is None else np.broadcast_to(
+            killed[:, None, None, None], (f, core.input_shape.features, core.kernel, core.kernel)).copy(),
+        biases_kill_bit=None if killed is None else killed.copy(),
+        neurons_value_kill_bit=None if killed is None else np.broadcast_to(
+            killed[:, None, None], (f, out.width, out.height)).copy(),
+    )
 
 
 def dvs_layer(linked: LinkedNetwork) -> DvsLayer:

@@ -1,0 +1,290 @@
+"""The configuration document as typed values (dynapcnn_dsl.config): every class round-trips, the
+schema is generated from the classes, the weight limit is the chip's int8 on both sides, core
+names are read in one place, and no module outside config/ spells the document's keys.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import MISSING, fields, is_dataclass
+from pathlib import Path
+
+import pytest
+from conftest import CHAIN, ROOT, write_weights
+
+import dynapcnn_dsl
+from dynapcnn_dsl.chips import profiles
+from dynapcnn_dsl.config import (
+    Annotations,
+    Configuration,
+    CoreNote,
+    TreeError,
+    from_tree,
+    to_tree,
+)
+from dynapcnn_dsl.config import model as config_model
+from dynapcnn_dsl.config.fields import key_of, on_chip, tensors
+from dynapcnn_dsl.config.reader import parse_configuration, read_configuration
+from dynapcnn_dsl.config.schema import document_schema
+from dynapcnn_dsl.config.tree import UnknownField
+from dynapcnn_dsl.config.writer import write_text
+
+PACKAGE = ROOT / "dynapcnn_dsl"
+GOLDEN = sorted((ROOT / "tests" / "golden").glob("*.samna.json"))
+CLASSES = sorted((c for c in vars(config_model).values()
+                  if isinstance(c, type) and is_dataclass(c) and c.__module__ == config_model.__name__),
+                 key=lambda c: c.__name__)
+
+
+def typed_classes(value: object, seen: set[type]) -> set[type]:
+    """Every class of config.model a typed value holds, itself included."""
+    if is_dataclass(value) and not isinstance(value, type):
+        seen.add(type(value))
+        for f in fields(value):
+            typed_classes(getattr(value, f.name), seen)
+    elif isinstance(value, tuple):
+        for item in value:
+            typed_classes(item, seen)
+    return seen
+
+
+@pytest.fixture(scope="module")
+def annotated(tmp_path_factory) -> Configuration:
+    """An annotated build of the example with a DVS input and a readout: every class in use."""
+    tmp = tmp_path_factory.mktemp("annotated")
+    net = ROOT / "examples" / "dvs-speck2f" / "network.yaml"
+    weights = tmp / "w.npz"
+    write_weights(net, weights)
+    out = tmp / "annotated.json"
+    dynapcnn_dsl.build(net, weights, annotate=True).write(out)
+    configuration, problems = read_configuration(out)
+    assert problems == [] and configuration is not None
+    return configuration
+
+
+# ------------------------------------------------------------------------------- round trips
+@pytest.mark.parametrize("golden", GOLDEN, ids=[g.name.split(".")[0] for g in GOLDEN])
+def test_every_golden_document_reads_into_values_and_writes_back_byte_identical(golden):
+    configuration, problems = read_configuration(golden)
+    assert problems == [] and configuration is not None
+    assert write_text(configuration) == golden.read_text(encoding="utf-8")
+
+
+def test_every_class_of_the_model_is_in_a_document_and_round_trips(annotated):
+    seen = typed_classes(annotated, set())
+    assert seen == set(CLASSES), sorted(c.__name__ for c in set(CLASSES) - seen)
+    again = from_tree(to_tree(annotated))
+    assert write_text(again) == write_text(annotated)
+
+
+def test_a_field_left_at_none_is_absent_and_a_null_stays_null(tmp_path):
+    net = tmp_path / "net.yaml"
+    net.write_text(CHAIN, encoding="utf-8")
+    tree = dynapcnn_dsl.build(net).data           # structure only: weights null, no tensors
+    configuration = from_tree(tree)
+    assert configuration.structure_only
+    assert configuration.source is not None and configuration.source.weights is None
+    layer = configuration.config.cnn_layers[0]
+    assert layer.weights is None and layer.threshold_high is None
+    written = to_tree(configuration)
+    assert written["source"]["weights"] is None and "weights" not in written["config"]["cnn_layers"][0]
+
+
+def test_a_tree_that_does_not_fit_names_the_path():
+    configuration = from_tree(dynapcnn_dsl.Document.read(GOLDEN[0]).data)
+    tree = to_tree(configuration)
+    tree["config"]["cnn_layers"][2]["colour"] = "red"
+    with pytest.raises(UnknownField, match=r"config\.cnn_layers\[2\]\.colour: is not a field"):
+        from_tree(tree)
+    tree = to_tree(configuration)
+    tree["config"]["dvs_layer"] = [1, 2]
+    with pytest.raises(TreeError, match=r"config\.dvs_layer: must be an object, not list"):
+        from_tree(tree)
+    tree = to_tree(configuration)
+    del tree["config"]["cnn_layers"][0]["destinations"]
+    with pytest.raises(TreeError, match=r"config\.cnn_layers\[0\]\.destinations: missing"):
+        from_tree(tree)
+
+
+# ------------------------------------------------------------------------------- the schema
+def test_the_schema_has_every_field_of_every_class_and_nothing_else():
+    schema = document_schema()
+    definitions = schema["definitions"]
+    assert set(schema["properties"]) == {key_of(f) for f in fields(Configuration)}
+    for name, cls in (("cnn_layer", config_model.CnnLayer), ("dvs_layer", config_model.DvsLayer),
+                      ("readout", config_model.Readout)):
+        assert set(definitions[name]["properties"]) == {key_of(f) for f in fields(cls)}
+        required = [key_of(f) for f in fields(cls) if f.default is MISSING]
+        assert definitions[name].get("required", []) == required
+    assert definitions["cnn_layer"]["required"] == ["destinations"]
+    assert definitions["readout"]["required"] == ["enable"]
+
+
+def test_every_chip_gate_names_a_fact_of_the_chip_profile():
+    chip = profiles()["speck2f"]
+    for cls in CLASSES:
+        for f in fields(cls):
+            gate = f.metadata.get("chip")
+            if isinstance(gate, str):
+                assert hasattr(chip, gate), (cls.__name__, f.name, gate)
+    layer = {f.name: f for f in fields(config_model.CnnLayer)}
+    assert on_chip(layer["output_decimator_enable"], profiles()["speck2f"])
+    assert not on_chip(layer["output_decimator_enable"], profiles()["dynapcnn"])
+    assert on_chip(layer["weights_kill_bit"], profiles()["speck2b"])
+    assert not on_chip(layer["weights_kill_bit"], profiles()["speck2e"])
+
+
+# ------------------------------------------------------------------- weights are int8, not int16
+def with_first_weight(value: int) -> tuple[bytes, tuple[int, int]]:
+    """The smallest golden document with its first weight replaced, and where the tensor starts."""
+    golden = min(GOLDEN, key=lambda p: p.stat().st_size)
+    text = golden.read_text(encoding="utf-8")
+    start = text.index('"weights": [') + len('"weights": ')
+    first = text.index("[[[[", start) + 4
+    end = min(text.index(",", first), text.index("]", first))
+    line = text.count("\n", 0, start) + 1
+    return (text[:first] + str(value) + text[end:]).encode(), (line, start - text.rfind("\n", 0, start))
+
+
+@pytest.mark.parametrize("weight", [127, -128])
+def test_a_weight_at_the_int8_limit_is_read(weight):
+    raw, _ = with_first_weight(weight)
+    configuration, problems = parse_configuration(raw, "doc.json")
+    assert problems == []
+    assert configuration is not None
+    assert int(configuration.config.cnn_layers[0].weights.flat[0]) == weight  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("weight", [128, -129, 32767])
+def test_a_weight_past_the_int8_limit_is_refused_at_the_tensor(weight):
+    raw, (line, col) = with_first_weight(weight)
+    configuration, problems = parse_configuration(raw, "doc.json")
+    assert configuration is None
+    assert [(d.code, str(d.position), d.message) for d in problems] == [
+        ("document-invalid", f"{line}:{col}", "weights: holds values outside -128..127")]
+
+
+def test_the_weight_limit_is_the_chip_facts_int8():
+    lowest, highest = tensors()["weights"][2:4]
+    bits = profiles()["speck2f"].limits.weight_bits
+    assert (bits, lowest, highest) == (8, -128, 127)     # shared/HARDWARE.md: kernel memory is 8-bit
+
+
+# ----------------------------------------------------------------------------------- core names
+def test_core_names_come_from_the_annotations_else_the_slot():
+    notes = Annotations(cnn_layers=(CoreNote(core="a"), None, CoreNote(core="a"), CoreNote(core="b")))
+    assert notes.core_names() == ["a", None, "a", "b"]
+    assert notes.core_names(5) == ["a", None, "a", "b", None]
+    configuration = from_tree(dynapcnn_dsl.Document.read(GOLDEN[0]).data)
+    named = Configuration(format=configuration.format, version=configuration.version,
+                          chip=configuration.chip, config=configuration.config, annotations=notes)
+    assert named.core_names() == ["a", "core1", "core2", "b", *(f"core{i}" for i in range(4, 9))]
+
+
+def test_an_annotated_build_names_its_cores(annotated):
+    names = annotated.core_names()
+    assert [names[i] for i in annotated.used()] == [
+        n.core for n in annotated.annotations.cnn_layers if n is not None]  # type: ignore[union-attr]
+
+
+# ------------------------------------------------- the document's keys are spelled in config/ only
+GENERIC = {
+    # words that are also keys of the language, chip facts, CLI options, package names or
+    # other formats: a string equal to one of them proves nothing about the document
+    "chip", "class", "col", "core", "feature_shift", "file", "input", "input_shape", "layer", "line",
+    "merge", "module", "network", "origin", "padding", "readout", "samna", "shape", "size", "source",
+    "stride", "threshold", "version", "weights", "x", "y",
+}
+OWN_FORMATS = {
+    "chips/facts.py": "LIMITS names the chip's facts (destinations per core, thresholds)",
+    "report/inspect.py": "inspect's own JSON output",
+    "report/quantization.py": "the quantization report's own fields",
+}
+REMAINING = {
+    # issue 20: modules that still read the document's tree by its keys. Shrink this to nothing.
+    "simulate/machine.py": "issue 21 rewrites it: read config.Configuration (config/runnable.py)",
+    "api.py": "Document.config / __repr__ read the tree (moves with the API's renames)",
+    "importer/compare.py": "reads leak_enable from the tree (moves to verification above the API)",
+}
+KEYS = sorted({key_of(f) for cls in CLASSES for f in fields(cls)} - GENERIC)
+
+
+def spelled_keys(path: Path) -> set[str]:
+    """The document keys a module writes as string literals (`__all__` lists names, not keys)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    skip = {id(n) for node in ast.walk(tree) if isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets)
+            for n in ast.walk(node.value)}
+    return {node.value for node in ast.walk(tree) if isinstance(node, ast.Constant)
+            and isinstance(node.value, str) and node.value in KEYS and id(node) not in skip}
+
+
+def test_the_checked_keys_include_the_layer_fields():
+    assert {"cnn_layers", "neurons_initial_value", "destinations", "dvs_layer", "kernel_size",
+            "monitor_enable", "output_decimator_interval", "pass_sensor_events"} <= set(KEYS)
+
+
+def test_no_module_outside_config_spells_the_documents_keys():
+    found = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        name = path.relative_to(PACKAGE).as_posix()
+        if name.startswith("config/") or name in OWN_FORMATS or name in REMAINING:
+            continue
+        keys = spelled_keys(path)
+        if keys:
+            found[name] = sorted(keys)
+    assert found == {}, "read or build the document through dynapcnn_dsl.config, not by its keys"
+
+
+@pytest.mark.parametrize("name", sorted(REMAINING))
+def test_the_remaining_modules_still_need_their_place_on_the_list(name):
+    assert spelled_keys(PACKAGE / name), f"{name} no longer spells the keys: take it off REMAINING"
+
+
+# --------------------------------------------------------- runnable: the simulator's check, typed
+def test_every_golden_and_a_fresh_build_are_runnable(tmp_path):
+    from dynapcnn_dsl.config.runnable import check
+
+    for golden in GOLDEN:
+        configuration, problems = check(dynapcnn_dsl.Document.read(golden).data)
+        assert problems == [] and configuration is not None, golden.name
+    net = tmp_path / "net.yaml"
+    net.write_text(CHAIN, encoding="utf-8")
+    write_weights(net, tmp_path / "w.npz")
+    built = dynapcnn_dsl.build(net, tmp_path / "w.npz")
+    assert check(built.data)[1] == []          # the tree the API hands out, numpy arrays and all
+
+
+def test_an_int16_weight_handed_over_as_a_tree_is_refused_as_the_reader_refuses_it():
+    from dynapcnn_dsl.config.runnable import check
+
+    tree = dynapcnn_dsl.Document.read(GOLDEN[0]).data
+    tree["config"]["cnn_layers"][0]["weights"].flat[0] = 200      # an int16, not an int8
+    assert check(tree) == (None, [("config.cnn_layers[0].weights",
+                                   "weights: holds values outside -128..127")])
+    tree["config"]["cnn_layers"][0]["weights"].flat[0] = -128
+    assert check(tree)[1] == []
+
+
+def test_what_the_schema_allows_but_nothing_can_run_is_named_by_its_path():
+    from dataclasses import replace
+
+    from dynapcnn_dsl.config import Destination
+    from dynapcnn_dsl.config.runnable import check
+
+    sequential = ROOT / "tests" / "golden" / "host-sequential.samna.json"
+    configuration = from_tree(dynapcnn_dsl.Document.read(sequential).data)
+    layers = list(configuration.config.cnn_layers)
+    first = layers[0]
+    layers[0] = replace(first, weights=first.weights[:, :1], threshold_low=None,  # type: ignore[index]
+                        destinations=(Destination(enable=True, layer=12), Destination(enable=True, layer=8)))
+    broken = replace(configuration, config=replace(configuration.config, cnn_layers=tuple(layers)))
+    unused = [i for i, layer in enumerate(layers) if not layer.used]
+    assert 8 in unused
+    assert check(broken)[1] == [("config.cnn_layers[0].threshold_low", "missing")]
+    layers[0] = replace(layers[0], threshold_low=-1)
+    broken = replace(configuration, config=replace(configuration.config, cnn_layers=tuple(layers)))
+    shape = list(first.weights.shape)  # type: ignore[union-attr]
+    assert check(broken)[1] == [
+        ("config.cnn_layers[0].weights", f"has shape {[shape[0], 1, *shape[2:]]}, expected {shape}"),
+        ("config.cnn_layers[0].destinations[1].layer", "core 8 is not configured")]
