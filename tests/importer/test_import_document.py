@@ -103,7 +103,7 @@ def test_a_samna_configuration_object_decompiles_and_rebuilds_to_it(example, tmp
     net = EXAMPLES / example / "network.yaml"
     checkpoint, host = SAMNA_CASES[example]
     if checkpoint is None:
-        write_weights(net, tmp_path / "w.npz")
+        write_weights(net, tmp_path / "w.npz", biases=True)
         doc = build(net, tmp_path / "w.npz")
     else:
         doc = build(net, net.parent / checkpoint[0], key=checkpoint[1])

@@ -163,7 +163,7 @@ def test_a_samna_object_decompiles_to_plain_scalars(tmp_path, monkeypatch):
 
     samna_double.install(monkeypatch)
     net = EXAMPLES / "dvs-resnet" / "network.yaml"
-    write_weights(net, tmp_path / "w.npz")
+    write_weights(net, tmp_path / "w.npz", biases=True)
     config = to_samna(dynapcnn_dsl.build(net, tmp_path / "w.npz").data)
     check_written(importer.import_samna(config, "speck2f"), tmp_path)
 

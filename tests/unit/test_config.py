@@ -198,6 +198,7 @@ GENERIC = {
 OWN_FORMATS = {
     "chips/facts.py": "LIMITS names the chip's facts (destinations per core, thresholds)",
     "report/inspect.py": "inspect's own JSON output",
+    "lsp/features.py": "hovers read inspect's own JSON output",
     "report/quantization.py": "the quantization report's own fields",
 }
 REMAINING = {
