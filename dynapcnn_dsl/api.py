@@ -98,6 +98,10 @@ class Document:
         is damaged."""
         from dynapcnn_dsl.documents import read_document
 
+        if not isinstance(path, str | os.PathLike):
+            raise BuildError([Diagnostic("<document>", None, Severity.ERROR, "file-unreadable",
+                                         f"the document is given as a {type(path).__name__}, not a path",
+                                         "pass the path (str or Path) of a .json written by build")])
         data, problems = read_document(path)
         if data is None:
             raise BuildError(problems)
@@ -113,10 +117,38 @@ def is_text(network: Any) -> bool:
     return isinstance(network, str) and ("\n" in network or network.lstrip().startswith(("dsl:", "{")))
 
 
+def argument_problems(**given: Any) -> list[Diagnostic]:
+    """A diagnostic (`api-argument`) for every option of the wrong type, so that a notebook's
+    typo is a BuildError naming the argument, never a TypeError from deep inside a phase.
+    Checked by name: `key` a str or None; `disabled` str ids and `templates` paths (any
+    iterable but a lone str); `strict`, `annotate` and `states` bools."""
+    out = []
+
+    def wrong(name: str, value: Any, expected: str) -> None:
+        out.append(Diagnostic("<arguments>", None, Severity.ERROR, "api-argument",
+                              f"{name}={value!r:.60} is not {expected}", f"pass {name} as {expected}"))
+
+    for name, value in given.items():
+        if name == "key" and not (value is None or isinstance(value, str)):
+            wrong(name, value, "a str (the state_dict's key, dotted for nesting) or None")
+        elif name in ("disabled", "templates"):
+            kinds = str if name == "disabled" else str | os.PathLike
+            listed = isinstance(value, Iterable) and not isinstance(value, str | bytes)
+            items = list(value) if listed else None
+            if items is None or not all(isinstance(v, kinds) for v in items):
+                wrong(name, value, "a list of rule ids (str)" if name == "disabled" else "a list of folders")
+        elif name in ("strict", "annotate", "states") and not isinstance(value, bool):
+            wrong(name, value, "True or False")
+    return out
+
+
 def _run(network: Any, until: Stage, **choices: Any) -> Result:
     """The one pipeline on a network given as a path or as text; BuildError when it fails."""
     from dynapcnn_dsl.pipeline import check_file, check_text
 
+    problems = argument_problems(**{k: v for k, v in choices.items() if k != "weights"})
+    if problems:
+        raise BuildError(problems)
     if is_text(network):
         result = check_text(network, TEXT, until=until, **choices)
     elif isinstance(network, str | os.PathLike):
@@ -228,6 +260,17 @@ def simulate(document: Document | dict[str, Any] | str | Path, events: Any, *,
     from dynapcnn_dsl.simulate import EventsError, SimulationError, from_columns, from_dense, read_events
     from dynapcnn_dsl.simulate.run import BUDGET, simulate_document
 
+    problems = argument_problems(key=key, states=states)
+    if record not in ("monitored", "all"):
+        problems.append(Diagnostic("<arguments>", None, Severity.ERROR, "api-argument",
+                                   f"record={record!r:.60} is not 'monitored' or 'all'",
+                                   "record the monitored cores ('monitored') or every core ('all')"))
+    if progress is not None and not callable(progress):
+        problems.append(Diagnostic("<arguments>", None, Severity.ERROR, "api-argument",
+                                   f"progress={progress!r:.60} is not callable",
+                                   "pass a function progress(done, total), or None"))
+    if problems:
+        raise SimulationError(problems)
     file = "<document>"
     if isinstance(document, str | Path):
         file = str(document)

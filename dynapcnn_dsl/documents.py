@@ -39,14 +39,32 @@ def looks_like_document(head: bytes) -> bool:
     return json.dumps(FORMAT).encode() in head[:4096]
 
 
+SNIFF_ONLY_ABOVE = 256 * 1024 * 1024
+"""A .json file larger than this is told by its first bytes only (never parsed twice)."""
+
+
 def is_document_file(path: str | os.PathLike[str]) -> bool:
-    """A .json file whose first bytes carry this tool's `format` header (sniffed, not parsed:
-    the document is parsed once, by `read_document`)."""
+    """A .json file whose top-level object has this tool's `"format"`: decided by content,
+    whatever the order of the keys (`jq -S` sorts `format` after the whole `config`, and a
+    network's `name` may hold the header's text). A file that is not valid JSON (a damaged
+    document, or a network with YAML in it) is told by the header in its first bytes, so a
+    damaged document is still reported as one."""
+    import orjson
+
     if not os.fspath(path).lower().endswith(".json"):
         return False
     try:
         with open(path, "rb") as fh:
-            return looks_like_document(fh.read(4096))
+            head = fh.read(4096)
+            if os.fstat(fh.fileno()).st_size > SNIFF_ONLY_ABOVE:
+                return looks_like_document(head)
+            raw = head + fh.read()
     except OSError:
         return False
+    body = raw.lstrip()
+    try:   # no whitespace after the root's bracket: see _parse on orjson's memory pool
+        data = orjson.loads(body[:1] + body[1:].lstrip())
+    except orjson.JSONDecodeError:
+        return looks_like_document(head)
+    return isinstance(data, dict) and data.get("format") == FORMAT
 

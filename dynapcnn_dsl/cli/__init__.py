@@ -35,6 +35,11 @@ from dynapcnn_dsl.cli import (
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
+OPTIONAL = {"torch": "torch", "nir": "nir", "h5py": "nir", "aedat": "events", "samna": "samna",
+            "sinabs": None, "numba": None}
+"""Packages a command imports only when it needs them, and the extra that installs each: one
+that is missing is "install X" (exit 2), wherever the command happens to import it."""
+
 COMMANDS = (validate_cmd, inspect_cmd, graph_cmd, check_cmd, build_cmd, diff_cmd, new_cmd,
             schema_cmd, rules_cmd, import_cmd, simulate_cmd, compare_cmd, lsp_cmd)
 """Each command module has NAME, HELP, add_arguments(parser) and run(args, parser) -> int."""
@@ -85,8 +90,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     except BrokenPipeError:
         code = EXIT_OK  # `dynapcnn-dsl schema | head` is not an error
     except Exception as exc:  # the last line of defence: never show a traceback
+        package = (getattr(exc, "name", None) or "").partition(".")[0]
         if _SIGNALLED:  # e.g. a module left half-imported by the interrupt
             code = _interrupted()
+        elif isinstance(exc, ModuleNotFoundError) and package in OPTIONAL:
+            extra = OPTIONAL[package]
+            how = f"pip install 'dynapcnn-dsl[{extra}]'" if extra else f"pip install {package}"
+            print(f"dynapcnn-dsl: this needs the {package} package, which is not installed: {how}",
+                  file=sys.stderr)
+            code = EXIT_USAGE
         elif os.environ.get("DYNAPCNN_DSL_DEBUG"):
             raise
         else:

@@ -126,6 +126,9 @@ def import_torch(model: Any, *, input_shape: tuple[int, int, int] | None = None,
     from dynapcnn_dsl.importer.from_sinabs import is_dynapcnn_network
     from dynapcnn_dsl.importer.from_torch import ImportFailure, graph_of
 
+    why = _model_problem(model) or shape_problem(input_shape)
+    if why is not None:
+        return failure(source, why, "pass an nn.Module holding its weights, and input_shape=(C, H, W)")
     if is_dynapcnn_network(model):
         return import_sinabs(model, input_shape=input_shape, dvs=dvs, chip=chip, source=source)
     try:
@@ -134,6 +137,40 @@ def import_torch(model: Any, *, input_shape: tuple[int, int, int] | None = None,
         return failure(source, str(exc), exc.hint or "see docs/import.md for what a model needs",
                        trace=exc.trace)
     return from_graph(graph, chip=chip, header=(f"imported from {source} by dynapcnn-dsl import",))
+
+
+def shape_problem(shape: Any) -> str | None:
+    """Why an input shape is not one the chip takes: three whole numbers, at most the chip's
+    features by its input map (1024 x 128 x 128)."""
+    from dynapcnn_dsl.chips import shared_limits
+
+    if shape is None:
+        return None
+    limits = shared_limits()
+    if not isinstance(shape, tuple | list) or len(shape) != 3 or not all(
+            isinstance(n, int | np.integer) and not isinstance(n, bool) and n >= 1 for n in shape):
+        return f"the input shape {shape!r:.60} is not three positive whole numbers (C, H, W)"
+    c, h, w = (int(n) for n in shape)
+    if max(h, w) > limits.input_map or c > limits.features[1]:
+        return (f"the input shape {[c, h, w]} is larger than the chip's input (at most "
+                f"{limits.features[1]} channels of {limits.input_map} x {limits.input_map})")
+    return None
+
+
+def _model_problem(model: Any) -> str | None:
+    """Why `model` cannot be traced: not a torch module, or tensors on the meta device (shapes
+    without values, as `torch.device('meta')` or a lazy init leaves them)."""
+    import torch
+
+    if not isinstance(model, torch.nn.Module):
+        return f"the model is a {type(model).__name__}, not a torch nn.Module"
+    meta = [name for name, t in (*model.named_parameters(), *model.named_buffers()) if t.is_meta]
+    if meta:
+        from dynapcnn_dsl.diagnostics import listed
+
+        return (f"the model's tensors {listed(meta, 5)} are on the meta device (shapes without values): "
+                "materialise them first (model.to_empty(device='cpu'), then load_state_dict)")
+    return None
 
 
 def import_sinabs(network: Any, *, input_shape: tuple[int, int, int] | None = None,
@@ -161,6 +198,9 @@ def import_document(document: dict[str, Any] | str | Path, *, source: str | None
     from dynapcnn_dsl.importer.from_document import decompile
     from dynapcnn_dsl.importer.writer import network_yaml
 
+    if not isinstance(document, dict | str | Path):
+        return failure(source or "<document>", f"the document is a {type(document).__name__}, not a "
+                       "document's tree (dict) or the path of its .json", "pass a path or Document.data")
     if not isinstance(document, dict):
         source = source or str(document)
         document, problems = read_document(document)      # validated against the document schema
@@ -203,6 +243,9 @@ def import_nir(nir_graph: Any, *, input_shape: tuple[int, int, int] | None = Non
     if isinstance(nir_graph, str | Path):
         source = source or str(nir_graph)
     source = source or "<NIR graph>"
+    why = shape_problem(input_shape)
+    if why is not None:
+        return failure(source, why, "pass input_shape=(C, H, W), or leave it out to read the graph's")
     try:
         if isinstance(nir_graph, str | Path):
             nir_graph = read_nir(nir_graph)

@@ -18,11 +18,13 @@ graph is read.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from dynapcnn_dsl.chips import host_limits, shared_limits
 from dynapcnn_dsl.diagnostics import Diagnostic, Severity
 from dynapcnn_dsl.importer.graph import Graph, Node
 
@@ -66,25 +68,43 @@ def _constant(v: Any) -> float | None:
 
 
 def _order(nodes: dict[str, Any], edges: list[tuple[str, str]]) -> list[str]:
-    """The nodes in topological order (NIR keeps its edges as an unordered list)."""
-    preds = {k: [s for s, d in edges if d == k] for k in nodes}
+    """The nodes in topological order (NIR keeps its edges as an unordered list). Iterative, so
+    a chain of any length is no deeper for Python than a chain of two."""
+    preds: dict[str, list[str]] = {k: [] for k in nodes}
+    for s, d in edges:
+        if d in preds:
+            preds[d].append(s)
     done: list[str] = []
-    seen: set[str] = set()
-
-    def visit(k: str, stack: tuple[str, ...]) -> None:
-        if k in seen:
-            return
-        if k in stack:
-            raise NirFailure(f"the NIR graph has a cycle through '{k}'; recurrent networks are "
-                             "written in network.yaml with `allow_recurrent: true`")
-        for p in preds[k]:
-            visit(p, (*stack, k))
-        seen.add(k)
-        done.append(k)
-
-    for k in sorted(nodes, key=lambda k: (type(nodes[k]).__name__ != "Input", k)):
-        visit(k, ())
+    state: dict[str, int] = {}          # 1: on the current path, 2: done
+    for root in sorted(nodes, key=lambda k: (type(nodes[k]).__name__ != "Input", k)):
+        if state.get(root):
+            continue
+        stack = [(root, iter(preds[root]))]
+        state[root] = 1
+        while stack:
+            key, pending = stack[-1]
+            nxt = next(pending, None)
+            if nxt is None:
+                stack.pop()
+                state[key] = 2
+                done.append(key)
+            elif state.get(nxt) == 1:
+                raise NirFailure(f"the NIR graph has a cycle through '{key}'; recurrent networks are "
+                                 "written in network.yaml with `allow_recurrent: true`")
+            elif not state.get(nxt):
+                if nxt not in preds:
+                    raise NirFailure(f"the NIR graph has an edge from '{nxt}', which is not one of its nodes")
+                state[nxt] = 1
+                stack.append((nxt, iter(preds[nxt])))
     return done
+
+
+def _positive(pair: tuple[int, int], what: str, key: str) -> tuple[int, int]:
+    """A kernel or stride read from the file: at least 1 on each axis (a stride of 0 would
+    divide by zero, a negative one count backwards)."""
+    if min(pair) < 1:
+        raise NirFailure(f"node '{key}' has {what} {list(pair)}: each must be at least 1")
+    return pair
 
 
 class _Reader:
@@ -136,6 +156,10 @@ class _Reader:
             if len(shape) != 3:
                 raise NirFailure(f"the NIR input '{key}' is {list(shape)}, not [C, H, W]: give "
                                  "--input-shape C,H,W")
+            limits = shared_limits()
+            if min(shape) < 1 or max(shape[1:]) > limits.input_map or shape[0] > limits.features[1]:
+                raise NirFailure(f"the NIR input '{key}' is {list(shape)}: a chip's input is at most "
+                                 f"{limits.features[1]} channels of {limits.input_map} x {limits.input_map}")
             self.add(key, "input", [], shape, "Input",
                      params={"source": "dvs" if self.dvs else "host", "shape": list(shape)})
         elif kind == "Conv2d":
@@ -153,7 +177,8 @@ class _Reader:
                 "out_features": int(w.shape[0]), "in_features": int(w.shape[1]),
                 "bias": "bias" in tensors, "in_map": in_map})
         elif kind in ("SumPool2d", "AvgPool2d"):
-            k, s = _pair(node.kernel_size), _pair(node.stride)
+            k = _positive(_pair(node.kernel_size), "kernel size", key)
+            s = _positive(_pair(node.stride), "stride", key)
             if _pair(node.padding) != (0, 0):
                 self.add(key, "other", preds, shape_in or (), kind, params={
                     "why": "a padded pooling: the chip pools whole windows"})
@@ -185,12 +210,13 @@ class _Reader:
     def conv(self, key: str, node: Any, preds: list[str], shape_in: tuple[int, ...] | None) -> None:
         w = _array(node.weight)
         out_c, in_c, kh, kw = (int(n) for n in w.shape)
-        stride = _pair(node.stride)
+        stride = _positive(_pair(node.stride), "stride", key)
+        _positive((kh, kw), "kernel size", key)
         padding = node.padding
         if isinstance(padding, str):
             padding = (0, 0) if padding == "valid" else (kh // 2, kw // 2)
         padding = _pair(padding)
-        dilation = _pair(node.dilation)
+        dilation = _positive(_pair(node.dilation), "dilation", key)
         self.tensors[f"{key}.weight"] = w
         tensors = {"weight": f"{key}.weight"}
         bias = _array(node.bias)
@@ -262,13 +288,70 @@ def check_version(version: str) -> None:
 
 
 def read_nir(path: str | Path) -> Any:
-    """A `.nir` file through the nir package (an HDF5 file: nothing in it is executed)."""
-    import nir
-
+    """A `.nir` file through the nir package (an HDF5 file: nothing in it is executed), once
+    `check_file` has bounded what its headers declare."""
+    try:
+        import nir
+    except ImportError:
+        raise NirFailure("reading a .nir file needs the nir package, which is not installed: "
+                         "pip install 'dynapcnn-dsl[nir]' (or pip install nir)") from None
     check_version(nir.__version__)
+    check_file(path)
     try:
         return nir.read(str(path))
-    except (OSError, KeyError, ValueError, TypeError) as exc:   # h5py's and nir's refusals
+    except READ_FAILURES as exc:   # h5py's and nir's refusals
+        raise NirFailure(f"cannot read {path} as NIR: {type(exc).__name__}: {exc}") from exc
+
+
+READ_FAILURES = (OSError, KeyError, ValueError, TypeError, AttributeError, IndexError,
+                 ZeroDivisionError, OverflowError, RecursionError, NotImplementedError)
+"""What nir.read (h5py, then nir's node constructors and type inference) raises on a file that
+is HDF5 but not a NIR graph it can build: found by mutating real NIR files (tests/fuzz)."""
+
+
+def check_file(path: str | Path) -> None:
+    """Walk the file's HDF5 headers, reading no tensor: groups nested at most `nir_depth` deep,
+    at most a few groups and items per node of `nir_nodes`, tensors declaring at most the
+    entries (and bytes) a weights file may (weights.readers.MAX_ENTRIES), no soft or external
+    link (a cycle, or another file read in). A NirFailure says which bound is passed."""
+    import h5py
+
+    from dynapcnn_dsl.weights.readers import MAX_ENTRIES, MAX_ITEMSIZE
+
+    limits = host_limits()
+    entries = size = items = 0
+    try:
+        with h5py.File(str(path), "r") as f:
+            if not isinstance(f.get("node", getlink=True), h5py.HardLink) or \
+                    not isinstance(f["node"], h5py.Group):
+                raise NirFailure(f"{path} is HDF5 but not NIR: it has no 'node' group")
+            stack = [(f["node"], 1)]
+            while stack:
+                group, depth = stack.pop()
+                if depth > limits.nir_depth:
+                    raise NirFailure(f"{path} nests groups deeper than {limits.nir_depth} ({group.name})")
+                for key in group:
+                    items += 1
+                    if items > 16 * limits.nir_nodes:
+                        raise NirFailure(f"{path} holds more than {16 * limits.nir_nodes:,} groups and "
+                                         f"tensors (a NIR graph of at most {limits.nir_nodes:,} nodes)")
+                    link = group.get(key, getlink=True)
+                    if not isinstance(link, h5py.HardLink):
+                        raise NirFailure(f"{path}: {group.name}/{key} is a {type(link).__name__}; a NIR "
+                                         "file holds its own data")
+                    item = group[key]
+                    if isinstance(item, h5py.Group):
+                        stack.append((item, depth + 1))
+                    elif isinstance(item, h5py.Dataset) and item.shape is not None:
+                        n = math.prod(item.shape)
+                        entries, size = entries + n, size + n * item.dtype.itemsize
+                        if entries > MAX_ENTRIES or size > MAX_ENTRIES * MAX_ITEMSIZE:
+                            raise NirFailure(
+                                f"{path} declares tensors of more than {MAX_ENTRIES:,} entries ({item.name}: "
+                                f"{list(item.shape)} {item.dtype}): nothing was loaded")
+    except NirFailure:
+        raise
+    except READ_FAILURES as exc:
         raise NirFailure(f"cannot read {path} as NIR: {type(exc).__name__}: {exc}") from exc
 
 
@@ -279,10 +362,18 @@ def graph_of(nir_graph: Any, *, source: str = "<NIR graph>",
     import nir
 
     check_version(nir.__version__)
+    nodes = getattr(nir_graph, "nodes", None)
+    if not isinstance(nodes, dict):
+        raise NirFailure(f"{type(nir_graph).__name__} is not a NIR graph (no nodes)")
+    limit = host_limits().nir_nodes
+    if len(nodes) > limit or len(getattr(nir_graph, "edges", ())) > 4 * limit:
+        raise NirFailure(f"the NIR graph has {len(nodes):,} nodes; a graph imported for one chip has at "
+                         f"most {limit:,}")
     reader = _Reader(nir_graph, source, input_shape, dvs)
     try:
         graph = reader.run()
-    except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError, ZeroDivisionError,
+            OverflowError) as exc:
         raise NirFailure(f"the NIR graph is not one this tool reads: {type(exc).__name__}: "
                          f"{exc}") from exc
     return graph, reader.warning()

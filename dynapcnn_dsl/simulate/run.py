@@ -133,6 +133,13 @@ def _readout_rows(
     return rows
 
 
+def _clashes(keys: list[str]) -> list[str]:
+    """The .npz keys that would be written twice (a core named `dvs`, `readout` or `state.x`
+    beside the arrays of those names): refused before the run rather than one array lost."""
+    seen: set[str] = set()
+    return sorted({k for k in keys if k in seen or seen.add(k)})
+
+
 def _loop_error(machine: Machine, file: str, t: int, budget: int) -> Diagnostic:
     loops = machine.loops()
     names = "; ".join(" -> ".join(machine.name(i) for i in (*loop, loop[0])) for loop in loops)
@@ -256,6 +263,15 @@ def simulate_document(
 
     chosen = tuple(c.index for c in machine.used if record == "all" or c.monitor)
     dvs_recorded = machine.dvs is not None and (record == "all" or machine.dvs.monitor)
+    clash = _clashes([machine.name(i) for i in chosen] + ["dvs"] * dvs_recorded
+                     + ["readout"] * (machine.readout is not None)
+                     + ([f"state.{c.name}" for c in machine.used] if states else []))
+    if clash:
+        raise SimulationError([Diagnostic(
+            file, None, Severity.ERROR, "simulate-output-names",
+            f"the results would hold two arrays named {', '.join(repr(k) for k in clash)}: 'dvs', "
+            "'readout' and 'state.<core>' name the .npz's own arrays (and core names must differ)",
+            "rename the core in the network file (or its annotation in the document) and build again")])
     packed = kernel.Packed(machine, chosen + ((kernel.DVS_SOURCE,) if dvs_recorded else ()))
     if machine.dvs is not None and record == "all":
         packed.dvs[kernel.DVSMON] = 1

@@ -31,7 +31,14 @@ def _array(name: str, value: Any) -> tuple[np.ndarray | None, Diagnostic | None]
     if isinstance(value, np.ndarray):
         return value, None
     if _is_torch(value) and hasattr(value, "detach"):
-        return _to_numpy(name, value.cpu(), MEMORY)
+        if getattr(value, "is_meta", False):      # a shape without values: refused by _to_numpy
+            return _to_numpy(name, value, MEMORY)
+        try:
+            value = value.cpu()
+        except (RuntimeError, NotImplementedError, TypeError, ValueError) as exc:
+            return None, _error("weights-dtype", f"tensor '{name}' cannot be read as numbers: {exc}",
+                                "pass a state_dict of dense tensors that hold their values")
+        return _to_numpy(name, value, MEMORY)
     return None, None
 
 

@@ -88,6 +88,7 @@ SOURCES_OF_CODES = {
     "simulate-": ROOT / "dynapcnn_dsl" / "simulate",
     "import-": ROOT / "dynapcnn_dsl" / "importer",
     "compare-": ROOT / "dynapcnn_dsl" / "importer" / "compare.py",
+    "api-": ROOT / "dynapcnn_dsl" / "api.py",
 }
 """Codes found in the source by their prefix: a new code there needs its section in the docs."""
 
