@@ -226,9 +226,10 @@ def _import_python(source: str, input_shape: tuple[int, int, int] | None, weight
             kept = load_weights(model, tensors)
             if kept:
                 notes.append(Diagnostic(weights, None, Severity.INFO, "import-thresholds",
-                                        f"{weights} holds no neuron parameters ({listed(kept, 4)}): "
-                                        "the checkpoint of the ANN the model was converted from; the "
-                                        "thresholds and lower bounds are the model's own",
+                                        f"{weights} holds none of the neurons' parameters "
+                                        f"({listed(kept, 4)}): the checkpoint of the ANN the "
+                                        "model was converted from; the thresholds and lower "
+                                        "bounds are the model's own",
                                         "nothing to do if the model sets them as sinabs's "
                                         "from_model did; save the spiking model's state_dict to "
                                         "carry trained ones"))
