@@ -88,8 +88,9 @@ def dvs_params(module: nn.Module, input_shape: tuple[int, int, int] | None = Non
 
 # -- loading a user's file ---------------------------------------------------------------------
 def load_module(spec: str) -> nn.Module:
-    """`path/file.py:NAME`: a module class constructible without arguments, or a function
-    returning a module. This runs the file's code, as `python file.py` would."""
+    """`path/file.py:NAME`: a module class constructible without arguments, a function
+    returning a module, or a module the file made. This runs the file's code, as `python file.py`
+    would."""
     import importlib.util
     import sys
 
@@ -114,7 +115,9 @@ def load_module(spec: str) -> nn.Module:
                      if isinstance(v, type) and issubclass(v, nn.Module) and v.__module__ == module_name]
             raise ImportFailure(f"{path_text} defines no '{name}'"
                                 + (f" (its modules: {', '.join(found)})" if found else ""))
-        model = factory()
+        # a module the file made (`snn = SNN(batch_size=8)`, as sinabs's test models do) is
+        # taken as it is; a class or function is called
+        model = factory if isinstance(factory, nn.Module) else factory()
     except ImportFailure:
         raise
     except Exception as exc:
@@ -255,6 +258,9 @@ class _Units:
     def _stand_in(qual: str, module: nn.Module, outputs: str, framework: str) -> Callable[..., Any]:
         def forward(x: torch.Tensor, *_state: Any, **_kw: Any) -> Any:
             shape = list(x.shape)
+            weights = getattr(module, "input_weights", None)   # Norse's LILinearCell, recurrent cells
+            if isinstance(weights, torch.Tensor) and weights.dim() == 2:
+                shape = [*shape[:-1], int(weights.shape[0])]
             if is_dvs(module):
                 c, h, w = module.get_output_shape()
                 shape = [shape[0], 1 if x.shape[1] == 1 else c, h, w]   # 1 channel: merged polarity
@@ -328,6 +334,8 @@ def input_shape_of(model: nn.Module) -> tuple[int, int, int] | None:
 
 
 # -- reading the exported graph ------------------------------------------------------------------
+ONE_STEP = ("write `forward` for one time step (the chip runs the network on every event) and loop "
+            "over time outside it")
 FRAME = re.compile(r'File "([^"]+)", line (\d+)')
 DROPPED = {"dropout", "feature_dropout", "alpha_dropout", "clone", "alias", "detach", "contiguous",
            "_assert_tensor_metadata", "lift_fresh_copy"}
@@ -337,6 +345,14 @@ WHY = {
                    "use AvgPool2d (then `average: true` scales the next core) or sinabs's SumPool2d"),
     "mul": ("a multiplication: between cores only spikes travel, summed or pooled",
             "fold constant scales into the next layer's weights"),
+    "select": ("an indexing (x[t] picks a time step from a recording): the chip is given one step "
+               "at a time", ONE_STEP),
+    "copy_": ("a write into a tensor (outputs recorded per time step): only spikes leave a core",
+              ONE_STEP),
+    "zeros": ("a tensor made in forward (to record outputs over time steps): only spikes leave a core",
+              ONE_STEP),
+    "stack": ("a stack of tensors (outputs recorded per time step): only spikes leave a core",
+              ONE_STEP),
 }
 
 

@@ -271,7 +271,7 @@ class _Mapper:
     def input_destinations(self, ds: list[Dest]) -> list[Dest]:
         """Pooling on the input is the DVS layer's (one sum pooling for all its destinations)."""
         pools = {(d.pool, d.average) for d in ds}
-        if pools == {(1, False)}:
+        if not ds or pools == {(1, False)}:
             return ds
         inp = self.input_node()
         (pool, average), = pools if len(pools) == 1 else ((0, True),)

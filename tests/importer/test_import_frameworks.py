@@ -124,3 +124,15 @@ def test_norse_iaf_resetting_elsewhere_than_zero_is_refused_once():
     result = imported("NorseResetTo")
     assert refusals(result) == [("import-unsupported", "'iaf1' (IAFCell)")]
     assert "it resets to v_reset -0.5" in result.diagnostics[0].message
+
+
+def test_norses_own_convnet_names_each_neuron_module_once():
+    """Norse's packaged ConvNet loops over time inside forward and records voltages: its neuron
+    modules (three LIFCells and a LILinearCell readout) are one refusal each, and the time loop's
+    indexing and recording say to write one step per call."""
+    result = imported("norse_packaged_convnet", (1, 28, 28))
+    named = [m for _, m in refusals(result)]
+    for module in ("'lif0' (LIFCell)", "'lif1' (LIFCell)", "'lif2' (LIFCell)", "'out' (LILinearCell)"):
+        assert named.count(module) == 1, named
+    select = next(d for d in result.diagnostics if d.message.startswith("'select'"))
+    assert select.hint.startswith("write `forward` for one time step")

@@ -147,3 +147,10 @@ class NorseResetTo(nn.Module):
 
     def forward(self, x):
         return self.iaf1(self.conv1(x))[0]
+
+
+def norse_packaged_convnet() -> nn.Module:
+    """Norse's own ConvNet (norse.torch.models.conv), as it ships: a time loop in forward."""
+    from norse.torch.models.conv import ConvNet
+
+    return ConvNet()
