@@ -373,6 +373,7 @@ class _Reader:
         self.units: dict[str, str] = {}          # composite module call -> graph node name
         self.input_name: str | None = None
         self.neurons: dict[str, str] = {}        # neuron module -> the graph node of its last call
+        self.own_values: set[str] = set()        # neuron parameters written as values, not names
 
     def where(self, fx: Any) -> str | None:
         if self.file is None:
@@ -524,8 +525,9 @@ class _Reader:
             self.add(fx, "other", [args[0]], module=qual, kind=type(module).__name__,
                      params={"why": found.why, "hint": found.hint})
             return
-        tensors = {role: f"{qual}.{role}" for role in ("spike_threshold", "min_v_mem")
-                   if found.framework == "sinabs" and f"{qual}.{role}" in self.model.state_dict()}
+        names = {role: f"{qual}.{role}" for role in ("spike_threshold", "min_v_mem")}
+        tensors = {role: name for role, name in names.items() if found.framework == "sinabs"
+                   and name in self.model.state_dict() and name not in self.own_values}
         self.add(fx, "neuron", [args[0]], module=qual, kind=type(module).__name__,
                  params=found.params, tensors=tensors)
 
@@ -588,8 +590,11 @@ def _flat(args: Any) -> list[Any]:
 
 
 def graph_of(model: nn.Module, *, input_shape: tuple[int, int, int] | None = None,
-             dvs: bool = False, source: str = "<model>", file: Path | None = None) -> Graph:
-    """Trace a module into a model graph (raises ImportFailure with the reason)."""
+             dvs: bool = False, source: str = "<model>", file: Path | None = None,
+             own_values: Iterable[str] = ()) -> Graph:
+    """Trace a module into a model graph (raises ImportFailure with the reason). `own_values`:
+    neuron parameters the checkpoint lacked (an ANN's, see load_weights), written out as values
+    so that the next checkpoint of the same training binds as it is."""
     shape = input_shape or input_shape_of(model)
     if shape is None:
         raise ImportFailure("the model does not say its input shape: give --input-shape C,H,W")
@@ -601,4 +606,6 @@ def graph_of(model: nn.Module, *, input_shape: tuple[int, int, int] | None = Non
                             "merge the polarities), or leave it out")
     program = export(model, shape)
     has_dvs = any(is_dvs(m) for m in model.modules())
-    return _Reader(model, program, source, file, dvs or has_dvs, shape).run()
+    reader = _Reader(model, program, source, file, dvs or has_dvs, shape)
+    reader.own_values = set(own_values)
+    return reader.run()

@@ -150,7 +150,9 @@ def test_an_ann_checkpoint_into_the_converted_model_keeps_its_thresholds(tmp_pat
     notes = [d for d in result.diagnostics if d.code == "import-thresholds"]
     assert len(notes) == 1 and notes[0].severity == Severity.INFO
     assert "holds none of the neurons' parameters (features.1.min_v_mem, " in notes[0].message
-    build(*importer.write(result, tmp_path / "net"))
+    assert "neuron: {threshold: 1.0, min_v_mem: -1.0}" in result.text      # from_model's values
+    network, _ = importer.write(result, tmp_path / "net")
+    build(network, checkpoint)             # the ANN's checkpoint itself builds the network
 
 
 def test_a_checkpoint_with_two_models_side_by_side_builds(tmp_path):
