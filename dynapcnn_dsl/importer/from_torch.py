@@ -311,12 +311,17 @@ def _failing_module(model: nn.Module, exc: BaseException) -> str:
     """' in 'name' (Class)': the innermost of the model's modules running when `exc` was raised."""
     names = {id(m): q for q, m in model.named_modules()}
     found = None
-    tb = exc.__traceback__
-    while tb is not None:
-        owner = tb.tb_frame.f_locals.get("self")
-        if id(owner) in names and tb.tb_frame.f_code.co_name == "forward":
-            found = owner
-        tb = tb.tb_next
+    seen: set[int] = set()
+    link: BaseException | None = exc
+    while link is not None and id(link) not in seen and found is None:   # torch may re-raise
+        seen.add(id(link))
+        tb = link.__traceback__
+        while tb is not None:
+            owner = tb.tb_frame.f_locals.get("self")
+            if id(owner) in names and tb.tb_frame.f_code.co_name == "forward":
+                found = owner
+            tb = tb.tb_next
+        link = link.__cause__ or link.__context__
     if found is None or found is model:
         return ""
     return f" in '{names[id(found)]}' ({type(found).__name__})"
