@@ -7,6 +7,7 @@ The models are ours, in the shapes of snnTorch's convolutional tutorial and Nors
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -16,8 +17,21 @@ from dynapcnn_dsl import importer
 from dynapcnn_dsl.api import build
 from dynapcnn_dsl.diagnostics import Severity
 
-pytest.importorskip("snntorch", reason="snnTorch is a test dependency (make test installs it)")
-pytest.importorskip("norse", reason="Norse is a test dependency (make test installs it)")
+try:
+    import snntorch
+except ImportError:
+    snntorch = None
+try:
+    with warnings.catch_warnings():   # Norse 1.1 scripts its functions with the deprecated torch.jit
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import norse
+except ImportError:
+    norse = None
+
+needs_snntorch = pytest.mark.skipif(snntorch is None, reason="snnTorch is a test dependency "
+                                    "(make test installs it)")
+needs_norse = pytest.mark.skipif(norse is None, reason="Norse is a test dependency (make test "
+                                 "installs it)")
 
 ZOO = Path(__file__).with_name("zoo_snn.py")
 
@@ -52,6 +66,7 @@ def compared(name: str, tmp_path: Path, events):
 
 
 # -- snnTorch ------------------------------------------------------------------------------------
+@needs_snntorch
 def test_snntorch_integrate_and_fire_imports_and_the_chip_agrees(tmp_path, events):
     result, comparison = compared("SnnTorchIF", tmp_path, events)
     assert "neuron: {threshold: 1.0, min_v_mem: -1.0, reset: subtract}" in result.text
@@ -64,6 +79,7 @@ def test_snntorch_integrate_and_fire_imports_and_the_chip_agrees(tmp_path, event
     assert all(c.agrees and c.model_spikes > 200 for c in comparison.cores), comparison.table()
 
 
+@needs_snntorch
 def test_snntorch_leaky_returning_its_membrane_agrees(tmp_path, events):
     """Leaky without init_hidden returns (spikes, membrane): the membrane is no node of its own."""
     result, comparison = compared("SnnTorchExplicitState", tmp_path, events)
@@ -71,6 +87,7 @@ def test_snntorch_leaky_returning_its_membrane_agrees(tmp_path, events):
     assert all(c.agrees and c.model_spikes > 200 for c in comparison.cores), comparison.table()
 
 
+@needs_snntorch
 def test_snntorch_tutorial_csnn_is_refused_once_per_module():
     result = imported("SnnTorchTutorialCSNN", (1, 28, 28))
     assert refusals(result) == [
@@ -84,12 +101,14 @@ def test_snntorch_tutorial_csnn_is_refused_once_per_module():
     assert leaky.hint == "train with beta=1.0 (integrate-and-fire), or keep this layer on the host"
 
 
+@needs_snntorch
 def test_snntorch_without_reset_is_refused_once():
     result = imported("SnnTorchNoReset")
     assert refusals(result) == [("import-unsupported", "'lif1' (Leaky)")]
     assert "reset_mechanism='none' keeps the membrane after a spike" in result.diagnostics[0].message
 
 
+@needs_snntorch
 def test_a_loop_over_time_steps_in_forward_is_refused_naming_the_modules():
     result = imported("SnnTorchTimeLoop")
     assert refusals(result) == [("import-shared", "'conv1' (Conv2d) is called 5 times: a core "
@@ -102,6 +121,7 @@ def test_a_loop_over_time_steps_in_forward_is_refused_naming_the_modules():
 
 
 # -- Norse ---------------------------------------------------------------------------------------
+@needs_norse
 def test_norse_iaf_cells_import_and_the_chip_agrees(tmp_path, events):
     result, comparison = compared("NorseIF", tmp_path, events)
     assert "neuron: {threshold: 2.0, min_v_mem: -2.0, reset: zero}" in result.text
@@ -110,6 +130,7 @@ def test_norse_iaf_cells_import_and_the_chip_agrees(tmp_path, events):
     build(*importer.write(result, tmp_path / "again"))
 
 
+@needs_norse
 def test_norse_convnet_is_refused_once_per_module():
     result = imported("NorseConvNet", (1, 28, 28))
     assert refusals(result) == [
@@ -120,12 +141,14 @@ def test_norse_convnet_is_refused_once_per_module():
     assert "a leaky neuron (LIFCell: finite time constants)" in result.diagnostics[0].message
 
 
+@needs_norse
 def test_norse_iaf_resetting_elsewhere_than_zero_is_refused_once():
     result = imported("NorseResetTo")
     assert refusals(result) == [("import-unsupported", "'iaf1' (IAFCell)")]
     assert "it resets to v_reset -0.5" in result.diagnostics[0].message
 
 
+@needs_norse
 def test_norses_own_convnet_names_each_neuron_module_once():
     """Norse's packaged ConvNet loops over time inside forward and records voltages: its neuron
     modules (three LIFCells and a LILinearCell readout) are one refusal each, and the time loop's

@@ -4,10 +4,16 @@ Random weights from fixed seeds, made positive enough that every layer fires on 
 
 from __future__ import annotations
 
-import norse.torch as norse
-import snntorch as snn
+import contextlib
+
 import torch
 from torch import nn
+
+snn = norse = None
+with contextlib.suppress(ImportError):     # the tests skip what is not installed
+    import snntorch as snn
+with contextlib.suppress(ImportError):
+    import norse.torch as norse
 
 
 def conv(c_in: int, c_out: int, k: int = 3) -> nn.Conv2d:
