@@ -226,8 +226,8 @@ class _Mapper:
             else:
                 self.report("import-shared", nodes[0], f"{uses} (its weights shared): each call "
                             "becomes a core of its own, with the same `weights:`",
-                            "nothing to do if the sharing is meant; the cores hold copies of the "
-                            "weights, each the chip's", Severity.WARNING)
+                            "nothing to do if the sharing is meant: each core holds its own copy of "
+                            "the weights on the chip", Severity.WARNING)
 
     def reads_refused(self, node: Node) -> bool:
         """Whether a node reads an operation already refused (a ReLU after a leaky neuron): the
