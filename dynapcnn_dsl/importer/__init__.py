@@ -120,7 +120,7 @@ def output_problems(folder: str | Path, inputs: list[str], *, force: bool) -> li
 
 def import_torch(model: Any, *, input_shape: tuple[int, int, int] | None = None,
                  dvs: bool = False, chip: str = "speck2f", source: str = "<model>",
-                 file: Path | None = None) -> Imported:
+                 file: Path | None = None, own_values: tuple[str, ...] = ()) -> Imported:
     """Map a torch module (its weights as they are loaded); a sinabs DynapcnnNetwork is read as
     the cores it already is (`import_sinabs`)."""
     from dynapcnn_dsl.importer.from_sinabs import is_dynapcnn_network
@@ -132,7 +132,8 @@ def import_torch(model: Any, *, input_shape: tuple[int, int, int] | None = None,
     if is_dynapcnn_network(model):
         return import_sinabs(model, input_shape=input_shape, dvs=dvs, chip=chip, source=source)
     try:
-        graph = graph_of(model, input_shape=input_shape, dvs=dvs, source=source, file=file)
+        graph = graph_of(model, input_shape=input_shape, dvs=dvs, source=source, file=file,
+                         own_values=own_values)
     except ImportFailure as exc:
         return failure(source, str(exc), exc.hint or "see docs/import.md for what a model needs",
                        trace=exc.trace)
@@ -275,6 +276,7 @@ def _import_python(source: str, input_shape: tuple[int, int, int] | None, weight
     from dynapcnn_dsl.importer.from_torch import ImportFailure, held_under, load_module, load_weights
 
     notes: list[Diagnostic] = []
+    kept: list[str] = []
     try:
         model = load_module(source)
         if weights is not None:
@@ -300,17 +302,18 @@ def _import_python(source: str, input_shape: tuple[int, int, int] | None, weight
             kept = load_weights(model, tensors)
             if kept:
                 notes.append(Diagnostic(weights, None, Severity.INFO, "import-thresholds",
-                                        f"{weights} holds no neuron parameters ({listed(kept, 4)}): "
-                                        "the checkpoint of the ANN the model was converted from; the "
-                                        "thresholds and lower bounds are the model's own",
+                                        f"{weights} holds none of the neurons' parameters "
+                                        f"({listed(kept, 4)}): the checkpoint of the ANN the "
+                                        "model was converted from; the thresholds and lower "
+                                        "bounds are the model's own",
                                         "nothing to do if the model sets them as sinabs's "
-                                        "from_model did; save the spiking model's state_dict to "
-                                        "carry trained ones"))
+                                        "from_model did: they are written as values, so the "
+                                        "next checkpoint of the ANN builds as it is"))
     except ImportFailure as exc:
         return failure(source, str(exc), exc.hint or "SOURCE is FILE.py:NAME, NAME a module class "
                        "constructible without arguments or a function returning a module")
     result = import_torch(model, input_shape=input_shape, dvs=dvs, chip=chip, source=source,
-                          file=Path(source.rpartition(":")[0]))
+                          file=Path(source.rpartition(":")[0]), own_values=tuple(kept))
     return replace(result, diagnostics=(*notes, *result.diagnostics))
 
 

@@ -88,8 +88,9 @@ def dvs_params(module: nn.Module, input_shape: tuple[int, int, int] | None = Non
 
 # -- loading a user's file ---------------------------------------------------------------------
 def load_module(spec: str) -> nn.Module:
-    """`path/file.py:NAME`: a module class constructible without arguments, or a function
-    returning a module. This runs the file's code, as `python file.py` would."""
+    """`path/file.py:NAME`: a module class constructible without arguments, a function
+    returning a module, or a module the file made. This runs the file's code, as `python file.py`
+    would."""
     import importlib.util
     import sys
 
@@ -114,7 +115,9 @@ def load_module(spec: str) -> nn.Module:
                      if isinstance(v, type) and issubclass(v, nn.Module) and v.__module__ == module_name]
             raise ImportFailure(f"{path_text} defines no '{name}'"
                                 + (f" (its modules: {', '.join(found)})" if found else ""))
-        model = factory()
+        # a module the file made (`snn = SNN(batch_size=8)`, as sinabs's test models do) is
+        # taken as it is; a class or function is called
+        model = factory if isinstance(factory, nn.Module) else factory()
     except ImportFailure:
         raise
     except Exception as exc:
@@ -255,6 +258,9 @@ class _Units:
     def _stand_in(qual: str, module: nn.Module, outputs: str, framework: str) -> Callable[..., Any]:
         def forward(x: torch.Tensor, *_state: Any, **_kw: Any) -> Any:
             shape = list(x.shape)
+            weights = getattr(module, "input_weights", None)   # Norse's LILinearCell, recurrent cells
+            if isinstance(weights, torch.Tensor) and weights.dim() == 2:
+                shape = [*shape[:-1], int(weights.shape[0])]
             if is_dvs(module):
                 c, h, w = module.get_output_shape()
                 shape = [shape[0], 1 if x.shape[1] == 1 else c, h, w]   # 1 channel: merged polarity
@@ -305,12 +311,17 @@ def _failing_module(model: nn.Module, exc: BaseException) -> str:
     """' in 'name' (Class)': the innermost of the model's modules running when `exc` was raised."""
     names = {id(m): q for q, m in model.named_modules()}
     found = None
-    tb = exc.__traceback__
-    while tb is not None:
-        owner = tb.tb_frame.f_locals.get("self")
-        if id(owner) in names and tb.tb_frame.f_code.co_name == "forward":
-            found = owner
-        tb = tb.tb_next
+    seen: set[int] = set()
+    link: BaseException | None = exc
+    while link is not None and id(link) not in seen and found is None:   # torch may re-raise
+        seen.add(id(link))
+        tb = link.__traceback__
+        while tb is not None:
+            owner = tb.tb_frame.f_locals.get("self")
+            if id(owner) in names and tb.tb_frame.f_code.co_name == "forward":
+                found = owner
+            tb = tb.tb_next
+        link = link.__cause__ or link.__context__
     if found is None or found is model:
         return ""
     return f" in '{names[id(found)]}' ({type(found).__name__})"
@@ -328,6 +339,8 @@ def input_shape_of(model: nn.Module) -> tuple[int, int, int] | None:
 
 
 # -- reading the exported graph ------------------------------------------------------------------
+ONE_STEP = ("write `forward` for one time step (the chip runs the network on every event) and loop "
+            "over time outside it")
 FRAME = re.compile(r'File "([^"]+)", line (\d+)')
 DROPPED = {"dropout", "feature_dropout", "alpha_dropout", "clone", "alias", "detach", "contiguous",
            "_assert_tensor_metadata", "lift_fresh_copy"}
@@ -337,6 +350,14 @@ WHY = {
                    "use AvgPool2d (then `average: true` scales the next core) or sinabs's SumPool2d"),
     "mul": ("a multiplication: between cores only spikes travel, summed or pooled",
             "fold constant scales into the next layer's weights"),
+    "select": ("an indexing (x[t] picks a time step from a recording): the chip is given one step "
+               "at a time", ONE_STEP),
+    "copy_": ("a write into a tensor (outputs recorded per time step): only spikes leave a core",
+              ONE_STEP),
+    "zeros": ("a tensor made in forward (to record outputs over time steps): only spikes leave a core",
+              ONE_STEP),
+    "stack": ("a stack of tensors (outputs recorded per time step): only spikes leave a core",
+              ONE_STEP),
 }
 
 
@@ -357,6 +378,7 @@ class _Reader:
         self.units: dict[str, str] = {}          # composite module call -> graph node name
         self.input_name: str | None = None
         self.neurons: dict[str, str] = {}        # neuron module -> the graph node of its last call
+        self.own_values: set[str] = set()        # neuron parameters written as values, not names
 
     def where(self, fx: Any) -> str | None:
         if self.file is None:
@@ -508,8 +530,9 @@ class _Reader:
             self.add(fx, "other", [args[0]], module=qual, kind=type(module).__name__,
                      params={"why": found.why, "hint": found.hint})
             return
-        tensors = {role: f"{qual}.{role}" for role in ("spike_threshold", "min_v_mem")
-                   if found.framework == "sinabs" and f"{qual}.{role}" in self.model.state_dict()}
+        names = {role: f"{qual}.{role}" for role in ("spike_threshold", "min_v_mem")}
+        tensors = {role: name for role, name in names.items() if found.framework == "sinabs"
+                   and name in self.model.state_dict() and name not in self.own_values}
         self.add(fx, "neuron", [args[0]], module=qual, kind=type(module).__name__,
                  params=found.params, tensors=tensors)
 
@@ -572,8 +595,11 @@ def _flat(args: Any) -> list[Any]:
 
 
 def graph_of(model: nn.Module, *, input_shape: tuple[int, int, int] | None = None,
-             dvs: bool = False, source: str = "<model>", file: Path | None = None) -> Graph:
-    """Trace a module into a model graph (raises ImportFailure with the reason)."""
+             dvs: bool = False, source: str = "<model>", file: Path | None = None,
+             own_values: Iterable[str] = ()) -> Graph:
+    """Trace a module into a model graph (raises ImportFailure with the reason). `own_values`:
+    neuron parameters the checkpoint lacked (an ANN's, see load_weights), written out as values
+    so that the next checkpoint of the same training binds as it is."""
     shape = input_shape or input_shape_of(model)
     if shape is None:
         raise ImportFailure("the model does not say its input shape: give --input-shape C,H,W")
@@ -585,4 +611,6 @@ def graph_of(model: nn.Module, *, input_shape: tuple[int, int, int] | None = Non
                             "merge the polarities), or leave it out")
     program = export(model, shape)
     has_dvs = any(is_dvs(m) for m in model.modules())
-    return _Reader(model, program, source, file, dvs or has_dvs, shape).run()
+    reader = _Reader(model, program, source, file, dvs or has_dvs, shape)
+    reader.own_values = set(own_values)
+    return reader.run()

@@ -46,6 +46,7 @@ class _Mapper:
         self.used_links: set[str] = set()
         self.chains: dict[str, tuple[Node | None, Node | None]] = {}
         self.input_pool = 1
+        self.too_many_shared = False             # refused for its calls: fan-outs follow from it
 
     # -- reporting ---------------------------------------------------------------------------
     def report(self, code: str, node: Node, message: str, hint: str,
@@ -176,7 +177,7 @@ class _Mapper:
                 self.report("import-batchnorm", node, "{node} follows no convolution directly, "
                             "so it cannot be folded into one", "put the BatchNorm right after a "
                             "Conv2d (before its neuron)")
-            if node.op == "neuron" and node.name not in self.owner:
+            if node.op == "neuron" and node.name not in self.owner and not self.reads_refused(node):
                 self.report("import-no-neuron", node, "{node} follows no convolution: a chip "
                             "neuron sits right after its core's convolution (and BatchNorm)",
                             "a sum of convolution outputs before one neuron is not a core: sum "
@@ -212,7 +213,7 @@ class _Mapper:
             if c.module:
                 calls.setdefault(c.module, []).append(c)
         shared = {m: ns for m, ns in calls.items() if len(ns) > 1}
-        too_many = len(computes) > LIMITS["cores"]
+        too_many = self.too_many_shared = bool(shared) and len(computes) > LIMITS["cores"]
         for nodes in shared.values():
             uses = f"{{node}} is called {len(nodes)} times"
             if too_many:
@@ -225,8 +226,13 @@ class _Mapper:
             else:
                 self.report("import-shared", nodes[0], f"{uses} (its weights shared): each call "
                             "becomes a core of its own, with the same `weights:`",
-                            "nothing to do if the sharing is meant; the cores hold copies of the "
-                            "weights, each the chip's", Severity.WARNING)
+                            "nothing to do if the sharing is meant: each core holds its own copy of "
+                            "the weights on the chip", Severity.WARNING)
+
+    def reads_refused(self, node: Node) -> bool:
+        """Whether a node reads an operation already refused (a ReLU after a leaky neuron): the
+        refusal says it all, once."""
+        return any(self.g.node(i).op == "other" for i in node.inputs)
 
     def after_refusal(self, node: Node) -> bool:
         """Whether a link reads, through other links, something already refused (a
@@ -252,7 +258,7 @@ class _Mapper:
                 dests.setdefault(t.source, []).append(Dest(core, t.pool, t.average))
         by_core = {names[c.name]: c for c in computes}
         for source, ds in dests.items():
-            if len(ds) > 2:
+            if len(ds) > 2 and not self.too_many_shared:
                 node = self.chain_end(by_core[source]) if source in by_core else self.input_node()
                 self.report("import-destinations", node, "{node} is read by "
                             f"{len(ds)} cores ({', '.join(d.core for d in ds)}); a core sends "
@@ -265,7 +271,7 @@ class _Mapper:
     def input_destinations(self, ds: list[Dest]) -> list[Dest]:
         """Pooling on the input is the DVS layer's (one sum pooling for all its destinations)."""
         pools = {(d.pool, d.average) for d in ds}
-        if pools == {(1, False)}:
+        if not ds or pools == {(1, False)}:
             return ds
         inp = self.input_node()
         (pool, average), = pools if len(pools) == 1 else ((0, True),)

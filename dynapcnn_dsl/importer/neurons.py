@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 FRAMEWORKS = ("sinabs", "snntorch", "norse")
+NORSE_BASES = ("SNNCell", "SNN", "SNNRecurrentCell", "SNNRecurrent",
+               "LILinearCell", "CobaLIFCell")    # (the last two: neuron cells on nn.Module itself)
 
 LEAK_WHY = ("a leaky neuron: the chip's neurons integrate and fire without a leak of their own "
             "(a core's bias is added per slow-clock tick, not a decay)")
@@ -50,7 +52,7 @@ def framework_of(module: Any) -> str | None:
             return "sinabs"
         if mod.startswith("snntorch.") and name == "SpikingNeuron":
             return "snntorch"
-        if mod.startswith("norse.") and name in ("SNNCell", "SNN", "SNNRecurrentCell", "SNNRecurrent"):
+        if mod.startswith("norse.") and name in NORSE_BASES:
             return "norse"
     return None
 
@@ -140,8 +142,9 @@ def _norse(module: Any) -> Neuron:
     if cls not in ("IAFCell", "IAF"):
         p = getattr(module, "p", None)
         leaky = p is not None and any(hasattr(p, f) for f in ("tau_mem_inv", "tau_syn_inv"))
-        why = (f"a leaky neuron ({cls}: finite time constants)" if leaky else
-               f"Norse's {cls} is no integrate-and-fire neuron")
+        why = (f"a leaky integrator without spikes ({cls})" if cls.startswith("LI") and "LIF" not in cls
+               else f"a leaky neuron ({cls}: finite time constants)" if leaky
+               else f"Norse's {cls} is no integrate-and-fire neuron")
         return Neuron("norse", "refused", outputs="spikes+state",
                       why=f"{why}: the chip's neurons integrate and fire without a leak, "
                       "synaptic current or recurrence", hint="use norse.torch.IAFCell "

@@ -161,3 +161,23 @@ def test_the_installed_nir_is_supported():
     from dynapcnn_dsl.importer.from_nir import check_version
 
     check_version(nir.__version__)
+
+
+def test_an_affine_after_a_sum_of_flattened_maps_has_the_maps_kernel(tmp_path):
+    """Two branches flattened and summed (NIR's implicit sum) into an Affine: its kernel is the
+    flattened map's size, as for one Flatten."""
+    w = np.random.default_rng(3).uniform(-1, 1, (10, 4 * 8 * 8)).astype(np.float32)
+    graph = nir.NIRGraph(nodes={
+        "input": nir.Input(input_type={"input": np.array([2, 8, 8])}),
+        "a": _conv(2, 4, 0), "a_if": _if(4), "b": _conv(4, 4, 1), "b_if": _if(4),
+        "flat_a": nir.Flatten(input_type={"input": np.array([4, 8, 8])}),
+        "flat_b": nir.Flatten(input_type={"input": np.array([4, 8, 8])}),
+        "fc": nir.Affine(weight=w, bias=np.zeros(10, np.float32)), "fc_if": _if(10),
+        "output": nir.Output(output_type={"output": np.array([10])}),
+    }, edges=[("input", "a"), ("a", "a_if"), ("a_if", "b"), ("b", "b_if"), ("a_if", "flat_a"),
+              ("b_if", "flat_b"), ("flat_a", "fc"), ("flat_b", "fc"), ("fc", "fc_if"),
+              ("fc_if", "output")], type_check=False)
+    result = importer.import_nir(graph)
+    assert result.ok, result.diagnostics
+    assert "conv: {out_channels: 10, kernel: 8}" in result.text and "    merge: sum\n" in result.text
+    build(*importer.write(result, tmp_path))

@@ -238,6 +238,116 @@ class BatchNormMatters(WithBatchNorm):
                     m.weight.copy_(torch.tensor([0.2, 3.0, 0.5, 2.0]))
 
 
+# -- the shapes users met (issue 18) --------------------------------------------------------
+class SumOfFlattened(nn.Module):
+    """sinabs's non-sequential test shape: two branches, each flattened, summed by Merge, then a
+    Linear (whose kernel is the flattened map's size)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(11)
+        self.c1, self.s1 = conv(2, 4), spk()
+        self.c2, self.s2 = conv(4, 4), spk()
+        self.c3, self.s3 = conv(4, 4), spk()
+        self.pool = sl.SumPool2d(2)
+        self.flat1, self.flat2 = nn.Flatten(), nn.Flatten()
+        self.merge = sl.Merge()
+        self.fc, self.sfc = nn.Linear(4 * 4 * 4, 10, bias=False), spk()
+
+    def forward(self, x):
+        a = self.s1(self.c1(x))
+        b = self.s2(self.c2(self.pool(a)))
+        c = self.s3(self.c3(self.pool(a)))
+        return self.sfc(self.fc(self.merge(self.flat1(b), self.flat2(c))))
+
+
+class FlattenAfterSum(SumOfFlattened):
+    """The same sum written as `+` of the maps, flattened once after it."""
+
+    def forward(self, x):
+        a = self.s1(self.c1(x))
+        b = self.s2(self.c2(self.pool(a)))
+        c = self.s3(self.c3(self.pool(a)))
+        return self.sfc(self.fc(self.flat1(b + c)))
+
+
+class BatchNorm1dHead(nn.Module):
+    """sinabs's multi-BatchNorm example's shape: BatchNorm2d after a conv, BatchNorm1d after the
+    Linear (eps 0, as sinabs's merge_bn folds)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(12)
+        self.seq = nn.Sequential(conv(2, 4), nn.BatchNorm2d(4, eps=0.0), spk(), sl.SumPool2d(2),
+                                 nn.Flatten(), nn.Linear(4 * 4 * 4, 10, bias=False),
+                                 nn.BatchNorm1d(10, eps=0.0), spk())
+        for m in self.seq:
+            if isinstance(m, nn.BatchNorm1d | nn.BatchNorm2d):
+                m.running_mean.uniform_(-0.1, 0.1)
+                m.running_var.uniform_(0.5, 1.5)
+        self.eval()
+
+    def forward(self, x):
+        return self.seq(x)
+
+
+class SharedConv(nn.Module):
+    """One convolution called on two paths (its weights shared)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(13)
+        self.c1, self.s1 = conv(2, 4), spk()
+        self.shared, self.s2, self.s3 = conv(4, 4), spk(), spk()
+        self.c4, self.s4 = conv(4, 4), spk()
+
+    def forward(self, x):
+        a = self.s1(self.c1(x))
+        b = self.s2(self.shared(a))
+        c = self.s3(self.shared(b))
+        return self.s4(self.c4(c))
+
+
+class SharedTooOften(nn.Module):
+    """One block applied ten times: more cores than the chip has."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.c1, self.s1 = conv(2, 4), spk()
+        self.block, self.sb = conv(4, 4), spk()
+
+    def forward(self, x):
+        x = self.s1(self.c1(x))
+        for _ in range(10):
+            x = self.sb(self.block(x))
+        return x
+
+
+class FailsToTrace(nn.Module):
+    """A forward that reshapes to a size the input does not have."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.c1, self.s1 = conv(2, 4), spk()
+        self.inner = Reshapes()
+
+    def forward(self, x):
+        return self.s1(self.c1(self.inner(x)))
+
+
+class Reshapes(nn.Module):
+    def forward(self, x):
+        return x.reshape(1, 3, 5, -1)
+
+
+def converted_ann() -> nn.Module:
+    """The usual sinabs workflow: an ANN converted by from_model (its ReLUs now IAFSqueeze
+    layers holding spike_threshold and min_v_mem, which the ANN's checkpoint lacks)."""
+    import sinabs
+
+    return sinabs.from_model(Ann(), input_shape=(1, 16, 16), batch_size=1).spiking_model
+
+
 # -- what the chip cannot do ---------------------------------------------------------------
 class Refused(nn.Module):
     def __init__(self) -> None:
@@ -286,3 +396,4 @@ def dynapcnn_network() -> nn.Module:
     with contextlib.redirect_stdout(io.StringIO()):       # "Network is valid"
         net.make_config(device="speck2fmodule")
     return net
+
