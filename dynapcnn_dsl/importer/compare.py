@@ -145,8 +145,13 @@ class Comparison:
         judged = sum(not c.skipped for c in self.cores)
         if self.agrees:
             parts = ["the chip classifies as the model does"] if self.classes is not None else []
-            parts.append("the chip agrees with the model" if judged == len(self.cores) and not parts
-                         else f"{judged} of {len(self.cores)} cores compared spike for spike, all agree")
+            if judged == len(self.cores):
+                parts.append("every core agrees with its spiking counterpart" if parts
+                             else "the chip agrees with the model")
+            elif judged:
+                parts.append(f"the {judged} core(s) with a spiking counterpart agree")
+            else:
+                parts.append("no core has a spiking counterpart to compare spike for spike")
             verdict = "; ".join(parts)
         elif differing:
             verdict = (f"the chip differs from the model on {differing} core(s): check their "
