@@ -295,7 +295,7 @@ def test_dvs_resnet_binds_every_checked_in_tensor(resnet):
 def test_make_weights_reproduces_the_checked_in_tensors(tmp_path):
     folder = tmp_path / "dvs-resnet"
     folder.mkdir()
-    for name in ("make_weights.py", "model.py", "network.yaml"):
+    for name in ("make_weights.py", "model.py", "classes.py", "network.yaml"):
         shutil.copy(RESNET / name, folder / name)
     proc = subprocess.run([sys.executable, "make_weights.py"], cwd=folder, capture_output=True,
                           text=True, timeout=120)
