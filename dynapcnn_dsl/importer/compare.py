@@ -32,8 +32,15 @@ MAX_BINS = 1_000_000
 anything is allocated, as the frames of one bin are dense."""
 MAX_BIN_US = 10 ** 9
 WINDOW_BYTES = 64 * 2 ** 20
-"""Dense frames are made and run through the model a window of at most this size at a time."""
+MAX_WINDOW_BINS = 4096
+"""Dense frames are made and run through the model a window at a time: at most this many bytes
+of frames, and this many bins (the model's own activations grow with the bins)."""
 DEFAULT_WINDOW_US = 100_000
+MAX_WINDOWS = 10_000
+"""The most time windows in which classes are compared (the default window widens to stay
+under it; a --window-us that asks for more is refused)."""
+MAX_OUTPUTS = 1024
+"""A model output with more values per bin is a map, not classes: only its total is kept."""
 SHOWN_WINDOWS = 20
 
 
@@ -217,10 +224,12 @@ def _per_bin(out: Any) -> np.ndarray:
     return arr.reshape(arr.shape[0], -1) if arr.ndim else arr.reshape(1, 1)
 
 
-def run_model(model: Any, modules: list[str], frames: Any) -> tuple[dict[str, np.ndarray], np.ndarray]:
+def run_model(model: Any, modules: list[str], frames: Any,
+              window_bins: int = 1) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
     """The model over the frames as one recording (the time axis as the batch of sinabs's
     squeezed layers): each neuron module's output summed over time, as [C, H, W], and the
-    model's output per bin as [T, K].
+    model's output summed per window of `window_bins` bins, as [windows, K] (None when the
+    output has more than MAX_OUTPUTS values per bin: a map, not classes).
 
     `frames` is an iterable of [T, C, H, W] windows, in time order (or one array): the neuron
     states carry over from one window to the next, as one long run.
@@ -234,7 +243,9 @@ def run_model(model: Any, modules: list[str], frames: Any) -> tuple[dict[str, np
     from dynapcnn_dsl.importer.from_torch import neuron_kind
 
     outputs: dict[str, np.ndarray] = {}
-    per_bin: list[np.ndarray] = []
+    sums: list[np.ndarray] = []          # [K] per window, in time order
+    done = 0                             # bins run so far
+    wide = False
     handles = []
     squeezed = [m for m in model.modules() if hasattr(m, "squeeze_forward")]
     saved = [(m.batch_size, m.num_timesteps) for m in squeezed]
@@ -260,13 +271,31 @@ def run_model(model: Any, modules: list[str], frames: Any) -> tuple[dict[str, np
                         f"the model failed on the events: {type(exc).__name__}: {text}"[:300],
                         f"the model runs on a [T, C, H, W] tensor of event counts per bin "
                         f"({list(window.shape)} here); check that its forward takes that") from None
-                per_bin.append(_per_bin(out))
+                rows = _per_bin(out)
+                wide = wide or rows.shape[1] > MAX_OUTPUTS
+                if not wide:
+                    _add_by_window(sums, rows, done, window_bins)
+                done += len(rows)
     finally:
         for h in handles:
             h.remove()
         for m, (batch, steps) in zip(squeezed, saved, strict=True):
             m.batch_size, m.num_timesteps = batch, steps
-    return outputs, np.concatenate(per_bin) if per_bin else np.zeros((0, 0), np.float32)
+    return outputs, None if wide else (np.array(sums) if sums else np.zeros((0, 0)))
+
+
+def _add_by_window(sums: list[np.ndarray], rows: np.ndarray, first_bin: int, window_bins: int) -> None:
+    """Add the output rows of bins first_bin.. to the sums of their windows (new windows
+    appended: the windows arrive in time order)."""
+    if not len(rows):
+        return
+    window = np.arange(first_bin, first_bin + len(rows)) // window_bins
+    while len(sums) <= window[-1]:
+        sums.append(np.zeros(rows.shape[1], np.float64))
+    block = np.zeros((int(window[-1] - window[0]) + 1, rows.shape[1]), np.float64)
+    np.add.at(block, window - window[0], rows)
+    for i, row in enumerate(block):
+        sums[int(window[0]) + i] += row
 
 
 def chip_counts(spikes: np.ndarray, shape: tuple[int, int, int], logical: int) -> np.ndarray:
@@ -298,9 +327,10 @@ def compare(network: str | Path, weights: str | Path, model: str | Any, events: 
     table = _events(events)
     placement = placement_of(sensor_offset, downsample, "<events>")
     table, off_sensor = _placed(table, linked.input.source, placement)
-    span = int(table["t"].max()) if len(table) else 0
-    bins = span // bin_us + 1
-    _check_bins(bins, bin_us, window_us)
+    _check_bins(table, bin_us, window_us)
+    bins = (int(table["t"].max()) if len(table) else 0) // bin_us + 1
+    window_bins = (max(1, int(window_us) // bin_us) if window_us is not None else
+                   max(1, DEFAULT_WINDOW_US // bin_us, -(-bins // MAX_WINDOWS)))
     loads = isinstance(model, str)
     if loads:
         model = load_module(model)
@@ -318,14 +348,14 @@ def compare(network: str | Path, weights: str | Path, model: str | Any, events: 
     result = simulate(doc, table, record="all", slow_clock_hz=1e6 / bin_us if leaky else None)
     shape = tuple(linked.input.shape)
     dvs = linked.input.source == "dvs"
-    step = max(1, WINDOW_BYTES // (4 * int(np.prod(shape))))
+    step = max(1, min(MAX_WINDOW_BINS, WINDOW_BYTES // (4 * int(np.prod(shape)))))
     frames = (dense(table[(table["t"] >= first * bin_us) & (table["t"] < (first + step) * bin_us)],
                     shape, bin_us, first, min(step, bins - first), dvs)
               for first in range(0, bins, step))
     modules = neuron_modules(model, shape)
     wanted = [modules[c.weights] for c in linked.cores if c.weights in modules
               and _spiking(model, modules[c.weights])]
-    outputs, per_bin = run_model(model, wanted, frames)
+    outputs, sums = run_model(model, wanted, frames, window_bins)
     rows = []
     for core in linked.cores:
         module = modules.get(core.weights)
@@ -340,7 +370,7 @@ def compare(network: str | Path, weights: str | Path, model: str | Any, events: 
         corr, ok, why = judge(chip, mine)
         rows.append(CoreComparison(core.name, module, int(chip.sum()), round(float(mine.sum())),
                                    corr, ok, why))
-    classes, skipped = _classes(linked, result, per_bin, bin_us, window_us or DEFAULT_WINDOW_US)
+    classes, skipped = _classes(linked, result, sums, bins, bin_us, window_bins)
     return Comparison(tuple(rows), len(table) + off_sensor, bins, bin_us, classes, off_sensor, skipped)
 
 
@@ -386,8 +416,8 @@ def _placed(table: np.ndarray, source: str, placement: Any) -> tuple[np.ndarray,
     return place_on_sensor(table, placement, LIMITS["dvs_sensor_size"])
 
 
-def _check_bins(bins: int, bin_us: int, window_us: int | None) -> None:
-    """The bin width and the number of bins bounded before any frame is made."""
+def _check_bins(table: np.ndarray, bin_us: int, window_us: int | None) -> None:
+    """The bin width, the number of bins and of class windows bounded before any frame is made."""
     from dynapcnn_dsl.diagnostics import Diagnostic, Severity
     from dynapcnn_dsl.simulate import SimulationError
 
@@ -401,9 +431,14 @@ def _check_bins(bins: int, bin_us: int, window_us: int | None) -> None:
                                   or not 1 <= window_us <= 2 ** 62):
         refuse(f"the class window must be a positive number of us, not {window_us}",
                "--window-us N: the time windows in which each side's class is compared")
+    bins = (int(table["t"].max()) if len(table) else 0) // int(bin_us) + 1
     if bins > MAX_BINS:
         refuse(f"the events span {bins} bins of {bin_us} us: more than {MAX_BINS} model steps",
                "give a larger --bin-us, or cut the recording (are its times in microseconds?)")
+    windows = -(-bins // max(1, int(window_us) // int(bin_us))) if window_us is not None else 0
+    if windows > MAX_WINDOWS:
+        refuse(f"{windows} class windows of {window_us} us: more than {MAX_WINDOWS}",
+               "give a larger --window-us (the default widens with the recording)")
 
 
 def _head(linked: Any) -> Any:
@@ -417,8 +452,8 @@ def _head(linked: Any) -> Any:
     return sinks[0] if len(sinks) == 1 else None
 
 
-def _classes(linked: Any, result: Any, per_bin: np.ndarray, bin_us: int,
-             window_us: int) -> tuple[ClassComparison | None, str]:
+def _classes(linked: Any, result: Any, sums: np.ndarray | None, bins: int, bin_us: int,
+             window_bins: int) -> tuple[ClassComparison | None, str]:
     """Chip and model as classifiers, or why they are not compared so."""
     from dynapcnn_dsl.simulate.prediction import predicted_class
 
@@ -427,26 +462,25 @@ def _classes(linked: Any, result: Any, per_bin: np.ndarray, bin_us: int,
         return None, "no readout, and more than one core sends to no other core (no single head)"
     n = linked.logical_out(head)
     out = head.output_shape
-    classifier = per_bin.ndim == 2 and per_bin.shape[1] == n and (
+    classifier = sums is not None and sums.ndim == 2 and sums.shape[1] == n and (
         (out.height, out.width) == (1, 1) or linked.readout is not None)
     if not classifier:
         return None, ""       # the model's output is a map, not classes: compared core by core
     first = 1 if linked.readout is not None else 0
     spikes = result.cores.get(head.name, np.zeros(0, [("t", "<i8"), ("p", "<i4")]))
     spread = 4 if n != head.out_features else 1      # the readout errata: class k on feature 4(k-1)
-    step = max(1, int(window_us) // bin_us)
+    assert sums is not None
+    counts = np.zeros((len(sums), n), np.int64)            # the head's spikes per window and class
+    classed = spikes[(spikes["p"] % spread == 0) & (spikes["p"] < spread * n)]
+    np.add.at(counts, (np.minimum(classed["t"] // (window_bins * bin_us), len(sums) - 1),
+                       classed["p"].astype(np.int64) // spread), 1)
     windows = []
-    for b in range(0, len(per_bin), step):
-        start, end = b * bin_us, min(b + step, len(per_bin)) * bin_us
-        inside = spikes[(spikes["t"] >= start) & (spikes["t"] < end)]
-        inside = inside[(inside["p"] % spread == 0) & (inside["p"] < spread * n)]
-        counts = np.bincount(inside["p"].astype(np.int64) // spread, minlength=n)
-        chip = int(np.argmax(counts)) if counts.max() > 0 else None
-        windows.append(WindowClass(start, end, None if chip is None else chip + first,
-                                   _model_class(per_bin[b : b + step], first)))
+    for w, (chip, model) in enumerate(zip(counts, sums, strict=True)):
+        best = int(np.argmax(chip)) + first if chip.max() > 0 else None
+        windows.append(WindowClass(w * window_bins * bin_us, min((w + 1) * window_bins, bins) * bin_us,
+                                   best, _model_class(model[None], first)))
     chip_all = predicted_class(result, None if linked.readout is not None else head.name)
-    return ClassComparison(head.name, first, tuple(windows), chip_all,
-                           _model_class(per_bin, first)), ""
+    return ClassComparison(head.name, first, tuple(windows), chip_all, _model_class(sums, first)), ""
 
 
 def _model_class(values: np.ndarray, first: int) -> int | None:

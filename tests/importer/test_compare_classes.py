@@ -113,6 +113,20 @@ def test_far_apart_events_are_refused_before_any_frame(tmp_path):
     assert dynapcnn_dsl.compare(network, weights, f"{MODELS}:LinearHead", events).bins == MAX_BINS // 100
 
 
+def test_class_windows_are_bounded(tmp_path):
+    """At most MAX_WINDOWS class windows: an explicit --window-us asking for more is refused,
+    the default widens with the recording."""
+    from dynapcnn_dsl.importer.compare import MAX_WINDOWS
+
+    network, weights = imported("LinearHead", tmp_path)
+    events = events_8x8()                                        # 100 ms
+    with pytest.raises(SimulationError) as exc:
+        dynapcnn_dsl.compare(network, weights, f"{MODELS}:LinearHead", events, bin_us=1, window_us=5)
+    assert exc.value.diagnostics[0].message == f"19999 class windows of 5 us: more than {MAX_WINDOWS}"
+    result = dynapcnn_dsl.compare(network, weights, f"{MODELS}:LinearHead", events[::50], bin_us=10)
+    assert result.bins > 9_000 and len(result.classes.windows) == 1           # 100 ms by default
+
+
 def test_frames_are_made_window_by_window(tmp_path, monkeypatch):
     """The model sees the recording in windows of bounded size, its states carried over: the
     same result as one window."""
