@@ -27,9 +27,10 @@ COUNT_RATIO = 2.0          # counts within a factor of 2 of each other
 FEW_SPIKES = 20            # below this on both sides the counts say nothing
 
 
-MAX_BINS = 1_000_000
+MAX_BINS = 200_000
 """The most time bins the model runs over (a recording's span / --bin-us): bounded before
-anything is allocated, as the frames of one bin are dense."""
+anything is allocated, as the frames of one bin are dense, and because a spiking model steps
+through the bins one by one (sinabs's IAF on 10^6 bins of a two-layer model: 275 s)."""
 MAX_BIN_US = 10 ** 9
 WINDOW_BYTES = 64 * 2 ** 20
 MAX_WINDOW_BINS = 4096
