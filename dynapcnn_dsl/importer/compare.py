@@ -186,18 +186,24 @@ def judge(chip: np.ndarray, model: np.ndarray) -> tuple[float | None, bool, str]
 
 
 def dense(events: np.ndarray, shape: tuple[int, int, int], bin_us: int, first_bin: int = 0,
-          bins: int | None = None, dvs: bool = False) -> np.ndarray:
+          bins: int | None = None, polarity: str | None = None) -> np.ndarray:
     """Events as [T, C, H, W] counts per bin, for the bins first_bin .. first_bin + bins - 1.
-    For a DVS input the model takes the sensor's events as they are: the polarity is the
-    channel when the model has two, both polarities go to its one channel otherwise (merged),
-    and only the events inside its [H, W] are counted."""
+
+    For a DVS input (`polarity` is the network's: both, on, off or merge) the model takes the
+    sensor's events with the polarities the DVS layer passes (`on`: on events only, `off`: off
+    events only): the polarity is the channel when the model takes two, every polarity goes to
+    its one channel otherwise; only the events inside its [H, W] are counted."""
     c, h, w = shape
     if bins is None:
         bins = int(events["t"].max()) // bin_us + 1 - first_bin if len(events) else 1
     out = np.zeros((bins, c, h, w), dtype=np.float32)
     b = events["t"] // bin_us - first_bin
-    p = events["p"] if not dvs or c == 2 else np.zeros(len(events), events["p"].dtype)
-    keep = (b >= 0) & (b < bins) & (events["x"] < w) & (events["y"] < h) & (p < c)
+    p = events["p"]
+    passed = np.ones(len(events), bool)
+    if polarity is not None:
+        passed = p == 1 if polarity == "on" else p == 0 if polarity == "off" else passed
+        p = p if c == 2 else np.zeros(len(events), p.dtype)
+    keep = passed & (b >= 0) & (b < bins) & (events["x"] < w) & (events["y"] < h) & (p < c)
     np.add.at(out, (b[keep], p[keep], events["y"][keep], events["x"][keep]), 1)
     return out
 
@@ -347,11 +353,11 @@ def compare(network: str | Path, weights: str | Path, model: str | Any, events: 
     # the chip once per slow-clock tick: one tick per bin makes the two comparable.
     leaky = any(layer.get("leak_enable") for layer in doc.config["cnn_layers"])
     result = simulate(doc, table, record="all", slow_clock_hz=1e6 / bin_us if leaky else None)
-    shape = tuple(linked.input.shape)
-    dvs = linked.input.source == "dvs"
+    shape = _model_shape(model, linked)
+    polarity = linked.input.polarity if linked.input.source == "dvs" else None
     step = max(1, min(MAX_WINDOW_BINS, WINDOW_BYTES // (4 * int(np.prod(shape)))))
     frames = (dense(table[(table["t"] >= first * bin_us) & (table["t"] < (first + step) * bin_us)],
-                    shape, bin_us, first, min(step, bins - first), dvs)
+                    shape, bin_us, first, min(step, bins - first), polarity)
               for first in range(0, bins, step))
     modules = neuron_modules(model, shape)
     wanted = [modules[c.weights] for c in linked.cores if c.weights in modules
@@ -373,6 +379,20 @@ def compare(network: str | Path, weights: str | Path, model: str | Any, events: 
                                    corr, ok, why))
     classes, skipped = _classes(linked, result, sums, bins, bin_us, window_bins)
     return Comparison(tuple(rows), len(table) + off_sensor, bins, bin_us, classes, off_sensor, skipped)
+
+
+def _model_shape(model: Any, linked: Any) -> tuple[int, int, int]:
+    """The [C, H, W] the model takes: the network's input, except that a model fed by the DVS
+    may declare the sensor's two polarity channels (a sinabs DVSLayer that merges them, or
+    an `input_shape` attribute) where the network, merged or filtered, has one."""
+    from dynapcnn_dsl.importer.from_torch import input_shape_of
+
+    shape = tuple(int(n) for n in linked.input.shape)
+    declared = input_shape_of(model)
+    if linked.input.source == "dvs" and declared is not None and declared[1:] == shape[1:] \
+            and declared[0] == 2:
+        return (2, shape[1], shape[2])
+    return shape  # type: ignore[return-value]
 
 
 def _spiking(model: Any, name: str) -> bool:

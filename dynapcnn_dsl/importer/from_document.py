@@ -192,7 +192,8 @@ class _Decompiler:
         if any(flip.values()):
             keys["flip"] = flip
         on, off = dvs.get("on_channel", True), dvs.get("off_channel", True)
-        polarity = "merge" if dvs.get("merge") else "both" if on and off else "on" if on else "off"
+        # one polarity kept is one channel: build sets merge for it too (the events' feature 0)
+        polarity = ("merge" if dvs.get("merge") else "both") if on and off else "on" if on else "off"
         if polarity != "both":
             keys["polarity"] = polarity
         if dvs.get("monitor_enable"):

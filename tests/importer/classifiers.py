@@ -1,6 +1,6 @@
 """Classifier models for `compare`'s class-first verdict, imported by the tests as
 `tests/importer/classifiers.py:NAME` (fixed seeds): heads without a neuron, functional
-activations, merged polarities, and a model that fails at run time."""
+activations, every polarity mode of a DVS input, and a model that fails at run time."""
 
 from __future__ import annotations
 
@@ -51,18 +51,37 @@ class FunctionalRelu(nn.Module):
         return self.head(torch.relu(self.conv(x)))           # [T, 3, 1, 1]: 3 classes
 
 
-class MergedPolarity(nn.Module):
-    """Both polarities summed into one channel (the network's `polarity: merge`)."""
+class OneChannel(nn.Module):
+    """The DVS input of `polarity: on`, `off` or `merge`: one channel."""
 
     input_shape = (1, 8, 8)
 
-    def __init__(self) -> None:
+    def __init__(self, channels: int = 1) -> None:
         super().__init__()
         torch.manual_seed(5)
-        self.conv = nn.Conv2d(1, 4, 3, padding=1, bias=False)
+        self.conv = nn.Conv2d(channels, 4, 3, padding=1, bias=False)
         self.spk = spk()
         with torch.no_grad():
             self.conv.weight.abs_()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.spk(self.conv(x))
+
+
+class TwoChannels(OneChannel):
+    """`polarity: both`: a channel per polarity."""
+
+    input_shape = (2, 8, 8)
+
+    def __init__(self) -> None:
+        super().__init__(channels=2)
+
+
+class SensorMerging(OneChannel):
+    """Takes the sensor's two polarity channels and sums them, as sinabs's DVSLayer with
+    merge_polarities does, for a network with `polarity: merge` (one channel)."""
+
+    input_shape = (2, 8, 8)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.spk(self.conv(x.sum(1, keepdim=True)))

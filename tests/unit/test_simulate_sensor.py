@@ -137,3 +137,24 @@ def test_a_placement_for_a_host_input_is_refused():
         dynapcnn_dsl.build(host, {"a.weight": np.ones((1, 1, 1, 1), np.float32)}).simulate(
             np.zeros(1, EVENT), downsample=2)
     assert "a sensor placement is for a DVS input" in exc.value.diagnostics[0].message
+
+
+@pytest.mark.parametrize("polarity, kept", [("on", 1), ("off", 0)])
+def test_one_polarity_is_one_channel_on_the_chip(polarity, kept):
+    """`polarity: on` (or off) gives one channel: build sets the DVS layer's merge so that the
+    events it keeps arrive as feature 0 (without it an on event would be feature 1, outside
+    the one-channel core); the other polarity is dropped and counted. The document decompiles
+    to the same polarity."""
+    from dynapcnn_dsl import importer
+
+    text = CROPPED.replace("  shape: [2, 128, 128]\n", f"  shape: [1, 128, 128]\n  polarity: {polarity}\n")
+    weights = {"a.weight": np.abs(WEIGHTS["a.weight"][:, :1])}
+    doc = dynapcnn_dsl.build(text, weights, annotate=True)
+    layer = doc.config["dvs_layer"]
+    assert (layer["merge"], layer["on_channel"], layer["off_channel"]) == (True, kept == 1, kept == 0)
+    events = sensor_events(5000)
+    inside = (events["x"] >= 32) & (events["x"] < 96) & (events["y"] >= 16) & (events["y"] < 80)
+    result = doc.simulate(events, record="all")
+    assert result.summary.dvs_dropped == int((~inside | (events["p"] != kept)).sum())
+    assert result.summary.cores[0].dropped == 0 and result.summary.cores[0].spikes > 100
+    assert f'polarity: "{polarity}"' in importer.import_document(doc.data).text    # quoted: YAML 1.1 booleans
