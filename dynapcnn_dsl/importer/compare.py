@@ -1,26 +1,38 @@
 """Does the chip compute what the model computes? The model, time-stepped on binned events,
-against the simulation of the built configuration on the same events, core by core.
+against the simulation of the built configuration on the same events: as classifiers first,
+then core by core (the result types and their printing are in comparison.py).
 
-Each core is matched to the model's neuron module through its `weights:` prefix: the prefix
-names the core's convolution in the model, and the neuron that follows that convolution in the
-traced model is the core's output. Per core, the spike counts of both sides and the correlation
-of their per-neuron counts; a wrong translation (a missing `average`, a dropped `batchnorm`, a
-`from:` list in the wrong order) shows as a count off by a factor or a correlation near zero.
+As classifiers, when the model's output has one value per class of the network's head (the
+readout's source, or the one core that sends nowhere): per time window and over the recording,
+the class each side picks; the chip's over the recording by the simulator's own rule
+(simulate/prediction.py). That is the first question, and the only one a model without
+spiking modules (functional activations, an ANN, a head without a neuron) can answer.
+
+Core by core, for the cores with a spiking counterpart: each core is matched to the model's
+neuron module through its `weights:` prefix (the neuron that follows that convolution in the
+traced model is the core's output). Per core, the spike counts of both sides and the
+correlation of their per-neuron counts; a wrong translation (a missing `average`, a dropped
+`batchnorm`, a `from:` list in the wrong order) shows as a count off by a factor or a
+correlation near zero. Cores without a spiking counterpart are skipped with the reason.
 
 The two sides are not expected to be equal: the chip integrates event by event with quantized
 weights and fires at most one spike per event; the model integrates per time bin in floating
 point. Hence a verdict with tolerances rather than an equality. A network with biases is
 simulated with one slow-clock tick per time bin, so the chip's leak adds each bias as often as
-the model does.
+the model does. Every size is bounded before it is allocated: the bins, the class windows, and
+the dense frames, made and run a window at a time.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from dynapcnn_dsl.importer.comparison import ClassComparison, Comparison, CoreComparison, WindowClass
+
+__all__ = ["ClassComparison", "Comparison", "CoreComparison", "ModelFailure", "WindowClass", "compare"]
 
 MIN_CORRELATION = 0.8
 COUNT_RATIO = 2.0          # counts within a factor of 2 of each other
@@ -42,7 +54,6 @@ MAX_WINDOWS = 10_000
 under it; a --window-us that asks for more is refused)."""
 MAX_OUTPUTS = 1024
 """A model output with more values per bin is a map, not classes: only its total is kept."""
-SHOWN_WINDOWS = 20
 
 
 class ModelFailure(Exception):
@@ -54,121 +65,6 @@ class ModelFailure(Exception):
     def __init__(self, message: str, hint: str) -> None:
         super().__init__(message)
         self.hint = hint
-
-
-@dataclass(frozen=True)
-class CoreComparison:
-    core: str
-    module: str | None            # the model's neuron module for this core
-    chip_spikes: int
-    model_spikes: int
-    correlation: float | None     # None when neither side varies
-    agrees: bool
-    why: str                      # what is off, or "" when the core agrees
-    skipped: str = ""             # why the core is not compared spike for spike ("" when it is)
-
-
-@dataclass(frozen=True)
-class WindowClass:
-    """The class each side picks over one time window [start_us, end_us)."""
-
-    start_us: int
-    end_us: int
-    chip: int | None              # None: the chip's head emitted nothing in the window
-    model: int | None             # None: the model's outputs do not single out a class
-
-    @property
-    def agrees(self) -> bool:
-        return self.chip == self.model
-
-
-@dataclass(frozen=True)
-class ClassComparison:
-    """Chip and model as classifiers: the chip's head core (the readout's source) against the
-    model's output. Classes are numbered as the readout numbers them (from 1), or as the head
-    core's features (from 0) in a network without readout."""
-
-    head: str
-    first: int                    # 1 with a readout, 0 otherwise
-    windows: tuple[WindowClass, ...]
-    chip: int | None              # over the whole recording (simulate/prediction.py's rule)
-    model: int | None
-
-    @property
-    def agrees(self) -> bool:
-        return self.chip == self.model
-
-    def lines(self) -> list[str]:
-        def name(c: int | None) -> str:
-            return "-" if c is None else str(c)
-
-        rows = [("window (ms)", "chip", "model", "")]
-        shown = self.windows if len(self.windows) <= SHOWN_WINDOWS else self.windows[:SHOWN_WINDOWS]
-        for w in shown:
-            rows.append((f"{w.start_us / 1000:g}-{w.end_us / 1000:g}", name(w.chip), name(w.model),
-                         "agrees" if w.agrees else "differs"))
-        widths = [max(len(r[i]) for r in rows) for i in range(3)]
-        out = [f"class per time window ({'readout classes from 1' if self.first else 'features of'} "
-               f"{self.head}{'' if self.first else ', from 0'}; '-' is no class):"]
-        out += ["  " + "  ".join(r[i].ljust(widths[i]) for i in range(3)) + "  " + r[3] for r in rows]
-        if len(self.windows) > SHOWN_WINDOWS:
-            out.append(f"  ... {len(self.windows) - SHOWN_WINDOWS} more windows")
-        same = sum(w.agrees for w in self.windows)
-        out.append(f"whole recording: the chip picks class {name(self.chip)}, the model class "
-                   f"{name(self.model)}: {'agree' if self.agrees else 'DIFFER'} "
-                   f"({same} of {len(self.windows)} windows agree)")
-        return out
-
-
-@dataclass(frozen=True)
-class Comparison:
-    cores: tuple[CoreComparison, ...]
-    events: int
-    bins: int
-    bin_us: int
-    classes: ClassComparison | None = None
-    off_sensor: int = 0           # events a sensor placement left off the sensor
-    classes_skipped: str = ""     # why chip and model are not compared as classifiers
-
-    @property
-    def agrees(self) -> bool:
-        return (self.classes is None or self.classes.agrees) and all(c.agrees for c in self.cores)
-
-    def table(self) -> str:
-        out = []
-        if self.classes is not None:
-            out += [*self.classes.lines(), ""]
-        elif self.classes_skipped:
-            out += [f"classes not compared: {self.classes_skipped}", ""]
-        rows = [("core", "module", "chip spikes", "model spikes", "correlation", "verdict")]
-        for c in self.cores:
-            corr = "-" if c.correlation is None else f"{c.correlation:.3f}"
-            verdict = (f"skipped: {c.skipped}" if c.skipped else
-                       "agrees" if c.agrees else f"DIFFERS: {c.why}")
-            rows.append((c.core, c.module or "-", str(c.chip_spikes),
-                         "-" if c.skipped else str(c.model_spikes), corr, verdict))
-        widths = [max(len(r[i]) for r in rows) for i in range(5)]
-        out += ["  ".join(r[i].ljust(widths[i]) for i in range(5)) + "  " + r[5] for r in rows]
-        differing = sum(not c.agrees for c in self.cores)
-        judged = sum(not c.skipped for c in self.cores)
-        if self.agrees:
-            parts = ["the chip classifies as the model does"] if self.classes is not None else []
-            if judged == len(self.cores):
-                parts.append("every core agrees with its spiking counterpart" if parts
-                             else "the chip agrees with the model")
-            elif judged:
-                parts.append(f"the {judged} core(s) with a spiking counterpart agree")
-            else:
-                parts.append("no core has a spiking counterpart to compare spike for spike")
-            verdict = "; ".join(parts)
-        elif differing:
-            verdict = (f"the chip differs from the model on {differing} core(s): check their "
-                       "`average`, `batchnorm`, `from:` order and weights")
-        else:
-            verdict = "the chip and the model pick different classes"
-        placed = f" ({self.off_sensor} off the sensor)" if self.off_sensor else ""
-        out.append(f"{self.events} events{placed} in {self.bins} bins of {self.bin_us} us: {verdict}")
-        return "\n".join(out) + "\n"
 
 
 def judge(chip: np.ndarray, model: np.ndarray) -> tuple[float | None, bool, str]:
