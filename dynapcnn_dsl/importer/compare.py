@@ -224,12 +224,13 @@ def compare(network: str | Path, weights: str | Path, model: str | Any, events: 
     ImportFailure / ModelFailure with the reasons."""
     from dynapcnn_dsl.api import build, placement_of, simulate
     from dynapcnn_dsl.importer.from_torch import held_under, load_module, load_weights
+    from dynapcnn_dsl.simulate.run import placed
 
     doc = build(network, weights, key=key, annotate=True)   # the simulation names cores by it
     linked = doc.linked
     table = _events(events)
     placement = placement_of(sensor_offset, downsample, "<events>")
-    table, off_sensor = _placed(table, linked.input.source, placement)
+    table, off_sensor = placed(table, placement, linked.input.source, "<events>")
     _check_bins(table, bin_us, window_us)
     bins = (int(table["t"].max()) if len(table) else 0) // bin_us + 1
     window_bins = (max(1, int(window_us) // bin_us) if window_us is not None else
@@ -312,25 +313,6 @@ def _not_spiking(model: Any, prefix: str, module: str | None) -> str:
         return f"'{module}' after '{prefix}' is a {kind}, not a spiking neuron: no spikes to compare"
     where = f"'{module}' ({kind})" if module else f"the model's forward ({kind})"
     return f"the activation after '{prefix}' is a function called in {where}: no spikes to compare"
-
-
-def _placed(table: np.ndarray, source: str, placement: Any) -> tuple[np.ndarray, int]:
-    """The events on the sensor, and how many fell off it (a DVS recording from another camera)."""
-    if placement is None:
-        return table, 0
-    from dynapcnn_dsl.chips.facts import LIMITS
-    from dynapcnn_dsl.diagnostics import Diagnostic, Severity
-    from dynapcnn_dsl.simulate import SimulationError
-    from dynapcnn_dsl.simulate.events import place_on_sensor, placement_problems
-
-    problems = placement_problems(placement, "<events>")
-    if source != "dvs":
-        problems.append(Diagnostic("<events>", None, Severity.ERROR, "simulate-sensor-placement",
-                                   "a sensor placement is for a DVS input; this network's input comes "
-                                   "from the host", "drop --sensor-offset and --downsample"))
-    if problems:
-        raise SimulationError(problems)
-    return place_on_sensor(table, placement, LIMITS["dvs_sensor_size"])
 
 
 def _check_bins(table: np.ndarray, bin_us: int, window_us: int | None) -> None:

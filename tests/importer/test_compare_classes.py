@@ -172,3 +172,31 @@ def test_bad_options_are_usage_errors(tmp_path, capsys, option, value, message):
               "--events", str(tmp_path / "events.npy"), option, value])
     assert exc.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_a_recording_from_another_camera_is_placed_for_both_sides(tmp_path):
+    """--sensor-offset / --downsample in compare: the chip and the model see the same placed
+    events; what falls off the sensor is counted, what falls outside the network's 8 x 8 window
+    is dropped by the DVS layer (and not binned for the model)."""
+    from safetensors.torch import save_file
+
+    sys.path.insert(0, str(MODELS.parent))
+    try:
+        from classifiers import TwoChannels
+    finally:
+        sys.path.pop(0)
+    network = tmp_path / "network.yaml"
+    network.write_text("dsl: 1\nchip: speck2f\ninput: {source: dvs, shape: [2, 8, 8], to: [conv]}\n"
+                       "cores:\n  conv:\n    conv: {out_channels: 4, kernel: 3, padding: 1}\n"
+                       "    neuron: {weights: spk}\n")
+    save_file({k: v.contiguous() for k, v in TwoChannels().state_dict().items()},
+              str(tmp_path / "w.safetensors"))
+    events = random_events((2, 40, 40), n=20_000, duration_us=100_000)      # placed on 0..17
+    x, y = events["x"].astype(int) - 4, events["y"].astype(int) - 4
+    off = int(((x < 0) | (y < 0) | (x // 2 >= 128) | (y // 2 >= 128)).sum())
+    result = dynapcnn_dsl.compare(network, tmp_path / "w.safetensors", f"{MODELS}:TwoChannels", events,
+                                  sensor_offset=(4, 4), downsample=2)
+    ((core),) = result.cores
+    assert result.events == 20_000 and result.off_sensor == off > 0
+    assert result.agrees and core.chip_spikes > 100, result.table()
+    assert f"20000 events ({off} off the sensor) in 100 bins" in result.table()
