@@ -30,13 +30,18 @@ from typing import Any
 
 import numpy as np
 
-from dynapcnn_dsl.importer.comparison import ClassComparison, Comparison, CoreComparison, WindowClass
+from dynapcnn_dsl.importer.comparison import (
+    FEW_SPIKES,
+    ClassComparison,
+    Comparison,
+    CoreComparison,
+    WindowClass,
+)
 
 __all__ = ["ClassComparison", "Comparison", "CoreComparison", "ModelFailure", "WindowClass", "compare"]
 
 MIN_CORRELATION = 0.8
 COUNT_RATIO = 2.0          # counts within a factor of 2 of each other
-FEW_SPIKES = 20            # below this on both sides the counts say nothing
 
 
 MAX_BINS = 200_000
@@ -379,7 +384,10 @@ def _classes(linked: Any, result: Any, sums: np.ndarray | None, bins: int, bin_u
         windows.append(WindowClass(w * window_bins * bin_us, min((w + 1) * window_bins, bins) * bin_us,
                                    best, _model_class(model[None], first)))
     chip_all = predicted_class(result, None if linked.readout is not None else head.name)
-    return ClassComparison(head.name, first, tuple(windows), chip_all, _model_class(sums, first)), ""
+    total = sums.sum(axis=0)
+    counted = bool(np.all(total >= 0) and np.all(total == np.round(total)))   # spike counts
+    return ClassComparison(head.name, first, tuple(windows), chip_all, _model_class(sums, first),
+                           int(counts.sum()), float(total.sum()) if counted else None), ""
 
 
 def _model_class(values: np.ndarray, first: int) -> int | None:

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 SHOWN_WINDOWS = 20
 """Windows printed in the table (all are in the values)."""
+FEW_SPIKES = 20
+"""Below this on both sides the counts say nothing (a core's, or a classifier's outputs)."""
 
 
 @dataclass(frozen=True)
@@ -46,10 +48,19 @@ class ClassComparison:
     windows: tuple[WindowClass, ...]
     chip: int | None              # over the whole recording (simulate/prediction.py's rule)
     model: int | None
+    chip_spikes: int = 0          # the head's output spikes over the recording
+    model_spikes: float | None = None  # the model's output summed, when it counts spikes (else None)
+
+    @property
+    def conclusive(self) -> bool:
+        """False when both sides emit fewer than FEW_SPIKES output spikes over the recording:
+        too few to tell a class (as a core with few spikes is not judged either)."""
+        return not (self.chip_spikes < FEW_SPIKES and self.model_spikes is not None
+                    and self.model_spikes < FEW_SPIKES)
 
     @property
     def agrees(self) -> bool:
-        return self.chip == self.model
+        return self.chip == self.model or not self.conclusive
 
     def lines(self) -> list[str]:
         def name(c: int | None) -> str:
@@ -67,9 +78,11 @@ class ClassComparison:
         if len(self.windows) > SHOWN_WINDOWS:
             out.append(f"  ... {len(self.windows) - SHOWN_WINDOWS} more windows")
         same = sum(w.agrees for w in self.windows)
+        verdict = ("agree" if self.chip == self.model else "DIFFER" if self.conclusive else
+                   f"too few output spikes to tell ({self.chip_spikes} on the chip, "
+                   f"{self.model_spikes:g} in the model)")
         out.append(f"whole recording: the chip picks class {name(self.chip)}, the model class "
-                   f"{name(self.model)}: {'agree' if self.agrees else 'DIFFER'} "
-                   f"({same} of {len(self.windows)} windows agree)")
+                   f"{name(self.model)}: {verdict} ({same} of {len(self.windows)} windows agree)")
         return out
 
 

@@ -5,6 +5,7 @@ mode, bounded dense frames, and a model that fails on the events (its failure, e
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -200,3 +201,19 @@ def test_a_recording_from_another_camera_is_placed_for_both_sides(tmp_path):
     assert result.events == 20_000 and result.off_sensor == off > 0
     assert result.agrees and core.chip_spikes > 100, result.table()
     assert f"20000 events ({off} off the sensor) in 100 bins" in result.table()
+
+
+def test_too_few_output_spikes_on_both_sides_do_not_tell_a_class():
+    """As a core with fewer than FEW_SPIKES spikes on both sides is not judged, a spiking head
+    that barely fires (the eye tracker's two outputs on 40 ms of noise) tells no class."""
+    from dynapcnn_dsl.importer.comparison import ClassComparison, WindowClass
+
+    quiet = ClassComparison("fc2", 0, (WindowClass(0, 40_000, 0, None),), 0, None, 3, 0.0)
+    assert not quiet.conclusive and quiet.agrees
+    assert quiet.lines()[-1] == ("whole recording: the chip picks class 0, the model class -: too few "
+                                 "output spikes to tell (3 on the chip, 0 in the model) "
+                                 "(0 of 1 windows agree)")
+    loud = dataclasses.replace(quiet, chip_spikes=300)
+    assert loud.conclusive and not loud.agrees
+    logits = dataclasses.replace(quiet, model_spikes=None)                 # a non-spiking head
+    assert logits.conclusive and not logits.agrees
