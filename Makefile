@@ -30,17 +30,19 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	@$(BIN)/python -m compileall -q dynapcnn_dsl
 	@touch $@ $(VENV)/.installed-run
 
-## demo: build the DVS ResNet example (all nine cores), show its report, simulate it, then a mistake
+## demo: build the DVS ResNet example (all nine cores), show its report and a mistake, then simulate it: the chip names the class of the demo's events
 demo: $(VENV)/.installed-run
 	@echo "== dynapcnn-dsl build $(DEMO)/network.yaml $(DEMO)/weights.safetensors -o $(DEMO)/config.samna.json --annotate"
 	@$(BIN)/dynapcnn-dsl build $(DEMO)/network.yaml $(DEMO)/weights.safetensors -o $(DEMO)/config.samna.json --annotate
 	@echo
-	@echo "== simulate it on synthetic events (a bar sweeping the sensor): dynapcnn-dsl simulate $(DEMO)/config.samna.json --events $(DEMO)/events.npy --slow-clock-hz 1000 --record all -o $(DEMO)/simulation.npz"
+	@echo "== a file with mistakes: dynapcnn-dsl validate examples/mistakes.yaml (exit status 1)"
+	@$(BIN)/dynapcnn-dsl validate examples/mistakes.yaml || true
+	@echo
+	@echo "== simulate it on synthetic events (a vertical bar sweeping the sensor): dynapcnn-dsl simulate $(DEMO)/config.samna.json --events $(DEMO)/events.npy --slow-clock-hz 1000 --record all -o $(DEMO)/simulation.npz"
 	@$(BIN)/python $(DEMO)/make_events.py
 	@$(BIN)/dynapcnn-dsl simulate $(DEMO)/config.samna.json --events $(DEMO)/events.npy --slow-clock-hz 1000 --record all -o $(DEMO)/simulation.npz
 	@echo
-	@echo "== a file with mistakes: dynapcnn-dsl validate examples/mistakes.yaml (exit status 1)"
-	@$(BIN)/dynapcnn-dsl validate examples/mistakes.yaml || true
+	@$(BIN)/python $(DEMO)/name_class.py $(DEMO)/simulation.npz
 
 ## test: lint and run the whole test suite
 test: $(VENV)/.installed-test

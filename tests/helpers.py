@@ -188,3 +188,25 @@ def modules_loaded(argv: list[str], *, cwd: Path = ROOT) -> tuple[set[str], str]
                          cwd=cwd, capture_output=True, text=True, check=True).stdout
     _, loaded, _, code = [x for x in out.splitlines() if x.startswith("LOADED")][-1].split(" ")
     return set(filter(None, loaded.split(","))), code
+
+
+REMADE_RTOL = 1e-3
+"""How far a number re-made on this machine (a training run, a float sum) may be from the one
+committed from another: relative to the tensor's own scale, never an absolute last-place bound.
+Float arithmetic is rounded differently by other CPUs (vector widths, fused multiply-adds):
+the eye tracker trained on an AMD EPYC differed by 2.3e-5 from the committed checkpoint, far
+below this, while a real change (a different seed, a wrong layer) moves values by far more."""
+
+
+def assert_remade(got: Any, want: Any, name: str = "") -> None:
+    """`got` equals `want` up to REMADE_RTOL of `want`'s largest magnitude (floats), exactly
+    otherwise (integers, booleans): the one comparison for numbers another CPU re-makes."""
+    got, want = np.asarray(got), np.asarray(want)
+    assert got.shape == want.shape and got.dtype == want.dtype, (name, got.shape, want.shape)
+    if want.dtype.kind != "f" or want.size == 0:
+        assert np.array_equal(got, want), name
+        return
+    scale = float(np.max(np.abs(want)))
+    worst = float(np.max(np.abs(got.astype(np.float64) - want.astype(np.float64))))
+    assert worst <= REMADE_RTOL * scale, (f"{name}: differs by {worst:.3g}, more than {REMADE_RTOL} "
+                                          f"of its largest magnitude {scale:.3g}")

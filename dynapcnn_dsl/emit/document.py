@@ -143,7 +143,9 @@ def dvs_layer(linked: LinkedNetwork) -> DvsLayer:
         cut=_xy(origin[0] + size[0] - 1, origin[1] + size[1] - 1),
         mirror=Mirror(x=flip_x, y=flip_y),
         mirror_diagonal=diagonal,
-        merge=polarity == "merge",
+        # one channel (merge, on, off): the events the polarity filter keeps become feature 0;
+        # without merge an on event would arrive as feature 1, outside a one-channel core
+        merge=polarity != "both",
         on_channel=polarity in ("both", "on", "merge"),
         off_channel=polarity in ("both", "off", "merge"),
         monitor_enable=inp.monitor,

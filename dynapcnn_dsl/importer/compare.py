@@ -1,40 +1,64 @@
 """Does the chip compute what the model computes? The model, time-stepped on binned events,
-against the simulation of the built configuration on the same events, core by core.
+against the simulation of the built configuration on the same events: as classifiers first,
+then core by core (the result types and their printing are in comparison.py).
 
-Each core is matched to the model's neuron module through its `weights:` prefix: the prefix
-names the core's convolution in the model, and the neuron that follows that convolution in the
-traced model is the core's output. Per core, the spike counts of both sides and the correlation
-of their per-neuron counts; a wrong translation (a missing `average`, a dropped `batchnorm`, a
-`from:` list in the wrong order) shows as a count off by a factor or a correlation near zero.
+As classifiers, when the model's output has one value per class of the network's head (the
+readout's source, or the one core that sends nowhere): per time window and over the recording,
+the class each side picks; the chip's over the recording by the simulator's own rule
+(simulate/prediction.py). That is the first question, and the only one a model without
+spiking modules (functional activations, an ANN, a head without a neuron) can answer.
+
+Core by core, for the cores with a spiking counterpart: each core is matched to the model's
+neuron module through its `weights:` prefix (the neuron that follows that convolution in the
+traced model is the core's output). Per core, the spike counts of both sides and the
+correlation of their per-neuron counts; a wrong translation (a missing `average`, a dropped
+`batchnorm`, a `from:` list in the wrong order) shows as a count off by a factor or a
+correlation near zero. Cores without a spiking counterpart are skipped with the reason.
 
 The two sides are not expected to be equal: the chip integrates event by event with quantized
 weights and fires at most one spike per event; the model integrates per time bin in floating
 point. Hence a verdict with tolerances rather than an equality. A network with biases is
 simulated with one slow-clock tick per time bin, so the chip's leak adds each bias as often as
-the model does.
+the model does. Every size is bounded before it is allocated: the bins, the class windows, and
+the dense frames, made and run a window at a time.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from dynapcnn_dsl.importer.comparison import (
+    FEW_SPIKES,
+    ClassComparison,
+    Comparison,
+    CoreComparison,
+    WindowClass,
+)
+
+__all__ = ["ClassComparison", "Comparison", "CoreComparison", "ModelFailure", "WindowClass", "compare"]
+
 MIN_CORRELATION = 0.8
 COUNT_RATIO = 2.0          # counts within a factor of 2 of each other
-FEW_SPIKES = 20            # below this on both sides the counts say nothing
 
 
-MAX_BINS = 1_000_000
+MAX_BINS = 200_000
 """The most time bins the model runs over (a recording's span / --bin-us): bounded before
-anything is allocated, as the frames of one bin are dense."""
+anything is allocated, as the frames of one bin are dense, and because a spiking model steps
+through the bins one by one (sinabs's IAF on 10^6 bins of a two-layer model: 275 s)."""
 MAX_BIN_US = 10 ** 9
 WINDOW_BYTES = 64 * 2 ** 20
-"""Dense frames are made and run through the model a window of at most this size at a time."""
+MAX_WINDOW_BINS = 4096
+"""Dense frames are made and run through the model a window at a time: at most this many bytes
+of frames, and this many bins (the model's own activations grow with the bins)."""
 DEFAULT_WINDOW_US = 100_000
-SHOWN_WINDOWS = 20
+MAX_WINDOWS = 10_000
+"""The most time windows in which classes are compared (the default window widens to stay
+under it; a --window-us that asks for more is refused)."""
+MAX_OUTPUTS = 1024
+"""A model output with more values per bin is a map, not classes: only its total is kept."""
 
 
 class ModelFailure(Exception):
@@ -46,116 +70,6 @@ class ModelFailure(Exception):
     def __init__(self, message: str, hint: str) -> None:
         super().__init__(message)
         self.hint = hint
-
-
-@dataclass(frozen=True)
-class CoreComparison:
-    core: str
-    module: str | None            # the model's neuron module for this core
-    chip_spikes: int
-    model_spikes: int
-    correlation: float | None     # None when neither side varies
-    agrees: bool
-    why: str                      # what is off, or "" when the core agrees
-    skipped: str = ""             # why the core is not compared spike for spike ("" when it is)
-
-
-@dataclass(frozen=True)
-class WindowClass:
-    """The class each side picks over one time window [start_us, end_us)."""
-
-    start_us: int
-    end_us: int
-    chip: int | None              # None: the chip's head emitted nothing in the window
-    model: int | None             # None: the model's outputs do not single out a class
-
-    @property
-    def agrees(self) -> bool:
-        return self.chip == self.model
-
-
-@dataclass(frozen=True)
-class ClassComparison:
-    """Chip and model as classifiers: the chip's head core (the readout's source) against the
-    model's output. Classes are numbered as the readout numbers them (from 1), or as the head
-    core's features (from 0) in a network without readout."""
-
-    head: str
-    first: int                    # 1 with a readout, 0 otherwise
-    windows: tuple[WindowClass, ...]
-    chip: int | None              # over the whole recording (simulate/prediction.py's rule)
-    model: int | None
-
-    @property
-    def agrees(self) -> bool:
-        return self.chip == self.model
-
-    def lines(self) -> list[str]:
-        def name(c: int | None) -> str:
-            return "-" if c is None else str(c)
-
-        rows = [("window (ms)", "chip", "model", "")]
-        shown = self.windows if len(self.windows) <= SHOWN_WINDOWS else self.windows[:SHOWN_WINDOWS]
-        for w in shown:
-            rows.append((f"{w.start_us / 1000:g}-{w.end_us / 1000:g}", name(w.chip), name(w.model),
-                         "agrees" if w.agrees else "differs"))
-        widths = [max(len(r[i]) for r in rows) for i in range(3)]
-        out = [f"class per time window ({'readout classes from 1' if self.first else 'features of'} "
-               f"{self.head}{'' if self.first else ', from 0'}; '-' is no class):"]
-        out += ["  " + "  ".join(r[i].ljust(widths[i]) for i in range(3)) + "  " + r[3] for r in rows]
-        if len(self.windows) > SHOWN_WINDOWS:
-            out.append(f"  ... {len(self.windows) - SHOWN_WINDOWS} more windows")
-        same = sum(w.agrees for w in self.windows)
-        out.append(f"whole recording: the chip picks class {name(self.chip)}, the model class "
-                   f"{name(self.model)}: {'agree' if self.agrees else 'DIFFER'} "
-                   f"({same} of {len(self.windows)} windows agree)")
-        return out
-
-
-@dataclass(frozen=True)
-class Comparison:
-    cores: tuple[CoreComparison, ...]
-    events: int
-    bins: int
-    bin_us: int
-    classes: ClassComparison | None = None
-    off_sensor: int = 0           # events a sensor placement left off the sensor
-    classes_skipped: str = ""     # why chip and model are not compared as classifiers
-
-    @property
-    def agrees(self) -> bool:
-        return (self.classes is None or self.classes.agrees) and all(c.agrees for c in self.cores)
-
-    def table(self) -> str:
-        out = []
-        if self.classes is not None:
-            out += [*self.classes.lines(), ""]
-        elif self.classes_skipped:
-            out += [f"classes not compared: {self.classes_skipped}", ""]
-        rows = [("core", "module", "chip spikes", "model spikes", "correlation", "verdict")]
-        for c in self.cores:
-            corr = "-" if c.correlation is None else f"{c.correlation:.3f}"
-            verdict = (f"skipped: {c.skipped}" if c.skipped else
-                       "agrees" if c.agrees else f"DIFFERS: {c.why}")
-            rows.append((c.core, c.module or "-", str(c.chip_spikes),
-                         "-" if c.skipped else str(c.model_spikes), corr, verdict))
-        widths = [max(len(r[i]) for r in rows) for i in range(5)]
-        out += ["  ".join(r[i].ljust(widths[i]) for i in range(5)) + "  " + r[5] for r in rows]
-        differing = sum(not c.agrees for c in self.cores)
-        judged = sum(not c.skipped for c in self.cores)
-        if self.agrees:
-            parts = ["the chip classifies as the model does"] if self.classes is not None else []
-            parts.append("the chip agrees with the model" if judged == len(self.cores) and not parts
-                         else f"{judged} of {len(self.cores)} cores compared spike for spike, all agree")
-            verdict = "; ".join(parts)
-        elif differing:
-            verdict = (f"the chip differs from the model on {differing} core(s): check their "
-                       "`average`, `batchnorm`, `from:` order and weights")
-        else:
-            verdict = "the chip and the model pick different classes"
-        placed = f" ({self.off_sensor} off the sensor)" if self.off_sensor else ""
-        out.append(f"{self.events} events{placed} in {self.bins} bins of {self.bin_us} us: {verdict}")
-        return "\n".join(out) + "\n"
 
 
 def judge(chip: np.ndarray, model: np.ndarray) -> tuple[float | None, bool, str]:
@@ -173,18 +87,24 @@ def judge(chip: np.ndarray, model: np.ndarray) -> tuple[float | None, bool, str]
 
 
 def dense(events: np.ndarray, shape: tuple[int, int, int], bin_us: int, first_bin: int = 0,
-          bins: int | None = None, dvs: bool = False) -> np.ndarray:
+          bins: int | None = None, polarity: str | None = None) -> np.ndarray:
     """Events as [T, C, H, W] counts per bin, for the bins first_bin .. first_bin + bins - 1.
-    For a DVS input the model takes the sensor's events as they are: the polarity is the
-    channel when the model has two, both polarities go to its one channel otherwise (merged),
-    and only the events inside its [H, W] are counted."""
+
+    For a DVS input (`polarity` is the network's: both, on, off or merge) the model takes the
+    sensor's events with the polarities the DVS layer passes (`on`: on events only, `off`: off
+    events only): the polarity is the channel when the model takes two, every polarity goes to
+    its one channel otherwise; only the events inside its [H, W] are counted."""
     c, h, w = shape
     if bins is None:
         bins = int(events["t"].max()) // bin_us + 1 - first_bin if len(events) else 1
     out = np.zeros((bins, c, h, w), dtype=np.float32)
     b = events["t"] // bin_us - first_bin
-    p = events["p"] if not dvs or c == 2 else np.zeros(len(events), events["p"].dtype)
-    keep = (b >= 0) & (b < bins) & (events["x"] < w) & (events["y"] < h) & (p < c)
+    p = events["p"]
+    passed = np.ones(len(events), bool)
+    if polarity is not None:
+        passed = p == 1 if polarity == "on" else p == 0 if polarity == "off" else passed
+        p = p if c == 2 else np.zeros(len(events), p.dtype)
+    keep = passed & (b >= 0) & (b < bins) & (events["x"] < w) & (events["y"] < h) & (p < c)
     np.add.at(out, (b[keep], p[keep], events["y"][keep], events["x"][keep]), 1)
     return out
 
@@ -212,10 +132,12 @@ def _per_bin(out: Any) -> np.ndarray:
     return arr.reshape(arr.shape[0], -1) if arr.ndim else arr.reshape(1, 1)
 
 
-def run_model(model: Any, modules: list[str], frames: Any) -> tuple[dict[str, np.ndarray], np.ndarray]:
+def run_model(model: Any, modules: list[str], frames: Any,
+              window_bins: int = 1) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
     """The model over the frames as one recording (the time axis as the batch of sinabs's
     squeezed layers): each neuron module's output summed over time, as [C, H, W], and the
-    model's output per bin as [T, K].
+    model's output summed per window of `window_bins` bins, as [windows, K] (None when the
+    output has more than MAX_OUTPUTS values per bin: a map, not classes).
 
     `frames` is an iterable of [T, C, H, W] windows, in time order (or one array): the neuron
     states carry over from one window to the next, as one long run.
@@ -230,7 +152,9 @@ def run_model(model: Any, modules: list[str], frames: Any) -> tuple[dict[str, np
     from dynapcnn_dsl.importer.neurons import reset, run_steps, spikes_of, stepped
 
     outputs: dict[str, np.ndarray] = {}
-    per_bin: list[np.ndarray] = []
+    sums: list[np.ndarray] = []          # [K] per window, in time order
+    done = 0                             # bins run so far
+    wide = False
     handles = []
     squeezed = [m for m in model.modules() if hasattr(m, "squeeze_forward")]
     saved = [(m.batch_size, m.num_timesteps) for m in squeezed]
@@ -260,13 +184,31 @@ def run_model(model: Any, modules: list[str], frames: Any) -> tuple[dict[str, np
                         f"the model failed on the events: {type(exc).__name__}: {text}"[:300],
                         f"the model runs on a [T, C, H, W] tensor of event counts per bin "
                         f"({list(window.shape)} here); check that its forward takes that") from None
-                per_bin.append(_per_bin(spikes_of(out)))
+                rows = _per_bin(spikes_of(out))
+                wide = wide or rows.shape[1] > MAX_OUTPUTS
+                if not wide:
+                    _add_by_window(sums, rows, done, window_bins)
+                done += len(rows)
     finally:
         for h in handles:
             h.remove()
         for m, (batch, steps) in zip(squeezed, saved, strict=True):
             m.batch_size, m.num_timesteps = batch, steps
-    return outputs, np.concatenate(per_bin) if per_bin else np.zeros((0, 0), np.float32)
+    return outputs, None if wide else (np.array(sums) if sums else np.zeros((0, 0)))
+
+
+def _add_by_window(sums: list[np.ndarray], rows: np.ndarray, first_bin: int, window_bins: int) -> None:
+    """Add the output rows of bins first_bin.. to the sums of their windows (new windows
+    appended: the windows arrive in time order)."""
+    if not len(rows):
+        return
+    window = np.arange(first_bin, first_bin + len(rows)) // window_bins
+    while len(sums) <= window[-1]:
+        sums.append(np.zeros(rows.shape[1], np.float64))
+    block = np.zeros((int(window[-1] - window[0]) + 1, rows.shape[1]), np.float64)
+    np.add.at(block, window - window[0], rows)
+    for i, row in enumerate(block):
+        sums[int(window[0]) + i] += row
 
 
 def chip_counts(spikes: np.ndarray, shape: tuple[int, int, int], logical: int) -> np.ndarray:
@@ -292,15 +234,17 @@ def compare(network: str | Path, weights: str | Path, model: str | Any, events: 
     ImportFailure / ModelFailure with the reasons."""
     from dynapcnn_dsl.api import build, placement_of, simulate
     from dynapcnn_dsl.importer.from_torch import held_under, load_module, load_weights
+    from dynapcnn_dsl.simulate.run import placed
 
     doc = build(network, weights, key=key, annotate=True)   # the simulation names cores by it
     linked = doc.linked
     table = _events(events)
     placement = placement_of(sensor_offset, downsample, "<events>")
-    table, off_sensor = _placed(table, linked.input.source, placement)
-    span = int(table["t"].max()) if len(table) else 0
-    bins = span // bin_us + 1
-    _check_bins(bins, bin_us, window_us)
+    table, off_sensor = placed(table, placement, linked.input.source, "<events>")
+    _check_bins(table, bin_us, window_us)
+    bins = (int(table["t"].max()) if len(table) else 0) // bin_us + 1
+    window_bins = (max(1, int(window_us) // bin_us) if window_us is not None else
+                   max(1, DEFAULT_WINDOW_US // bin_us, -(-bins // MAX_WINDOWS)))
     loads = isinstance(model, str)
     if loads:
         model = load_module(model)
@@ -316,16 +260,16 @@ def compare(network: str | Path, weights: str | Path, model: str | Any, events: 
     # the chip once per slow-clock tick: one tick per bin makes the two comparable.
     leaky = any(layer.get("leak_enable") for layer in doc.config["cnn_layers"])
     result = simulate(doc, table, record="all", slow_clock_hz=1e6 / bin_us if leaky else None)
-    shape = tuple(linked.input.shape)
-    dvs = linked.input.source == "dvs"
-    step = max(1, WINDOW_BYTES // (4 * int(np.prod(shape))))
+    shape = _model_shape(model, linked)
+    polarity = linked.input.polarity if linked.input.source == "dvs" else None
+    step = max(1, min(MAX_WINDOW_BINS, WINDOW_BYTES // (4 * int(np.prod(shape)))))
     frames = (dense(table[(table["t"] >= first * bin_us) & (table["t"] < (first + step) * bin_us)],
-                    shape, bin_us, first, min(step, bins - first), dvs)
+                    shape, bin_us, first, min(step, bins - first), polarity)
               for first in range(0, bins, step))
     modules = neuron_modules(model, shape)
     wanted = [modules[c.weights] for c in linked.cores if c.weights in modules
               and _spiking(model, modules[c.weights])]
-    outputs, per_bin = run_model(model, wanted, frames)
+    outputs, sums = run_model(model, wanted, frames, window_bins)
     rows = []
     for core in linked.cores:
         module = modules.get(core.weights)
@@ -340,8 +284,22 @@ def compare(network: str | Path, weights: str | Path, model: str | Any, events: 
         corr, ok, why = judge(chip, mine)
         rows.append(CoreComparison(core.name, module, int(chip.sum()), round(float(mine.sum())),
                                    corr, ok, why))
-    classes, skipped = _classes(linked, result, per_bin, bin_us, window_us or DEFAULT_WINDOW_US)
+    classes, skipped = _classes(linked, result, sums, bins, bin_us, window_bins)
     return Comparison(tuple(rows), len(table) + off_sensor, bins, bin_us, classes, off_sensor, skipped)
+
+
+def _model_shape(model: Any, linked: Any) -> tuple[int, int, int]:
+    """The [C, H, W] the model takes: the network's input, except that a model fed by the DVS
+    may declare the sensor's two polarity channels (a sinabs DVSLayer that merges them, or
+    an `input_shape` attribute) where the network, merged or filtered, has one."""
+    from dynapcnn_dsl.importer.from_torch import input_shape_of
+
+    shape = tuple(int(n) for n in linked.input.shape)
+    declared = input_shape_of(model)
+    if linked.input.source == "dvs" and declared is not None and declared[1:] == shape[1:] \
+            and declared[0] == 2:
+        return (2, shape[1], shape[2])
+    return shape  # type: ignore[return-value]
 
 
 def _spiking(model: Any, name: str) -> bool:
@@ -367,27 +325,8 @@ def _not_spiking(model: Any, prefix: str, module: str | None) -> str:
     return f"the activation after '{prefix}' is a function called in {where}: no spikes to compare"
 
 
-def _placed(table: np.ndarray, source: str, placement: Any) -> tuple[np.ndarray, int]:
-    """The events on the sensor, and how many fell off it (a DVS recording from another camera)."""
-    if placement is None:
-        return table, 0
-    from dynapcnn_dsl.chips.facts import LIMITS
-    from dynapcnn_dsl.diagnostics import Diagnostic, Severity
-    from dynapcnn_dsl.simulate import SimulationError
-    from dynapcnn_dsl.simulate.events import place_on_sensor, placement_problems
-
-    problems = placement_problems(placement, "<events>")
-    if source != "dvs":
-        problems.append(Diagnostic("<events>", None, Severity.ERROR, "simulate-sensor-placement",
-                                   "a sensor placement is for a DVS input; this network's input comes "
-                                   "from the host", "drop --sensor-offset and --downsample"))
-    if problems:
-        raise SimulationError(problems)
-    return place_on_sensor(table, placement, LIMITS["dvs_sensor_size"])
-
-
-def _check_bins(bins: int, bin_us: int, window_us: int | None) -> None:
-    """The bin width and the number of bins bounded before any frame is made."""
+def _check_bins(table: np.ndarray, bin_us: int, window_us: int | None) -> None:
+    """The bin width, the number of bins and of class windows bounded before any frame is made."""
     from dynapcnn_dsl.diagnostics import Diagnostic, Severity
     from dynapcnn_dsl.simulate import SimulationError
 
@@ -401,9 +340,14 @@ def _check_bins(bins: int, bin_us: int, window_us: int | None) -> None:
                                   or not 1 <= window_us <= 2 ** 62):
         refuse(f"the class window must be a positive number of us, not {window_us}",
                "--window-us N: the time windows in which each side's class is compared")
+    bins = (int(table["t"].max()) if len(table) else 0) // int(bin_us) + 1
     if bins > MAX_BINS:
         refuse(f"the events span {bins} bins of {bin_us} us: more than {MAX_BINS} model steps",
                "give a larger --bin-us, or cut the recording (are its times in microseconds?)")
+    windows = -(-bins // max(1, int(window_us) // int(bin_us))) if window_us is not None else 0
+    if windows > MAX_WINDOWS:
+        refuse(f"{windows} class windows of {window_us} us: more than {MAX_WINDOWS}",
+               "give a larger --window-us (the default widens with the recording)")
 
 
 def _head(linked: Any) -> Any:
@@ -417,8 +361,8 @@ def _head(linked: Any) -> Any:
     return sinks[0] if len(sinks) == 1 else None
 
 
-def _classes(linked: Any, result: Any, per_bin: np.ndarray, bin_us: int,
-             window_us: int) -> tuple[ClassComparison | None, str]:
+def _classes(linked: Any, result: Any, sums: np.ndarray | None, bins: int, bin_us: int,
+             window_bins: int) -> tuple[ClassComparison | None, str]:
     """Chip and model as classifiers, or why they are not compared so."""
     from dynapcnn_dsl.simulate.prediction import predicted_class
 
@@ -427,26 +371,28 @@ def _classes(linked: Any, result: Any, per_bin: np.ndarray, bin_us: int,
         return None, "no readout, and more than one core sends to no other core (no single head)"
     n = linked.logical_out(head)
     out = head.output_shape
-    classifier = per_bin.ndim == 2 and per_bin.shape[1] == n and (
+    classifier = sums is not None and sums.ndim == 2 and sums.shape[1] == n and (
         (out.height, out.width) == (1, 1) or linked.readout is not None)
     if not classifier:
         return None, ""       # the model's output is a map, not classes: compared core by core
     first = 1 if linked.readout is not None else 0
     spikes = result.cores.get(head.name, np.zeros(0, [("t", "<i8"), ("p", "<i4")]))
     spread = 4 if n != head.out_features else 1      # the readout errata: class k on feature 4(k-1)
-    step = max(1, int(window_us) // bin_us)
+    assert sums is not None
+    counts = np.zeros((len(sums), n), np.int64)            # the head's spikes per window and class
+    classed = spikes[(spikes["p"] % spread == 0) & (spikes["p"] < spread * n)]
+    np.add.at(counts, (np.minimum(classed["t"] // (window_bins * bin_us), len(sums) - 1),
+                       classed["p"].astype(np.int64) // spread), 1)
     windows = []
-    for b in range(0, len(per_bin), step):
-        start, end = b * bin_us, min(b + step, len(per_bin)) * bin_us
-        inside = spikes[(spikes["t"] >= start) & (spikes["t"] < end)]
-        inside = inside[(inside["p"] % spread == 0) & (inside["p"] < spread * n)]
-        counts = np.bincount(inside["p"].astype(np.int64) // spread, minlength=n)
-        chip = int(np.argmax(counts)) if counts.max() > 0 else None
-        windows.append(WindowClass(start, end, None if chip is None else chip + first,
-                                   _model_class(per_bin[b : b + step], first)))
+    for w, (chip, model) in enumerate(zip(counts, sums, strict=True)):
+        best = int(np.argmax(chip)) + first if chip.max() > 0 else None
+        windows.append(WindowClass(w * window_bins * bin_us, min((w + 1) * window_bins, bins) * bin_us,
+                                   best, _model_class(model[None], first)))
     chip_all = predicted_class(result, None if linked.readout is not None else head.name)
-    return ClassComparison(head.name, first, tuple(windows), chip_all,
-                           _model_class(per_bin, first)), ""
+    total = sums.sum(axis=0)
+    counted = bool(np.all(total >= 0) and np.all(total == np.round(total)))   # spike counts
+    return ClassComparison(head.name, first, tuple(windows), chip_all, _model_class(sums, first),
+                           int(counts.sum()), float(total.sum()) if counted else None), ""
 
 
 def _model_class(values: np.ndarray, first: int) -> int | None:

@@ -208,7 +208,8 @@ class _Decompiler:
             keys["flip"] = flip
         on = dvs.on_channel if dvs.on_channel is not None else True
         off = dvs.off_channel if dvs.off_channel is not None else True
-        polarity = "merge" if dvs.merge else "both" if on and off else "on" if on else "off"
+        # one polarity kept is one channel: build sets merge for it too (the events' feature 0)
+        polarity = ("merge" if dvs.merge else "both") if on and off else "on" if on else "off"
         if polarity != "both":
             keys["polarity"] = polarity
         if dvs.monitor_enable:

@@ -140,6 +140,23 @@ def _clashes(keys: list[str]) -> list[str]:
     return sorted({k for k in keys if k in seen or seen.add(k)})
 
 
+def placed(events: np.ndarray, placement: SensorPlacement | None, source: str,
+           file: str) -> tuple[np.ndarray, int]:
+    """The events a placement puts on the DVS sensor and how many fell off it (all of them,
+    none off, without a placement); SimulationError for a bad placement, or one asked for a
+    host input."""
+    if placement is None:
+        return events, 0
+    problems = placement_problems(placement, file)
+    if source != "dvs":
+        problems.append(Diagnostic(file, None, Severity.ERROR, "simulate-sensor-placement",
+                                   "a sensor placement is for a DVS input; this network's input "
+                                   "comes from the host", "drop --sensor-offset and --downsample"))
+    if problems:
+        raise SimulationError(problems)
+    return place_on_sensor(events, placement, CHIP_LIMITS["dvs_sensor_size"])
+
+
 def _loop_error(machine: Machine, file: str, t: int, budget: int) -> Diagnostic:
     loops = machine.loops()
     names = "; ".join(" -> ".join(machine.name(i) for i in (*loop, loop[0])) for loop in loops)
@@ -211,16 +228,7 @@ def simulate_document(
         from dynapcnn_dsl.simulate.events import from_columns
 
         events = from_columns(events, events_file)
-    off_sensor = 0
-    if placement is not None:
-        problems = placement_problems(placement, events_file)
-        if machine.source != "dvs":
-            problems.append(Diagnostic(events_file, None, Severity.ERROR, "simulate-sensor-placement",
-                                       "a sensor placement is for a DVS input; this network's input "
-                                       "comes from the host", "drop --sensor-offset and --downsample"))
-        if problems:
-            raise SimulationError(problems)
-        events, off_sensor = place_on_sensor(events, placement, CHIP_LIMITS["dvs_sensor_size"])
+    events, off_sensor = placed(events, placement, machine.source, events_file)
     diagnostics += check_events(events, machine.input_shape, machine.source, events_file,
                                 CHIP_LIMITS["dvs_sensor_size"])
     leaky = [c.name for c in machine.used if c.leak]

@@ -1,8 +1,8 @@
 """Write weights.safetensors for network.yaml: weights constructed, not trained, for the
 matching torch model (model.py), so that the network recognises something in the demo's events.
 
-The classes: 1, a vertical bar sweeping sideways; 2, a horizontal bar sweeping up or down (the
-events of make_events.py). Summed over a whole sweep, both light up every pixel alike: what
+The classes (classes.py): 1, a vertical bar sweeping sideways; 2, a horizontal bar sweeping up
+or down (the events of make_events.py). Summed over a whole sweep, both light up every pixel alike: what
 tells them apart is the edge seen at each moment, which the stem detects.
 
 - stem: feature 0 detects vertical edges (a column of +2 between two columns of -1, both
@@ -24,12 +24,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
+from classes import CLASSES
 from model import DvsResNet
 from safetensors.torch import save_file
 
 HERE = Path(__file__).resolve().parent
-CLASSES = ("a vertical bar sweeping sideways", "a horizontal bar sweeping up or down")
-"""What each readout class means (class 1 first)."""
 EDGE = 0.125          # the weight of an event on a side column (the centre weighs twice as much, +)
 LEAK = 4 * EDGE       # subtracted per time step: the detector needs a sustained edge to fire
 DETECTORS = 2

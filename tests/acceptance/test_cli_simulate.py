@@ -325,22 +325,48 @@ def test_every_example_document_simulates(golden):
     assert result.summary.events_in == 3 and result.summary.synaptic_updates > 0
 
 
-def test_the_demo_simulation_reaches_deep_into_the_dvs_resnet(tmp_path, capsys):
-    """`make demo`'s run: the example built from its weights, the synthetic bar events."""
+def _demo_events(horizontal: bool) -> np.ndarray:
     sys.path.insert(0, str(ROOT / "examples" / "dvs-resnet"))
     try:
         from make_events import bar_events
     finally:
         sys.path.pop(0)
-    np.save(tmp_path / "events.npy", bar_events())
+    return bar_events(horizontal=horizontal)
+
+
+def test_the_demo_simulation_names_the_class_of_its_events(tmp_path, capsys):
+    """`make demo`'s run: the example built from its weights, the synthetic bar events; the
+    readout picks class 1 (a vertical bar sweeping sideways) and name_class.py says so."""
+    np.save(tmp_path / "events.npy", _demo_events(horizontal=False))
     example = ROOT / "examples" / "dvs-resnet"
     code, text = cli(capsys, "simulate", str(example / "network.yaml"), str(example / "weights.safetensors"),
                      "--events", str(tmp_path / "events.npy"), "--slow-clock-hz", "1000", "--record", "all",
                      "-o", str(tmp_path / "sim.npz"))
     assert code == 0 and "slow clock: 100 ticks" in text
+    assert "readout: class 1 (won 99 of 99 ticks with a winner; 99 of 100 ticks had counts)" in text
     with np.load(tmp_path / "sim.npz") as npz:
-        assert all(len(npz[name]) > 0 for name in ("stem", "block1.a", "block1.b", "down1.a", "down1.b"))
+        assert all(len(npz[name]) > 0 for name in ("stem", "block1.a", "block1.b", "down1.a", "down1.b",
+                                                   "block2.b", "classifier"))
         assert len(npz["readout"]) == 100
+    named = subprocess.run([sys.executable, str(example / "name_class.py"), str(tmp_path / "sim.npz")],
+                           capture_output=True, text=True, timeout=60,
+                           env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert named.returncode == 0
+    assert named.stdout == "the chip picked class 1: a vertical bar sweeping sideways\n"
+
+
+@pytest.mark.parametrize("horizontal, intended", [(False, 1), (True, 2)])
+def test_the_demo_network_classifies_both_kinds_of_bar(horizontal, intended):
+    """Summed over a sweep both bars light every pixel alike: the class comes from the edges
+    the stem detects at each moment (make_weights.py)."""
+    from dynapcnn_dsl.simulate import predicted_class
+
+    example = ROOT / "examples" / "dvs-resnet"
+    doc = dynapcnn_dsl.build(example / "network.yaml", example / "weights.safetensors", annotate=True)
+    result = doc.simulate(_demo_events(horizontal), slow_clock_hz=1000)
+    assert predicted_class(result) == intended
+    totals = result.readout["count"].sum(axis=0)
+    assert totals[intended - 1] > 2 * totals[2 - intended]      # not a near tie
 
 
 LIMIT_PROBE = """

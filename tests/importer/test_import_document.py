@@ -83,7 +83,7 @@ def test_states_that_differ_per_neuron_keep_one_value_with_a_warning():
 
 
 SAMNA_CASES = {  # example: (its checkpoint and key, or None for made-up weights; the host input's cores)
-    "dvs-resnet": (None, None),                                  # DVS, residuals, readout
+    "dvs-resnet": (("weights.safetensors", None), None),         # DVS, residuals, leak, readout
     "dynapcnn-legacy": (None, [0]),                              # host input, kill bits
     "sinabs-nmnist": (("nmnist_snn.pth", None), [0]),            # host input, Linear head
     "retina-eye-tracking": (("retina.ckpt", "state_dict"), None),  # DVS crop, decimator, leak
