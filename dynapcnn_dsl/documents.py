@@ -12,7 +12,7 @@ import json
 import os
 
 from dynapcnn_dsl.config.fields import tensors
-from dynapcnn_dsl.config.model import FORMAT, TENSORS, VERSION, WEIGHT_FIELDS
+from dynapcnn_dsl.config.model import FORMAT, TENSORS, VERSION, WEIGHT_FIELDS, has_header
 from dynapcnn_dsl.config.reader import (
     MAX_ERRORS,
     from_json,
@@ -66,5 +66,5 @@ def is_document_file(path: str | os.PathLike[str]) -> bool:
         data = orjson.loads(body[:1] + body[1:].lstrip())
     except orjson.JSONDecodeError:
         return looks_like_document(head)
-    return isinstance(data, dict) and data.get("format") == FORMAT
+    return has_header(data)
 

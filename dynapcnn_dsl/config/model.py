@@ -20,7 +20,7 @@ documents with `dynapcnn_dsl.diff`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 
@@ -44,6 +44,12 @@ from dynapcnn_dsl.config.fields import (
 
 FORMAT: Final = "dynapcnn-dsl/samna-configuration"
 VERSION: Final = 1
+
+
+def has_header(data: Any) -> bool:
+    """Whether a parsed JSON value is a configuration document: an object whose `format` is this
+    tool's, wherever the key stands (`jq -S` sorts it after the whole `config`)."""
+    return isinstance(data, dict) and data.get("format") == FORMAT
 
 
 # -- the document ---------------------------------------------------------------------------------

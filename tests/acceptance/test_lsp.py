@@ -105,9 +105,9 @@ def test_an_edit_makes_a_mistake_and_the_next_mends_it(server):
 
 
 HALF_TYPED = [
-    ("an unclosed flow mapping", "conv: {out_channels: 11, kernel: 4}", "conv: {out_channels: 11, kernel: 4"),
+    ("an unclosed flow mapping", "conv: {out_channels: 2, kernel: 4}", "conv: {out_channels: 2, kernel: 4"),
     ("an unclosed list", "to: [{core: classifier, pool: 4}]", "to: [{core: classifier, pool: 4}"),
-    ("a key without a value", "conv: {out_channels: 11, kernel: 4}", "conv:"),
+    ("a key without a value", "conv: {out_channels: 2, kernel: 4}", "conv:"),
     ("half a key", "    neuron: {threshold: 2.0, min_v_mem: -2.0}\n", "    neur\n"),
     ("an unclosed quote", "from: classifier", "from: 'classif"),
     ("a lone dash", "  stem:\n", "  stem:\n  -\n"),
@@ -147,8 +147,8 @@ def test_a_broken_file_keeps_its_names_for_the_editor(server):
 def test_the_weight_checks_run_with_the_weights_beside_the_network(server):
     """dvs-resnet has weights.safetensors beside it: a classifier with one feature too few is
     structurally fine, but its weights no longer fit; the diagnostics are `check`'s."""
-    text = RESNET.read_text().replace("out_channels: 11", "out_channels: 10")
-    text = text.replace("classes: 11", "classes: 10")
+    text = RESNET.read_text().replace("out_channels: 2, kernel: 4", "out_channels: 1, kernel: 4")
+    text = text.replace("classes: 2", "classes: 1")
     weights = RESNET.parent / "weights.safetensors"
     assert pipeline(RESNET, text) == []
     want = pipeline(RESNET, text, until=Stage.QUANTIZE, weights=weights)
@@ -188,7 +188,7 @@ def test_hover_on_a_core_shows_its_placement_shapes_memory_and_destinations(serv
     uri, text = resnet
     at_definition = server.request("textDocument/hover", doc_at(uri, *find(text, "stem:")))
     shown = at_definition["contents"]["value"]
-    assert "physical core 0" in shown and "input [2, 64, 64]" in shown and "output [8, 32, 32]" in shown
+    assert "physical core 2" in shown and "input [2, 64, 64]" in shown and "output [8, 32, 32]" in shown
     assert "kernel 256 of 16384" in shown and "to `block1.a`" in shown and "to `block1.b`" in shown
     line, char = find(text, "to: [stem]")
     at_reference = server.request("textDocument/hover", doc_at(uri, line, char + 6))
