@@ -1,0 +1,172 @@
+"""The catalogue of diagnostic codes that are not design rules.
+
+A diagnostic's code is a promise to users: they search for it, switch rules off by it, and
+scripts match it in `--format json`. So every code the package can emit is registered once,
+with the stage that emits it, its severity and what it means, as pyflakes registers every
+message in one module. The design rules register themselves (`dynapcnn_dsl.rules.registry`);
+every other code (the loader's, the language's, the templates', the weights', the
+configuration reader's, samna's, the importer's, the simulator's, compare's) is an entry here.
+`dynapcnn_dsl.rules.registry.catalogue()` is the one list of both, which `dynapcnn-dsl rules
+--all` prints.
+
+The emitting modules still spell their codes as strings; `tests/unit/test_codes.py` reads the
+package's source, finds every code handed to a `Diagnostic` (directly or through a helper that
+takes a code), and fails, naming the file and line, for one that is not registered here or as a
+rule; it also fails for an entry nothing emits, and docs/diagnostics.md must document each one.
+Adding a code is: emit it, add its entry here, document it.
+
+This module is shared values (below every phase): it imports only `diagnostics`.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from dynapcnn_dsl.diagnostics import Severity
+
+E, W, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
+
+LOAD, LANGUAGE, EXPAND, WEIGHTS, CONFIG, SAMNA, IMPORT, SIMULATE, COMPARE = (
+    "load", "language", "expand", "weights", "config", "samna", "import", "simulate", "compare")
+
+STAGES = (LOAD, LANGUAGE, EXPAND, "model", "link", "build", WEIGHTS, CONFIG, SAMNA, SIMULATE, IMPORT,
+          COMPARE)
+"""Every stage, in the order a file meets them: the design rules' stages (model, link, build)
+sit between the language and the weights."""
+
+
+class Code(NamedTuple):
+    """One registered diagnostic code: where it comes from, how bad it is, what it means.
+
+    `severity` is the one the code is emitted with; `import-shared` alone is also an error
+    (when the calls of a shared module need more cores than the chip has)."""
+
+    id: str
+    stage: str
+    severity: Severity
+    meaning: str
+    rule: bool = False   # a design rule (listed by the rule registry, can be `--disable`d)
+
+
+_ENTRIES = (
+    # -- load: reading the bytes of a network or template file (dynapcnn_dsl/load) -------------
+    Code("file-unreadable", LOAD, E, "the file does not exist, is a directory, or cannot be read"),
+    Code("file-too-large", LOAD, E, "the file is over 1 MiB: nothing of it is parsed"),
+    Code("file-encoding", LOAD, E, "the file is not UTF-8"),
+    Code("yaml-syntax", LOAD, E, "the file is not valid YAML"),
+    Code("json-syntax", LOAD, E, "a .json network file is not valid JSON (NaN and Infinity refused)"),
+    Code("yaml-tag", LOAD, E, "a YAML tag: nothing is ever constructed from a tag"),
+    Code("yaml-alias", LOAD, E, "a YAML alias: refused before it is expanded"),
+    Code("yaml-duplicate-key", LOAD, E, "the same key twice in one mapping"),
+    Code("yaml-complex-key", LOAD, E, "a mapping key that is itself a list or a mapping"),
+    Code("yaml-depth", LOAD, E, "nesting deeper than 64 levels"),
+    Code("number-range", LOAD, E, "an integer beyond 64 bits"),
+    Code("yaml-multiple-documents", LOAD, E, "a second YAML document after `---`"),
+    Code("empty-document", LOAD, E, "the file is empty, or holds only comments"),
+    # -- language: the file against the language's schema (dynapcnn_dsl/strict) --------------
+    Code("unknown-key", LANGUAGE, E, "a key the language does not have"),
+    Code("missing-key", LANGUAGE, E, "a required key is missing"),
+    Code("wrong-type", LANGUAGE, E, "a value of the wrong type"),
+    Code("invalid-choice", LANGUAGE, E, "a value outside a fixed set of choices"),
+    Code("invalid-value", LANGUAGE, E, "a value the schema refuses for another reason"),
+    Code("unknown-chip", LANGUAGE, E, "`chip` names no chip this tool knows"),
+    Code("dsl-version", LANGUAGE, E, "a language version this tool does not read"),
+    # -- expand: template instances (dynapcnn_dsl/expand) -------------------------------------
+    Code("template-not-found", EXPAND, E, "no template of that name where templates are looked up"),
+    Code("template-invalid", EXPAND, E, "the template file does not load or does not follow the format"),
+    Code("template-param", EXPAND, E, "a `with:` value of the wrong type, out of bounds or not a choice"),
+    Code("template-param-missing", EXPAND, E, "a parameter without a default is not given"),
+    Code("template-param-unknown", EXPAND, E, "`with:` names a parameter the template does not declare"),
+    Code("template-weights-unknown", EXPAND, E, "`weights:` names a core the template does not have"),
+    Code("template-pool", EXPAND, E, "an entry's pooling declared twice, by the entry and the link"),
+    Code("template-name-collision", EXPAND, E, "an instance expands into a core name already taken"),
+    Code("template-expression", EXPAND, E, "a ${...} that is not integer arithmetic over parameters"),
+    Code("template-reference", EXPAND, E, "a template's core sends to a name that is not one of its cores"),
+    Code("template-entry", EXPAND, E, "the template's entry or exit names a core it does not have"),
+    Code("template-recursion", EXPAND, E, "a template uses itself, directly or not"),
+    Code("template-depth", EXPAND, E, "templates nest more than eight deep"),
+    Code("template-size", EXPAND, E, "expanding takes the network past the language's core bound"),
+    # -- weights: reading a weights file and binding it to the cores (dynapcnn_dsl/weights) ----
+    Code("weights-unreadable", WEIGHTS, E, "the weights file does not exist or cannot be read"),
+    Code("weights-format", WEIGHTS, E, "the file is no format read: torch, safetensors or .npz"),
+    Code("weights-corrupt", WEIGHTS, E, "the file has a known format but is truncated or damaged"),
+    Code("weights-too-large", WEIGHTS, E, "the file declares more entries than a chip's weights can need"),
+    Code("weights-unsafe", WEIGHTS, E, "the file asks to build Python objects (pickle, object arrays)"),
+    Code("weights-key", WEIGHTS, E, "a checkpoint without a (right) `--key`, or `--key` for a flat format"),
+    Code("weights-torch-missing", WEIGHTS, E, "reading a torch file needs torch, which is not installed"),
+    Code("weights-missing", WEIGHTS, E, "a core's tensor is not in the file"),
+    Code("weights-unused", WEIGHTS, W, "tensors in the file that no core uses"),
+    Code("weights-shape", WEIGHTS, E, "a tensor's shape is not what the core needs"),
+    Code("weights-reshaped", WEIGHTS, INFO, "a Linear layer's weight bound as a whole-map convolution"),
+    Code("weights-bias-unexpected", WEIGHTS, E, "the file has a bias the core does not declare"),
+    Code("weights-batchnorm", WEIGHTS, E, "a BatchNorm after a core's convolution that no core folds"),
+    Code("weights-batchnorm-leak", WEIGHTS, W, "a folded BatchNorm's shift is added by the leak, per tick"),
+    Code("weights-min-v-mem", WEIGHTS, E, "`neuron: {weights: P}` and the file has no P.min_v_mem"),
+    Code("weights-neuron", WEIGHTS, E, "a neuron parameter from the checkpoint that cannot be a core's"),
+    Code("weights-states", WEIGHTS, INFO, "saved membrane potentials in the checkpoint are not used"),
+    Code("weights-shared", WEIGHTS, W, "several cores use the same prefix, so the same tensors"),
+    Code("weights-non-finite", WEIGHTS, E, "a tensor holds NaN or infinite values"),
+    Code("weights-dtype", WEIGHTS, E, "a tensor does not hold real numbers numpy can hold"),
+    Code("weights-not-integer", WEIGHTS, E, "`quantize: none` and a tensor has fractional values"),
+    Code("weights-range", WEIGHTS, E, "`quantize: none` and an integer leaves the chip's range"),
+    Code("quantize-all-zero", WEIGHTS, E, "every weight of a core would round to 0"),
+    Code("quantize-threshold", WEIGHTS, E, "at the core's scale the threshold or min_v_mem leaves its range"),
+    # -- config: reading a configuration document (dynapcnn_dsl/config) ------------------------
+    Code("document-unreadable", CONFIG, E, "the configuration document cannot be read"),
+    Code("document-json", CONFIG, E, "the configuration document is not valid JSON"),
+    Code("document-format", CONFIG, E, "a JSON file without the configuration document's format header"),
+    Code("document-invalid", CONFIG, E, "the document does not match its schema"),
+    # -- samna: handing a configuration to samna (dynapcnn_dsl/samna_bridge.py) ----------------
+    Code("document-chip", SAMNA, E, "the document names a chip this tool does not know"),
+    Code("document-structure-only", SAMNA, E, "the document was built without weights: nothing to load"),
+    Code("samna-missing", SAMNA, E, "samna (for this chip) cannot be imported"),
+    Code("samna-rejected", SAMNA, E, "samna refused a value of the document"),
+    Code("samna-invalid", SAMNA, E, "samna's validate_configuration refused the configuration"),
+    # -- simulate: running a configuration on events (dynapcnn_dsl/simulate) -------------------
+    Code("simulate-document", SIMULATE, E, "the configuration document cannot be simulated"),
+    Code("simulate-structure-only", SIMULATE, E, "the document was built without weights"),
+    Code("simulate-events-read", SIMULATE, E, "the events file cannot be read"),
+    Code("simulate-events-fields", SIMULATE, E, "the events are not integer t, x, y, p of one length"),
+    Code("simulate-events-size", SIMULATE, E, "the events would pass the simulator's bound"),
+    Code("simulate-events-time", SIMULATE, E, "a negative or unsorted event time, or a bad time option"),
+    Code("simulate-events-map", SIMULATE, E, "an event outside the input map"),
+    Code("simulate-sensor-placement", SIMULATE, E, "a sensor placement that is invalid or not for DVS input"),
+    Code("simulate-budget", SIMULATE, E, "the routing budget is not a positive count"),
+    Code("simulate-slow-clock", SIMULATE, E, "a slow clock rate out of range, or too many ticks"),
+    Code("simulate-runaway", SIMULATE, E, "a loop of destinations routed more events than the budget"),
+    Code("simulate-too-many-events", SIMULATE, E, "the recorded events would pass the simulator's bound"),
+    Code("simulate-leak-no-clock", SIMULATE, W, "a core leaks but no slow clock was given"),
+    Code("simulate-congestion-balancer", SIMULATE, W, "the congestion balancer is not simulated"),
+    Code("simulate-kill-bits", SIMULATE, W, "kill bits are not simulated"),
+    # -- import: decompiling a model, a NIR file or a configuration (dynapcnn_dsl/importer) ----
+    Code("import-source", IMPORT, E, "the source could not be read or traced"),
+    Code("import-document", IMPORT, W, "a document holds per-neuron values the language states per core"),
+    Code("import-sinabs", IMPORT, W, "a sinabs DynapcnnNetwork lacks something the network decides"),
+    Code("import-prefix", IMPORT, INFO, "the model's tensors are under a prefix in the checkpoint"),
+    Code("import-thresholds", IMPORT, INFO, "the checkpoint has no neuron parameters: the model's are kept"),
+    Code("import-host-input", IMPORT, INFO, "a samna configuration object without an input section"),
+    Code("import-nir-value", IMPORT, W, "a value NIR cannot carry, chosen as sinabs's from_nir does"),
+    Code("import-unsupported", IMPORT, E, "an operation no core or link computes"),
+    Code("import-kernel", IMPORT, E, "a convolution the chip's cores cannot compute"),
+    Code("import-pool", IMPORT, E, "a pooling a destination cannot do"),
+    Code("import-merge", IMPORT, E, "a combination of sources a core's input cannot be"),
+    Code("import-no-neuron", IMPORT, E, "a convolution and a neuron that do not make a core"),
+    Code("import-batchnorm", IMPORT, E, "a BatchNorm that does not follow a convolution directly"),
+    Code("import-dangling", IMPORT, E, "an operation that no convolution reads"),
+    Code("import-destinations", IMPORT, E, "a neuron's spikes read by more than two cores"),
+    Code("import-shared", IMPORT, W, "a module called more than once: a core per call"),
+    Code("import-output-neuron", IMPORT, W, "the model ends without a neuron: one is added"),
+    Code("import-min-v-mem", IMPORT, W, "the model's neuron has no lower bound: minus the threshold"),
+    # -- compare: a network against the model it came from (dynapcnn_dsl/importer/compare.py) ---
+    Code("compare-bins", COMPARE, E, "a bin width out of range, or too many time bins"),
+    Code("compare-model-failed", COMPARE, E, "the model's own code raised on the binned events"),
+)
+
+CODES: dict[str, Code] = {}
+"""Every code that is not a design rule, by id."""
+
+for _code in _ENTRIES:
+    if _code.id in CODES:
+        raise ValueError(f"diagnostic code {_code.id!r} registered twice")
+    CODES[_code.id] = _code
+del _code
