@@ -25,6 +25,7 @@ the codes that are not rules (`dynapcnn_dsl.codes`), each with its stage, severi
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -92,16 +93,21 @@ def rule(rule_id: str, severity: Severity, hint: str, *, stage: str = MODEL,
 
 def catalogue() -> dict[str, Code]:
     """Every diagnostic code the package emits, rule or not, ordered by stage then id: the rules
-    (with the first line of their docstring as meaning) and `dynapcnn_dsl.codes.CODES`.
+    (with the first sentence of their docstring as meaning) and `dynapcnn_dsl.codes.CODES`.
     Imported here, not at the top: `validate` never lists the catalogue."""
     from dynapcnn_dsl.codes import CODES, STAGES, Code
 
-    rules = {r.id: Code(r.id, r.stage, r.severity, r.doc.splitlines()[0] if r.doc else "", rule=True)
+    rules = {r.id: Code(r.id, r.stage, r.severity, _first_sentence(r.doc), rule=True)
              for r in REGISTRY.values()}
     both = sorted(rules.keys() & CODES.keys())
     if both:
         raise ValueError(f"codes registered both as a rule and as a code: {', '.join(both)}")
     return dict(sorted({**CODES, **rules}.items(), key=lambda kv: (STAGES.index(kv[1].stage), kv[0])))
+
+
+def _first_sentence(doc: str) -> str:
+    words = " ".join(doc.split("\n\n")[0].split())
+    return re.split(r"(?<=[.!?])\s", words, maxsplit=1)[0]
 
 
 def cannot_disable(rule_id: str) -> str | None:
