@@ -21,7 +21,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[2] / "dynapcnn_dsl"
 
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("diagnostics", "codes", "chips", "suggest", "atomic", "render", "callable_package"),
+    ("diagnostics", "codes", "filekinds", "chips", "suggest", "atomic", "render", "callable_package"),
     ("load",),
     ("strict",),      # the strict pydantic base and its error translation, for expand and model
     ("expand",),
