@@ -25,7 +25,6 @@ from dynapcnn_dsl.config.reader import (
 from dynapcnn_dsl.config.schema import DRAFT, SCHEMA_ID, document_schema, schema_text
 from dynapcnn_dsl.config.tree import structure_only, unused_core
 from dynapcnn_dsl.config.writer import to_json, to_plain
-from dynapcnn_dsl.filekinds import DOCUMENT, kinds
 
 __all__ = ["DRAFT", "FORMAT", "MAX_ERRORS", "SCHEMA_ID", "TENSORS", "VERSION", "WEIGHT_FIELDS",
            "document_schema", "from_json", "is_document_file", "looks_like_document", "parse_configuration",
@@ -43,7 +42,7 @@ def looks_like_document(head: bytes) -> bool:
 def is_document_file(path: str | os.PathLike[str]) -> bool:
     """A .json file whose first bytes carry this tool's `format` header (sniffed, not parsed:
     the document is parsed once, by `read_document`)."""
-    if DOCUMENT not in kinds(path):
+    if not os.fspath(path).lower().endswith(".json"):
         return False
     try:
         with open(path, "rb") as fh:
