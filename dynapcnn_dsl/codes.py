@@ -26,13 +26,14 @@ from dynapcnn_dsl.diagnostics import Severity
 
 E, W, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 
-LOAD, LANGUAGE, EXPAND, WEIGHTS, CONFIG, SAMNA, IMPORT, SIMULATE, COMPARE = (
-    "load", "language", "expand", "weights", "config", "samna", "import", "simulate", "compare")
+API, LOAD, LANGUAGE, EXPAND, WEIGHTS, CONFIG, SAMNA, IMPORT, SIMULATE, COMPARE = (
+    "api", "load", "language", "expand", "weights", "config", "samna", "import", "simulate", "compare")
 
-STAGES = (LOAD, LANGUAGE, EXPAND, "model", "link", "build", WEIGHTS, CONFIG, SAMNA, SIMULATE, IMPORT,
-          COMPARE)
-"""Every stage, in the order a file meets them: the design rules' stages (model, link, build)
-sit between the language and the weights."""
+STAGES = (API, LOAD, LANGUAGE, EXPAND, "model", "link", "build", WEIGHTS, CONFIG, SAMNA, SIMULATE,
+          IMPORT, COMPARE)
+"""Every stage, in the order a file meets them: the Python API's checks of its arguments come
+first, and the design rules' stages (model, link, build) sit between the language and the
+weights."""
 
 
 class Code(NamedTuple):
