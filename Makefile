@@ -58,7 +58,7 @@ schema: $(VENV)/.installed-run
 	$(BIN)/dynapcnn-dsl schema --template -o schema/template.schema.json
 	$(BIN)/dynapcnn-dsl schema --document -o schema/document.schema.json
 
-## docs: regenerate docs/reference.md from the schema and the rule registry
+## docs: regenerate docs/reference.md from the schema and the code catalogue (rules and other codes)
 docs: $(VENV)/.installed-run
 	$(BIN)/python -m dynapcnn_dsl.report.reference > docs/reference.md
 

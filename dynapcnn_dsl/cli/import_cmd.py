@@ -61,14 +61,15 @@ def parse_shape(text: str | None, parser: argparse.ArgumentParser) -> tuple[int,
 def _usage_checks(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
     from dynapcnn_dsl.chips import resolve_chip
     from dynapcnn_dsl.cli.common import check_files_exist
+    from dynapcnn_dsl.filekinds import DOCUMENT, NIR, PYTHON, kinds
 
     chip = resolve_chip(args.chip)
     if chip is None:
         parser.error(f"--chip: unknown chip '{args.chip}'")
     args.chip = chip.id
     source = args.source
-    path = source if source.endswith((".json", ".nir")) else source.rpartition(":")[0]
-    if not path.endswith((".py", ".json", ".nir")):
+    path = source if kinds(source) & {DOCUMENT, NIR} else source.rpartition(":")[0]
+    if not kinds(path) & {PYTHON, DOCUMENT, NIR}:
         parser.error(f"SOURCE '{source}' is none of FILE.py:NAME, FILE.nir, FILE.json")
     check_files_exist([path] + ([args.weights] if args.weights is not None else []), parser)
     from dynapcnn_dsl.importer import output_problems

@@ -263,9 +263,11 @@ def import_source(source: str, *, input_shape: tuple[int, int, int] | None = Non
                   dvs: bool = False) -> Imported:
     """Map what SOURCE names: `file.py:NAME` (runs that file's code), a `.nir` file or a
     configuration document `.json`."""
-    if source.endswith(".json"):
+    from dynapcnn_dsl.filekinds import DOCUMENT, NIR, kinds
+
+    if DOCUMENT in kinds(source):
         return import_document(source)
-    if source.endswith(".nir"):
+    if NIR in kinds(source):
         return import_nir(source, input_shape=input_shape, chip=chip, dvs=dvs)
     return _import_python(source, input_shape, weights, key, chip, dvs)
 

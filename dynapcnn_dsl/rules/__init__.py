@@ -30,9 +30,10 @@ from dynapcnn_dsl.rules.registry import (
     RuleContext,
     apply,
     cannot_disable,
+    catalogue,
     rule,
     run_rules,
 )
 
 __all__ = ["BUILD", "LINK", "MODEL", "REGISTRY", "Finding", "Rule", "RuleContext", "apply",
-           "cannot_disable", "rule", "run_rules"]
+           "cannot_disable", "catalogue", "rule", "run_rules"]

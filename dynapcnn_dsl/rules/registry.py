@@ -18,10 +18,14 @@ Rules run in one of two stages:
   `dynapcnn_dsl.link.context`), run only when the model stage found no errors;
 - `build`: advice about a linked network that is about to be built with its weights
   (`BuildContext`), run by the weights phase, so `validate` stays quiet about unfinished files.
+
+The registry is also the catalogue of every diagnostic code: `catalogue()` lists the rules with
+the codes that are not rules (`dynapcnn_dsl.codes`), each with its stage, severity and meaning.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -29,6 +33,7 @@ from dynapcnn_dsl.diagnostics import Diagnostic, Related, Severity
 
 if TYPE_CHECKING:
     from dynapcnn_dsl.chips import ChipProfile
+    from dynapcnn_dsl.codes import Code
     from dynapcnn_dsl.load.source import NodePath, SourceMap
     from dynapcnn_dsl.model.network import Network
 
@@ -84,6 +89,25 @@ def rule(rule_id: str, severity: Severity, hint: str, *, stage: str = MODEL,
         return check
 
     return register
+
+
+def catalogue() -> dict[str, Code]:
+    """Every diagnostic code the package emits, rule or not, ordered by stage then id: the rules
+    (with the first sentence of their docstring as meaning) and `dynapcnn_dsl.codes.CODES`.
+    Imported here, not at the top: `validate` never lists the catalogue."""
+    from dynapcnn_dsl.codes import CODES, STAGES, Code
+
+    rules = {r.id: Code(r.id, r.stage, r.severity, _first_sentence(r.doc), rule=True)
+             for r in REGISTRY.values()}
+    both = sorted(rules.keys() & CODES.keys())
+    if both:
+        raise ValueError(f"codes registered both as a rule and as a code: {', '.join(both)}")
+    return dict(sorted({**CODES, **rules}.items(), key=lambda kv: (STAGES.index(kv[1].stage), kv[0])))
+
+
+def _first_sentence(doc: str) -> str:
+    words = " ".join(doc.split("\n\n")[0].split())
+    return re.split(r"(?<=[.!?])\s", words, maxsplit=1)[0]
 
 
 def cannot_disable(rule_id: str) -> str | None:

@@ -187,3 +187,24 @@ def test_rules_lists_every_rule_id():
     rows = [line.split() for line in proc.stdout.splitlines()]
     assert [r[0] for r in rows] == sorted(REGISTRY)
     assert all(r[1] == REGISTRY[r[0]].severity.value for r in rows)
+
+
+def test_rules_all_lists_every_code_with_its_stage_and_severity():
+    from dynapcnn_dsl.codes import STAGES
+    from dynapcnn_dsl.rules import catalogue
+
+    codes = catalogue()
+    proc = run("rules", "--all")
+    assert proc.returncode == 0
+    rows = [line.split() for line in proc.stdout.splitlines()]
+    assert [r[0] for r in rows] == list(codes)
+    assert all((r[1], r[2]) == (codes[r[0]].stage, codes[r[0]].severity.value) for r in rows)
+    assert {r[0] for r in rows if r[3] == "rule"} == set(REGISTRY)
+    stages = [STAGES.index(r[1]) for r in rows]
+    assert stages == sorted(stages)   # in the order a file meets the stages
+
+    data = json.loads(run("rules", "--all", "--format", "json").stdout)
+    assert [d["id"] for d in data] == list(codes)
+    assert {d["id"]: d for d in data}["empty-document"] == {
+        "id": "empty-document", "stage": "load", "severity": "error", "rule": False,
+        "meaning": "The file is empty, or holds only comments."}

@@ -64,33 +64,12 @@ import pytest
 from dynapcnn_dsl.cli import run as cli_run
 from dynapcnn_dsl.diagnostics import has_errors
 from dynapcnn_dsl.pipeline import check_file
-from dynapcnn_dsl.rules import REGISTRY
+from dynapcnn_dsl.rules import catalogue
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 DOCS = ROOT / "docs"
 PAGES = sorted(p.name for p in DOCS.glob("*.md") if p.name != "reference.md")
 VENV_BIN = Path(sys.executable).parent
-
-LOADER_AND_MODEL_CODES = (
-    "yaml-syntax", "json-syntax", "yaml-tag", "yaml-alias", "yaml-duplicate-key",
-    "yaml-complex-key", "yaml-depth", "yaml-multiple-documents", "empty-document", "number-range",
-    "file-too-large", "file-unreadable", "file-encoding", "unknown-key", "missing-key",
-    "wrong-type", "invalid-choice", "invalid-value", "unknown-chip", "dsl-version",
-)
-"""Codes of the load and model phases (dynapcnn_dsl/load, dynapcnn_dsl/model)."""
-
-SOURCES_OF_CODES = {
-    "template-": ROOT / "dynapcnn_dsl" / "expand",
-    "weights-": ROOT / "dynapcnn_dsl" / "weights",
-    "quantize-": ROOT / "dynapcnn_dsl" / "weights",
-    "samna-": ROOT / "dynapcnn_dsl" / "samna_bridge.py",
-    "document-": ROOT / "dynapcnn_dsl",   # documents.py (reading) and samna_bridge.py
-    "simulate-": ROOT / "dynapcnn_dsl" / "simulate",
-    "import-": ROOT / "dynapcnn_dsl" / "importer",
-    "compare-": ROOT / "dynapcnn_dsl" / "importer" / "compare.py",
-    "api-": ROOT / "dynapcnn_dsl" / "api.py",
-}
-"""Codes found in the source by their prefix: a new code there needs its section in the docs."""
 
 SHOWN_BY_COMMAND = "<!-- shown-by-command -->"
 
@@ -363,17 +342,10 @@ def test_reference_is_generated_from_the_schema():
 
 
 # ------------------------------------------------------------------------------ diagnostic ids
-def codes_in_source() -> set[str]:
-    found: set[str] = set()
-    for prefix, where in SOURCES_OF_CODES.items():
-        files = [where] if where.is_file() else sorted(where.rglob("*.py"))
-        for f in files:
-            found |= set(re.findall(rf'"({re.escape(prefix)}[a-z0-9-]+)"', f.read_text(encoding="utf-8")))
-    return found
-
-
 def all_codes() -> set[str]:
-    return set(REGISTRY) | set(LOADER_AND_MODEL_CODES) | codes_in_source()
+    """Every code the tool can emit: the catalogue (`rules.catalogue()`), which
+    tests/unit/test_codes.py keeps complete by reading the package's source."""
+    return set(catalogue())
 
 
 def diagnostic_sections() -> dict[str, str]:
@@ -383,7 +355,7 @@ def diagnostic_sections() -> dict[str, str]:
 
 
 def test_codes_are_found():
-    """The collection itself works: a few codes of every family are found."""
+    """The catalogue holds codes of every family."""
     codes = all_codes()
     for code in ("dest-max", "yaml-tag", "template-param", "weights-missing", "quantize-all-zero",
                  "samna-missing", "document-chip"):

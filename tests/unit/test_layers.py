@@ -5,8 +5,9 @@
          < diff / report / samna_bridge / simulate < api < lsp < importer < cli
 
 `link` computes facts and `rules` judges them (the link-stage rules read `link`'s facts), so
-`link` comes first and never imports `rules`. Shared values (diagnostics, chip facts, the strict
-model base, suggestions, atomic writes, rendering) sit below every phase and import no phase.
+`link` comes first and never imports `rules`. Shared values (diagnostics, the catalogue of codes,
+chip facts, the strict model base, suggestions, atomic writes, rendering) sit below every phase
+and import no phase.
 Imports inside functions count too: a lazy import is still a dependency.
 """
 
@@ -20,7 +21,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[2] / "dynapcnn_dsl"
 
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("diagnostics", "chips", "suggest", "atomic", "render", "callable_package"),
+    ("diagnostics", "codes", "filekinds", "chips", "suggest", "atomic", "render", "callable_package"),
     ("load",),
     ("strict",),      # the strict pydantic base and its error translation, for expand and model
     ("expand",),
