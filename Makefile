@@ -73,6 +73,7 @@ bench: $(VENV)/.installed-run $(VENV)/.installed-test   # simulate.py compares w
 	$(BIN)/python benchmarks/diff.py
 	$(BIN)/python benchmarks/simulate.py
 	$(BIN)/python benchmarks/lsp.py
+	$(BIN)/python benchmarks/compare.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

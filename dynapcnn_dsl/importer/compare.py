@@ -258,34 +258,50 @@ def compare(network: str | Path, weights: str | Path, model: str | Any, events: 
             load_weights(model, dict(loaded.tensors), partial=True)
     # A bias (a folded BatchNorm's shift too) is added by the model once per time step and by
     # the chip once per slow-clock tick: one tick per bin makes the two comparable.
-    leaky = any(layer.get("leak_enable") for layer in doc.config["cnn_layers"])
-    result = simulate(doc, table, record="all", slow_clock_hz=1e6 / bin_us if leaky else None)
     shape = _model_shape(model, linked)
+    modules = neuron_modules(model, shape)
+    judged = [c for c in linked.cores if c.weights in modules and _spiking(model, modules[c.weights])]
+    head = _head(linked)
+    # only the cores compared spike for spike and the head are recorded: the others are counted
+    recorded = {c.name for c in judged} | ({head.name} if head is not None else set())
+    leaky = any(layer.get("leak_enable") for layer in doc.config["cnn_layers"])
+    result = simulate(_monitoring(doc.data, linked, recorded), table,
+                      slow_clock_hz=1e6 / bin_us if leaky else None)
+    spikes = {c.name: c.spikes for c in result.summary.cores}
     polarity = linked.input.polarity if linked.input.source == "dvs" else None
     step = max(1, min(MAX_WINDOW_BINS, WINDOW_BYTES // (4 * int(np.prod(shape)))))
     frames = (dense(table[(table["t"] >= first * bin_us) & (table["t"] < (first + step) * bin_us)],
                     shape, bin_us, first, min(step, bins - first), polarity)
               for first in range(0, bins, step))
-    modules = neuron_modules(model, shape)
-    wanted = [modules[c.weights] for c in linked.cores if c.weights in modules
-              and _spiking(model, modules[c.weights])]
-    outputs, sums = run_model(model, wanted, frames, window_bins)
+    outputs, sums = run_model(model, [modules[c.weights] for c in judged], frames, window_bins)
     rows = []
     for core in linked.cores:
         module = modules.get(core.weights)
         out = core.output_shape
-        chip = chip_counts(result.cores.get(core.name, np.zeros(0, table.dtype)),
-                           (core.out_features, out.height, out.width), linked.logical_out(core))
         mine = outputs.get(module) if module else None
         if mine is None:
-            rows.append(CoreComparison(core.name, None, int(chip.sum()), 0, None, True, "",
+            rows.append(CoreComparison(core.name, None, spikes.get(core.name, 0), 0, None, True, "",
                                        _not_spiking(model, core.weights, module)))
             continue
+        chip = chip_counts(result.cores.get(core.name, np.zeros(0, table.dtype)),
+                           (core.out_features, out.height, out.width), linked.logical_out(core))
         corr, ok, why = judge(chip, mine)
         rows.append(CoreComparison(core.name, module, int(chip.sum()), round(float(mine.sum())),
                                    corr, ok, why))
     classes, skipped = _classes(linked, result, sums, bins, bin_us, window_bins)
     return Comparison(tuple(rows), len(table) + off_sensor, bins, bin_us, classes, off_sensor, skipped)
+
+
+def _monitoring(data: dict[str, Any], linked: Any, names: set[str]) -> dict[str, Any]:
+    """The document with exactly the named cores monitored (a shallow copy: the tensors are
+    shared), so that the simulation records only what is compared."""
+    layers = list(data["config"]["cnn_layers"])
+    for core in linked.cores:
+        layers[core.index] = {**layers[core.index], "monitor_enable": core.name in names}
+    config = {**data["config"], "cnn_layers": layers}
+    if isinstance(config.get("dvs_layer"), dict):
+        config["dvs_layer"] = {**config["dvs_layer"], "monitor_enable": False}
+    return {**data, "config": config}
 
 
 def _model_shape(model: Any, linked: Any) -> tuple[int, int, int]:

@@ -158,3 +158,15 @@ def test_one_polarity_is_one_channel_on_the_chip(polarity, kept):
     assert result.summary.dvs_dropped == int((~inside | (events["p"] != kept)).sum())
     assert result.summary.cores[0].dropped == 0 and result.summary.cores[0].spikes > 100
     assert f'polarity: "{polarity}"' in importer.import_document(doc.data).text    # quoted: YAML 1.1 booleans
+
+
+def test_a_speck_recording_on_the_eye_tracker():
+    """The issue's case: a 128 x 128 recording on examples/retina-eye-tracking, whose network
+    takes the 64 x 64 window at the sensor's origin: what falls outside is dropped, counted."""
+    example = Path(__file__).resolve().parents[2] / "examples" / "retina-eye-tracking"
+    doc = dynapcnn_dsl.build(example / "network.yaml", example / "retina.ckpt", key="state_dict")
+    events = sensor_events(3000)
+    result = doc.simulate(events)
+    outside = (events["x"] >= 64) | (events["y"] >= 64)
+    assert result.summary.events_in == 3000 and result.summary.dvs_dropped == int(outside.sum()) > 0
+    assert result.summary.synaptic_updates > 0
