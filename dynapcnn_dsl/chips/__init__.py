@@ -78,6 +78,7 @@ class HostLimits(NamedTuple):
     budget: tuple[int, int]
     nir_nodes: int
     nir_depth: int
+    nir_read_seconds: float
 
 
 class ChipProfile(NamedTuple):

@@ -59,6 +59,7 @@ HOST = {
     "budget": (1, 2**31 - 1),          # --budget: routed events per input event in a loop
     "nir_nodes": 10_000,               # nodes of a NIR graph (a chip has 9 cores)
     "nir_depth": 16,                   # nesting of groups in a NIR file
+    "nir_read_seconds": 60,            # reading a NIR file (HDF5 loops on some damaged files)
 }
 
 # Memory per physical core, in entries (kernel 8-bit, neuron 16-bit, bias 16-bit).
