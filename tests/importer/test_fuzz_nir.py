@@ -14,22 +14,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 
-RUNNER = r'''
-import io, json, os, sys, warnings
-import contextlib
-import h5py, nir, numpy as np
-from dynapcnn_dsl import importer
-from dynapcnn_dsl.cli import main
-from dynapcnn_dsl.importer import from_nir
 
-from_nir.READ_SECONDS = 10     # a file HDF5 loops on costs this (60 s by default)
+def valid(path: str) -> None:
+    """The file every mutation starts from: a small network of each NIR node kind the chip takes."""
+    import nir
+    import numpy as np
 
-seed, cases, folder = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-warnings.simplefilter("ignore")
-rng = np.random.default_rng(seed)
-
-
-def valid(path):
     r = np.random.default_rng(0)
     shape = (4, 8, 8)
     nodes = {"input": nir.Input(input_type={"input": np.array([2, 8, 8])}),
@@ -47,6 +37,24 @@ def valid(path):
     edges = [("input", "conv"), ("conv", "spike"), ("spike", "pool"), ("pool", "flat"), ("flat", "fc"),
              ("fc", "spike2"), ("spike2", "output")]
     nir.write(path, nir.NIRGraph(nodes=nodes, edges=edges, type_check=False))
+
+
+RUNNER = r'''
+import io, json, os, sys, warnings
+import contextlib
+import h5py, nir, numpy as np
+from dynapcnn_dsl import importer
+from dynapcnn_dsl.cli import main
+from dynapcnn_dsl.importer import from_nir
+
+sys.path.insert(0, os.path.join(os.getcwd(), "tests", "importer"))
+from test_fuzz_nir import valid
+
+from_nir.READ_SECONDS = 10     # a file HDF5 loops on costs this (60 s by default)
+
+seed, cases, folder = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+warnings.simplefilter("ignore")
+rng = np.random.default_rng(seed)
 
 
 VALUES = [lambda: np.int64(0), lambda: np.int64(-1), lambda: np.int64(2**62), lambda: np.float64("nan"),
@@ -139,3 +147,30 @@ def test_mutated_nir_files_end_in_an_import_or_a_diagnostic(tmp_path):
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["failures"] == [], "\n".join(report["failures"][:20])
     assert min(report["outcomes"].values()) > 50, report["outcomes"]
+
+
+HANG = ((2624, 39), (6018, 151), (10267, 62), (20387, 34), (24889, 231), (25287, 7), (26191, 3),
+        (28747, 44), (28843, 161), (36577, 116), (38418, 71), (50934, 249), (63180, 178), (65175, 207))
+"""Bytes of `valid`'s file that this fuzz changed (seed 19, case 1449, of 1,500) to make HDF5
+1.14 loop forever (in H5HG__cache_heap_deserialize, reading a global heap)."""
+BASE_MD5 = "13557a11e547ae6f51e2e1676658b868"
+
+
+def test_the_file_hdf5_loops_on_is_stopped(tmp_path, monkeypatch):
+    import hashlib
+
+    from dynapcnn_dsl import importer
+    from dynapcnn_dsl.importer import from_nir
+
+    path = tmp_path / "hang.nir"
+    valid(str(path))
+    same = hashlib.md5(path.read_bytes()).hexdigest() == BASE_MD5    # another h5py writes other bytes
+    raw = bytearray(path.read_bytes())
+    for offset, value in HANG:
+        raw[offset] = value
+    path.write_bytes(bytes(raw))
+    monkeypatch.setattr(from_nir, "READ_SECONDS", 3)
+    result = importer.import_nir(path)
+    assert not result.ok and [d.code for d in result.diagnostics] == ["import-source"]
+    if same:
+        assert result.diagnostics[0].message.startswith(f"reading {path} took more than 3 s")
