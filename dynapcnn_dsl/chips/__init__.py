@@ -70,7 +70,6 @@ class HostLimits(NamedTuple):
 
     events: int
     dense_entries: int
-    recorded_events: int
     ticks: int
     slow_clock_hz: tuple[float, float]
     time_us: int

@@ -51,7 +51,6 @@ LANGUAGE = {
 HOST = {
     "events": 20_000_000,              # input events of one simulation (24 bytes each as read)
     "dense_entries": 2**26,            # entries of a dense [T, C, H, W] count tensor
-    "recorded_events": 25_000_000,     # events recorded over a whole run (1 GB of results)
     "ticks": 10_000_000,               # slow-clock ticks of one run (a readout row each)
     "slow_clock_hz": (1e-3, 1e9),      # the slow clock's rate: finite, a tick period in int64
     "time_us": 2**62,                  # event times and --until-us, in µs (tick arithmetic in int64)
