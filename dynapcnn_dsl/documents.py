@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 from dynapcnn_dsl.config.fields import tensors
 from dynapcnn_dsl.config.model import FORMAT, TENSORS, VERSION, WEIGHT_FIELDS, has_header
@@ -39,6 +40,9 @@ def looks_like_document(head: bytes) -> bool:
     return json.dumps(FORMAT).encode() in head[:4096]
 
 
+FIRST_KEY = re.compile(rb'\s*\{\s*"format"\s*:\s*"' + re.escape(FORMAT.encode()) + rb'"')
+"""A document that opens with its `format` key (build's layout): told without parsing."""
+
 SNIFF_ONLY_ABOVE = 256 * 1024 * 1024
 """A .json file larger than this is told by its first bytes only (never parsed twice)."""
 
@@ -56,6 +60,8 @@ def is_document_file(path: str | os.PathLike[str]) -> bool:
     try:
         with open(path, "rb") as fh:
             head = fh.read(4096)
+            if FIRST_KEY.match(head):        # as build writes it: `format` first, nothing to parse
+                return True
             if os.fstat(fh.fileno()).st_size > SNIFF_ONLY_ABOVE:
                 return looks_like_document(head)
             raw = head + fh.read()

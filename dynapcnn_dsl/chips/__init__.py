@@ -70,7 +70,6 @@ class HostLimits(NamedTuple):
 
     events: int
     dense_entries: int
-    recorded_events: int
     ticks: int
     slow_clock_hz: tuple[float, float]
     time_us: int
@@ -78,6 +77,7 @@ class HostLimits(NamedTuple):
     budget: tuple[int, int]
     nir_nodes: int
     nir_depth: int
+    nir_read_seconds: float
 
 
 class ChipProfile(NamedTuple):

@@ -51,7 +51,6 @@ LANGUAGE = {
 HOST = {
     "events": 20_000_000,              # input events of one simulation (24 bytes each as read)
     "dense_entries": 2**26,            # entries of a dense [T, C, H, W] count tensor
-    "recorded_events": 25_000_000,     # events recorded over a whole run (1 GB of results)
     "ticks": 10_000_000,               # slow-clock ticks of one run (a readout row each)
     "slow_clock_hz": (1e-3, 1e9),      # the slow clock's rate: finite, a tick period in int64
     "time_us": 2**62,                  # event times and --until-us, in µs (tick arithmetic in int64)
@@ -59,6 +58,7 @@ HOST = {
     "budget": (1, 2**31 - 1),          # --budget: routed events per input event in a loop
     "nir_nodes": 10_000,               # nodes of a NIR graph (a chip has 9 cores)
     "nir_depth": 16,                   # nesting of groups in a NIR file
+    "nir_read_seconds": 60,            # reading a NIR file (HDF5 loops on some damaged files)
 }
 
 # Memory per physical core, in entries (kernel 8-bit, neuron 16-bit, bias 16-bit).

@@ -18,7 +18,14 @@ graph is read.
 
 from __future__ import annotations
 
+import contextlib
+import faulthandler
 import math
+import os
+import select
+import signal
+import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -288,25 +295,156 @@ def check_version(version: str) -> None:
 
 
 def read_nir(path: str | Path) -> Any:
-    """A `.nir` file through the nir package (an HDF5 file: nothing in it is executed), once
-    `check_file` has bounded what its headers declare."""
+    """A `.nir` file through the nir package (an HDF5 file: nothing in it is executed). Every
+    HDF5 access happens in a child process (`read_tree`): what the headers declare is bounded
+    first (`check_file`), and HDF5, which is C code, loops forever or crashes on some damaged
+    files (found by tests/importer/test_fuzz_nir.py): the child is stopped after READ_SECONDS,
+    and its death is a diagnostic. The nodes are then built here from the plain tree it read."""
     try:
+        import h5py  # noqa: F401  (the child needs it: fail here, with the install hint)
         import nir
     except ImportError:
         raise NirFailure("reading a .nir file needs the nir package, which is not installed: "
                          "pip install 'dynapcnn-dsl[nir]' (or pip install nir)") from None
     check_version(nir.__version__)
-    check_file(path)
+    tree = read_tree(path)
+    if "type_check" in tree:
+        raise NirFailure(f"cannot read {path} as NIR: its graph has a 'type_check' key")
+    tree["type_check"] = True
     try:
-        return nir.read(str(path))
-    except READ_FAILURES as exc:   # h5py's and nir's refusals
+        return nir.dict2NIRNode(tree)
+    except READ_FAILURES as exc:   # nir's refusals: node constructors and type inference
         raise NirFailure(f"cannot read {path} as NIR: {type(exc).__name__}: {exc}") from exc
 
 
-READ_FAILURES = (OSError, KeyError, ValueError, TypeError, AttributeError, IndexError,
-                 ZeroDivisionError, OverflowError, RecursionError, NotImplementedError)
-"""What nir.read (h5py, then nir's node constructors and type inference) raises on a file that
-is HDF5 but not a NIR graph it can build: found by mutating real NIR files (tests/fuzz)."""
+READ_FAILURES = (OSError, KeyError, ValueError, TypeError, AttributeError, IndexError, AssertionError,
+                 RuntimeError, ZeroDivisionError, OverflowError, RecursionError, NotImplementedError)
+"""What h5py and nir (its node constructors and type inference) raise on a file that is HDF5
+but not a NIR graph it can build: found by mutating NIR files (tests/importer/test_fuzz_nir.py)."""
+
+READ_SECONDS = host_limits().nir_read_seconds
+"""How long the child process may take to read a NIR file's tree (bounded in size already)."""
+
+
+def read_tree(path: str | Path) -> dict[str, Any]:
+    """The file's `node` group as nir's `hdf2dict` gives it (nested dicts of arrays and str),
+    read by a forked child process that writes it as an `.npz` of plain arrays (no pickle);
+    in-process where fork is not available."""
+    if not hasattr(os, "fork"):
+        return _tree(path)
+    import h5py  # noqa: F401  (imported before the fork: each child would import them again)
+    import nir.serialization  # noqa: F401
+
+    import dynapcnn_dsl.weights.readers  # noqa: F401
+    with tempfile.TemporaryDirectory(prefix="dynapcnn-nir-") as folder:
+        out = Path(folder)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        done, alive = os.pipe()        # `alive` closes when the child ends, however it ends
+        pid = os.fork()
+        if pid == 0:                                         # the child: read, write, exit
+            code = 1
+            os.close(done)
+            faulthandler.disable()      # a crash of HDF5 is reported by the parent, not as a trace
+            try:
+                try:
+                    _save_tree(_tree(path), out / "tree.npz")
+                    code = 0
+                except NirFailure as exc:
+                    (out / "failure.txt").write_text(str(exc), encoding="utf-8")
+                except READ_FAILURES as exc:
+                    (out / "failure.txt").write_text(f"cannot read {path} as NIR: "
+                                                     f"{type(exc).__name__}: {exc}", encoding="utf-8")
+            finally:
+                os._exit(code)
+        os.close(alive)
+        try:
+            status = _wait(pid, done, READ_SECONDS)
+        finally:
+            os.close(done)
+        if status is None:
+            raise NirFailure(f"reading {path} took more than {READ_SECONDS} s (the HDF5 library loops "
+                             "on some damaged files): nothing was imported")
+        if (out / "failure.txt").exists():
+            raise NirFailure((out / "failure.txt").read_text(encoding="utf-8"))
+        if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0 or not (out / "tree.npz").exists():
+            why = f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else f"exit {status}"
+            raise NirFailure(f"the HDF5 library failed reading {path} ({why}): the file is damaged")
+        return _load_tree(out / "tree.npz")
+
+
+def _wait(pid: int, done: int, seconds: float) -> int | None:
+    """The child's wait status, or None after killing it when it took longer than `seconds`
+    (an interrupt of the parent kills it too). `done` is the read end of a pipe whose other
+    end only the child holds: it reads as closed the moment the child ends."""
+    try:
+        ready, _, _ = select.select([done], [], [], seconds)
+        if ready:
+            return os.waitpid(pid, 0)[1]
+        return None
+    finally:
+        with contextlib.suppress(ChildProcessError, ProcessLookupError):
+            if os.waitpid(pid, os.WNOHANG) == (0, 0):
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+
+
+def _tree(path: str | Path) -> dict[str, Any]:
+    import h5py
+    from nir.serialization import hdf2dict
+
+    check_file(path)
+    with h5py.File(str(path), "r") as f:
+        return hdf2dict(f["node"])
+
+
+def _save_tree(tree: dict[str, Any], file: Path) -> None:
+    """The tree as arrays keyed by their HDF5 paths ('/' never occurs in an HDF5 name), str as
+    0-d unicode arrays, empty groups listed: savez without pickles."""
+    arrays: dict[str, np.ndarray] = {}
+    groups: list[str] = []
+
+    def walk(node: dict[str, Any], prefix: str) -> None:
+        groups.append(prefix)
+        for key, value in node.items():
+            where = f"{prefix}/{key}"
+            if isinstance(value, dict):
+                walk(value, where)
+            elif isinstance(value, bytes):
+                arrays[where] = np.array(value.decode("utf-8", "replace"))
+            elif isinstance(value, str):
+                arrays[where] = np.array(value)
+            else:
+                arr = np.asarray(value)
+                if arr.dtype.hasobject:
+                    arr = np.array([v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)
+                                    for v in arr.reshape(-1)]).reshape(arr.shape)
+                arrays[where] = arr
+
+    walk(tree, "")
+    index = {f"a{i}": where for i, where in enumerate(arrays)}
+    np.savez(file, __paths__=np.array(list(index.values()), dtype=str),
+             __groups__=np.array(groups, dtype=str), **{k: arrays[where] for k, where in index.items()})
+
+
+def _load_tree(file: Path) -> dict[str, Any]:
+    tree: dict[str, Any] = {}
+
+    def at(where: str) -> dict[str, Any]:
+        node = tree
+        for part in where.split("/")[1:]:
+            node = node.setdefault(part, {})
+        return node
+
+    with np.load(file, allow_pickle=False) as npz:
+        for where in npz["__groups__"].tolist():
+            at(where)
+        for i, where in enumerate(npz["__paths__"].tolist()):
+            arr = npz[f"a{i}"]
+            parent, _, key = where.rpartition("/")
+            at(parent)[key] = str(arr[()]) if arr.dtype.kind == "U" and arr.ndim == 0 else \
+                (arr[()] if arr.ndim == 0 else arr)
+    return tree
 
 
 def check_file(path: str | Path) -> None:

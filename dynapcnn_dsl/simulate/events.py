@@ -20,6 +20,7 @@ Problems are returned as diagnostics naming the events file (and the first offen
 from __future__ import annotations
 
 import math
+import tokenize
 import zipfile
 import zlib
 from collections.abc import Mapping
@@ -39,10 +40,14 @@ MAX_EVENTS = LIMITS.events
 """The most events a simulation takes: checked against what a file declares (an .npy header, a
 dense tensor's counts) before anything is allocated or decompressed."""
 
-DAMAGED = (zipfile.BadZipFile, zlib.error, EOFError, ValueError, RuntimeError, OSError, KeyError)
+DAMAGED = (zipfile.BadZipFile, zlib.error, EOFError, ValueError, RuntimeError, OSError, KeyError,
+           TypeError, SyntaxError, tokenize.TokenError, RecursionError, OverflowError)
 """What zipfile and numpy raise on a damaged .npz member or .npy file: a bad CRC (BadZipFile), a
 truncated or garbled deflate stream (zlib.error, EOFError), a header that is not numpy's
-(ValueError), an encrypted or unsupported member (RuntimeError, NotImplementedError)."""
+(ValueError; numpy parses the header's Python literal with tokenize and ast, hence TokenError,
+SyntaxError, RecursionError for a deeply nested one, TypeError and OverflowError for a literal
+of the wrong kind), an encrypted or unsupported member (RuntimeError, NotImplementedError).
+Found by tests/unit/test_fuzz_events.py."""
 
 READ_HINT = "save the events again with numpy (np.save / np.savez), plain numeric arrays"
 

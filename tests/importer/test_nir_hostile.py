@@ -171,3 +171,28 @@ def test_without_the_nir_package_the_message_says_install_it(nir_file, monkeypat
     monkeypatch.setitem(sys.modules, "nir", None)
     assert "needs the nir package, which is not installed: pip install 'dynapcnn-dsl[nir]'" in \
         failure(importer.import_nir(nir_file))
+
+
+def test_a_read_that_never_ends_is_stopped(nir_file, monkeypatch):
+    """HDF5 loops forever on some damaged files (a global heap, found by the fuzz): the read
+    runs in a child process that is stopped after READ_SECONDS."""
+    import time
+
+    from dynapcnn_dsl.importer import from_nir
+
+    monkeypatch.setattr(from_nir, "READ_SECONDS", 1)
+    monkeypatch.setattr(from_nir, "_tree", lambda path: time.sleep(600))
+    assert failure(importer.import_nir(nir_file)) == (
+        f"reading {nir_file} took more than 1 s (the HDF5 library loops on some damaged files): "
+        "nothing was imported")
+
+
+def test_a_read_that_crashes_is_a_diagnostic(nir_file, monkeypatch):
+    import os
+    import signal
+
+    from dynapcnn_dsl.importer import from_nir
+
+    monkeypatch.setattr(from_nir, "_tree", lambda path: os.kill(os.getpid(), signal.SIGSEGV))
+    assert failure(importer.import_nir(nir_file)) == (
+        f"the HDF5 library failed reading {nir_file} (signal 11): the file is damaged")
