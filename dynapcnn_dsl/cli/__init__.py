@@ -22,6 +22,7 @@ from dynapcnn_dsl.cli import (
     check_cmd,
     compare_cmd,
     diff_cmd,
+    evaluate_cmd,
     graph_cmd,
     import_cmd,
     inspect_cmd,
@@ -35,7 +36,7 @@ from dynapcnn_dsl.cli import (
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 COMMANDS = (validate_cmd, inspect_cmd, graph_cmd, check_cmd, build_cmd, diff_cmd, new_cmd,
-            schema_cmd, rules_cmd, import_cmd, simulate_cmd, compare_cmd)
+            schema_cmd, rules_cmd, import_cmd, simulate_cmd, evaluate_cmd, compare_cmd)
 """Each command module has NAME, HELP, add_arguments(parser) and run(args, parser) -> int."""
 
 

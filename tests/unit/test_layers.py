@@ -1,7 +1,7 @@
 """Phases only look forward: a module never imports one of a phase that runs after its own.
 
     load < strict < expand < model < schema < link < rules < weights < documents < emit < pipeline
-         < diff / report / samna_bridge / simulate < api < importer < cli
+         < diff / report / samna_bridge / simulate < api < importer < evaluation < cli
 
 `link` computes facts and `rules` judges them (the link-stage rules read `link`'s facts), so
 `link` comes first and never imports `rules`. Shared values (diagnostics, chip facts, the strict
@@ -34,6 +34,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("diff", "report", "samna_bridge", "simulate"),
     ("api",),
     ("importer",),    # builds what it writes, to check it (through the API)
+    ("evaluation",),  # runs the simulation over a dataset (and, with --model, the importer's model)
     ("cli",),
     ("__main__",),
 )

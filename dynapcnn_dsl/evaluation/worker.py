@@ -1,0 +1,82 @@
+"""One recording, run where a worker runs it (this process, a pool process, a Dask worker).
+
+The configuration reaches a worker once (`install`, a pool's initializer or a Dask worker's
+first task), not once per recording; `run_recording` then simulates one recording from the
+configuration's initial state and returns a plain row. A recording that cannot be read or run
+comes back as a row with its reason, so it never sinks the run.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Options:
+    record_core: str | None          # the core whose spikes decide; None: the readout decides
+    slow_clock_hz: float | None
+    record: str = "monitored"        # "all" when the deciding core is not monitored
+
+
+@dataclass(frozen=True)
+class Row:
+    """What one recording gave. `prediction` is the class (readout, 1-based) or the feature;
+    None without any output spike. `error` says why a recording could not be run."""
+
+    file: str
+    label: str
+    prediction: int | None
+    events: int
+    seconds: float
+    duration_us: int
+    spikes: dict[str, int] = field(default_factory=dict)
+    error: str = ""
+
+
+_INSTALLED: dict[str, Any] = {}
+
+
+def install(document: dict[str, Any], options: Options) -> None:
+    """Keep the configuration and the options in this process, for every recording after."""
+    _INSTALLED["document"] = document
+    _INSTALLED["options"] = options
+
+
+def run_recording(file: str, label: str, source: Any) -> Row:
+    """Simulate one recording (a path or an events array) with the installed configuration."""
+    from dynapcnn_dsl.simulate import EventsError, SimulationError, from_columns, read_events
+    from dynapcnn_dsl.simulate.prediction import predicted_class
+    from dynapcnn_dsl.simulate.run import simulate_document
+
+    document, options = _INSTALLED["document"], _INSTALLED["options"]
+    start = time.perf_counter()
+    try:
+        if isinstance(source, str) or hasattr(source, "__fspath__"):
+            events = read_events(source)
+        else:
+            events = from_columns(source, file)
+        result = simulate_document(document, events, file="<config>", events_file=file,
+                                   record=options.record, slow_clock_hz=options.slow_clock_hz)
+    except (EventsError, SimulationError) as exc:
+        reason = "; ".join(f"{d.message}" for d in exc.diagnostics if d.is_error) or str(exc)
+        return Row(file, label, None, 0, time.perf_counter() - start, 0, {}, reason)
+    except (OSError, ValueError, TypeError) as exc:   # an unreadable file, a malformed array
+        return Row(file, label, None, 0, time.perf_counter() - start, 0, {},
+                   f"cannot read the recording: {exc}")
+    spikes = {c.name: c.spikes for c in result.summary.cores}
+    chosen = result.cores.get(options.record_core) if options.record_core else None
+    prediction = predicted_class(result.readout if options.record_core is None else None, chosen)
+    t = events["t"]
+    duration = int(t[-1] - t[0]) if len(t) else 0
+    return Row(file, label, prediction, len(events), time.perf_counter() - start, duration, spikes)
+
+
+def run_batch(document: dict[str, Any], options: Options, items: list[tuple[str, str, Any]]) -> list[Row]:
+    """A batch of recordings on a worker that may not have the configuration yet (Dask)."""
+    if _INSTALLED.get("document") is not document:
+        install(document, options)
+    return [run_recording(*item) for item in items]
+
+
