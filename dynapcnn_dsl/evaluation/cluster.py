@@ -16,7 +16,7 @@ from dynapcnn_dsl.evaluation.dataset import Recording
 from dynapcnn_dsl.evaluation.runner import RETRIES, _error
 from dynapcnn_dsl.evaluation.worker import Options, Row, run_batch
 
-CONNECT_SECONDS = 10
+CONNECT_SECONDS = 5
 
 
 def on_cluster(address: str, data: dict[str, Any], options: Options, todo: Sequence[Recording],
