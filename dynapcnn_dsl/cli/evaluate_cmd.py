@@ -106,7 +106,8 @@ def print_report(evaluation, console) -> None:
     accuracy = "n/a" if e.accuracy is None else f"{100 * e.accuracy:.2f}%"
     console.print(f"{len(e.rows)} recordings, {len(e.ran)} run: accuracy {accuracy} "
                   f"({e.correct} of {len(e.ran)})")
-    matrix = Table(title="confusion (rows: label, columns: prediction)", title_justify="left")
+    console.print("confusion (rows: label, columns: prediction)")
+    matrix = Table()
     matrix.add_column("label")
     for label in (*e.labels, "none"):
         matrix.add_column(label, justify="right")
@@ -118,7 +119,8 @@ def print_report(evaluation, console) -> None:
         console.print(f"{len(e.without_output)} recordings without any output spike: {shown}")
     for row in e.failed:
         console.print(f"failed: {row.file}: {row.error}")
-    rates = Table(title="spike rates per recording (Hz)", title_justify="left")
+    console.print("spike rates per recording (Hz)")
+    rates = Table()
     for column in ("core", "mean", "max"):
         rates.add_column(column, justify="left" if column == "core" else "right")
     for core, (mean, most) in e.rates().items():

@@ -87,6 +87,7 @@ SOURCES_OF_CODES = {
     "document-": ROOT / "dynapcnn_dsl",   # documents.py (reading) and samna_bridge.py
     "simulate-": ROOT / "dynapcnn_dsl" / "simulate",
     "import-": ROOT / "dynapcnn_dsl" / "importer",
+    "evaluate-": ROOT / "dynapcnn_dsl" / "evaluation",
 }
 """Codes found in the source by their prefix: a new code there needs its section in the docs."""
 
