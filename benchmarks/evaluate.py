@@ -32,8 +32,8 @@ def timed(doc, pairs, jobs: int) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--recordings", type=int, default=16)
-    parser.add_argument("--events", type=int, default=50_000, help="events per recording for --jobs")
+    parser.add_argument("--recordings", type=int, default=32)
+    parser.add_argument("--events", type=int, default=100_000, help="events per recording for --jobs")
     parser.add_argument("--largest", type=int, default=1_000_000, help="the largest recording of the scaling")
     args = parser.parse_args()
 

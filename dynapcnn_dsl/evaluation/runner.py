@@ -8,7 +8,6 @@ result lists them in the dataset's order, so the figures do not depend on who ra
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -105,7 +104,10 @@ def _in_pool(data: dict[str, Any], options: Options, todo: Sequence[Recording], 
 
     attempts = dict.fromkeys(range(len(todo)), 0)
     left = list(range(len(todo)))
-    context = multiprocessing.get_context("forkserver" if os.name == "posix" else "spawn")
+    # fork: a worker starts with what this process imported and compiled (numba's kernel), in
+    # milliseconds; spawning one re-imports all of it (seconds)
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     while left:
         broken = []
         with ProcessPoolExecutor(jobs, mp_context=context, initializer=install,

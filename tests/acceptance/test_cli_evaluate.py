@@ -115,8 +115,9 @@ def test_a_worker_killed_mid_run_and_the_run_completes(dataset):
 
     def kill_one(row) -> None:
         if not killed:
-            servers = [p for p in psutil.Process().children() if "forkserver" in " ".join(p.cmdline())]
-            workers = [w for server in servers for w in server.children()]   # the pool's processes
+            helpers = ("resource_tracker", "forkserver")
+            workers = [p for p in psutil.Process().children(recursive=True)   # the pool's processes
+                       if not any(h in " ".join(p.cmdline()) for h in helpers)]
             if workers:
                 os.kill(workers[0].pid, signal.SIGKILL)
                 killed.append(workers[0].pid)
