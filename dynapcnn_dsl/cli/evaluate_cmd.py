@@ -36,6 +36,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="worker processes (default: every core of this machine)")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="run on a Dask distributed cluster (tcp://host:8786); needs dynapcnn-dsl[cluster]")
+    p.add_argument("--model", metavar="FILE.py:NAME",
+                   help="also run this torch model (as compare loads it) on each recording: both "
+                   "accuracies and their agreement; needs NETWORK WEIGHTS")
+    p.add_argument("--bin-us", type=int, default=1000, metavar="B",
+                   help="the model's time step in µs (default 1000)")
     p.add_argument("--slow-clock-hz", type=float, metavar="F",
                    help="the board's slow clock: enables leak and the readout's ticks")
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format")
@@ -107,6 +112,10 @@ def print_report(evaluation, console) -> None:
     console.print(f"{len(e.rows)} recordings, {len(e.ran)} run: accuracy {accuracy} "
                   f"({e.correct} of {len(e.ran)})")
     console.print("confusion (rows: label, columns: prediction)")
+    if e.model:
+        model = "n/a" if e.model_accuracy is None else f"{100 * e.model_accuracy:.2f}%"
+        agree = "n/a" if e.agreement is None else f"{100 * e.agreement:.2f}%"
+        console.print(f"model accuracy {model}; chip and model agree on {agree} of the recordings")
     matrix = Table()
     matrix.add_column("label")
     for label in (*e.labels, "none"):
@@ -146,6 +155,10 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         parser.error("give a configuration document, or a network file and its weights")
     if args.jobs is not None and args.jobs < 1:
         parser.error(f"--jobs {args.jobs}: give at least 1 worker process")
+    if args.model is not None and len(args.inputs) != 2:
+        parser.error("--model needs the network file and its weights: evaluate NETWORK WEIGHTS --model ...")
+    if args.bin_us < 1:
+        parser.error(f"--bin-us {args.bin_us}: give a positive number of µs")
     if args.resume and not args.results:
         parser.error("--resume needs the results file: -o RESULTS.csv")
     check_files_exist(list(args.inputs), parser)
@@ -179,8 +192,10 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             if bar is not None:
                 advance()
 
-        result = evaluate(data, args.dataset, output=args.output, slow_clock_hz=args.slow_clock_hz,
-                          jobs=jobs, scheduler=args.scheduler, done=keep, on_row=on_row)
+        result = evaluate(data if args.model is None else config, args.dataset, weights=weights,
+                          key=args.key, output=args.output, slow_clock_hz=args.slow_clock_hz, jobs=jobs,
+                          scheduler=args.scheduler, model=args.model, bin_us=args.bin_us, done=keep,
+                          on_row=on_row)
     except (BuildError, EvaluationError) as exc:
         print_diagnostics(exc.diagnostics, sys.stderr)
         sys.stderr.write("nothing was evaluated\n" if sink is None or sink.fh is None else

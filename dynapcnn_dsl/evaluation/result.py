@@ -29,18 +29,23 @@ class Evaluation:
     readout: bool
     wall_seconds: float
     cores: tuple[str, ...]
+    model: bool = False               # the torch model ran too (--model)
 
     @classmethod
-    def of(cls, rows: list[Row], readout: bool, wall_seconds: float, cores: tuple[str, ...]) -> Evaluation:
-        return cls(tuple(rows), tuple(_label_order({r.label for r in rows})), readout, wall_seconds, cores)
+    def of(cls, rows: list[Row], readout: bool, wall_seconds: float, cores: tuple[str, ...],
+           model: bool = False) -> Evaluation:
+        return cls(tuple(rows), tuple(_label_order({r.label for r in rows})), readout, wall_seconds, cores,
+                   model)
 
-    def predicted_label(self, row: Row) -> str | None:
-        if row.prediction is None:
+    def predicted_label(self, row: Row, *, model: bool = False) -> str | None:
+        """The label the chip's prediction names (with `model`, the model's)."""
+        prediction = row.model_prediction if model else row.prediction
+        if prediction is None:
             return None
         if all(label.lstrip("-").isdigit() for label in self.labels):
-            return str(row.prediction)
-        k = row.prediction - (1 if self.readout else 0)
-        return self.labels[k] if 0 <= k < len(self.labels) else f"class {row.prediction}"
+            return str(prediction)
+        k = prediction - (1 if self.readout else 0)
+        return self.labels[k] if 0 <= k < len(self.labels) else f"class {prediction}"
 
     @property
     def ran(self) -> tuple[Row, ...]:
@@ -58,6 +63,21 @@ class Evaluation:
     def accuracy(self) -> float | None:
         """Correct over the recordings that ran (no prediction counts as wrong)."""
         return self.correct / len(self.ran) if self.ran else None
+
+    @property
+    def model_accuracy(self) -> float | None:
+        """With --model: the model's accuracy over the same recordings."""
+        if not self.model or not self.ran:
+            return None
+        return sum(self.predicted_label(r, model=True) == r.label for r in self.ran) / len(self.ran)
+
+    @property
+    def agreement(self) -> float | None:
+        """With --model: the fraction of recordings where chip and model predict the same class
+        (both without a prediction counts as the same)."""
+        if not self.model or not self.ran:
+            return None
+        return sum(r.prediction == r.model_prediction for r in self.ran) / len(self.ran)
 
     @property
     def without_output(self) -> tuple[str, ...]:
@@ -99,6 +119,7 @@ class Evaluation:
         return {
             "recordings": len(self.rows), "ran": len(self.ran), "correct": self.correct,
             "accuracy": self.accuracy, "labels": list(self.labels),
+            **({"model_accuracy": self.model_accuracy, "agreement": self.agreement} if self.model else {}),
             "confusion": self.confusion.tolist(), "without_output": list(self.without_output),
             "failed": [{"file": r.file, "reason": r.error} for r in self.failed],
             "spike_rates_hz": {c: {"mean": m, "max": x} for c, (m, x) in mean_max.items()},
@@ -108,14 +129,15 @@ class Evaluation:
 
 def columns(cores: tuple[str, ...]) -> list[str]:
     return ["file", "label", "prediction", "events", "duration_us", *(f"spikes.{c}" for c in cores),
-            "seconds", "error"]
+            "seconds", "error", "model_prediction"]
 
 
 def row_dict(r: Row, cores: tuple[str, ...]) -> dict[str, Any]:
     return {"file": r.file, "label": r.label, "prediction": "" if r.prediction is None else r.prediction,
             "events": r.events, "duration_us": r.duration_us,
             **{f"spikes.{c}": r.spikes.get(c, "") for c in cores},
-            "seconds": f"{r.seconds:.6f}", "error": r.error}
+            "seconds": f"{r.seconds:.6f}", "error": r.error,
+            "model_prediction": "" if r.model_prediction is None else r.model_prediction}
 
 
 def row_of(values: dict[str, str], cores: tuple[str, ...]) -> Row:
@@ -125,4 +147,5 @@ def row_of(values: dict[str, str], cores: tuple[str, ...]) -> Row:
     return Row(values["file"], values["label"], int(prediction) if prediction.strip() else None,
                int(values.get("events") or 0), float(values.get("seconds") or 0.0),
                int(values.get("duration_us") or 0), spikes,
-               values.get("error", ""))
+               values.get("error", ""),
+               int(values["model_prediction"]) if (values.get("model_prediction") or "").strip() else None)

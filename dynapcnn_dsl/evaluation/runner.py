@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dynapcnn_dsl.diagnostics import Diagnostic, Severity
 from dynapcnn_dsl.evaluation.dataset import DatasetError, Recording, from_pairs, read_dataset
 from dynapcnn_dsl.evaluation.result import Evaluation
 from dynapcnn_dsl.evaluation.worker import Options, Row, install, run_recording
+
+if TYPE_CHECKING:
+    from dynapcnn_dsl.evaluation.model import ModelSpec
 
 RETRIES = 3
 """Times a recording is tried again after its worker process died, before it is reported."""
@@ -134,18 +138,44 @@ def _in_pool(data: dict[str, Any], options: Options, todo: Sequence[Recording], 
                 left.append(i)
 
 
+def model_spec(model: str, network: Any, weights: Any, key: str | None, options: Options,
+               bin_us: int) -> ModelSpec:
+    """The model's spec, checked here by loading it once (a worker loads it again)."""
+    from dynapcnn_dsl.api import build
+    from dynapcnn_dsl.evaluation.model import ModelSpec, load
+    from dynapcnn_dsl.importer.from_torch import ImportFailure
+
+    if weights is None or not isinstance(network, str | Path):
+        raise _error(str(model), "evaluate-model", "--model needs the network file and its weights",
+                     "evaluate NETWORK WEIGHTS --model FILE.py:NAME (the model loads the same weights)")
+    linked = build(network, weights, key=key, annotate=True).linked
+    deciding = options.record_core or (linked.readout.source if linked.readout else None)
+    core = next(c for c in linked.cores if c.name == deciding)
+    names = tuple(f"{c.weights}.weight" for c in linked.cores)
+    spec = ModelSpec(model, str(weights), key, names, core.weights, tuple(linked.input.shape), bin_us,
+                     options.record_core is None)
+    try:
+        load(spec)
+    except ImportFailure as exc:
+        raise _error(model, "evaluate-model", f"cannot run the model: {exc}", exc.hint) from None
+    return spec
+
+
 def evaluate(config: Any, dataset: Any, *, weights: Any = None, key: str | None = None,
              output: str | None = None, slow_clock_hz: float | None = None, jobs: int = 1,
-             scheduler: str | None = None, done: Sequence[Row] = (),
-             on_row: Callable[[Row], None] | None = None) -> Evaluation:
+             scheduler: str | None = None, model: str | None = None, bin_us: int = 1000,
+             done: Sequence[Row] = (), on_row: Callable[[Row], None] | None = None) -> Evaluation:
     """Run `config` (a Document, its data, a .json, or a network with `weights`) over `dataset`
     (a folder, or a sequence of (events, label) pairs such as a tonic dataset) and return an
-    Evaluation. `done`: rows of an earlier run to keep (resume); their recordings are skipped.
-    Raises EvaluationError (or BuildError for a network that does not build)."""
+    Evaluation. `model` (FILE.py:NAME, with a network and `weights`) runs the torch model on
+    each recording too, binned at `bin_us`. `done`: rows of an earlier run to keep (resume);
+    their recordings are skipped. Raises EvaluationError (or BuildError for a network that does not build)."""
     if jobs < 1:
         raise _error("--jobs", "evaluate-jobs", f"--jobs must be at least 1, not {jobs}")
     data, file = document_data(config, weights=weights, key=key)
     options, by_readout, cores = decide_options(data, file, output, slow_clock_hz)
+    if model is not None:
+        options = replace(options, model=model_spec(model, config, weights, key, options, bin_us))
     recordings = recordings_of(dataset)
     kept = {r.file: r for r in done}
     todo = [r for r in recordings if r.file not in kept]
@@ -167,4 +197,4 @@ def evaluate(config: Any, dataset: Any, *, weights: Any = None, key: str | None 
         _in_pool(data, options, todo, min(jobs, len(todo)), collect)
     wall = time.perf_counter() - start
     ordered = [rows.get(r.file) or kept[r.file] for r in recordings]
-    return Evaluation.of(ordered, by_readout, wall, cores)
+    return Evaluation.of(ordered, by_readout, wall, cores, model is not None)

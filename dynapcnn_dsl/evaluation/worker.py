@@ -18,6 +18,7 @@ class Options:
     record_core: str | None          # the core whose spikes decide; None: the readout decides
     slow_clock_hz: float | None
     record: str = "monitored"        # "all" when the deciding core is not monitored
+    model: Any = None                # a ModelSpec: the torch model runs on each recording too
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class Row:
     duration_us: int
     spikes: dict[str, int] = field(default_factory=dict)
     error: str = ""
+    model_prediction: int | None = None      # with --model: the torch model's class
 
 
 _INSTALLED: dict[str, Any] = {}
@@ -40,6 +42,7 @@ _INSTALLED: dict[str, Any] = {}
 
 def install(document: dict[str, Any], options: Options) -> None:
     """Keep the configuration and the options in this process, for every recording after."""
+    _INSTALLED.clear()
     _INSTALLED["document"] = document
     _INSTALLED["options"] = options
 
@@ -68,9 +71,17 @@ def run_recording(file: str, label: str, source: Any) -> Row:
     spikes = {c.name: c.spikes for c in result.summary.cores}
     chosen = result.cores.get(options.record_core) if options.record_core else None
     prediction = predicted_class(result.readout if options.record_core is None else None, chosen)
+    model = None
+    if options.model is not None:
+        from dynapcnn_dsl.evaluation.model import load, model_class
+
+        if "model" not in _INSTALLED:            # loaded once per worker, on its first recording
+            _INSTALLED["model"] = load(options.model)
+        model = model_class(*_INSTALLED["model"], events, options.model)
     t = events["t"]
     duration = int(t[-1] - t[0]) if len(t) else 0
-    return Row(file, label, prediction, len(events), time.perf_counter() - start, duration, spikes)
+    return Row(file, label, prediction, len(events), time.perf_counter() - start, duration, spikes,
+               model_prediction=model)
 
 
 def run_batch(document: dict[str, Any], options: Options, items: list[tuple[str, str, Any]]) -> list[Row]:

@@ -247,3 +247,58 @@ def test_usage_errors_and_an_unreachable_scheduler(dataset, capsys):
     pytest.importorskip("dask.distributed")
     code, text = cli(capsys, "evaluate", str(config), "--dataset", str(folder), "--scheduler", "tcp://127.0.0.1:9")
     assert code == 1 and "error[evaluate-scheduler]: cannot reach the Dask scheduler" in text
+
+
+MODEL = '''
+import sinabs.layers as sl
+import torch
+
+
+class One(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(1, 3, 3, padding=1, bias=False)
+        self.spike = sl.IAFSqueeze(batch_size=1, min_v_mem=-1.0)
+
+    def forward(self, x):
+        return self.spike(self.conv(x))
+'''
+
+NETWORK = """dsl: 1
+name: one
+chip: speck2f
+input: {source: host, shape: [1, 4, 4], to: [conv]}
+cores:
+  conv:
+    conv: {out_channels: 3, kernel: 3, padding: 1}
+    neuron: {threshold: 1.0, min_v_mem: -1.0}
+    monitor: true
+"""
+
+
+def test_model_and_chip_agree_where_the_translation_is_exact(tmp_path, capsys):
+    """One core, every weight below the threshold, one event per model time step: sinabs's
+    IAFSqueeze and the chip compute the same spikes (SIMULATION.md, "Agreement with sinabs"),
+    so the model's class is the chip's on every recording."""
+    pytest.importorskip("sinabs")
+    pytest.importorskip("torch")
+    (tmp_path / "model.py").write_text(MODEL, encoding="utf-8")
+    (tmp_path / "network.yaml").write_text(NETWORK, encoding="utf-8")
+    rng = np.random.default_rng(4)
+    weights = rng.integers(-3, 8, (3, 1, 3, 3)) / 8            # k/8: quantized without rounding
+    np.savez(tmp_path / "w.npz", **{"conv.weight": weights.astype(np.float32)})
+    for label in LABELS:
+        (tmp_path / "ds" / label).mkdir(parents=True)
+        for i in range(2):
+            np.save(tmp_path / "ds" / label / f"r{i}.npy", recording(rng, 60))
+    code, text = cli(capsys, "evaluate", str(tmp_path / "network.yaml"), str(tmp_path / "w.npz"),
+                     "--dataset", str(tmp_path / "ds"), "--model", f"{tmp_path / 'model.py'}:One",
+                     "--bin-us", "10", "--jobs", "1", "--format", "json", "-o", str(tmp_path / "r.csv"))
+    assert code == 0, text
+    report = json.loads(text)["files"][0]["evaluation"]
+    assert report["agreement"] == 1.0 and report["model_accuracy"] == report["accuracy"]
+    rows = rows_of(tmp_path / "r.csv")
+    assert all(r["model_prediction"] == r["prediction"] != "" for r in rows)
+    code, text = cli(capsys, "evaluate", str(tmp_path / "ds" / "0" / "r0.npy"), "--dataset",
+                     str(tmp_path / "ds"), "--model", f"{tmp_path / 'model.py'}:One")
+    assert code == 2 and "--model needs the network file and its weights" in text
