@@ -69,6 +69,7 @@ bench: $(VENV)/.installed-run $(VENV)/.installed-test   # simulate.py compares w
 	$(BIN)/python benchmarks/refusals.py
 	$(BIN)/python benchmarks/diff.py
 	$(BIN)/python benchmarks/simulate.py
+	$(BIN)/python benchmarks/evaluate.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
