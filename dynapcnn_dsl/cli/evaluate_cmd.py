@@ -43,6 +43,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="the model's time step in µs (default 1000)")
     p.add_argument("--slow-clock-hz", type=float, metavar="F",
                    help="the board's slow clock: enables leak and the readout's ticks")
+    p.add_argument("--plot", metavar="REPORT.png|.html",
+                   help="draw the confusion matrix and per-core spike-rate histograms (needs matplotlib)")
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format")
     p.add_argument("--key", metavar="KEY", help="the state_dict key inside a torch checkpoint")
 
@@ -164,6 +166,12 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     check_files_exist(list(args.inputs), parser)
     if not Path(args.dataset).is_dir():
         parser.error(f"--dataset {args.dataset}: not a folder")
+    if args.plot:
+        from dynapcnn_dsl.evaluation.plot import FORMATS
+
+        if Path(args.plot).suffix.lower() not in FORMATS:
+            parser.error(f"--plot {args.plot}: give a .png or an .html file")
+        check_outputs([args.plot], list(args.inputs), parser)
     if args.results:
         if args.results == "-" or Path(args.results).is_dir():
             parser.error(f"-o {args.results}: give a file name for the CSV")
@@ -206,6 +214,17 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             bar.stop()
         if sink is not None:
             sink.close()
+    if args.plot:
+        from dynapcnn_dsl.atomic import write_atomic
+        from dynapcnn_dsl.evaluation.plot import PlotError, report
+
+        try:
+            write_atomic(args.plot, report(result, args.plot))
+        except PlotError as exc:
+            sys.stderr.write(f"{exc}\n")
+            return 1
+        except OSError as exc:
+            parser.error(f"cannot write {args.plot}: {exc.strerror or exc}")
     if args.format == "json":
         from dynapcnn_dsl import render
 

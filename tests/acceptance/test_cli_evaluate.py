@@ -302,3 +302,17 @@ def test_model_and_chip_agree_where_the_translation_is_exact(tmp_path, capsys):
     code, text = cli(capsys, "evaluate", str(tmp_path / "ds" / "0" / "r0.npy"), "--dataset",
                      str(tmp_path / "ds"), "--model", f"{tmp_path / 'model.py'}:One")
     assert code == 2 and "--model needs the network file and its weights" in text
+
+
+def test_plot_writes_a_png_or_an_html_report(dataset, capsys, tmp_path):
+    pytest.importorskip("matplotlib")
+    config, folder = dataset
+    for name in ("report.png", "report.html"):
+        code, text = cli(capsys, "evaluate", str(config), "--dataset", str(folder), "--jobs", "1",
+                         "--plot", str(tmp_path / name))
+        assert code == 0, text
+    assert (tmp_path / "report.png").read_bytes().startswith(b"\x89PNG")
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "accuracy" in page and "data:image/png;base64," in page
+    code, text = cli(capsys, "evaluate", str(config), "--dataset", str(folder), "--plot", str(tmp_path / "r.pdf"))
+    assert code == 2 and "give a .png or an .html file" in text
