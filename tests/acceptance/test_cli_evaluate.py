@@ -314,5 +314,6 @@ def test_plot_writes_a_png_or_an_html_report(dataset, capsys, tmp_path):
     assert (tmp_path / "report.png").read_bytes().startswith(b"\x89PNG")
     page = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert "accuracy" in page and "data:image/png;base64," in page
-    code, text = cli(capsys, "evaluate", str(config), "--dataset", str(folder), "--plot", str(tmp_path / "r.pdf"))
+    code, text = cli(capsys, "evaluate", str(config), "--dataset", str(folder), "--plot",
+                     str(tmp_path / "r.pdf"))
     assert code == 2 and "give a .png or an .html file" in text
