@@ -68,7 +68,7 @@ class Packed:
     weights of one kernel tap) runs over contiguous memory and the compiler vectorises it:
     state [y][x][f] and weights [c][ky][kx][f] per core, each core at its offset. `fired` is
     one scratch buffer, sized once for the largest core, where a block of updates marks its
-    spikes before they are pushed in SIMULATION.md's (f, oy, ox) order."""
+    spikes (and then sorts them) before they are pushed in SIMULATION.md's (f, oy, ox) order."""
 
     def __init__(self, machine: Machine, record: tuple[int, ...]) -> None:
         n = len(machine.cores)
@@ -97,7 +97,7 @@ class Packed:
         self.weights = np.concatenate(weights or [np.zeros(0, np.int32)]).astype(np.int32)
         self.bias = np.concatenate(bias or [np.zeros(0, np.int32)]).astype(np.int32)
         self.state = np.concatenate(state or [np.zeros(0, np.int32)]).astype(np.int32)
-        self.fired = np.zeros(scratch, np.int32)
+        self.fired = np.zeros(2 * scratch, np.int32)   # the marks, then their sort keys
         self.dvs = np.full(15, -1, np.int64)
         if machine.dvs is not None:
             v = machine.dvs
@@ -174,23 +174,41 @@ def _settle(state: Any, s0: int, add: Any, a0: int, n: int, th: int, tl: int, rz
 
 
 @numba.njit(cache=True)
-def _push(fired: Any, nf: int, y_lo: int, y_hi: int, x_lo: int, x_hi: int, core: int, stack: Any,
-          sp: int) -> int:
-    """Push the spikes marked in `fired` ([y][x][f] over the block y_lo..y_hi, x_lo..x_hi) on
-    the stack, the last in (f, oy, ox) order first, so that they pop in that order. The stack
-    has room (the caller grew it once for all of them)."""
+def _push(fired: Any, count: int, nf: int, y_lo: int, y_hi: int, x_lo: int, x_hi: int, core: int,
+          stack: Any, sp: int) -> int:
+    """Push the `count` spikes marked in `fired` ([y][x][f] over the block y_lo..y_hi,
+    x_lo..x_hi) on the stack, the last in (f, oy, ox) order first, so that they pop in that
+    order. The marks are found in memory order (a sequential scan that stops at the last one),
+    keyed by (f, position) and sorted: spikes are few, the block may be large. The stack has
+    room (the caller grew it once for all of them). The keys use the second half of `fired`."""
+    keys = fired[fired.shape[0] // 2:]
     nx = x_hi - x_lo + 1
-    for f in range(nf - 1, -1, -1):
-        for oy in range(y_hi, y_lo - 1, -1):
-            row = (oy - y_lo) * nx - x_lo
-            for ox in range(x_hi, x_lo - 1, -1):
-                if fired[(row + ox) * nf + f]:
-                    stack[sp, 0] = ROUTE
-                    stack[sp, 1] = core
-                    stack[sp, 2] = f
-                    stack[sp, 3] = ox
-                    stack[sp, 4] = oy
-                    sp += 1
+    positions = (y_hi - y_lo + 1) * nx
+    found = 0
+    for j in range(positions * nf):
+        if fired[j]:
+            keys[found] = (j % nf) * positions + j // nf
+            found += 1
+            if found == count:
+                break
+    if found > 32:
+        keys[:found] = np.sort(keys[:found])
+    else:
+        for i in range(1, found):                   # insertion sort: a handful of keys
+            key = keys[i]
+            k = i - 1
+            while k >= 0 and keys[k] > key:
+                keys[k + 1] = keys[k]
+                k -= 1
+            keys[k + 1] = key
+    for i in range(found - 1, -1, -1):
+        f, position = keys[i] // positions, keys[i] % positions
+        stack[sp, 0] = ROUTE
+        stack[sp, 1] = core
+        stack[sp, 2] = f
+        stack[sp, 3] = x_lo + position % nx
+        stack[sp, 4] = y_lo + position // nx
+        sp += 1
     return sp
 
 
@@ -219,7 +237,7 @@ def _update(g: Any, core: int, c: int, x: int, y: int, weights: Any, state: Any,
     if count:
         counters[core, SPIKES] += count
         stack = _grow(stack, sp + count)
-        sp = _push(fired, nf, oy_lo, oy_hi, ox_lo, ox_hi, core, stack, sp)
+        sp = _push(fired, count, nf, oy_lo, oy_hi, ox_lo, ox_hi, core, stack, sp)
     return stack, sp
 
 
@@ -304,7 +322,7 @@ def _tick(t: int, geometry: Any, destinations: Any, weights: Any, bias: Any, sta
         if count:
             counters[core, SPIKES] += count
             stack = _grow(stack, count)
-            sp = _push(fired, nf, 0, ho - 1, 0, wo - 1, core, stack, 0)
+            sp = _push(fired, count, nf, 0, ho - 1, 0, wo - 1, core, stack, 0)
         stack, rec, nrec, ok = _drain(t, geometry, destinations, weights, state, fired, readout, counters,
                                       misc, period, stack, sp, rec, nrec, budget)
         if not ok:
