@@ -50,7 +50,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 class _Sink:
-    """The results CSV, a row appended and flushed as each recording finishes."""
+    """The results CSV, a row appended and flushed as each recording finishes. Not written
+    atomically, on purpose: an interrupted run keeps the rows it wrote (`--resume`)."""
 
     def __init__(self, path: str | None, cores: tuple[str, ...], keep: list) -> None:
         from dynapcnn_dsl.evaluation.result import columns, row_dict
@@ -173,8 +174,9 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             parser.error(f"--plot {args.plot}: give a .png or an .html file")
         check_outputs([args.plot], list(args.inputs), parser)
     if args.results:
-        if args.results == "-" or Path(args.results).is_dir():
-            parser.error(f"-o {args.results}: give a file name for the CSV")
+        if args.results == "-" or (Path(args.results).exists() and not Path(args.results).is_file()):
+            parser.error(f"-o {args.results}: give a file name for the CSV (not a folder, a device "
+                         "or a pipe)")
         check_outputs([args.results], list(args.inputs), parser)
     config, weights = args.inputs[0], (args.inputs[1] if len(args.inputs) == 2 else None)
     if weights is None and not is_document_file(config):

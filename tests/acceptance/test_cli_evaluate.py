@@ -317,3 +317,10 @@ def test_plot_writes_a_png_or_an_html_report(dataset, capsys, tmp_path):
     code, text = cli(capsys, "evaluate", str(config), "--dataset", str(folder), "--plot",
                      str(tmp_path / "r.pdf"))
     assert code == 2 and "give a .png or an .html file" in text
+
+
+def test_results_never_go_to_a_device_or_a_folder(dataset, capsys, tmp_path):
+    config, folder = dataset
+    for target in ("/dev/null", str(tmp_path)):
+        code, text = cli(capsys, "evaluate", str(config), "--dataset", str(folder), "-o", target)
+        assert code == 2 and "give a file name for the CSV" in text
