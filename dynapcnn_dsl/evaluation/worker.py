@@ -8,6 +8,7 @@ comes back as a row with its reason, so it never sinks the run.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,10 +41,31 @@ class Row:
 _INSTALLED: dict[str, Any] = {}
 
 
+TENSORS = ("weights", "biases", "neurons_initial_value")
+
+
+def _with_arrays(document: dict[str, Any]) -> dict[str, Any]:
+    """The document with its cores' tensors as numpy arrays, made once: reading a machine from
+    nested lists (a .json) costs more than simulating a short recording."""
+    import numpy as np
+
+    config = document.get("config")
+    if not isinstance(config, dict) or not isinstance(config.get("cnn_layers"), list):
+        return document                      # malformed: simulate says why, per recording
+    layers = []
+    for layer in config["cnn_layers"]:
+        if isinstance(layer, dict):
+            with contextlib.suppress(ValueError, TypeError):   # ragged: left for simulate to report
+                layer = {**layer, **{k: np.asarray(layer[k]) for k in TENSORS if k in layer}}
+        layers.append(layer)
+    return {**document, "config": {**config, "cnn_layers": layers}}
+
+
 def install(document: dict[str, Any], options: Options) -> None:
     """Keep the configuration and the options in this process, for every recording after."""
     _INSTALLED.clear()
-    _INSTALLED["document"] = document
+    _INSTALLED["document"] = _with_arrays(document)
+    _INSTALLED["given"] = document
     _INSTALLED["options"] = options
 
 
@@ -86,7 +108,7 @@ def run_recording(file: str, label: str, source: Any) -> Row:
 
 def run_batch(document: dict[str, Any], options: Options, items: list[tuple[str, str, Any]]) -> list[Row]:
     """A batch of recordings on a worker that may not have the configuration yet (Dask)."""
-    if _INSTALLED.get("document") is not document:
+    if _INSTALLED.get("given") is not document:
         install(document, options)
     return [run_recording(*item) for item in items]
 
