@@ -133,7 +133,8 @@ def _in_pool(data: dict[str, Any], options: Options, todo: Sequence[Recording], 
             if attempts[i] > RETRIES:
                 r = todo[i]
                 on_row(Row(r.file, r.label, None, 0, 0.0, 0, {},
-                           f"its worker process died {attempts[i]} times (out of memory? killed?)"))
+                           f"its worker process died {attempts[i]} time{'s' * (attempts[i] > 1)} (out of memory? "
+                           "killed?)"))
             else:
                 left.append(i)
 
