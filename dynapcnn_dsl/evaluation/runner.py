@@ -131,10 +131,9 @@ def _in_pool(data: dict[str, Any], options: Options, todo: Sequence[Recording], 
         for i in broken:
             attempts[i] += 1
             if attempts[i] > RETRIES:
-                r = todo[i]
+                r, n = todo[i], attempts[i]
                 on_row(Row(r.file, r.label, None, 0, 0.0, 0, {},
-                           f"its worker process died {attempts[i]} time{'s' * (attempts[i] > 1)} (out of memory? "
-                           "killed?)"))
+                           f"its worker process died {n} time{'s' * (n > 1)} (out of memory? killed?)"))
             else:
                 left.append(i)
 
