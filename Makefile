@@ -74,6 +74,7 @@ bench: $(VENV)/.installed-run $(VENV)/.installed-test   # simulate.py compares w
 	$(BIN)/python benchmarks/simulate.py
 	$(BIN)/python benchmarks/lsp.py
 	$(BIN)/python benchmarks/compare.py
+	$(BIN)/python benchmarks/evaluate.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

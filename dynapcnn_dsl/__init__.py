@@ -12,7 +12,7 @@ from typing import Any
 __version__ = "0.1.0"
 
 __all__ = ["BuildError", "Differences", "Document", "__version__", "build", "check", "compare", "diff",
-           "inspect", "simulate", "validate"]
+           "evaluate", "inspect", "simulate", "validate"]
 
 
 def __getattr__(name: str) -> Any:
@@ -25,6 +25,10 @@ def __getattr__(name: str) -> Any:
         import importlib
 
         return importlib.import_module(f"dynapcnn_dsl.{name}")
+    if name == "evaluate":  # a configuration's accuracy over a labelled dataset
+        from dynapcnn_dsl.evaluation import evaluate
+
+        return evaluate
     if name == "compare":  # the chip's simulation against the torch model (importer phase)
         from dynapcnn_dsl.importer.compare import compare
 

@@ -22,6 +22,7 @@ from dynapcnn_dsl.cli import (
     check_cmd,
     compare_cmd,
     diff_cmd,
+    evaluate_cmd,
     graph_cmd,
     import_cmd,
     inspect_cmd,
@@ -41,7 +42,7 @@ OPTIONAL = {"torch": "torch", "nir": "nir", "h5py": "nir", "aedat": "events", "s
 that is missing is "install X" (exit 2), wherever the command happens to import it."""
 
 COMMANDS = (validate_cmd, inspect_cmd, graph_cmd, check_cmd, build_cmd, diff_cmd, new_cmd,
-            schema_cmd, rules_cmd, import_cmd, simulate_cmd, compare_cmd, lsp_cmd)
+            schema_cmd, rules_cmd, import_cmd, simulate_cmd, evaluate_cmd, compare_cmd, lsp_cmd)
 """Each command module has NAME, HELP, add_arguments(parser) and run(args, parser) -> int."""
 
 

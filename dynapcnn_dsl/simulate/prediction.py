@@ -66,12 +66,20 @@ def feature_winner(spikes: np.ndarray, features: int | None = None) -> int | Non
     return _first_max(counts)
 
 
+def class_of(readout: np.ndarray | None, spikes: np.ndarray | None) -> int | None:
+    """The same rule over the arrays alone (what an `evaluate` worker holds): the readout's
+    winner (1-based) when `readout` is given, else the winning feature (0-based) of `spikes`."""
+    if readout is not None:
+        return readout_winner(readout)
+    return None if spikes is None else feature_winner(spikes)
+
+
 def predicted_class(result: SimulationResult, core: str | None = None) -> int | None:
     """The run's predicted class: the readout's winner (1-based) when the configuration has a
     readout and no `core` is named; otherwise the winning feature (0-based) of `core`, or of the
     one recorded core. ValueError when the core is unknown or the choice is ambiguous."""
     if core is None and result.readout is not None:
-        return readout_winner(result.readout)
+        return class_of(result.readout, None)
     if core is None:
         if len(result.cores) != 1:
             raise ValueError(f"no readout, and {len(result.cores)} recorded cores "
@@ -80,4 +88,4 @@ def predicted_class(result: SimulationResult, core: str | None = None) -> int | 
         core = next(iter(result.cores))
     if core not in result.cores:
         raise ValueError(f"core {core!r} was not recorded (recorded: {', '.join(result.cores) or 'none'})")
-    return feature_winner(result.cores[core])
+    return class_of(None, result.cores[core])

@@ -38,6 +38,10 @@ BUDGET = 1_000_000
 LIMITS = host_limits()
 MAX_TICKS = LIMITS.ticks
 CHUNK = 65_536
+"""Input events per call of the kernel at most (a progress bar moves by as much)."""
+WORK = 2_000_000
+"""Neuron updates per call of the kernel, about: a fraction of a second, so that SIGINT and
+SIGTERM stop a long run at once (Python handles a signal only between two calls)."""
 
 
 class SimulationError(Exception):
@@ -290,19 +294,23 @@ def simulate_document(
         if len(events)
         else np.zeros((0, 4), np.int64)
     )
+    until = end if rate > 0 and (len(table) or until_us is not None) else -1
     recorded, ticks = [], []
-    held = 0      # events recorded so far: the limit holds for the whole run, not per chunk
-    for start in range(0, max(len(table), 1), CHUNK):
-        chunk = table[start : start + CHUNK]
-        final = start + CHUNK >= len(table)
-        rec, nrec, tk, ntk = kernel.run(
-            chunk,
+    held = 0      # events recorded so far: the limit holds for the whole run, not per call
+    position = 0
+    while position <= len(table):   # bounded calls: a signal is handled between two of them
+        rec, nrec, tk, ntk, position = kernel.run(
+            table,
+            position,
+            CHUNK,
+            WORK,
             machine.source == "dvs",
             packed.geometry,
             packed.destinations,
             packed.weights,
             packed.bias,
             packed.state,
+            packed.fired,
             packed.dvs,
             packed.inputs,
             packed.readout,
@@ -310,7 +318,7 @@ def simulate_document(
             packed.misc,
             packed.period,
             rate,
-            end if final and rate > 0 and (len(table) or until_us is not None) else -1,
+            until,
             allowed,
         )
         held += nrec
@@ -329,7 +337,7 @@ def simulate_document(
                 "record fewer cores (without --record all, only the monitored ones), or simulate "
                 "fewer events at a time")])
         if progress is not None:
-            progress(min(start + CHUNK, len(table)), len(table))
+            progress(min(position, len(table)), len(table))
     rec = np.concatenate(recorded)
     tick_rows = np.concatenate(ticks)
     totals = np.zeros(max(packed.readout[2], 1), np.int64)

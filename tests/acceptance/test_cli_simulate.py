@@ -399,3 +399,31 @@ def test_progress_is_reported_per_chunk_up_to_the_total():
     events = {"t": np.arange(n), "x": np.zeros(n, int), "y": np.zeros(n, int), "p": np.zeros(n, int)}
     dynapcnn_dsl.simulate(doc, events, progress=lambda done, total: calls.append((done, total)))
     assert calls == [(65_536, n), (n, n)]
+
+
+@pytest.mark.parametrize(("signum", "code"), [(2, 130), (15, 143)])
+def test_a_signal_stops_a_long_simulation_at_once_without_output(tmp_path, signum, code):
+    """The kernel runs in bounded calls, so SIGINT/SIGTERM end a run of minutes within a second
+    or so: the usual exit status, and no .npz (not even a partial one) beside the output."""
+    import signal
+    import time
+
+    doc = document({0: core(64, 16, 16, 64, 7, padding=(3, 3), wrange=(-1, 2), monitor=False)},
+                   shape=(64, 16, 16))
+    config = save_doc(tmp_path / "c.json", doc)
+    counts = np.full((1000, 64, 4, 4), 2, np.uint8)            # 2 M events, each 64 x 49 updates
+    np.save(tmp_path / "dense.npy", counts)
+    dynapcnn_dsl.simulate(doc, {"t": [0], "x": [0], "y": [0], "p": [0]})   # the kernel compiled, cached
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen([sys.executable, "-m", "dynapcnn_dsl", "simulate", str(config), "--events",
+                             str(tmp_path / "dense.npy"), "--bin-us", "10", "-o", str(tmp_path / "out.npz")],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(4)                                               # imported, events read, simulating
+    assert proc.poll() is None
+    sent = time.perf_counter()
+    proc.send_signal(signal.Signals(signum))
+    _, err = proc.communicate(timeout=30)
+    waited = time.perf_counter() - sent
+    assert proc.returncode == code, err
+    assert "Traceback" not in err and waited < 5            # generous: the machine may be busy
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.json", "dense.npy"]

@@ -2,7 +2,7 @@
 
     load < strict < expand < model < schema < link < rules < weights < config < documents < emit
          < pipeline
-         < diff / report / samna_bridge / simulate < api < lsp < importer < cli
+         < diff / report / samna_bridge / simulate < api < lsp < importer < evaluation < cli
 
 `link` computes facts and `rules` judges them (the link-stage rules read `link`'s facts), so
 `link` comes first and never imports `rules`. Shared values (diagnostics, the catalogue of codes,
@@ -38,6 +38,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("api",),
     ("lsp",),         # the language server: the pipeline, its reports and the schema, for editors
     ("importer",),    # builds what it writes, to check it (through the API)
+    ("evaluation",),  # runs the simulation over a dataset (and, with --model, the importer's model)
     ("cli",),
     ("__main__",),
 )

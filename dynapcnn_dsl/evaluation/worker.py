@@ -1,0 +1,115 @@
+"""One recording, run where a worker runs it (this process, a pool process, a Dask worker).
+
+The configuration reaches a worker once (`install`, a pool's initializer or a Dask worker's
+first task), not once per recording; `run_recording` then simulates one recording from the
+configuration's initial state and returns a plain row. A recording that cannot be read or run
+comes back as a row with its reason, so it never sinks the run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Options:
+    record_core: str | None          # the core whose spikes decide; None: the readout decides
+    slow_clock_hz: float | None
+    record: str = "monitored"        # "all" when the deciding core is not monitored
+    model: Any = None                # a ModelSpec: the torch model runs on each recording too
+
+
+@dataclass(frozen=True)
+class Row:
+    """What one recording gave. `prediction` is the class (readout, 1-based) or the feature;
+    None without any output spike. `error` says why a recording could not be run."""
+
+    file: str
+    label: str
+    prediction: int | None
+    events: int
+    seconds: float
+    duration_us: int
+    spikes: dict[str, int] = field(default_factory=dict)
+    error: str = ""
+    model_prediction: int | None = None      # with --model: the torch model's class
+
+
+_INSTALLED: dict[str, Any] = {}
+
+
+TENSORS = ("weights", "biases", "neurons_initial_value")
+
+
+def _with_arrays(document: dict[str, Any]) -> dict[str, Any]:
+    """The document with its cores' tensors as numpy arrays, made once: reading a machine from
+    nested lists (a .json) costs more than simulating a short recording."""
+    import numpy as np
+
+    config = document.get("config")
+    if not isinstance(config, dict) or not isinstance(config.get("cnn_layers"), list):
+        return document                      # malformed: simulate says why, per recording
+    layers = []
+    for layer in config["cnn_layers"]:
+        if isinstance(layer, dict):
+            with contextlib.suppress(ValueError, TypeError):   # ragged: left for simulate to report
+                layer = {**layer, **{k: np.asarray(layer[k]) for k in TENSORS if k in layer}}
+        layers.append(layer)
+    return {**document, "config": {**config, "cnn_layers": layers}}
+
+
+def install(document: dict[str, Any], options: Options) -> None:
+    """Keep the configuration and the options in this process, for every recording after."""
+    _INSTALLED.clear()
+    _INSTALLED["document"] = _with_arrays(document)
+    _INSTALLED["given"] = document
+    _INSTALLED["options"] = options
+
+
+def run_recording(file: str, label: str, source: Any) -> Row:
+    """Simulate one recording (a path or an events array) with the installed configuration."""
+    from dynapcnn_dsl.simulate import EventsError, SimulationError, from_columns, read_events
+    from dynapcnn_dsl.simulate.prediction import class_of
+    from dynapcnn_dsl.simulate.run import simulate_document
+
+    document, options = _INSTALLED["document"], _INSTALLED["options"]
+    start = time.perf_counter()
+    try:
+        if isinstance(source, str) or hasattr(source, "__fspath__"):
+            events = read_events(source)
+        else:
+            events = from_columns(source, file)
+        result = simulate_document(document, events, file="<config>", events_file=file,
+                                   record=options.record, slow_clock_hz=options.slow_clock_hz)
+    except (EventsError, SimulationError) as exc:
+        reason = "; ".join(f"{d.message}" for d in exc.diagnostics if d.is_error) or str(exc)
+        return Row(file, label, None, 0, time.perf_counter() - start, 0, {}, reason)
+    except (OSError, ValueError, TypeError) as exc:   # an unreadable file, a malformed array
+        return Row(file, label, None, 0, time.perf_counter() - start, 0, {},
+                   f"cannot read the recording: {exc}")
+    spikes = {c.name: c.spikes for c in result.summary.cores}
+    chosen = result.cores.get(options.record_core) if options.record_core else None
+    prediction = class_of(result.readout if options.record_core is None else None, chosen)
+    model = None
+    if options.model is not None:
+        from dynapcnn_dsl.evaluation.model import load, model_class
+
+        if "model" not in _INSTALLED:            # loaded once per worker, on its first recording
+            _INSTALLED["model"] = load(options.model)
+        model = model_class(*_INSTALLED["model"], events, options.model)
+    t = events["t"]
+    duration = int(t[-1] - t[0]) if len(t) else 0
+    return Row(file, label, prediction, len(events), time.perf_counter() - start, duration, spikes,
+               model_prediction=model)
+
+
+def run_batch(document: dict[str, Any], options: Options, items: list[tuple[str, str, Any]]) -> list[Row]:
+    """A batch of recordings on a worker that may not have the configuration yet (Dask)."""
+    if _INSTALLED.get("given") is not document:
+        install(document, options)
+    return [run_recording(*item) for item in items]
+
+
