@@ -26,11 +26,12 @@ from dynapcnn_dsl.diagnostics import Severity
 
 E, W, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 
-API, LOAD, LANGUAGE, EXPAND, WEIGHTS, CONFIG, SAMNA, IMPORT, SIMULATE, COMPARE = (
-    "api", "load", "language", "expand", "weights", "config", "samna", "import", "simulate", "compare")
+API, LOAD, LANGUAGE, EXPAND, WEIGHTS, CONFIG, SAMNA, IMPORT, SIMULATE, COMPARE, EVALUATE = (
+    "api", "load", "language", "expand", "weights", "config", "samna", "import", "simulate", "compare",
+    "evaluate")
 
 STAGES = (API, LOAD, LANGUAGE, EXPAND, "model", "link", "build", WEIGHTS, CONFIG, SAMNA, SIMULATE,
-          IMPORT, COMPARE)
+          IMPORT, COMPARE, EVALUATE)
 """Every stage, in the order a file meets them: the Python API's checks of its arguments come
 first, and the design rules' stages (model, link, build) sit between the language and the
 weights."""
@@ -164,6 +165,14 @@ _ENTRIES = (
     # -- compare: a network against the model it came from (dynapcnn_dsl/importer/compare.py) ---
     Code("compare-bins", COMPARE, E, "A bin width out of range, or too many time bins."),
     Code("compare-model-failed", COMPARE, E, "The model's own code raised on the binned events."),
+    # -- evaluate: a configuration over a labelled dataset (dynapcnn_dsl/evaluation) ------------
+    Code("evaluate-dataset", EVALUATE, E, "The dataset cannot be read (not a folder, a bad labels.csv)."),
+    Code("evaluate-dataset-empty", EVALUATE, E, "The dataset holds no recordings."),
+    Code("evaluate-dataset-labels", EVALUATE, E, "Recordings with nothing to say their label."),
+    Code("evaluate-output", EVALUATE, E, "Nothing decides a recording's class (no readout, no single core)."),
+    Code("evaluate-jobs", EVALUATE, E, "A number of worker processes below 1."),
+    Code("evaluate-scheduler", EVALUATE, E, "The Dask scheduler cannot be reached (or dask is missing)."),
+    Code("evaluate-model", EVALUATE, E, "The torch model cannot run beside the chip."),
 )
 
 CODES: dict[str, Code] = {}
