@@ -50,6 +50,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         check_files_exist,
         check_outputs,
         run_pipeline,
+        templates_read,
         write_diagnostics,
         write_output,
     )
@@ -71,6 +72,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         if out is None:
             sys.stdout.write(text)
         else:
+            check_outputs([out], templates_read(args.file, result), parser)
             write_output(out, text, parser)
     if args.fmt == "json":
         _json_report(result, out, report)

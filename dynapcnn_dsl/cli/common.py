@@ -64,6 +64,19 @@ def check_outputs(outputs: Iterable[str | Path], inputs: Iterable[str | Path],
             parser.error(f"-o {out} would overwrite the input {given}; nothing was written")
 
 
+def templates_read(network: str | Path, result: Result | None = None) -> list[str]:
+    """The template files a network's instances expanded (each expanded core notes the file it
+    came from): inputs too, which an output must never replace. `result` is a run that went at
+    least to expansion; without one, the network is loaded and expanded here (milliseconds)."""
+    from dynapcnn_dsl.pipeline import Stage, check_file
+
+    if result is None:
+        result = check_file(os.fspath(network), until=Stage.EXPAND)
+    if result.document is None:
+        return []
+    return sorted({origin.file for origin in result.document.source_map.origins.values()})
+
+
 def write_output(path: str | Path, text: str, parser: argparse.ArgumentParser) -> None:
     """Write an output atomically; a place that cannot be written is a usage error (exit 2)."""
     from dynapcnn_dsl.atomic import write_atomic

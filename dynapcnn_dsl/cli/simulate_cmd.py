@@ -96,6 +96,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         check_outputs,
         console,
         print_diagnostics,
+        templates_read,
         write_diagnostics,
     )
     from dynapcnn_dsl.documents import is_document_file
@@ -117,6 +118,8 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     config, weights = args.inputs[0], (args.inputs[1] if len(args.inputs) == 2 else None)
     if weights is None and not is_document_file(config):  # a network in JSON is a network too
         parser.error(f"{config} is a network file: give its weights too (simulate NETWORK WEIGHTS)")
+    if args.output and weights is not None:
+        check_outputs([args.output], templates_read(config), parser)
     bar, progress = _progress(sys.stderr)
     try:
         if bar is not None:

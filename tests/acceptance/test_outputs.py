@@ -52,6 +52,42 @@ def test_build_refuses_an_output_that_names_an_input(pair, which, capsys, tmp_pa
     assert (net.read_bytes(), weights.read_bytes()) == before
 
 
+TEMPLATED = """\
+dsl: 1
+chip: speck2f
+input: {source: host, shape: [2, 16, 16], to: [block]}
+cores:
+  block:
+    template: block
+    with: {channels: 2}
+"""
+BLOCK = (ROOT / "templates" / "residual_block.yaml").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("command", ["build", "simulate"])
+def test_an_output_never_replaces_a_template_the_network_read(command, tmp_path, capsys):
+    """The template files an instance expanded are inputs too (issue 19): build -o and
+    simulate -o onto one are refused before anything is written."""
+    net = tmp_path / "net.yaml"
+    net.write_text(TEMPLATED, encoding="utf-8")
+    template = tmp_path / "block.yaml"
+    template.write_text(BLOCK, encoding="utf-8")
+    weights = tmp_path / "w.npz"
+    write_weights(net, weights)
+    argv: list[str | Path] = ["build", net, weights, "-o", template]
+    if command == "simulate":
+        import numpy as np
+
+        events = tmp_path / "e.npy"
+        ev = np.zeros(3, [("t", "<i8"), ("x", "<i2"), ("y", "<i2"), ("p", "<i1")])
+        ev["t"] = [0, 1, 2]
+        np.save(events, ev)
+        argv = ["simulate", net, weights, "--events", events, "-o", template]
+    err = usage_error(capsys, *argv)
+    assert f"would overwrite the input {template}" in err and "nothing was written" in err
+    assert template.read_text(encoding="utf-8") == BLOCK
+
+
 def test_graph_refuses_a_prefix_whose_output_is_the_network(tmp_path, capsys):
     net = tmp_path / "net.dot"
     net.write_text(CHAIN, encoding="utf-8")
