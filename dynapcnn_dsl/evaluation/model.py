@@ -52,9 +52,11 @@ def load(spec: ModelSpec) -> tuple[Any, str]:
 
 def model_class(model: Any, module: str, events: np.ndarray, spec: ModelSpec) -> int | None:
     """The model's class for one recording (see the module's docstring)."""
-    from dynapcnn_dsl.importer.compare import dense, run_model
+    from dynapcnn_dsl.importer.compare import check_bins, frames_of, run_model
 
-    counts = run_model(model, [module], dense(events, spec.shape, spec.bin_us))[module]
+    check_bins(events, spec.bin_us, None)
+    outputs, _ = run_model(model, [module], frames_of(events, spec.shape, spec.bin_us))
+    counts = outputs[module]
     per_feature = counts.reshape(counts.shape[0], -1).sum(axis=1)
     if not per_feature.size or per_feature.max() <= 0:
         return None

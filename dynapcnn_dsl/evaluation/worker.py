@@ -93,15 +93,21 @@ def run_recording(file: str, label: str, source: Any) -> Row:
     spikes = {c.name: c.spikes for c in result.summary.cores}
     chosen = result.cores.get(options.record_core) if options.record_core else None
     prediction = class_of(result.readout if options.record_core is None else None, chosen)
+    t = events["t"]
+    duration = int(t[-1] - t[0]) if len(t) else 0
     model = None
     if options.model is not None:
         from dynapcnn_dsl.evaluation.model import load, model_class
+        from dynapcnn_dsl.importer.compare import ModelFailure
 
         if "model" not in _INSTALLED:            # loaded once per worker, on its first recording
             _INSTALLED["model"] = load(options.model)
-        model = model_class(*_INSTALLED["model"], events, options.model)
-    t = events["t"]
-    duration = int(t[-1] - t[0]) if len(t) else 0
+        try:
+            model = model_class(*_INSTALLED["model"], events, options.model)
+        except (ModelFailure, SimulationError) as exc:   # the model's own failure, or too many bins
+            why = exc.diagnostics[0].message if isinstance(exc, SimulationError) else str(exc)
+            return Row(file, label, prediction, len(events), time.perf_counter() - start, duration, spikes,
+                       f"the model: {why}")
     return Row(file, label, prediction, len(events), time.perf_counter() - start, duration, spikes,
                model_prediction=model)
 

@@ -25,6 +25,7 @@ the dense frames, made and run a window at a time.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +108,18 @@ def dense(events: np.ndarray, shape: tuple[int, int, int], bin_us: int, first_bi
     keep = passed & (b >= 0) & (b < bins) & (events["x"] < w) & (events["y"] < h) & (p < c)
     np.add.at(out, (b[keep], p[keep], events["y"][keep], events["x"][keep]), 1)
     return out
+
+
+def frames_of(table: np.ndarray, shape: tuple[int, int, int], bin_us: int,
+              polarity: str | None = None) -> Iterator[np.ndarray]:
+    """The events as [T, C, H, W] count frames, a bounded window at a time (WINDOW_BYTES,
+    MAX_WINDOW_BINS) in time order, for `run_model`: never one array over the whole span
+    (`check_bins` bounds the span first)."""
+    bins = (int(table["t"].max()) if len(table) else 0) // bin_us + 1
+    step = max(1, min(MAX_WINDOW_BINS, WINDOW_BYTES // (4 * int(np.prod(shape)))))
+    for first in range(0, bins, step):
+        inside = table[(table["t"] >= first * bin_us) & (table["t"] < (first + step) * bin_us)]
+        yield dense(inside, shape, bin_us, first, min(step, bins - first), polarity)
 
 
 def neuron_modules(model: Any, input_shape: tuple[int, int, int]) -> dict[str, str]:
@@ -241,7 +254,7 @@ def compare(network: str | Path, weights: str | Path, model: str | Any, events: 
     table = _events(events)
     placement = placement_of(sensor_offset, downsample, "<events>")
     table, off_sensor = placed(table, placement, linked.input.source, "<events>")
-    _check_bins(table, bin_us, window_us)
+    check_bins(table, bin_us, window_us)
     bins = (int(table["t"].max()) if len(table) else 0) // bin_us + 1
     window_bins = (max(1, int(window_us) // bin_us) if window_us is not None else
                    max(1, DEFAULT_WINDOW_US // bin_us, -(-bins // MAX_WINDOWS)))
@@ -269,10 +282,7 @@ def compare(network: str | Path, weights: str | Path, model: str | Any, events: 
                       slow_clock_hz=1e6 / bin_us if leaky else None)
     spikes = {c.name: c.spikes for c in result.summary.cores}
     polarity = linked.input.polarity if linked.input.source == "dvs" else None
-    step = max(1, min(MAX_WINDOW_BINS, WINDOW_BYTES // (4 * int(np.prod(shape)))))
-    frames = (dense(table[(table["t"] >= first * bin_us) & (table["t"] < (first + step) * bin_us)],
-                    shape, bin_us, first, min(step, bins - first), polarity)
-              for first in range(0, bins, step))
+    frames = frames_of(table, shape, bin_us, polarity)
     outputs, sums = run_model(model, [modules[c.weights] for c in judged], frames, window_bins)
     rows = []
     for core in linked.cores:
@@ -341,7 +351,7 @@ def _not_spiking(model: Any, prefix: str, module: str | None) -> str:
     return f"the activation after '{prefix}' is a function called in {where}: no spikes to compare"
 
 
-def _check_bins(table: np.ndarray, bin_us: int, window_us: int | None) -> None:
+def check_bins(table: np.ndarray, bin_us: int, window_us: int | None) -> None:
     """The bin width, the number of bins and of class windows bounded before any frame is made."""
     from dynapcnn_dsl.diagnostics import Diagnostic, Severity
     from dynapcnn_dsl.simulate import SimulationError

@@ -222,7 +222,7 @@ def test_bad_recordings_are_reported_per_recording_and_the_run_goes_on(dataset, 
     report = json.loads(text)["files"][0]["evaluation"]
     assert report["recordings"] == 11 and report["ran"] == 9
     failed = {f["file"]: f["reason"] for f in report["failed"]}
-    assert "cannot read the events" in failed["1/broken.npy"]
+    assert "the file is not a numpy array" in failed["1/broken.npy"]
     assert "outside the input map" in failed["2/wide.npy"]
 
 
