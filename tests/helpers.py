@@ -210,3 +210,18 @@ def assert_remade(got: Any, want: Any, name: str = "") -> None:
     worst = float(np.max(np.abs(got.astype(np.float64) - want.astype(np.float64))))
     assert worst <= REMADE_RTOL * scale, (f"{name}: differs by {worst:.3g}, more than {REMADE_RTOL} "
                                           f"of its largest magnitude {scale:.3g}")
+
+
+def cli(capsys: Any, *argv: str) -> tuple[int, str]:
+    """`dynapcnn-dsl ARGV` in-process: (exit status, stdout + stderr); never a traceback or an
+    internal error, whatever the arguments."""
+    import pytest
+
+    from dynapcnn_dsl.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(list(argv))
+    out = capsys.readouterr()
+    text = out.out + out.err
+    assert "Traceback" not in text and "internal error" not in text, text
+    return exc.value.code, text

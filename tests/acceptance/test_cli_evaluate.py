@@ -13,24 +13,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import cli
 from simulate_docs import core, dest, document, readout
 
 import dynapcnn_dsl
-from dynapcnn_dsl.cli import main
 from dynapcnn_dsl.documents import to_json
 from dynapcnn_dsl.simulate.prediction import class_of
 
 EV = np.dtype([("t", "<i8"), ("x", "<i2"), ("y", "<i2"), ("p", "<i1")])
 LABELS = ("0", "1", "2")
-
-
-def cli(capsys, *argv: str) -> tuple[int, str]:
-    with pytest.raises(SystemExit) as exc:
-        main(list(argv))
-    out = capsys.readouterr()
-    text = out.out + out.err
-    assert "Traceback" not in text and "internal error" not in text
-    return exc.value.code, text
 
 
 def make_doc():

@@ -11,25 +11,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import CHAIN, modules_loaded, write_weights
+from helpers import CHAIN, cli, modules_loaded, write_weights
 from ruamel.yaml import YAML
 from simulate_docs import core, dest, document
 
 import dynapcnn_dsl
-from dynapcnn_dsl.cli import main
 from dynapcnn_dsl.documents import to_json
 
 ROOT = Path(__file__).resolve().parents[2]
 ONE = [[[[10]]]]
-
-
-def cli(capsys, *argv: str) -> tuple[int, str]:
-    with pytest.raises(SystemExit) as exc:
-        main(list(argv))
-    out = capsys.readouterr()
-    text = out.out + out.err
-    assert "Traceback" not in text and "internal error" not in text
-    return exc.value.code, text
 
 
 def save_doc(path: Path, doc) -> Path:

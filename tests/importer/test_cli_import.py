@@ -6,17 +6,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from dynapcnn_dsl.cli import main
+from helpers import cli
 
 ZOO = Path(__file__).with_name("zoo.py")
-
-
-def cli(capsys, *argv: str) -> tuple[int, str]:
-    with pytest.raises(SystemExit) as exc:
-        main(list(argv))
-    out = capsys.readouterr()
-    return exc.value.code, out.out + out.err
 
 
 def test_import_writes_a_network_that_builds(capsys, tmp_path):

@@ -11,23 +11,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import cli
 
 from dynapcnn_dsl import atomic
-from dynapcnn_dsl.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 ZOO = Path(__file__).with_name("zoo.py")
 GOLDEN = ROOT / "tests" / "golden"
 FILES = ("network.yaml", "weights.safetensors", "network.schema.json")
-
-
-def cli(capsys, *argv: str) -> tuple[int, str]:
-    with pytest.raises(SystemExit) as exc:
-        main(list(argv))
-    out = capsys.readouterr()
-    text = out.out + out.err
-    assert "Traceback" not in text and "internal error" not in text
-    return exc.value.code, text
 
 
 def contents(folder: Path) -> dict[str, bytes]:
