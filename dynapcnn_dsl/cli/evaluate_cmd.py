@@ -121,7 +121,7 @@ def print_report(evaluation, console) -> None:
         console.print(f"model accuracy {model}; chip and model agree on {agree} of the recordings")
     matrix = Table()
     matrix.add_column("label")
-    for label in (*e.labels, "none"):
+    for label in e.columns:
         matrix.add_column(label, justify="right")
     for label, counts in zip(e.labels, e.confusion, strict=True):
         matrix.add_row(label, *(str(int(c)) for c in counts))

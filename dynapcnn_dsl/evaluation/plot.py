@@ -37,7 +37,7 @@ def figure_png(e: Evaluation) -> bytes:
     grid = fig.add_gridspec(1 + (cols + 4) // 5, 5)
     ax = fig.add_subplot(grid[0, :2])
     ax.imshow(e.confusion, cmap="Blues")
-    ax.set_xticks(range(len(e.labels) + 1), [*e.labels, "none"])
+    ax.set_xticks(range(len(e.columns)), list(e.columns))
     ax.set_yticks(range(len(e.labels)), list(e.labels))
     ax.set_xlabel("prediction")
     ax.set_ylabel("label")

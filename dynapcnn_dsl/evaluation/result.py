@@ -21,8 +21,9 @@ def _label_order(labels: set[str]) -> list[str]:
 class Evaluation:
     """`rows` in the dataset's order. A prediction names a class as the rule gives it (the
     readout's class k, 1-based, or the monitored core's feature); `predicted_label` turns it
-    into a label: the label spelled as that number when the labels are integers, otherwise the
-    k-th label in sorted order (k counted from 1 with a readout, from 0 without)."""
+    into a label: with integer labels, the label naming the classifier's feature (the readout's
+    class k is feature k - 1, so label 0 is class 1), otherwise the k-th label in sorted order
+    (k counted from 1 with a readout, from 0 without)."""
 
     rows: tuple[Row, ...]
     labels: tuple[str, ...]
@@ -42,9 +43,9 @@ class Evaluation:
         prediction = row.model_prediction if model else row.prediction
         if prediction is None:
             return None
+        k = prediction - (1 if self.readout else 0)     # the readout's class k is feature k - 1
         if all(label.lstrip("-").isdigit() for label in self.labels):
-            return str(prediction)
-        k = prediction - (1 if self.readout else 0)
+            return str(k)
         return self.labels[k] if 0 <= k < len(self.labels) else f"class {prediction}"
 
     @property
@@ -84,13 +85,22 @@ class Evaluation:
         return tuple(r.file for r in self.ran if r.prediction is None)
 
     @property
+    def columns(self) -> tuple[str, ...]:
+        """The confusion matrix's columns: every label, then each prediction that names no label
+        (a class the dataset has no recording of: shown, never hidden among the misses), then
+        `none`, the recordings without a prediction."""
+        named = {self.predicted_label(r) for r in self.ran} - {None, *self.labels}
+        return (*self.labels, *sorted(named, key=str), "none")   # type: ignore[arg-type]
+
+    @property
     def confusion(self) -> np.ndarray:
-        """[true label][predicted label], the last column the recordings without a prediction
-        (and predictions that name no label)."""
-        index = {label: i for i, label in enumerate(self.labels)}
-        out = np.zeros((len(self.labels), len(self.labels) + 1), np.int64)
+        """[true label][predicted label] over `columns`: the last column the recordings without a
+        prediction."""
+        rows = {label: i for i, label in enumerate(self.labels)}
+        columns = {label: j for j, label in enumerate(self.columns)}
+        out = np.zeros((len(self.labels), len(columns)), np.int64)
         for r in self.ran:
-            out[index[r.label], index.get(self.predicted_label(r) or "", len(self.labels))] += 1
+            out[rows[r.label], columns[self.predicted_label(r) or "none"]] += 1
         return out
 
     def rates(self) -> dict[str, tuple[float, float]]:

@@ -64,3 +64,33 @@ def test_a_model_beside_a_configuration_without_its_network(tmp_path: Path):
     config.write_text(to_json(one_core()), encoding="utf-8")
     assert codes(lambda: dynapcnn_dsl.evaluate(str(config), pairs(), model="model.py:Net")) == \
         ["evaluate-model"]
+
+
+def test_a_prediction_that_names_no_label_gets_a_column_of_its_own():
+    """Labels that do not match the classes (digits 0-9 against a readout's 1-based classes)
+    show as their own columns, never hidden in `none` (the recordings without a prediction)."""
+    rng = np.random.default_rng(0)
+    recordings = []
+    for _ in range(3):
+        ev = np.zeros(40, EV)
+        ev["t"], ev["x"], ev["y"] = np.arange(40) * 10, rng.integers(0, 4, 40), rng.integers(0, 4, 40)
+        recordings.append((ev, "7"))
+    result = dynapcnn_dsl.evaluate(one_core(), recordings)
+    predicted = sorted({str(r.prediction) for r in result.rows if r.prediction is not None})
+    assert predicted and result.columns == ("7", *predicted, "none")
+    assert result.confusion.sum() == 3 and result.confusion[0, -1] == len(result.without_output)
+
+
+def test_integer_labels_name_the_classifiers_feature():
+    """A readout's class k is the classifier's feature k - 1: digits 0-9 match a ten-class
+    readout as they are (class 1 is label 0); a core's feature f is label f."""
+    from dynapcnn_dsl.evaluation.result import Evaluation
+    from dynapcnn_dsl.evaluation.worker import Row
+
+    rows = [Row("a", "0", 1, 1, 0.0, 0), Row("b", "1", 2, 1, 0.0, 0), Row("c", "1", None, 1, 0.0, 0)]
+    by_readout = Evaluation.of(rows, True, 1.0, ())
+    assert [by_readout.predicted_label(r) for r in rows] == ["0", "1", None]
+    assert by_readout.correct == 2 and by_readout.columns == ("0", "1", "none")
+    by_feature = Evaluation.of(rows, False, 1.0, ())
+    assert [by_feature.predicted_label(r) for r in rows] == ["1", "2", None]
+    assert by_feature.correct == 0 and by_feature.columns == ("0", "1", "2", "none")
