@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from dynapcnn_dsl.config import Configuration, from_tree, to_tree
 from dynapcnn_dsl.importer.comparison import (
     FEW_SPIKES,
     ClassComparison,
@@ -277,8 +278,9 @@ def compare(network: str | Path, weights: str | Path, model: str | Any, events: 
     head = _head(linked)
     # only the cores compared spike for spike and the head are recorded: the others are counted
     recorded = {c.name for c in judged} | ({head.name} if head is not None else set())
-    leaky = any(layer.get("leak_enable") for layer in doc.config["cnn_layers"])
-    result = simulate(_monitoring(doc.data, linked, recorded), table,
+    configuration = from_tree(doc.data)
+    leaky = any(layer.leak_enable for layer in configuration.config.cnn_layers)
+    result = simulate(_monitoring(configuration, linked, recorded), table,
                       slow_clock_hz=1e6 / bin_us if leaky else None)
     spikes = {c.name: c.spikes for c in result.summary.cores}
     polarity = linked.input.polarity if linked.input.source == "dvs" else None
@@ -302,16 +304,17 @@ def compare(network: str | Path, weights: str | Path, model: str | Any, events: 
     return Comparison(tuple(rows), len(table) + off_sensor, bins, bin_us, classes, off_sensor, skipped)
 
 
-def _monitoring(data: dict[str, Any], linked: Any, names: set[str]) -> dict[str, Any]:
-    """The document with exactly the named cores monitored (a shallow copy: the tensors are
-    shared), so that the simulation records only what is compared."""
-    layers = list(data["config"]["cnn_layers"])
+def _monitoring(configuration: Configuration, linked: Any, names: set[str]) -> dict[str, Any]:
+    """The configuration with exactly the named cores monitored (the tensors are shared), as
+    the tree `simulate` takes, so that the simulation records only what is compared."""
+    from dataclasses import replace
+
+    chip = configuration.config
+    layers = list(chip.cnn_layers)
     for core in linked.cores:
-        layers[core.index] = {**layers[core.index], "monitor_enable": core.name in names}
-    config = {**data["config"], "cnn_layers": layers}
-    if isinstance(config.get("dvs_layer"), dict):
-        config["dvs_layer"] = {**config["dvs_layer"], "monitor_enable": False}
-    return {**data, "config": config}
+        layers[core.index] = replace(layers[core.index], monitor_enable=core.name in names)
+    dvs = None if chip.dvs_layer is None else replace(chip.dvs_layer, monitor_enable=False)
+    return to_tree(replace(configuration, config=replace(chip, cnn_layers=tuple(layers), dvs_layer=dvs)))
 
 
 def _model_shape(model: Any, linked: Any) -> tuple[int, int, int]:
