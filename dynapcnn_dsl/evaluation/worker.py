@@ -8,7 +8,6 @@ comes back as a row with its reason, so it never sinks the run.
 
 from __future__ import annotations
 
-import contextlib
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,24 +40,16 @@ class Row:
 _INSTALLED: dict[str, Any] = {}
 
 
-TENSORS = ("weights", "biases", "neurons_initial_value")
-
-
 def _with_arrays(document: dict[str, Any]) -> dict[str, Any]:
-    """The document with its cores' tensors as numpy arrays, made once: reading a machine from
-    nested lists (a .json) costs more than simulating a short recording."""
-    import numpy as np
+    """The document with its cores' tensors as numpy arrays, made once through the typed
+    configuration: reading a machine from nested lists (a .json) costs more than simulating a
+    short recording. A document that does not type is left as it is: simulate says why, per
+    recording."""
+    from dynapcnn_dsl.config import to_tree
+    from dynapcnn_dsl.config.reader import check_tree
 
-    config = document.get("config")
-    if not isinstance(config, dict) or not isinstance(config.get("cnn_layers"), list):
-        return document                      # malformed: simulate says why, per recording
-    layers = []
-    for layer in config["cnn_layers"]:
-        if isinstance(layer, dict):
-            with contextlib.suppress(ValueError, TypeError):   # ragged: left for simulate to report
-                layer = {**layer, **{k: np.asarray(layer[k]) for k in TENSORS if k in layer}}
-        layers.append(layer)
-    return {**document, "config": {**config, "cnn_layers": layers}}
+    typed, _ = check_tree(document)
+    return document if typed is None else to_tree(typed)
 
 
 def install(document: dict[str, Any], options: Options) -> None:
