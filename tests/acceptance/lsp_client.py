@@ -19,6 +19,27 @@ TIMEOUT = 60.0
 """Seconds to wait for an answer: generous, for a loaded machine (liveness, not speed)."""
 
 
+def read_messages(out: Any, put: Any) -> None:
+    """Every JSON-RPC message on `out` (framed by Content-Length headers) handed to `put`, until
+    the stream ends: the reading thread of both test clients (ours and yaml-language-server's)."""
+    while True:
+        length = None
+        while (line := out.readline()) not in (b"\r\n", b""):
+            name, _, value = line.decode().partition(":")
+            if name.lower() == "content-length":
+                length = int(value)
+        if length is None:
+            return
+        put(json.loads(out.read(length)))
+
+
+def send_message(stdin: Any, message: dict[str, Any]) -> None:
+    """One JSON-RPC 2.0 message, framed, written and flushed."""
+    data = json.dumps({"jsonrpc": "2.0", **message}).encode()
+    stdin.write(b"Content-Length: %d\r\n\r\n%b" % (len(data), data))
+    stdin.flush()
+
+
 class LspError(Exception):
     """The server answered a request with an error."""
 
@@ -45,18 +66,9 @@ class Client:
 
     # -- the wire ---------------------------------------------------------------------------
     def _read(self) -> None:
-        out = self.proc.stdout
-        assert out is not None
-        while True:
-            length = None
-            while (line := out.readline()) not in (b"\r\n", b""):
-                name, _, value = line.decode().partition(":")
-                if name.lower() == "content-length":
-                    length = int(value)
-            if length is None:
-                self.inbox.put({"closed": True})
-                return
-            self.inbox.put(json.loads(out.read(length)))
+        assert self.proc.stdout is not None
+        read_messages(self.proc.stdout, self.inbox.put)
+        self.inbox.put({"closed": True})
 
     def _drain(self) -> None:
         assert self.proc.stderr is not None
@@ -64,10 +76,8 @@ class Client:
             self.errors = [*self.errors[-200:], line]
 
     def _send(self, message: dict[str, Any]) -> None:
-        data = json.dumps({"jsonrpc": "2.0", **message}).encode()
         assert self.proc.stdin is not None
-        self.proc.stdin.write(b"Content-Length: %d\r\n\r\n%b" % (len(data), data))
-        self.proc.stdin.flush()
+        send_message(self.proc.stdin, message)
 
     def _next(self, deadline: float) -> dict[str, Any]:
         while True:

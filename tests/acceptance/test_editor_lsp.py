@@ -24,6 +24,8 @@ from typing import Any
 
 import pytest
 
+from .lsp_client import read_messages, send_message
+
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = ROOT / "schema" / "network.schema.json"
 SERVER = Path(sys.prefix) / "node" / "node_modules" / "yaml-language-server"
@@ -62,23 +64,12 @@ class Server:
                     {"settings": {"yaml": {"validate": True, "schemaStore": {"enable": False}}}})
 
     def _read(self) -> None:
-        out = self.proc.stdout
-        assert out is not None
-        while True:
-            length = None
-            while (line := out.readline()) not in (b"\r\n", b""):
-                name, _, value = line.decode().partition(":")
-                if name.lower() == "content-length":
-                    length = int(value)
-            if length is None:
-                return
-            self.inbox.put(json.loads(out.read(length)))
+        assert self.proc.stdout is not None
+        read_messages(self.proc.stdout, self.inbox.put)
 
     def _send(self, message: dict[str, Any]) -> None:
-        data = json.dumps({"jsonrpc": "2.0", **message}).encode()
         assert self.proc.stdin is not None
-        self.proc.stdin.write(b"Content-Length: %d\r\n\r\n%b" % (len(data), data))
-        self.proc.stdin.flush()
+        send_message(self.proc.stdin, message)
 
     def request(self, ident: int, method: str, params: dict[str, Any]) -> None:
         self._send({"id": ident, "method": method, "params": params})
