@@ -77,3 +77,14 @@ def differences(ours: Any, theirs: Any, path: str = "") -> list[str]:
             return [f"{path}{list(map(int, at))}: {a[at]} != {b[at]} ({len(bad)} entries differ)"]
         return []
     return [] if ours == theirs else [f"{path}: {ours!r} != {theirs!r}"]
+
+
+def imported_build(model: Any, out: Any, **kw: Any) -> tuple[Any, Any]:
+    """A torch model imported (keywords as `importer.import_torch` takes them), written to the
+    folder `out` and built: (the import's result, the built Document)."""
+    from dynapcnn_dsl import importer
+    from dynapcnn_dsl.api import build
+
+    result = importer.import_torch(model, **kw)
+    assert result.ok, [d.message for d in result.diagnostics]
+    return result, build(*importer.write(result, out))

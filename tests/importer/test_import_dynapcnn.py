@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 import zoo
 from sinabs_parity import differences, our_config
-from sinabs_samna import sinabs_backend
 
 from dynapcnn_dsl import importer
 from dynapcnn_dsl.api import build
@@ -28,12 +27,6 @@ CASES = {  # model: (input shape, DVS input)
     "FanIn3Merge": ((2, 16, 16), False),   # two Merges: a sum of three
     "PerBranchPool": ((2, 16, 16), False),  # one layer, two poolings
 }
-
-
-@pytest.fixture(scope="module")
-def backend():
-    with sinabs_backend() as module:
-        yield module
 
 
 def network(backend, name: str, mapped: bool = True):

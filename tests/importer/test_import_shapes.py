@@ -14,8 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import zoo
-from sinabs_parity import differences, our_config, placement, sinabs_config
-from sinabs_samna import sinabs_backend
+from sinabs_parity import differences, imported_build, our_config, placement, sinabs_config
 
 from dynapcnn_dsl import importer
 from dynapcnn_dsl.api import build
@@ -24,18 +23,6 @@ from dynapcnn_dsl.diagnostics import Severity
 torch = pytest.importorskip("torch")
 ZOO = Path(__file__).with_name("zoo.py")
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def backend():
-    with sinabs_backend() as module:
-        yield module
-
-
-def imported_build(model, tmp_path: Path, **kw):
-    result = importer.import_torch(model, **kw)
-    assert result.ok, [d.message for d in result.diagnostics]
-    return result, build(*importer.write(result, tmp_path))
 
 
 def errors(result) -> list[tuple[str, str]]:

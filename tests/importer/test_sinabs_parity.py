@@ -14,29 +14,15 @@ checked against sinabs's discretization core by core, and by its feature shifts.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 import zoo
-from sinabs_parity import differences, our_config, placement, sinabs_config
-from sinabs_samna import sinabs_backend
+from sinabs_parity import differences, imported_build, our_config, placement, sinabs_config
 
 from dynapcnn_dsl import importer
 from dynapcnn_dsl.api import build
 
 torch = pytest.importorskip("torch")
-
-
-@pytest.fixture(scope="module")
-def backend():
-    with sinabs_backend() as module:
-        yield module
-
-
-def imported_build(model, tmp_path: Path, **kw):
-    result = importer.import_torch(model, **kw)
-    assert result.ok, [d.message for d in result.diagnostics]
-    return build(*importer.write(result, tmp_path))
 
 
 def body(model):
@@ -57,7 +43,7 @@ CASES = {  # ours: (what sinabs is given, input shape, DVS input)
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_an_imported_model_configures_the_chip_as_sinabs_does(name, backend, tmp_path):
     theirs_name, shape, dvs = CASES[name]
-    doc = imported_build(getattr(zoo, name)(), tmp_path, input_shape=None if dvs else shape, dvs=dvs)
+    _, doc = imported_build(getattr(zoo, name)(), tmp_path, input_shape=None if dvs else shape, dvs=dvs)
     theirs = sinabs_config(backend, body(getattr(zoo, theirs_name)()), shape, dvs_input=dvs,
                            cores=placement(doc))
     assert differences(our_config(doc), theirs) == []
@@ -74,7 +60,7 @@ def unordered_destinations(config: dict) -> dict:
 def test_a_nested_block_configures_the_chip_as_its_flat_twin_does_in_sinabs(backend, tmp_path):
     """sinabs's graph extractor refuses Nested itself (see zoo.NestedFlat); its flat twin has the
     same weights. sinabs lists the Merge's reader of the skip first, we the model's call order."""
-    doc = imported_build(zoo.Nested(), tmp_path, input_shape=(2, 16, 16))
+    _, doc = imported_build(zoo.Nested(), tmp_path, input_shape=(2, 16, 16))
     theirs = sinabs_config(backend, zoo.NestedFlat(), (2, 16, 16), cores=placement(doc))
     assert differences(unordered_destinations(our_config(doc)), unordered_destinations(theirs)) == []
 
@@ -85,7 +71,7 @@ def test_an_ann_configures_the_chip_as_sinabs_from_model_converts_it(backend, tm
     import sinabs
 
     ann = zoo.Ann()
-    doc = imported_build(ann, tmp_path, input_shape=(1, 16, 16))
+    _, doc = imported_build(ann, tmp_path, input_shape=(1, 16, 16))
     snn = sinabs.from_model(ann, input_shape=(1, 16, 16), batch_size=1, add_spiking_output=True)
     flat = torch.nn.Sequential(*[m for m in snn.spiking_model.modules() if not list(m.children())])
     theirs = sinabs_config(backend, flat, (1, 16, 16), cores=placement(doc))
@@ -116,7 +102,7 @@ def test_a_concatenation_is_sinabs_discretization_in_cat_order(backend, tmp_path
     from sinabs.backend.dynapcnn.discretize import discretize_conv_spike
 
     model = zoo.ResidualPlus()
-    doc = imported_build(model, tmp_path, input_shape=(2, 16, 16))
+    _, doc = imported_build(model, tmp_path, input_shape=(2, 16, 16))
     config = our_config(doc)
     for core in doc.linked.cores:
         conv, spk = discretize_conv_spike(getattr(model, core.name), getattr(model, "s" + core.name[1:]),
@@ -142,7 +128,7 @@ def with_eps(eps: float):
 
 def test_batchnorm_folds_as_sinabs_does_when_eps_is_zero(backend, tmp_path):
     model = with_eps(0.0)
-    doc = imported_build(model, tmp_path, input_shape=(2, 16, 16))
+    _, doc = imported_build(model, tmp_path, input_shape=(2, 16, 16))
     theirs = sinabs_config(backend, model.seq, (2, 16, 16), cores=placement(doc))
     assert differences(our_config(doc), theirs) == []
 
@@ -152,7 +138,7 @@ def test_with_eps_ours_is_torchs_fusion_and_sinabs_drops_eps(backend, tmp_path):
     sinabs's chip then disagree. Ours follows torch's fuse_conv_bn_weights (tested bit for bit in
     tests/unit/test_weights_fold.py), so the two configurations differ exactly there."""
     model = with_eps(1e-2)
-    doc = imported_build(model, tmp_path, input_shape=(2, 16, 16))
+    _, doc = imported_build(model, tmp_path, input_shape=(2, 16, 16))
     theirs = sinabs_config(backend, model.seq, (2, 16, 16), cores=placement(doc))
     changed = {re.match(r"cnn_layers\[\d\]\.(\w+)", d)[1] for d in differences(our_config(doc), theirs)}
     assert changed and changed <= {"weights", "biases", "threshold_high", "threshold_low"}
