@@ -38,3 +38,13 @@ def chain(tmp_path) -> tuple[Path, Path]:
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--update-golden", action="store_true",
                      help="rewrite golden files from the current output (review the diff!)")
+
+
+@pytest.fixture(scope="module")
+def backend():
+    """sinabs 3.1.3's DynapCNN backend against the strict samna double (tests/sinabs_samna.py),
+    for the parity tests; imported only by the tests that ask for it."""
+    from sinabs_samna import sinabs_backend
+
+    with sinabs_backend() as module:
+        yield module

@@ -36,7 +36,6 @@ import numpy as np
 import pytest
 from helpers import assert_remade
 from sinabs_parity import differences, our_config, placement, sinabs_config
-from sinabs_samna import sinabs_backend
 
 import dynapcnn_dsl
 from dynapcnn_dsl.cli import run as cli_run
@@ -102,12 +101,6 @@ def load(model: torch.nn.Module, example: Example) -> torch.nn.Module:
     missing, unexpected = model.load_state_dict(saved, strict=False)
     assert not unexpected and all(k.endswith("v_mem") for k in missing), (missing, unexpected)
     return model.eval()
-
-
-@pytest.fixture(scope="module")
-def backend():
-    with sinabs_backend() as module:
-        yield module
 
 
 @pytest.fixture(scope="module")
