@@ -46,7 +46,7 @@ BIN_US = 1000
 
 def synthetic_events(n: int, shape: tuple[int, int, int], seed: int = 0) -> np.ndarray:
     """n events over one second, uniform over the [C, H, W] input (C 2: both polarities)."""
-    from dynapcnn_dsl.simulate import EVENT
+    from dynapcnn_dsl.simulator import EVENT
 
     rng = np.random.default_rng(seed)
     c, h, w = shape

@@ -17,14 +17,11 @@ __all__ = ["BuildError", "Differences", "Document", "__version__", "build", "che
 
 def __getattr__(name: str) -> Any:
     """The API is imported on first use, so `import dynapcnn_dsl` stays cheap."""
-    if name in ("build", "check", "validate", "inspect", "Differences", "Document", "BuildError"):
+    if name in ("build", "check", "validate", "inspect", "simulate", "diff", "Differences", "Document",
+                "BuildError"):
         from dynapcnn_dsl import api
 
         return getattr(api, name)
-    if name in ("simulate", "diff"):  # the phase package, callable as the API function
-        import importlib
-
-        return importlib.import_module(f"dynapcnn_dsl.{name}")
     if name == "evaluate":  # a configuration's accuracy over a labelled dataset
         from dynapcnn_dsl.evaluation import evaluate
 

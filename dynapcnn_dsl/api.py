@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from dynapcnn_dsl.diagnostics import Diagnostic, Severity
 
 if TYPE_CHECKING:
-    from dynapcnn_dsl.diff import Change
+    from dynapcnn_dsl.differ import Change
     from dynapcnn_dsl.pipeline import Result, Stage
 
 TEXT = "<text>"
@@ -216,7 +216,7 @@ def diff(old: Any, new: Any, *, weights: Any = None, old_weights: Any = None,
     """Compare two configurations path by path, as `diff` does. Each side is a Document, a
     configuration document (.json written by `build`), or a network (path or text), built
     with its weights when given, else structure only."""
-    from dynapcnn_dsl.diff import compare
+    from dynapcnn_dsl.differ import compare
 
     sides = [_side(side, w if w is not None else weights, key)
              for side, w in ((old, old_weights), (new, new_weights))]
@@ -257,8 +257,8 @@ def simulate(document: Document | dict[str, Any] | str | Path, events: Any, *,
     (0, 0)) and `downsample` (integer division of coordinates); events off the sensor are then
     dropped and counted (`summary.off_sensor`). Returns a SimulationResult; raises
     SimulationError (or BuildError for a network that does not build)."""
-    from dynapcnn_dsl.simulate import EventsError, SimulationError, from_columns, from_dense, read_events
-    from dynapcnn_dsl.simulate.run import BUDGET, simulate_document
+    from dynapcnn_dsl.simulator import EventsError, SimulationError, from_columns, from_dense, read_events
+    from dynapcnn_dsl.simulator.run import BUDGET, simulate_document
 
     problems = argument_problems(key=key, states=states)
     if record not in ("monitored", "all"):
@@ -302,7 +302,7 @@ def simulate(document: Document | dict[str, Any] | str | Path, events: Any, *,
 def placement_of(sensor_offset: Any, downsample: Any, file: str) -> Any:
     """The SensorPlacement the two options ask for (None when neither is given); a value of
     the wrong kind is a SimulationError naming it, never a TypeError."""
-    from dynapcnn_dsl.simulate import SensorPlacement, SimulationError
+    from dynapcnn_dsl.simulator import SensorPlacement, SimulationError
 
     if sensor_offset is None and downsample is None:
         return None

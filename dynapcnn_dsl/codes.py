@@ -126,7 +126,7 @@ _ENTRIES = (
     Code("samna-missing", SAMNA, E, "samna (for this chip) cannot be imported."),
     Code("samna-rejected", SAMNA, E, "samna refused a value of the document."),
     Code("samna-invalid", SAMNA, E, "samna's validate_configuration refused the configuration."),
-    # -- simulate: running a configuration on events (dynapcnn_dsl/simulate) -------------------
+    # -- simulate: running a configuration on events (dynapcnn_dsl/simulator) -------------------
     Code("simulate-document", SIMULATE, E, "The configuration document cannot be simulated."),
     Code("simulate-structure-only", SIMULATE, E, "The document was built without weights."),
     Code("simulate-events-read", SIMULATE, E, "The events file cannot be read."),

@@ -11,6 +11,7 @@ and trivially comparable in tests.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import NamedTuple
 
@@ -73,3 +74,17 @@ def listed(names: list[str], most: int = 8) -> str:
     """Names for a message: the first `most`, then how many more (a checkpoint can hold
     thousands)."""
     return ", ".join(names[:most]) + (f" and {len(names) - most} more" if len(names) > most else "")
+
+
+class DslError(Exception):
+    """The one exception contract: every failure the tool raises for a bad input carries its
+    reasons as diagnostics (file, position, code, message, hint), so the CLI, the API and the
+    language server print any of them one way (`render.py`), whichever phase raised it."""
+
+    def __init__(self, diagnostics: Iterable[Diagnostic]) -> None:
+        self.diagnostics = list(diagnostics)
+        from dynapcnn_dsl.render import format_text
+
+        # the errors; when there are none (a `strict` run failed on warnings), everything
+        shown = [d for d in self.diagnostics if d.is_error] or self.diagnostics
+        super().__init__("\n".join(format_text(d) for d in shown))

@@ -176,7 +176,7 @@ else:
 print("LOADED", ",".join(m for m in {watched!r} if m in sys.modules), "EXIT", code)
 """
 
-HEAVY = ("torch", "numpy", "jsonschema", "safetensors", "numba", "nir", "dynapcnn_dsl.simulate",
+HEAVY = ("torch", "numpy", "jsonschema", "safetensors", "numba", "nir", "dynapcnn_dsl.simulator",
          "dynapcnn_dsl.importer", "pygls", "lsprotocol", "dynapcnn_dsl.lsp")
 """The modules a command may be asked not to load: start-up cost, or a phase it never runs."""
 

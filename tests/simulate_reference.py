@@ -2,7 +2,7 @@
 
 It reads the configuration document directly (dicts and nested lists, no numpy in the loop),
 follows SIMULATION.md's wording step by step, and routes depth-first by plain recursion. The
-kernel (dynapcnn_dsl/simulate/kernel.py) must agree with it event for event; the benchmark
+kernel (dynapcnn_dsl/simulator/kernel.py) must agree with it event for event; the benchmark
 measures the kernel's speed against it.
 
 `reference(doc, events, rate=None, until=None, record_all=False)` returns

@@ -42,7 +42,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from dynapcnn_dsl.importer import failure
     from dynapcnn_dsl.importer.compare import MAX_BIN_US, ModelFailure, compare
     from dynapcnn_dsl.importer.from_torch import ImportFailure
-    from dynapcnn_dsl.simulate import EventsError, SimulationError
+    from dynapcnn_dsl.simulator import EventsError, SimulationError
 
     check_files_exist([args.file, args.weights, args.events, args.model.rpartition(":")[0]], parser)
     if not 1 <= args.bin_us <= MAX_BIN_US:

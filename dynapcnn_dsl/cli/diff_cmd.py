@@ -53,8 +53,8 @@ def load_side(path: str, weights: str | None, key: str | None) -> dict[str, Any]
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from dynapcnn_dsl.cli.common import check_files_exist
-    from dynapcnn_dsl.diff import compare
-    from dynapcnn_dsl.diff.compare import configuration_patch
+    from dynapcnn_dsl.differ import compare
+    from dynapcnn_dsl.differ.compare import configuration_patch
 
     check_files_exist([p for p in (args.old, args.new, args.weights, args.old_weights,
                                    args.new_weights) if p], parser)

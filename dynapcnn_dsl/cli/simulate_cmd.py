@@ -75,7 +75,7 @@ def print_summary(result, console) -> None:
 def readout_line(readout, winner) -> str:
     """The readout's class over the run, with what it rests on; "no events reached it" only
     when no event did."""
-    from dynapcnn_dsl.simulate.prediction import readout_totals, ticks_won
+    from dynapcnn_dsl.simulator.prediction import readout_totals, ticks_won
 
     totals = readout_totals(readout)
     if winner is None or not totals.any():
@@ -100,11 +100,11 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         write_diagnostics,
     )
     from dynapcnn_dsl.documents import is_document_file
-    from dynapcnn_dsl.simulate import SimulationError
+    from dynapcnn_dsl.simulator import SimulationError
 
     if len(args.inputs) > 2:
         parser.error("give a configuration document, or a network file and its weights")
-    from dynapcnn_dsl.simulate.run import BUDGET, option_problems
+    from dynapcnn_dsl.simulator.run import BUDGET, option_problems
 
     for option, why in option_problems(slow_clock_hz=args.slow_clock_hz, until_us=args.until_us,
                                        budget=BUDGET if args.budget is None else args.budget,

@@ -14,7 +14,7 @@ few keys whose `null` means something (`source.weights`: built without weights) 
 
 Tensors are numpy integer (or boolean) arrays in the document's layout: weights [out][in][x][y],
 initial states [feature][x][y]. Values holding tensors compare by identity (`eq=False`): compare
-documents with `dynapcnn_dsl.diff`.
+documents with `dynapcnn_dsl.differ`.
 """
 
 from __future__ import annotations

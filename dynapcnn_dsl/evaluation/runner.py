@@ -61,7 +61,7 @@ def decide_options(data: dict[str, Any], file: str, output: str | None,
     """Who decides a recording's class (SIMULATION.md): the readout, unless `output` names a
     core; without a readout, the one monitored core. Returns the options, whether the readout
     decides, and the cores' names."""
-    from dynapcnn_dsl.simulate.machine import read_machine
+    from dynapcnn_dsl.simulator.machine import read_machine
 
     machine, problems = read_machine(data, file)
     if machine is None:

@@ -62,9 +62,9 @@ def install(document: dict[str, Any], options: Options) -> None:
 
 def run_recording(file: str, label: str, source: Any) -> Row:
     """Simulate one recording (a path or an events array) with the installed configuration."""
-    from dynapcnn_dsl.simulate import EventsError, SimulationError, from_columns, read_events
-    from dynapcnn_dsl.simulate.prediction import class_of
-    from dynapcnn_dsl.simulate.run import simulate_document
+    from dynapcnn_dsl.simulator import EventsError, SimulationError, from_columns, read_events
+    from dynapcnn_dsl.simulator.prediction import class_of
+    from dynapcnn_dsl.simulator.run import simulate_document
 
     document, options = _INSTALLED["document"], _INSTALLED["options"]
     start = time.perf_counter()

@@ -248,7 +248,7 @@ def compare(network: str | Path, weights: str | Path, model: str | Any, events: 
     ImportFailure / ModelFailure with the reasons."""
     from dynapcnn_dsl.api import build, placement_of, simulate
     from dynapcnn_dsl.importer.from_torch import held_under, load_module, load_weights
-    from dynapcnn_dsl.simulate.run import placed
+    from dynapcnn_dsl.simulator.run import placed
 
     doc = build(network, weights, key=key, annotate=True)   # the simulation names cores by it
     linked = doc.linked
@@ -357,7 +357,7 @@ def _not_spiking(model: Any, prefix: str, module: str | None) -> str:
 def check_bins(table: np.ndarray, bin_us: int, window_us: int | None) -> None:
     """The bin width, the number of bins and of class windows bounded before any frame is made."""
     from dynapcnn_dsl.diagnostics import Diagnostic, Severity
-    from dynapcnn_dsl.simulate import SimulationError
+    from dynapcnn_dsl.simulator import SimulationError
 
     def refuse(message: str, hint: str) -> None:
         raise SimulationError([Diagnostic("<events>", None, Severity.ERROR, "compare-bins", message, hint)])
@@ -393,7 +393,7 @@ def _head(linked: Any) -> Any:
 def _classes(linked: Any, result: Any, sums: np.ndarray | None, bins: int, bin_us: int,
              window_bins: int) -> tuple[ClassComparison | None, str]:
     """Chip and model as classifiers, or why they are not compared so."""
-    from dynapcnn_dsl.simulate.prediction import predicted_class
+    from dynapcnn_dsl.simulator.prediction import predicted_class
 
     head = _head(linked)
     if head is None:
@@ -434,8 +434,8 @@ def _model_class(values: np.ndarray, first: int) -> int | None:
 
 
 def _events(events: Any) -> np.ndarray:
-    from dynapcnn_dsl.simulate import from_columns, read_events
-    from dynapcnn_dsl.simulate.events import EVENT
+    from dynapcnn_dsl.simulator import from_columns, read_events
+    from dynapcnn_dsl.simulator.events import EVENT
 
     if isinstance(events, str | Path):
         return read_events(events)

@@ -3,7 +3,7 @@
     python name_class.py simulation.npz
 
 reads the readout that `dynapcnn-dsl simulate ... -o simulation.npz` wrote, takes the run's class
-by the simulator's own rule (dynapcnn_dsl.simulate.prediction: the class that won the most
+by the simulator's own rule (dynapcnn_dsl.simulator.prediction: the class that won the most
 slow-clock ticks) and says what that class means for this network (classes.py).
 """
 
@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from classes import CLASSES  # this folder's (python puts a script's folder on the path)
 
-from dynapcnn_dsl.simulate.prediction import readout_winner
+from dynapcnn_dsl.simulator.prediction import readout_winner
 
 
 def main(path: str) -> int:

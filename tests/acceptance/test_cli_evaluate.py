@@ -18,7 +18,7 @@ from simulate_docs import core, dest, document, readout
 
 import dynapcnn_dsl
 from dynapcnn_dsl.documents import to_json
-from dynapcnn_dsl.simulate.prediction import class_of
+from dynapcnn_dsl.simulator.prediction import class_of
 
 EV = np.dtype([("t", "<i8"), ("x", "<i2"), ("y", "<i2"), ("p", "<i1")])
 LABELS = ("0", "1", "2")

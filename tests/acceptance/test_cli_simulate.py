@@ -107,7 +107,7 @@ def test_document_from_build_and_npz_arrays_and_dense_input(tmp_path, capsys, ch
 
 
 def test_dense_counts_become_events_in_c_y_x_order():
-    from dynapcnn_dsl.simulate import from_dense
+    from dynapcnn_dsl.simulator import from_dense
 
     dense = np.zeros((2, 2, 2, 3), int)
     dense[0, 1, 0, 2], dense[0, 0, 1, 0], dense[1, 0, 0, 1] = 2, 1, 1
@@ -133,7 +133,7 @@ def test_aedat4_recording_written_by_faery(tmp_path, capsys):
     )
     path = tmp_path / "rec.aedat4"
     faery.events_stream_from_array(raw, dimensions=(4, 4)).to_file(path)
-    from dynapcnn_dsl.simulate import read_events
+    from dynapcnn_dsl.simulator import read_events
 
     ev = read_events(path)
     assert [tuple(int(v) for v in e) for e in ev] == [(0, 0, 1, 1), (2, 3, 2, 0), (2, 1, 0, 1), (9, 2, 3, 1)]
@@ -259,7 +259,7 @@ def test_python_api_and_document_method(chain):
     b = dynapcnn_dsl.simulate(network, events, weights=weights, record="all")
     assert list(a.cores) == ["a", "b"]
     assert all(np.array_equal(a.cores[k], b.cores[k]) for k in a.cores)
-    with pytest.raises(dynapcnn_dsl.simulate.SimulationError) as exc:
+    with pytest.raises(dynapcnn_dsl.simulator.SimulationError) as exc:
         doc.simulate({"t": [1], "x": [99], "y": [0], "p": [0]})
     assert [d.code for d in exc.value.diagnostics] == ["simulate-events-map"]
 
@@ -271,7 +271,7 @@ def test_validate_and_build_do_not_import_the_simulator(tmp_path, chain):
         ["build", str(network), str(weights), "-o", str(tmp_path / "c.json")],
     ):
         loaded, _ = modules_loaded(argv)
-        assert loaded & {"numba", "dynapcnn_dsl.simulate"} == set(), argv
+        assert loaded & {"numba", "dynapcnn_dsl.simulator"} == set(), argv
 
 
 CACHE_PROBE = """
@@ -279,7 +279,7 @@ import os, numpy as np, dynapcnn_dsl
 from simulate_docs import core, document
 doc = document({0: core(1, 1, 1, 1, 1, weights=[[[[10]]]])}, shape=(1, 1, 1))
 dynapcnn_dsl.simulate(doc, {"t": [0], "x": [0], "y": [0], "p": [0]})
-from dynapcnn_dsl.simulate import kernel
+from dynapcnn_dsl.simulator import kernel
 print(os.environ["NUMBA_CACHE_DIR"], kernel.run.stats.cache_misses.get(kernel.run.signatures[0], 0),
       sum(kernel.run.stats.cache_hits.values()))
 """
@@ -349,7 +349,7 @@ def test_the_demo_simulation_names_the_class_of_its_events(tmp_path, capsys):
 def test_the_demo_network_classifies_both_kinds_of_bar(horizontal, intended):
     """Summed over a sweep both bars light every pixel alike: the class comes from the edges
     the stem detects at each moment (make_weights.py)."""
-    from dynapcnn_dsl.simulate import predicted_class
+    from dynapcnn_dsl.simulator import predicted_class
 
     example = ROOT / "examples" / "dvs-resnet"
     doc = dynapcnn_dsl.build(example / "network.yaml", example / "weights.safetensors", annotate=True)
@@ -361,7 +361,7 @@ def test_the_demo_network_classifies_both_kinds_of_bar(horizontal, intended):
 
 LIMIT_PROBE = """
 import dynapcnn_dsl
-from dynapcnn_dsl.simulate import SimulationError, kernel
+from dynapcnn_dsl.simulator import SimulationError, kernel
 from simulate_docs import core, document
 kernel.MAX_RECORDED = 5          # read at run time: numba's JIT is disabled in this process
 doc = document({0: core(1, 1, 1, 1, 1, weights=[[[[10]]]])}, shape=(1, 1, 1))

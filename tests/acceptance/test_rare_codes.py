@@ -18,7 +18,7 @@ from dynapcnn_dsl import importer
 from dynapcnn_dsl.config.reader import read_configuration
 from dynapcnn_dsl.diagnostics import Severity
 from dynapcnn_dsl.pipeline import Stage, check_text, resume
-from dynapcnn_dsl.simulate import SimulationError
+from dynapcnn_dsl.simulator import SimulationError
 from dynapcnn_dsl.weights import read
 
 ZOO = Path(__file__).resolve().parents[1] / "importer" / "zoo.py"

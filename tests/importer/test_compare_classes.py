@@ -17,7 +17,7 @@ import dynapcnn_dsl
 from dynapcnn_dsl import importer
 from dynapcnn_dsl.cli import main
 from dynapcnn_dsl.importer.compare import MAX_BINS
-from dynapcnn_dsl.simulate import SimulationError
+from dynapcnn_dsl.simulator import SimulationError
 
 MODELS = Path(__file__).with_name("classifiers.py")
 ROOT = Path(__file__).resolve().parents[2]

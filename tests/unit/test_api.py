@@ -462,11 +462,13 @@ def test_diff_compares_networks_documents_and_text(chain, tmp_path):
     assert diff(Document.read(doc), build(net, weights)).changes == []
 
 
-def test_the_diff_package_is_the_diff_function(chain):
-    import dynapcnn_dsl.diff  # sets the attribute `diff` to the package: it is callable as the API
+def test_importing_the_phases_leaves_the_api_functions_in_place(chain):
+    import dynapcnn_dsl.differ
+    import dynapcnn_dsl.simulator  # the phases have names of their own: the functions stay functions
 
     net, weights = chain
+    assert dynapcnn_dsl.diff is diff and dynapcnn_dsl.simulate is dynapcnn_dsl.api.simulate
     assert dynapcnn_dsl.diff(net, net, weights=weights) == diff(net, net, weights=weights)
-    from dynapcnn_dsl.diff.compare import compare
+    from dynapcnn_dsl.differ.compare import compare
 
-    assert dynapcnn_dsl.diff.compare is compare   # and still the phase package
+    assert dynapcnn_dsl.differ.compare is compare

@@ -16,7 +16,7 @@ from simulate_docs import core, document
 import dynapcnn_dsl
 from dynapcnn_dsl import importer
 from dynapcnn_dsl.api import BuildError
-from dynapcnn_dsl.simulate import SimulationError
+from dynapcnn_dsl.simulator import SimulationError
 
 ROOT = Path(__file__).resolve().parents[2]
 NET = ROOT / "examples" / "host-sequential" / "network.yaml"

@@ -271,8 +271,8 @@ def test_the_scan_finds_codes_however_they_are_handed_on():
     for code, path in [
         ("yaml-tag", "dynapcnn_dsl/load/reader.py"),                  # a helper's parameter
         ("template-recursion", "dynapcnn_dsl/expand/instances.py"),   # a local from a tuple
-        ("simulate-budget", "dynapcnn_dsl/simulate/run.py"),          # a dict's .get
-        ("simulate-events-time", "dynapcnn_dsl/simulate/run.py"),     # .get's default
+        ("simulate-budget", "dynapcnn_dsl/simulator/run.py"),          # a dict's .get
+        ("simulate-events-time", "dynapcnn_dsl/simulator/run.py"),     # .get's default
         ("import-shared", "dynapcnn_dsl/importer/mapping.py"),        # self.report(code, ...)
         ("import-source", "dynapcnn_dsl/importer/__init__.py"),       # a parameter's default
         ("compare-model-failed", "dynapcnn_dsl/importer/compare.py"),  # a class attribute

@@ -204,7 +204,7 @@ OWN_FORMATS = {
 }
 REMAINING = {
     # issue 20: modules that still read the document's tree by its keys. Shrink this to nothing.
-    "simulate/machine.py": "issue 21 rewrites it: read config.Configuration (config/runnable.py)",
+    "simulator/machine.py": "issue 21 rewrites it: read config.Configuration (config/runnable.py)",
     "api.py": "Document.config / __repr__ read the tree (moves with the API's renames)",
 }
 KEYS = sorted({key_of(f) for cls in CLASSES for f in fields(cls)} - GENERIC)

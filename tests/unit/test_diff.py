@@ -1,4 +1,4 @@
-"""`dynapcnn_dsl.diff.compare` and `json_patch`: configuration documents compared by path.
+"""`dynapcnn_dsl.differ.compare` and `json_patch`: configuration documents compared by path.
 
 Every document here is built by the real pipeline (`dynapcnn_dsl.build`) from YAML written to
 tmp_path; weights are numpy arrays saved as .npz at test time. The weights are chosen so that
@@ -17,8 +17,8 @@ import pytest
 from helpers import CHAIN, make_weights, write
 
 import dynapcnn_dsl
-from dynapcnn_dsl.diff import Change, compare, json_patch
-from dynapcnn_dsl.diff.compare import normalize, to_plain
+from dynapcnn_dsl.differ import Change, compare, json_patch
+from dynapcnn_dsl.differ.compare import normalize, to_plain
 from dynapcnn_dsl.emit.document import unused_core
 
 STRUCTURE_NOTE = "one side has no weights: tensors and thresholds are not compared"

@@ -26,7 +26,7 @@ import dynapcnn_dsl
 from dynapcnn_dsl.api import BuildError
 from dynapcnn_dsl.cli import main
 from dynapcnn_dsl.diagnostics import Position
-from dynapcnn_dsl.diff import compare, json_patch
+from dynapcnn_dsl.differ import compare, json_patch
 from dynapcnn_dsl.documents import FORMAT, document_schema, read_document, schema_text
 
 SCHEMA_FILE = ROOT / "schema" / "document.schema.json"

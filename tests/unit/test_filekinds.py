@@ -41,7 +41,7 @@ def test_a_document_is_a_json_file_with_the_header(tmp_path):
 
 @pytest.mark.parametrize("suffix", sorted({*suffixes(EVENTS), ".csv", ".txt"}))
 def test_the_events_reader_takes_the_events_suffixes(tmp_path, suffix):
-    from dynapcnn_dsl.simulate import EventsError, read_events
+    from dynapcnn_dsl.simulator import EventsError, read_events
 
     path = tmp_path / f"events{suffix}"
     path.write_bytes(b"not events")

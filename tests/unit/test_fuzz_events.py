@@ -16,7 +16,7 @@ from simulate_docs import core, document
 
 from dynapcnn_dsl.cli import main
 from dynapcnn_dsl.documents import to_json
-from dynapcnn_dsl.simulate import EventsError, SimulationError, read_events, simulate_document
+from dynapcnn_dsl.simulator import EventsError, SimulationError, read_events, simulate_document
 
 SEED = 19
 CASES = 2000

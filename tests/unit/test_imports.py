@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from helpers import modules_loaded
 
-NEVER_WITHOUT_WEIGHTS = {"torch", "numba", "nir", "dynapcnn_dsl.simulate", "dynapcnn_dsl.importer",
+NEVER_WITHOUT_WEIGHTS = {"torch", "numba", "nir", "dynapcnn_dsl.simulator", "dynapcnn_dsl.importer",
                          "pygls", "lsprotocol", "dynapcnn_dsl.lsp"}
 
 

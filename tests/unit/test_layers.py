@@ -21,7 +21,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[2] / "dynapcnn_dsl"
 
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("diagnostics", "codes", "filekinds", "chips", "suggest", "atomic", "render", "callable_package"),
+    ("diagnostics", "codes", "filekinds", "chips", "suggest", "atomic", "render"),
     ("load",),
     ("strict",),      # the strict pydantic base and its error translation, for expand and model
     ("expand",),
@@ -34,7 +34,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("documents",),   # config's old home: telling a document file from other JSON, re-exports
     ("emit",),
     ("pipeline",),
-    ("diff", "report", "samna_bridge", "simulate"),
+    ("differ", "report", "samna_bridge", "simulator"),
     ("api",),
     ("lsp",),         # the language server: the pipeline, its reports and the schema, for editors
     ("importer",),    # builds what it writes, to check it (through the API)
@@ -43,12 +43,6 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("__main__",),
 )
 LEVEL = {part: i for i, parts in enumerate(LAYERS) for part in parts}
-
-SHIMS = {("callable_package.py", "dynapcnn_dsl.api")}
-"""Imports that are names, not dependencies: the simulate and diff packages are also the API
-functions `dynapcnn_dsl.simulate(...)` and `dynapcnn_dsl.diff(...)` (see callable_package),
-whose calls are handed to the API."""
-
 
 def part_of(module: str) -> str:
     """The first component under dynapcnn_dsl: 'dynapcnn_dsl.link.graph' -> 'link'."""
@@ -88,7 +82,6 @@ def looks_forward(own: str, module: str) -> bool:
 @pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PACKAGE)))
 def test_imports_only_look_back(path):
     own = path.relative_to(PACKAGE).parts[0].removesuffix(".py")
-    name = str(path.relative_to(PACKAGE))
     forward = [f"line {line}: {module}" for line, module in imports(path)
-               if looks_forward(own, module) and (name, module) not in SHIMS]
+               if looks_forward(own, module)]
     assert forward == [], f"{path.relative_to(PACKAGE)} imports a later phase"

@@ -16,7 +16,7 @@ from simulate_docs import core, dest, document, dvs_layer, readout
 import dynapcnn_dsl
 from dynapcnn_dsl.cli import main
 from dynapcnn_dsl.documents import is_document_file, to_json
-from dynapcnn_dsl.simulate import SimulationError
+from dynapcnn_dsl.simulator import SimulationError
 
 ROOT = Path(__file__).resolve().parents[2]
 ONE = [[[[10]]]]

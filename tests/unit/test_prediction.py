@@ -10,8 +10,8 @@ import pytest
 from simulate_docs import core, dest, document, events, readout
 
 from dynapcnn_dsl.api import simulate
-from dynapcnn_dsl.simulate import predicted_class
-from dynapcnn_dsl.simulate.prediction import readout_winner, ticks_won
+from dynapcnn_dsl.simulator import predicted_class
+from dynapcnn_dsl.simulator.prediction import readout_winner, ticks_won
 
 
 def clocked(average: list[list[int]], count: list[list[int]] | None = None) -> np.ndarray:

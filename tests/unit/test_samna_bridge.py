@@ -25,7 +25,7 @@ from safetensors.numpy import save_file
 
 import dynapcnn_dsl
 from dynapcnn_dsl.diagnostics import Severity
-from dynapcnn_dsl.diff import compare
+from dynapcnn_dsl.differ import compare
 from dynapcnn_dsl.pipeline import check_file
 from dynapcnn_dsl.samna_bridge import SamnaError, available, from_samna, to_samna
 

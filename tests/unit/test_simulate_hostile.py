@@ -20,8 +20,8 @@ from simulate_docs import core, document, readout
 
 import dynapcnn_dsl
 from dynapcnn_dsl.chips import host_limits
-from dynapcnn_dsl.simulate import EventsError, SimulationError, from_columns, from_dense, read_events
-from dynapcnn_dsl.simulate.run import option_problems, tick_count
+from dynapcnn_dsl.simulator import EventsError, SimulationError, from_columns, from_dense, read_events
+from dynapcnn_dsl.simulator.run import option_problems, tick_count
 
 LIMITS = host_limits()
 ROW = np.dtype([("t", "<i8"), ("x", "<i4"), ("y", "<i4"), ("p", "<i4")])
@@ -263,7 +263,7 @@ def test_option_problems_name_the_option():
 
 RECORDING_PROBE = """
 import dynapcnn_dsl
-from dynapcnn_dsl.simulate import SimulationError, kernel, run
+from dynapcnn_dsl.simulator import SimulationError, kernel, run
 from simulate_docs import core, document
 kernel.MAX_RECORDED = 5          # read at run time: numba's JIT is disabled in this process
 run.CHUNK = 4                    # 9 events in 3 chunks: at most 4 recorded by any one of them

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 import dynapcnn_dsl
-from dynapcnn_dsl.simulate import EVENT, SensorPlacement, SimulationError
-from dynapcnn_dsl.simulate.events import place_on_sensor
+from dynapcnn_dsl.simulator import EVENT, SensorPlacement, SimulationError
+from dynapcnn_dsl.simulator.events import place_on_sensor
 
 SHARED = Path(__file__).resolve().parents[3] / "shared"
 CROPPED = """\

@@ -21,15 +21,15 @@ import numpy as np
 from dynapcnn_dsl.chips import host_limits
 from dynapcnn_dsl.chips.facts import LIMITS as CHIP_LIMITS
 from dynapcnn_dsl.diagnostics import Diagnostic, Severity, has_errors
-from dynapcnn_dsl.simulate.events import (
+from dynapcnn_dsl.simulator.events import (
     EVENT,
     SensorPlacement,
     check_events,
     place_on_sensor,
     placement_problems,
 )
-from dynapcnn_dsl.simulate.machine import Machine, read_machine
-from dynapcnn_dsl.simulate.prediction import readout_winner
+from dynapcnn_dsl.simulator.machine import Machine, read_machine
+from dynapcnn_dsl.simulator.prediction import readout_winner
 
 SPIKE = np.dtype([("t", "<i8"), ("x", "<i4"), ("y", "<i4"), ("p", "<i4")])
 """A recorded event: p is the feature (the polarity for the DVS layer's own output)."""
@@ -229,7 +229,7 @@ def simulate_document(
     if machine is None:
         raise SimulationError(diagnostics)
     if events.dtype != EVENT:
-        from dynapcnn_dsl.simulate.events import from_columns
+        from dynapcnn_dsl.simulator.events import from_columns
 
         events = from_columns(events, events_file)
     events, off_sensor = placed(events, placement, machine.source, events_file)
@@ -271,7 +271,7 @@ def simulate_document(
     if record not in ("monitored", "all"):
         raise ValueError(f"record must be 'monitored' or 'all', not {record!r}")
 
-    from dynapcnn_dsl.simulate import kernel
+    from dynapcnn_dsl.simulator import kernel
 
     chosen = tuple(c.index for c in machine.used if record == "all" or c.monitor)
     dvs_recorded = machine.dvs is not None and (record == "all" or machine.dvs.monitor)

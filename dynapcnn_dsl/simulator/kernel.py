@@ -23,7 +23,7 @@ inlined where they are called (numba's inline="always"): with a few features per
 calls cost more than the work (+30% updates/s on the demo network, +15% on the busy one, for a
 few seconds more of compiling, once: the result is cached).
 
-numba is imported here only, and this module only by `dynapcnn_dsl.simulate.run` when a
+numba is imported here only, and this module only by `dynapcnn_dsl.simulator.run` when a
 simulation runs. Its compiled code is cached on disk (`cache=True`): in NUMBA_CACHE_DIR, which is
 set to the user's cache directory when unset, so the cache works when the package directory is
 read-only (an installed package, a container).
@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from dynapcnn_dsl.simulate.machine import READOUT_LAYER, Machine
+from dynapcnn_dsl.simulator.machine import READOUT_LAYER, Machine
 
 
 def _cache_dir() -> str:

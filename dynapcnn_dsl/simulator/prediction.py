@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from dynapcnn_dsl.simulate.run import SimulationResult
+    from dynapcnn_dsl.simulator.run import SimulationResult
 
 
 def _first_max(values: np.ndarray) -> int | None:
