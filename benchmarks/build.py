@@ -30,15 +30,15 @@ def main() -> int:
     from safetensors.numpy import save_file
 
     from dynapcnn_dsl.emit import to_json
-    from dynapcnn_dsl.pipeline import STEPS, Stage, check_file, options
+    from dynapcnn_dsl.pipeline import STEPS, Stage, options, run_file
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20)
     args = parser.parse_args()
     compileall.compile_dir(str(ROOT / "dynapcnn_dsl"), quiet=1)
 
-    checked = check_file(NETWORK, until=Stage.RULES)
-    linked = check_file(NETWORK).linked
+    checked = run_file(NETWORK, until=Stage.RULES)
+    linked = run_file(NETWORK).linked
     tensors = random_weights(linked)
     with tempfile.TemporaryDirectory() as tmp:
         weights = Path(tmp) / "w.safetensors"

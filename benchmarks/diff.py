@@ -33,14 +33,14 @@ def main() -> int:
 
     import dynapcnn_dsl
     from dynapcnn_dsl.cli import main as cli
-    from dynapcnn_dsl.pipeline import check_file
+    from dynapcnn_dsl.pipeline import run_file
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
     compileall.compile_dir(str(ROOT / "dynapcnn_dsl"), quiet=1)
 
-    linked = check_file(NETWORK).linked
+    linked = run_file(NETWORK).linked
     with tempfile.TemporaryDirectory() as tmp:
         docs = []
         for seed in (0, 1):   # the second: retrained, every weight different

@@ -24,15 +24,15 @@ GOAL_MS = 10.0
 
 def main() -> int:
     from dynapcnn_dsl.model.network import Network
-    from dynapcnn_dsl.pipeline import Stage, check_file, link_phase
+    from dynapcnn_dsl.pipeline import Stage, link_phase, run_file
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("file", nargs="?", default="examples/chip-filling/network.yaml")
     parser.add_argument("--runs", type=int, default=200)
     args = parser.parse_args()
 
-    checked = check_file(ROOT / args.file, until=Stage.RULES)
-    doc = checked.document
+    checked = run_file(ROOT / args.file, until=Stage.RULES)
+    doc = checked.source
     linked = link_phase(checked, checked.options).linked  # warm up, and check it links
     assert linked is not None, checked.diagnostics
 

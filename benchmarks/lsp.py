@@ -10,7 +10,7 @@ the check itself. Each change follows a quiet spell (as a keystroke after a paus
 bursts of changes typed 10 ms apart are also timed, from the last change to its diagnostics.
 
 The baseline, measured in the same run on the same file and text, is `validate` in process
-(`check_file`, no caches: what the command does after its start-up). The ratio server/validate
+(`run_file`, no caches: what the command does after its start-up). The ratio server/validate
 says what the protocol costs and what the caches save: the server re-reads no template and no
 weights file that did not change.
 
@@ -72,7 +72,7 @@ def server_latency(client: Client, path: Path, setting: str, runs: int) -> tuple
 
 def main() -> int:
     from dynapcnn_dsl.lsp.analysis import Checker
-    from dynapcnn_dsl.pipeline import check_file
+    from dynapcnn_dsl.pipeline import run_file
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=40)
@@ -83,7 +83,7 @@ def main() -> int:
             for name, file, setting in NETWORKS:
                 path = ROOT / file
                 served, burst = server_latency(client, path, setting, args.runs)
-                validate = in_process(lambda p=path: check_file(p), args.runs)
+                validate = in_process(lambda p=path: run_file(p), args.runs)
                 checker, texts = Checker(), _variants(path.read_text(), setting)
                 flip = iter(range(10**9))
                 recheck = in_process(lambda p=path, c=checker, t=texts, f=flip: c.check(p, t[next(f) % 2]),

@@ -27,7 +27,7 @@ LAUGHS = ROOT / "tests" / "corpus" / "invalid" / "yaml-alias-billion-laughs.yaml
 
 def main() -> int:
     from dynapcnn_dsl.load import MAX_BYTES
-    from dynapcnn_dsl.pipeline import check_file
+    from dynapcnn_dsl.pipeline import run_file
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=50)
@@ -35,12 +35,12 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         big = Path(tmp) / "big.yaml"
         big.write_bytes(b"#" * (MAX_BYTES + 1))
-        assert [d.code for d in check_file(big).diagnostics] == ["file-too-large"]
-        assert {d.code for d in check_file(LAUGHS).diagnostics} == {"yaml-alias"}
-        assert check_file(SMALL).ok
-        base = in_process(lambda: check_file(SMALL), args.runs).median
-        too_large = in_process(lambda: check_file(big), args.runs).median
-        laughs = in_process(lambda: check_file(LAUGHS), args.runs).median
+        assert [d.code for d in run_file(big).diagnostics] == ["file-too-large"]
+        assert {d.code for d in run_file(LAUGHS).diagnostics} == {"yaml-alias"}
+        assert run_file(SMALL).ok
+        base = in_process(lambda: run_file(SMALL), args.runs).median
+        too_large = in_process(lambda: run_file(big), args.runs).median
+        laughs = in_process(lambda: run_file(LAUGHS), args.runs).median
     print(f"{args.runs} runs each; baseline: {SMALL.relative_to(ROOT)} to the linked network, "
           f"median {base:.2f} ms")
     for label, ms in (("file over the size limit", too_large), ("billion laughs", laughs)):

@@ -61,9 +61,9 @@ def busy_document():
     from safetensors.numpy import save_file
 
     import dynapcnn_dsl
-    from dynapcnn_dsl.pipeline import check_file
+    from dynapcnn_dsl.pipeline import run_file
 
-    linked = check_file(BUSY).linked
+    linked = run_file(BUSY).linked
     rng = np.random.default_rng(0)
     tensors = {f"{c.weights}.weight": rng.normal(*BUSY_WEIGHTS, linked.weight_shape(c)).astype(np.float32)
                for c in linked.cores}

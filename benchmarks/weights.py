@@ -43,10 +43,10 @@ def folding(tmp: str, tensors: dict, read_med: float, runs: int) -> None:
     import numpy as np
     from safetensors.numpy import save_file
 
-    from dynapcnn_dsl.pipeline import Stage, check_text, resume
+    from dynapcnn_dsl.pipeline import Stage, resume, run_text
     from dynapcnn_dsl.weights import fold
 
-    result = check_text(with_folds(NETWORK.read_text(encoding="utf-8")), str(NETWORK))
+    result = run_text(with_folds(NETWORK.read_text(encoding="utf-8")), str(NETWORK))
     assert result.ok, [d.message for d in result.diagnostics]
     rng = np.random.default_rng(1)
     with_bn = dict(tensors)
@@ -60,7 +60,7 @@ def folding(tmp: str, tensors: dict, read_med: float, runs: int) -> None:
     save_file(with_bn, str(st))
     bound = resume(result, until=Stage.BIND, weights=st)
     assert bound.bound is not None, bound.diagnostics
-    smap = bound.document.source_map
+    smap = bound.source.source_map
     step_med, step_best = in_process(lambda: resume(result, until=Stage.QUANTIZE, weights=st), runs)
     fold_med, fold_best = in_process(lambda: fold(bound.bound, smap), runs)
     print(f"with {len(result.linked.cores)} BatchNorms folded and one average link:")
@@ -74,13 +74,13 @@ def folding(tmp: str, tensors: dict, read_med: float, runs: int) -> None:
 def main() -> int:
     from safetensors.numpy import load_file, save_file
 
-    from dynapcnn_dsl.pipeline import Stage, check_file, resume
+    from dynapcnn_dsl.pipeline import Stage, resume, run_file
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=30)
     args = parser.parse_args()
 
-    result = check_file(NETWORK)
+    result = run_file(NETWORK)
     assert result.ok, [d.message for d in result.diagnostics]
     linked = result.linked
     tensors = random_weights(linked)

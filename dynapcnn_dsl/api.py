@@ -144,15 +144,15 @@ def argument_problems(**given: Any) -> list[Diagnostic]:
 
 def _run(network: Any, until: Stage, **choices: Any) -> Result:
     """The one pipeline on a network given as a path or as text; BuildError when it fails."""
-    from dynapcnn_dsl.pipeline import check_file, check_text
+    from dynapcnn_dsl.pipeline import run_file, run_text
 
     problems = argument_problems(**{k: v for k, v in choices.items() if k != "weights"})
     if problems:
         raise BuildError(problems)
     if is_text(network):
-        result = check_text(network, TEXT, until=until, **choices)
+        result = run_text(network, TEXT, until=until, **choices)
     elif isinstance(network, str | os.PathLike):
-        result = check_file(os.fspath(network), until=until, **choices)
+        result = run_file(os.fspath(network), until=until, **choices)
     else:
         raise BuildError([Diagnostic(
             "<network>", None, Severity.ERROR, "file-unreadable",

@@ -70,7 +70,7 @@ class Options:
 class Result:
     """What each phase produced for one file, every diagnostic, and one verdict (`ok`).
 
-    `document` is the loaded source (data and source map), `network` the validated model
+    `source` is the loaded source (data and source map), `network` the validated model
     (`complete` is False when it was rebuilt without its malformed parts: the rules ran on the
     rest, but such a network is never linked), `linked` the placed network; with weights,
     `bound` holds the checkpoint's tensors per core, `folded` the float tensors the chip
@@ -83,7 +83,7 @@ class Result:
     file: str
     options: Options = Options()
     reached: Stage = Stage.NONE
-    document: SourceDocument | None = None
+    source: SourceDocument | None = None
     network: Network | None = None
     complete: bool = False
     chip: ChipProfile | None = None
@@ -125,8 +125,8 @@ class Result:
 def expand_phase(r: Result, o: Options) -> Result:
     from dynapcnn_dsl.expand import expand
 
-    assert r.document is not None
-    problems = expand(r.document, templates=o.templates, base=o.base, cache=o.template_cache)
+    assert r.source is not None
+    problems = expand(r.source, templates=o.templates, base=o.base, cache=o.template_cache)
     return r._stop(problems) if has_errors(problems) else r._next(Stage.EXPAND, problems)
 
 
@@ -134,8 +134,8 @@ def model_phase(r: Result, o: Options) -> Result:
     from dynapcnn_dsl.chips import resolve_chip
     from dynapcnn_dsl.model import build_model
 
-    assert r.document is not None
-    network, problems, complete = build_model(r.document)
+    assert r.source is not None
+    network, problems, complete = build_model(r.source)
     if network is None:
         return r._stop(problems)
     chip = resolve_chip(network.chip)
@@ -146,25 +146,25 @@ def model_phase(r: Result, o: Options) -> Result:
 def rules_phase(r: Result, o: Options) -> Result:
     from dynapcnn_dsl.rules import RuleContext, run_rules
 
-    assert r.network is not None and r.chip is not None and r.document is not None
-    problems = run_rules(RuleContext(r.network, r.chip, r.document.source_map), disabled=o.disabled)
+    assert r.network is not None and r.chip is not None and r.source is not None
+    problems = run_rules(RuleContext(r.network, r.chip, r.source.source_map), disabled=o.disabled)
     if not r.complete:
         return r._stop(problems)
     return r._next(Stage.RULES, problems)
 
 
 def link_phase(r: Result, o: Options) -> Result:
-    from dynapcnn_dsl.link import analyse, build
+    from dynapcnn_dsl.link import analyse, link_network
     from dynapcnn_dsl.rules import LINK, run_rules
 
-    assert r.network is not None and r.chip is not None and r.document is not None
+    assert r.network is not None and r.chip is not None and r.source is not None
     if has_errors(r.diagnostics):
         return r
-    facts = analyse(r.network, r.chip, r.document.source_map)
+    facts = analyse(r.network, r.chip, r.source.source_map)
     problems = run_rules(facts, stage=LINK, disabled=o.disabled)
     if has_errors(problems) or facts.placement is None or facts.placement.assignment is None:
         return r._stop(problems)
-    return r._next(Stage.LINK, problems, linked=build(facts))
+    return r._next(Stage.LINK, problems, linked=link_network(facts))
 
 
 def bind_phase(r: Result, o: Options) -> Result:
@@ -176,8 +176,8 @@ def bind_phase(r: Result, o: Options) -> Result:
     from dynapcnn_dsl.rules.checkpoint import BuildContext
     from dynapcnn_dsl.weights import bind, load
 
-    assert r.linked is not None and r.document is not None
-    smap = r.document.source_map
+    assert r.linked is not None and r.source is not None
+    smap = r.source.source_map
     problems = run_rules(BuildContext(r.linked, smap), stage=BUILD, disabled=o.disabled)
     weights, found = load(o.weights, key=o.key)
     problems += found
@@ -195,8 +195,8 @@ def fold_phase(r: Result, o: Options) -> Result:
         return r._next(Stage.FOLD)
     from dynapcnn_dsl.weights import fold
 
-    assert r.document is not None
-    folded, problems = fold(r.bound, r.document.source_map)
+    assert r.source is not None
+    folded, problems = fold(r.bound, r.source.source_map)
     return r._next(Stage.FOLD, problems, folded=folded)
 
 
@@ -205,8 +205,8 @@ def quantize_phase(r: Result, o: Options) -> Result:
         return r._next(Stage.QUANTIZE)
     from dynapcnn_dsl.weights import quantize
 
-    assert r.document is not None
-    quantized, problems = quantize(r.folded, r.document.source_map)
+    assert r.source is not None
+    quantized, problems = quantize(r.folded, r.source.source_map)
     if quantized is None:
         return r._stop(problems)
     return r._next(Stage.QUANTIZE, problems, quantized=quantized)
@@ -215,9 +215,9 @@ def quantize_phase(r: Result, o: Options) -> Result:
 def emit_phase(r: Result, o: Options) -> Result:
     from dynapcnn_dsl.emit import emit
 
-    assert r.linked is not None and r.document is not None
+    assert r.linked is not None and r.source is not None
     network = r.quantized if r.quantized is not None else r.linked
-    return r._next(Stage.EMIT, emitted=emit(network, r.document.source_map, annotate=o.annotate))
+    return r._next(Stage.EMIT, emitted=emit(network, r.source.source_map, annotate=o.annotate))
 
 
 Step = Callable[[Result, Options], Result]
@@ -235,13 +235,13 @@ STEPS: tuple[tuple[Stage, Step], ...] = (
 """The phases after loading, in order. A new phase (fold, quantize...) is one more entry."""
 
 
-def run(document: SourceDocument | None, problems: Iterable[Diagnostic], file: str,
+def run(source: SourceDocument | None, problems: Iterable[Diagnostic], file: str,
         options: Options) -> Result:
-    """Run the steps on a loaded document up to `options.until`; stop at the first step that
+    """Run the steps on a loaded source up to `options.until`; stop at the first step that
     cannot go on. The network's diagnostics (load to link) come out in report order (file,
     line, column, id), those of the weights after them, in the order the binder found them."""
-    result = Result(file, options, document=document, diagnostics=tuple(problems))
-    if document is None:
+    result = Result(file, options, source=source, diagnostics=tuple(problems))
+    if source is None:
         return _in_report_order(result)
     return _steps(result._next(Stage.LOAD), options)
 
@@ -282,22 +282,22 @@ def options(*, until: Stage = Stage.LINK, disabled: Iterable[str] = (),
                    strict, template_cache)
 
 
-def check_file(path: str | Path, *, display_name: str | None = None, **choices: Any) -> Result:
+def run_file(path: str | Path, *, display_name: str | None = None, **choices: Any) -> Result:
     """Run the pipeline on one network file; `choices` are those of `options()` (by default up
     to the linked network). Templates are looked for beside the file first."""
     from dynapcnn_dsl.load import load_file
 
     name = display_name or str(path)
-    doc, problems = load_file(path, display_name=name)
+    source, problems = load_file(path, display_name=name)
     choices.setdefault("base", Path(path).resolve().parent)
-    return run(doc, problems, name, options(**choices))
+    return run(source, problems, name, options(**choices))
 
 
-def check_text(text: str, file: str = "<text>", **choices: Any) -> Result:
-    """The same as `check_file` for text already in memory (tests, editors, notebooks);
+def run_text(text: str, file: str = "<text>", **choices: Any) -> Result:
+    """The same as `run_file` for text already in memory (tests, editors, notebooks);
     templates are looked for in the current directory first."""
     from dynapcnn_dsl.load import load_text
 
-    doc, problems = load_text(text, file)
+    source, problems = load_text(text, file)
     choices.setdefault("base", Path.cwd())
-    return run(doc, problems, file, options(**choices))
+    return run(source, problems, file, options(**choices))

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from dynapcnn_dsl.diagnostics import Diagnostic
-from dynapcnn_dsl.pipeline import Result, Stage, check_text
+from dynapcnn_dsl.pipeline import Result, Stage, run_text
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -64,7 +64,7 @@ cores:
 
 def check(text: str, file: str = "t.yaml", *, link: bool = True) -> Result:
     """Run the pipeline on dedented YAML text (up to the single-file rules with link=False)."""
-    return check_text(textwrap.dedent(text), file, until=Stage.LINK if link else Stage.RULES)
+    return run_text(textwrap.dedent(text), file, until=Stage.LINK if link else Stage.RULES)
 
 
 def found(text: str, *, link: bool = True) -> list[tuple[str, str]]:
@@ -87,9 +87,9 @@ def write_weights(network: Path | str, path: Path, *, seed: int = 0, low: float 
     quantization scale is exactly 127 and quantized values can be asserted exactly. With
     `biases`, also `<prefix>.bias` for every core that declares one, and the saved threshold
     and min_v_mem of every `neuron: {weights}`; `disabled` rules are off while linking."""
-    from dynapcnn_dsl.pipeline import check_file
+    from dynapcnn_dsl.pipeline import run_file
 
-    linked = check_file(network, disabled=disabled).linked
+    linked = run_file(network, disabled=disabled).linked
     assert linked is not None, f"{network} does not link"
     rng = np.random.default_rng(seed)
     tensors: dict[str, np.ndarray] = {}

@@ -1,5 +1,5 @@
 """Configuration documents for the simulator's tests, written as `build` writes them
-(emit/document.py's layout), so a test can set any field the language may not reach."""
+(emit/configuration.py's layout), so a test can set any field the language may not reach."""
 
 from __future__ import annotations
 

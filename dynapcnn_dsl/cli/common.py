@@ -68,13 +68,13 @@ def templates_read(network: str | Path, result: Result | None = None) -> list[st
     """The template files a network's instances expanded (each expanded core notes the file it
     came from): inputs too, which an output must never replace. `result` is a run that went at
     least to expansion; without one, the network is loaded and expanded here (milliseconds)."""
-    from dynapcnn_dsl.pipeline import Stage, check_file
+    from dynapcnn_dsl.pipeline import Stage, run_file
 
     if result is None:
-        result = check_file(os.fspath(network), until=Stage.EXPAND)
-    if result.document is None:
+        result = run_file(os.fspath(network), until=Stage.EXPAND)
+    if result.source is None:
         return []
-    return sorted({origin.file for origin in result.document.source_map.origins.values()})
+    return sorted({origin.file for origin in result.source.source_map.origins.values()})
 
 
 def write_output(path: str | Path, text: str, parser: argparse.ArgumentParser) -> None:
@@ -100,11 +100,11 @@ def run_pipeline(args: argparse.Namespace, parser: argparse.ArgumentParser, file
                  until: Stage, **choices: object) -> Result:
     """Usage checks, then the pipeline on `file` up to the phase `until`; `choices` are the
     pipeline's other options (weights, key, annotate, strict)."""
-    from dynapcnn_dsl.pipeline import check_file
+    from dynapcnn_dsl.pipeline import run_file
 
     check_files_exist([file], parser)
     check_rule_ids(args.disable, parser)
-    return check_file(file, until=until, disabled=args.disable,
+    return run_file(file, until=until, disabled=args.disable,
                       templates=args.templates, **choices)
 
 
@@ -125,7 +125,7 @@ def write_diagnostics(result: Result, *, no_source: bool = False, summary: bool 
 
     out = stream or sys.stdout
     color = use_color(out)
-    lines = None if no_source or result.document is None else result.document.source_map.lines
+    lines = None if no_source or result.source is None else result.source.source_map.lines
     for d in result.diagnostics:
         # quote a line only from the file it belongs to (not a template's line from the network)
         quoted = lines if d.file == result.file else None

@@ -42,9 +42,9 @@ def load_side(path: str, weights: str | None, key: str | None) -> dict[str, Any]
             sys.stderr.write(render.format_text(d) + "\n")
         return data
     from dynapcnn_dsl.cli.common import write_diagnostics
-    from dynapcnn_dsl.pipeline import Stage, check_file
+    from dynapcnn_dsl.pipeline import Stage, run_file
 
-    result = check_file(path, until=Stage.EMIT, weights=weights, key=key, annotate=True)
+    result = run_file(path, until=Stage.EMIT, weights=weights, key=key, annotate=True)
     if not result.ok:
         write_diagnostics(result, no_source=True, stream=sys.stderr)
         return None

@@ -35,12 +35,12 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         write_diagnostics,
         write_json,
     )
-    from dynapcnn_dsl.pipeline import Stage, check_file
+    from dynapcnn_dsl.pipeline import Stage, run_file
 
     check_files_exist(args.files, parser)
     check_rule_ids(args.disable, parser)
     # one file at a time, each result dropped once rendered: memory does not grow with files
-    results = (check_file(f, until=Stage.LINK, disabled=args.disable, templates=args.templates,
+    results = (run_file(f, until=Stage.LINK, disabled=args.disable, templates=args.templates,
                           strict=args.strict) for f in args.files)
     out = sys.stdout
     if args.fmt == "json":

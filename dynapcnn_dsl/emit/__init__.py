@@ -7,13 +7,23 @@ from typing import Any
 from dynapcnn_dsl.config import TENSORS, Annotations, CoreNote, InputNote
 from dynapcnn_dsl.config.reader import from_json
 from dynapcnn_dsl.config.writer import to_json, to_plain
-from dynapcnn_dsl.emit.document import FORMAT, VERSION, build_configuration, build_document
+from dynapcnn_dsl.emit.configuration import FORMAT, VERSION, emit_configuration, emit_tree
 from dynapcnn_dsl.link.data import LinkedNetwork
 from dynapcnn_dsl.load.source import SourceMap
 from dynapcnn_dsl.weights.quantize import QuantizedNetwork
 
-__all__ = ["FORMAT", "TENSORS", "VERSION", "annotations", "build_configuration", "build_document", "emit",
-           "from_json", "to_json", "to_plain"]
+__all__ = [
+    "FORMAT",
+    "TENSORS",
+    "VERSION",
+    "annotations",
+    "emit",
+    "emit_configuration",
+    "emit_tree",
+    "from_json",
+    "to_json",
+    "to_plain",
+]
 
 
 def annotations(linked: LinkedNetwork, source_map: SourceMap) -> Annotations:
@@ -33,5 +43,5 @@ def emit(network: QuantizedNetwork | LinkedNetwork, source_map: SourceMap, *,
          annotate: bool = False) -> dict[str, Any]:
     """The document for a quantized network, or structure-only for a linked one (no weights)."""
     linked = network.linked if isinstance(network, QuantizedNetwork) else network
-    return build_document(network, network_file=source_map.file,
+    return emit_tree(network, network_file=source_map.file,
                           annotate=annotations(linked, source_map) if annotate else None)

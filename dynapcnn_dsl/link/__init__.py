@@ -2,11 +2,11 @@
 
     analyse: graph (names -> links) -> shapes (and feature shifts) -> memory -> placement
              = the facts (`LinkContext`)
-    build:   facts -> LinkedNetwork (plain immutable data)
+    link_network: facts -> LinkedNetwork (plain immutable data)
 
-The linker only computes; it never judges. Between `analyse` and `build` the pipeline runs the
+The linker only computes; it never judges. Between `analyse` and `link_network` the pipeline runs the
 link-stage rules (`dynapcnn_dsl.rules.link_*`) on the facts, so every problem in a network is
-found in one run, each with its position, and `build` runs only on facts without errors.
+found in one run, each with its position, and `link_network` runs only on facts without errors.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from dynapcnn_dsl.link.shapes import errata_remap, infer
 from dynapcnn_dsl.load.source import SourceMap
 from dynapcnn_dsl.model.network import Core, Network
 
-__all__ = ["INPUT", "READOUT", "LinkContext", "LinkedNetwork", "Shape", "analyse", "build"]
+__all__ = ["INPUT", "READOUT", "LinkContext", "LinkedNetwork", "Shape", "analyse", "link_network"]
 
 
 def analyse(network: Network, chip: ChipProfile, source_map: SourceMap) -> LinkContext:
@@ -75,7 +75,7 @@ def _batchnorm(core: Core) -> LinkedBatchNorm | None:
     return LinkedBatchNorm(bn.weights, bn.eps) if bn is not None else None
 
 
-def build(ctx: LinkContext) -> LinkedNetwork:
+def link_network(ctx: LinkContext) -> LinkedNetwork:
     """The linked network from a context whose rules found no errors."""
     network, shapes = ctx.network, ctx.shapes
     assert ctx.placement is not None and ctx.placement.assignment is not None

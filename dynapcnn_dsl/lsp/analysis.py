@@ -140,7 +140,7 @@ class Checker:
         # what the user is typing may not load: completion still knows the last names
         names = index(doc, lines) if doc is not None else (last.index if last else EMPTY)
         if doc is not None and is_foreign(doc.data):
-            result, weights, weighed = Result(file, reached=Stage.LOAD, document=doc), None, None
+            result, weights, weighed = Result(file, reached=Stage.LOAD, source=doc), None, None
         elif doc is not None and is_template(doc.data):
             result, weights, weighed = template_check(doc), None, None
         else:
@@ -222,7 +222,7 @@ def template_check(doc: SourceDocument) -> Result:
         problems: list[Diagnostic] = []
     except ValidationError as exc:
         problems = diagnostics_from_error(exc.errors(), doc.data, TemplateFile, doc.source_map)
-    return Result(doc.file, options(until=Stage.LOAD), reached=Stage.LOAD, document=doc,
+    return Result(doc.file, options(until=Stage.LOAD), reached=Stage.LOAD, source=doc,
                   diagnostics=tuple(sorted(problems, key=Diagnostic.sort_key)))
 
 

@@ -85,7 +85,7 @@ def hover(snapshot: Snapshot, line: int, char: int, cache: Any = None) -> tuple[
     if len(path) == 4 and path[0] == "cores" and path[2] == "with" and path[1] in idx.instances:
         about = _param_text(snapshot, str(path[1]), str(path[3]), cache)
     else:
-        data = snapshot.result.document.data if snapshot.result.document else None
+        data = snapshot.result.source.data if snapshot.result.source else None
         about = schema_help.description(path, lambda n: n in idx.instances, template=is_template(data))
     return (f"**{path[-1]}**: {about}", key.span) if about else None
 

@@ -1,6 +1,6 @@
 """The configuration document read into what the simulator needs: plain immutable values.
 
-The simulator's input is the document `build` writes (emit/document.py), not a network: what
+The simulator's input is the document `build` writes (emit/configuration.py), not a network: what
 runs is what would be loaded on the chip. This module reads the document's tree once, checks
 every field the simulation uses (types, shapes, chip bounds, so nothing later indexes out of an
 array), and returns a `Machine`, or diagnostics naming the document file and the field's path.

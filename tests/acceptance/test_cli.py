@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from dynapcnn_dsl.pipeline import check_file
+from dynapcnn_dsl.pipeline import run_file
 from dynapcnn_dsl.rules import REGISTRY
 
 from .corpus_cases import Found, big_file, cases, mismatch, params
@@ -139,7 +139,7 @@ def test_github_annotations():
     assert all(matches), lines
     expected = [
         (d.severity.value, f, d.position.line, d.position.col, d.code)
-        for f in (MISTAKES, warn) for d in check_file(ROOT / f, display_name=f).diagnostics
+        for f in (MISTAKES, warn) for d in run_file(ROOT / f, display_name=f).diagnostics
     ]
     found = [(m["level"], m["file"], int(m["line"]), int(m["col"]), m["code"]) for m in matches]
     assert found == expected

@@ -21,7 +21,7 @@ import torch
 from safetensors.torch import save_file
 
 from dynapcnn_dsl.cli import main
-from dynapcnn_dsl.pipeline import Stage, check_file
+from dynapcnn_dsl.pipeline import Stage, run_file
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 HOST_SEQUENTIAL = ROOT / "examples" / "host-sequential" / "network.yaml"
@@ -85,7 +85,7 @@ def table_rows(out: str) -> dict[str, list[str]]:
 
 
 def bound_reference(weights: Path):
-    bound = check_file(HOST_SEQUENTIAL, until=Stage.QUANTIZE, weights=weights).quantized
+    bound = run_file(HOST_SEQUENTIAL, until=Stage.QUANTIZE, weights=weights).quantized
     assert bound is not None
     return bound
 

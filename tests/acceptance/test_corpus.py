@@ -1,4 +1,4 @@
-"""The invalid-file corpus through the front end (`pipeline.check_file`), one test per file.
+"""The invalid-file corpus through the front end (`pipeline.run_file`), one test per file.
 
 Each file in tests/corpus/invalid/ states the exact diagnostics it must produce (see
 corpus_cases.py); adding a case is adding a file.
@@ -11,7 +11,7 @@ import re
 import pytest
 
 from dynapcnn_dsl.load import MAX_BYTES
-from dynapcnn_dsl.pipeline import check_file
+from dynapcnn_dsl.pipeline import run_file
 from dynapcnn_dsl.rules import BUILD, REGISTRY
 
 from .corpus_cases import CORPUS_DIR, LOADER_AND_MODEL_CODES, Found, big_file, cases, mismatch, params
@@ -22,7 +22,7 @@ PASSING = [c for c in CASES if c.xfail is None]
 
 @pytest.mark.parametrize("case", params(CASES))
 def test_corpus_file(case):
-    result = check_file(case.path, display_name=case.name)
+    result = run_file(case.path, display_name=case.name)
     problem = mismatch(case, [Found.from_diagnostic(d) for d in result.diagnostics])
     assert problem is None, problem
     assert result.ok == case.warning_only
@@ -71,7 +71,7 @@ def test_json_files_have_sidecars_and_sidecars_have_files():
 
 def test_file_too_large(tmp_path):
     path = big_file(tmp_path)
-    result = check_file(path, display_name="big.yaml")  # its cost: benchmarks/refusals.py
+    result = run_file(path, display_name="big.yaml")  # its cost: benchmarks/refusals.py
     assert [Found.from_diagnostic(d).key for d in result.diagnostics] == [
         ("-", "error", "file-too-large")]
     assert str(MAX_BYTES) in result.diagnostics[0].message
@@ -83,16 +83,16 @@ def test_file_at_the_size_limit_is_read(tmp_path):
     network = (CORPUS_DIR / "warn-dest-duplicate.yaml").read_bytes()
     path.write_bytes(network + b"#" * (MAX_BYTES - len(network) - 1) + b"\n")
     assert path.stat().st_size == MAX_BYTES
-    result = check_file(path)
+    result = run_file(path)
     assert [d.code for d in result.diagnostics] == ["dest-duplicate"]
 
 
 def test_missing_file_is_a_diagnostic_not_an_exception(tmp_path):
-    result = check_file(tmp_path / "nope.yaml")
+    result = run_file(tmp_path / "nope.yaml")
     assert [Found.from_diagnostic(d).key for d in result.diagnostics] == [
         ("-", "error", "file-unreadable")]
 
 
 def test_billion_laughs_is_refused_without_expanding():
-    result = check_file(CORPUS_DIR / "yaml-alias-billion-laughs.yaml")  # cost: benchmarks/refusals.py
+    result = run_file(CORPUS_DIR / "yaml-alias-billion-laughs.yaml")  # cost: benchmarks/refusals.py
     assert {d.code for d in result.diagnostics} == {"yaml-alias"}

@@ -63,7 +63,7 @@ import pytest
 
 from dynapcnn_dsl.cli import run as cli_run
 from dynapcnn_dsl.diagnostics import has_errors
-from dynapcnn_dsl.pipeline import check_file
+from dynapcnn_dsl.pipeline import run_file
 from dynapcnn_dsl.rules import catalogue
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -149,7 +149,7 @@ class Page:
         path = self.workdir / (block.save_as or f"_block{self.counter}{suffix}")
         if not block.save_as:
             path.write_text(block.text, encoding="utf-8")
-        result = check_file(path, display_name=str(path.relative_to(self.workdir)))
+        result = run_file(path, display_name=str(path.relative_to(self.workdir)))
         codes = [d.code for d in result.diagnostics]
         shown = "; ".join(f"{d.severity}[{d.code}] {d.message}" for d in result.diagnostics)
         if block.tag.startswith("bad:"):

@@ -17,7 +17,7 @@ from helpers import batchnorm_tensors, neuron_tensors
 from safetensors.numpy import save_file
 
 import dynapcnn_dsl
-from dynapcnn_dsl.pipeline import check_file, check_text
+from dynapcnn_dsl.pipeline import run_file, run_text
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "golden"
@@ -27,7 +27,7 @@ EXAMPLES = sorted((ROOT / "examples").glob("*/network.yaml"))
 def deterministic_weights(network: Path | str, tmp: Path, *, text: str | None = None) -> Path:
     """Weights for every core of the network: w[o, i, y, x] = ((7o + 5i + 3y + 11x) % 23 - 11) / 16,
     and the saved neuron parameters and BatchNorm state the cores bind."""
-    result = check_text(text, "t.yaml") if text is not None else check_file(network)
+    result = run_text(text, "t.yaml") if text is not None else run_file(network)
     assert result.ok, [d.message for d in result.diagnostics]
     tensors = {}
     for core in result.linked.cores:

@@ -3,7 +3,7 @@ example clean, an edit that makes and then mends a mistake, half-typed text, the
 checks, hover, definition, references, rename, completion, quick fixes, and a few hundred
 random edits without the server dying or falling silent. One server for the module.
 
-Expected diagnostics are the pipeline's own on the same text (`check_text`): one pipeline.
+Expected diagnostics are the pipeline's own on the same text (`run_text`): one pipeline.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from dynapcnn_dsl.pipeline import Stage, check_text
+from dynapcnn_dsl.pipeline import Stage, run_text
 
 from .lsp_client import ROOT, Client, LspError, doc_at
 
@@ -47,7 +47,7 @@ def flagged(server: Client, uri: str) -> list[tuple[int, int, str]]:
 
 def pipeline(path: Path, text: str, **choices) -> list[tuple[int, int, str]]:
     """The pipeline's diagnostics of `text` as the contents of `path`, as the server places them."""
-    result = check_text(text, str(path), base=path.parent, **choices)
+    result = run_text(text, str(path), base=path.parent, **choices)
     return [(d.position.line - 1, d.position.col - 1, d.code) if d.position and d.file == str(path)
             else (0, 0, d.code) for d in result.diagnostics]
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 
 from dynapcnn_dsl.lsp.text import split_lines
-from dynapcnn_dsl.pipeline import check_file
+from dynapcnn_dsl.pipeline import run_file
 
 from .corpus_cases import Found, cases
 from .lsp_client import Client
@@ -66,7 +66,7 @@ def published(server: Client, case) -> list[tuple[int, int, str, str]]:
 
 
 def validated(case) -> list[tuple[int, int, str, str]]:
-    result = check_file(case.path)
+    result = run_file(case.path)
     return [(d.position.line, d.position.col, str(d.severity), d.code)
             if d.position is not None and d.file == str(case.path) else (1, 1, str(d.severity), d.code)
             for d in result.diagnostics]

@@ -17,7 +17,7 @@ import dynapcnn_dsl
 from dynapcnn_dsl import importer
 from dynapcnn_dsl.config.reader import read_configuration
 from dynapcnn_dsl.diagnostics import Severity
-from dynapcnn_dsl.pipeline import Stage, check_text, resume
+from dynapcnn_dsl.pipeline import Stage, resume, run_text
 from dynapcnn_dsl.simulator import SimulationError
 from dynapcnn_dsl.weights import read
 
@@ -34,7 +34,7 @@ SHARED = textwrap.dedent("""\
 
 
 def test_weights_shared_is_said_at_the_second_core(tmp_path):
-    result = check_text(SHARED, "net.yaml")
+    result = run_text(SHARED, "net.yaml")
     assert result.ok
     weights = tmp_path / "w.pt"
     torch.save({"conv.weight": torch.full((2, 2, 3, 3), 0.25)}, weights)

@@ -12,7 +12,7 @@ import pytest
 from helpers import write_weights
 
 from dynapcnn_dsl.cli import run
-from dynapcnn_dsl.pipeline import check_file
+from dynapcnn_dsl.pipeline import run_file
 from dynapcnn_dsl.rules import REGISTRY
 
 from .corpus_cases import CORPUS_DIR, cases
@@ -68,7 +68,7 @@ def test_every_command_agrees_with_the_broken_rules_switched_off(capsys, tmp_pat
         if not off:
             continue
         weights = tmp_path / f"{case.path.stem}.npz"
-        linked = check_file(case.path, disabled=off).linked
+        linked = run_file(case.path, disabled=off).linked
         fits = linked is not None and linked.cores and all(
             n >= 0 for c in linked.cores for n in linked.weight_shape(c))
         if linked is None:
@@ -98,5 +98,5 @@ def test_a_rule_that_protects_later_phases_cannot_be_disabled(rule_id, capsys):
 def test_integrity_rules_run_whatever_the_api_disables():
     """The pipeline never skips them, so the API and the CLI agree on validity too."""
     case = CORPUS_DIR / "core-index-9.yaml"
-    result = check_file(case, disabled=["core-index"])
+    result = run_file(case, disabled=["core-index"])
     assert not result.ok and "core-index" in [d.code for d in result.diagnostics]

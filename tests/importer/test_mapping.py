@@ -10,7 +10,7 @@ from dynapcnn_dsl.importer import from_graph
 from dynapcnn_dsl.importer.graph import Graph, Node
 from dynapcnn_dsl.importer.mapping import to_plan
 from dynapcnn_dsl.importer.writer import flow, scalar
-from dynapcnn_dsl.pipeline import check_text
+from dynapcnn_dsl.pipeline import run_text
 
 
 def inp(shape=(2, 8, 8), source="host") -> Node:
@@ -59,7 +59,7 @@ def test_the_written_text_is_a_valid_network_before_any_weights():
               conv("c", "sb"), spk("sc", "c"),
               Node("s", "add", ("sa", "sc")), conv("d", "s"), spk("sd", "d"))
     result = from_graph(g)
-    checked = check_text(result.text, "network.yaml")
+    checked = run_text(result.text, "network.yaml")
     assert checked.ok, [d.message for d in checked.diagnostics]
 
 

@@ -7,7 +7,7 @@ import numpy as np
 from helpers import ONE_CORE_QUANTIZE as HEAD
 from helpers import check_model, found_model, only_model
 
-from dynapcnn_dsl.pipeline import Stage, check_text
+from dynapcnn_dsl.pipeline import Stage, run_text
 
 
 def net(line: str, quantize: str = "auto") -> str:
@@ -70,7 +70,7 @@ def test_folding_with_quantize_auto_is_fine():
 
 def built(text: str) -> list[tuple[str, str]]:
     tensors = {"a.weight": np.full((4, 1, 3, 3), 0.5, np.float32)}
-    weighted = check_text(text, "t.yaml", until=Stage.QUANTIZE, weights=tensors)
+    weighted = run_text(text, "t.yaml", until=Stage.QUANTIZE, weights=tensors)
     assert weighted.quantized is not None
     return [(str(d.position), d.code) for d in weighted.diagnostics]
 

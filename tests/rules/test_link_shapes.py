@@ -279,9 +279,9 @@ HOST_SHAPE_ZERO = ("dsl: 1\nchip: speck2f\ninput: {source: host, shape: [2, 0, 1
                    "cores:\n  a: {conv: {out_channels: 1, kernel: 1}}\n")
 
 def _disabled(text: str, rule_id: str):
-    from dynapcnn_dsl.pipeline import check_text
+    from dynapcnn_dsl.pipeline import run_text
 
-    return check_text(text, "t.yaml", disabled=[rule_id])
+    return run_text(text, "t.yaml", disabled=[rule_id])
 
 
 @pytest.mark.parametrize(("text", "rule_id"), [

@@ -21,7 +21,7 @@ MODULES = ("chip_options", "conv", "cores", "destinations", "input", "merge", "n
 def context(text: str) -> RuleContext:
     result = check(text)
     assert result.network is not None
-    return RuleContext(result.network, result.chip, result.document.source_map)
+    return RuleContext(result.network, result.chip, result.source.source_map)
 
 
 BAD = BASE.replace("kernel: 3", "kernel: 17, stride: 3")
@@ -99,16 +99,16 @@ def test_disabling_an_unknown_id_changes_nothing():
 
 
 def test_disabled_reaches_through_the_pipeline():
-    from dynapcnn_dsl.pipeline import check_text
+    from dynapcnn_dsl.pipeline import run_text
 
-    result = check_text(BAD, "t.yaml", disabled=["conv-stride"])
+    result = run_text(BAD, "t.yaml", disabled=["conv-stride"])
     assert [d.code for d in result.diagnostics] == ["conv-kernel"]
 
 
 def test_a_disabled_warning_leaves_a_legacy_file_clean():
-    from dynapcnn_dsl.pipeline import check_text
+    from dynapcnn_dsl.pipeline import run_text
 
-    assert check_text(BASE.replace("speck2f", "dynapcnn"), disabled=["legacy-chip"]).diagnostics == ()
+    assert run_text(BASE.replace("speck2f", "dynapcnn"), disabled=["legacy-chip"]).diagnostics == ()
 
 
 # -- apply: findings to diagnostics --------------------------------------------------------------

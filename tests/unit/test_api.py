@@ -21,7 +21,7 @@ from helpers import CHAIN, make_weights, write
 import dynapcnn_dsl
 from dynapcnn_dsl import BuildError, Differences, Document, build, check, diff, inspect, validate
 from dynapcnn_dsl.emit import FORMAT, TENSORS, VERSION
-from dynapcnn_dsl.emit.document import WEIGHT_FIELDS, unused_core
+from dynapcnn_dsl.emit.configuration import WEIGHT_FIELDS, unused_core
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"

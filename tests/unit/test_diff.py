@@ -19,7 +19,7 @@ from helpers import CHAIN, make_weights, write
 import dynapcnn_dsl
 from dynapcnn_dsl.differ import Change, compare, json_patch
 from dynapcnn_dsl.differ.compare import normalize, to_plain
-from dynapcnn_dsl.emit.document import unused_core
+from dynapcnn_dsl.emit.configuration import unused_core
 
 STRUCTURE_NOTE = "one side has no weights: tensors and thresholds are not compared"
 NEITHER_NOTE = "neither side has weights: tensors and thresholds are not compared"

@@ -15,7 +15,7 @@ from dynapcnn_dsl.chips import language_limits
 from dynapcnn_dsl.expand import expand
 from dynapcnn_dsl.expand.expressions import ExpressionError, evaluate
 from dynapcnn_dsl.load import load_file
-from dynapcnn_dsl.pipeline import Stage, check_file
+from dynapcnn_dsl.pipeline import Stage, run_file
 
 NET = """\
 dsl: 1
@@ -51,7 +51,7 @@ def codes(result) -> list[tuple[str, str, str]]:
 def test_templates_that_multiply_stop_at_the_core_limit(tmp_path):
     """Four templates that each instantiate the next 30 times would make 810,000 cores."""
     nesting(tmp_path, 3, 30)
-    result = check_file(write(tmp_path, "net.yaml", NET), until=Stage.RULES)
+    result = run_file(write(tmp_path, "net.yaml", NET), until=Stage.RULES)
     assert codes(result) == [("net.yaml", "5:3", "template-size")]
     limit = language_limits().expanded_cores
     assert f"past {limit} cores" in result.diagnostics[0].message
@@ -63,7 +63,7 @@ def test_nesting_past_the_depth_limit_is_one_depth_error(tmp_path):
     error says so, and it does not call it a loop."""
     depth = language_limits().template_depth
     nesting(tmp_path, depth, 2)
-    result = check_file(write(tmp_path, "net.yaml", NET), until=Stage.RULES)
+    result = run_file(write(tmp_path, "net.yaml", NET), until=Stage.RULES)
     assert codes(result) == [("net.yaml", "5:3", "template-depth")]
     chain = " -> ".join(f"t{i}" for i in range(1, depth + 2))
     assert result.diagnostics[0].message == f"templates nest more than {depth} deep: {chain}"
@@ -72,9 +72,9 @@ def test_nesting_past_the_depth_limit_is_one_depth_error(tmp_path):
 def test_nesting_at_the_depth_limit_expands(tmp_path):
     depth = language_limits().template_depth
     nesting(tmp_path, depth - 1, 1)
-    result = check_file(write(tmp_path, "net.yaml", NET), until=Stage.RULES)
+    result = run_file(write(tmp_path, "net.yaml", NET), until=Stage.RULES)
     assert result.diagnostics == ()
-    assert list(result.document.data["cores"]) == ["x." + ".".join(["i0"] * (depth - 1)) + ".c"]
+    assert list(result.source.data["cores"]) == ["x." + ".".join(["i0"] * (depth - 1)) + ".c"]
 
 
 def test_a_network_of_four_thousand_expanded_cores_is_within_the_limit(tmp_path):
@@ -125,6 +125,6 @@ def test_an_expression_beyond_the_bound_is_reported_at_the_expression(tmp_path):
         entry: [c]
         exit: c
     """)
-    result = check_file(write(tmp_path, "net.yaml", NET + "    with: {k: 100000}\n"), until=Stage.RULES)
+    result = run_file(write(tmp_path, "net.yaml", NET + "    with: {k: 100000}\n"), until=Stage.RULES)
     assert codes(result) == [("t1.yaml", "5:28", "template-expression")]
     assert "beyond" in result.diagnostics[0].message

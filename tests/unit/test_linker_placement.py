@@ -13,7 +13,7 @@ from dynapcnn_dsl.chips import resolve_chip
 from dynapcnn_dsl.link.data import MemoryUse
 from dynapcnn_dsl.link.memory import fits
 from dynapcnn_dsl.link.placement import Demand, candidates, place
-from dynapcnn_dsl.pipeline import check_file, check_text
+from dynapcnn_dsl.pipeline import run_file, run_text
 
 ROOT = Path(__file__).resolve().parents[2]
 CHIP = resolve_chip("speck2f")
@@ -49,7 +49,7 @@ def demand(name: str, use: MemoryUse, *, pin: int | None = None, input_fed: bool
 # -- the chip-filling example: one placement up to swapping identical cores ----------------------
 
 def test_chip_filling_example_has_one_placement_up_to_identical_cores_and_it_is_found():
-    result = check_file(ROOT / "examples" / "chip-filling" / "network.yaml")
+    result = run_file(ROOT / "examples" / "chip-filling" / "network.yaml")
     assert result.ok, [d.message for d in result.diagnostics]
     linked = result.linked
     placed = {c.name: c.index for c in linked.cores}
@@ -82,7 +82,7 @@ cores:
 
 
 def test_four_cores_that_need_cores_0_to_2_are_explained():
-    result = check_text(FOUR_WIDE, "four.yaml")
+    result = run_text(FOUR_WIDE, "four.yaml")
     assert not result.ok
     [d] = [d for d in result.diagnostics if d.code == "placement"]
     assert str(d.position) == "7:1"  # the `cores` key
@@ -131,7 +131,7 @@ def naive_first_fit(demands: list[Demand]) -> dict[str, int] | None:
 
 
 def test_naive_first_fit_fails_where_a_placement_exists_and_it_is_found():
-    result = check_text(FIRST_FIT_TRAP, "trap.yaml")
+    result = run_text(FIRST_FIT_TRAP, "trap.yaml")
     assert result.ok, [d.message for d in result.diagnostics]
     linked = result.linked
     demands = [demand(c.name, c.memory) for c in linked.cores]
@@ -162,7 +162,7 @@ def test_a_leak_core_fed_by_the_input_avoids_cores_0_1_first():
     text = FIRST_FIT_TRAP.replace("stem: {conv: {out_channels: 2}",
                                   "stem: {conv: {out_channels: 2, bias: true}")
     text = text.replace("wide1: {conv: {out_channels: 16}", "wide1: {conv: {out_channels: 1}")
-    result = check_text(text, "leak.yaml")
+    result = run_text(text, "leak.yaml")
     assert result.ok
     assert result.linked.core("stem").index == 2
     assert result.diagnostics == ()
@@ -172,7 +172,7 @@ def test_a_leak_core_pinned_to_core_0_is_warned_at_its_core_key():
     text = FIRST_FIT_TRAP.replace("stem: {conv: {out_channels: 2}",
                                   "stem: {index: 0, conv: {out_channels: 2, bias: true}")
     text = text.replace("wide1: {conv: {out_channels: 16}", "wide1: {conv: {out_channels: 1}")
-    result = check_text(text, "leak.yaml")
+    result = run_text(text, "leak.yaml")
     assert result.ok
     assert [(d.code, str(d.position)) for d in result.diagnostics] == [("leak-core", "8:3")]
 

@@ -7,7 +7,7 @@ import pytest
 import dynapcnn_dsl
 from dynapcnn_dsl.cli import run
 from dynapcnn_dsl.cli.new_cmd import STARTERS
-from dynapcnn_dsl.pipeline import check_file
+from dynapcnn_dsl.pipeline import run_file
 from dynapcnn_dsl.schema import schema_text
 
 
@@ -18,7 +18,7 @@ def test_each_starter_is_valid_and_builds(kind, tmp_path, capsys):
     network = folder / "network.yaml"
     assert network.read_text().startswith("# yaml-language-server: $schema=network.schema.json\n")
     assert (folder / "network.schema.json").read_text() == schema_text()
-    result = check_file(network)
+    result = run_file(network)
     assert result.ok and result.diagnostics == ()
     assert result.network.name == f"my-{kind}"
     doc = dynapcnn_dsl.build(network)  # structure only: no weights yet

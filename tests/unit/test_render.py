@@ -115,7 +115,7 @@ def test_text_colour():
 def test_text_of_a_real_diagnostic():
     result = check(BASE.replace("kernel: 3", "kernel: 17"))
     (d,) = result.diagnostics
-    assert format_text(d, result.document.source_map.lines) == (
+    assert format_text(d, result.source.source_map.lines) == (
         "t.yaml:9:37: error[conv-kernel]: core 'a': kernel 17 is outside 1..16\n"
         "  9 |     conv: {out_channels: 4, kernel: 17}\n"
         "    |                                     ^\n"

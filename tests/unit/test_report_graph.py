@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from dynapcnn_dsl.cli import run
-from dynapcnn_dsl.pipeline import check_file
+from dynapcnn_dsl.pipeline import run_file
 from dynapcnn_dsl.report.graph import to_dot, to_mermaid
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -17,7 +17,7 @@ DVS = ROOT / "examples" / "dvs-speck2f" / "network.yaml"
 
 
 def test_dot_has_a_node_per_core_and_an_edge_per_link():
-    dot = to_dot(check_file(SEED).linked)
+    dot = to_dot(run_file(SEED).linked)
     assert dot.startswith('digraph "seed-residual" {')
     assert 'n_conv1 [shape=box, label="conv1\\ncore 0\\n[1, 16, 16] -> [2, 16, 16]"];' in dot
     edges = [line.strip() for line in dot.splitlines() if "->" in line and "label=" not in line]
@@ -26,10 +26,10 @@ def test_dot_has_a_node_per_core_and_an_edge_per_link():
 
 
 def test_edges_carry_pooling_and_the_readout_is_a_node():
-    dot = to_dot(check_file(DVS).linked)
+    dot = to_dot(run_file(DVS).linked)
     assert 'n_stem -> n_block [label="pool 2"];' in dot
     assert "n_classifier -> n_readout;" in dot
-    mermaid = to_mermaid(check_file(DVS).linked)
+    mermaid = to_mermaid(run_file(DVS).linked)
     assert mermaid.splitlines()[0] == "flowchart LR"
     assert '  n_stem -->|"pool 2"| n_block' in mermaid
     assert '  n_readout(["readout<br/>11 classes"])' in mermaid
@@ -55,8 +55,8 @@ cores:
 def test_cli_writes_dot_and_mermaid_and_svg_when_possible(tmp_path, capsys):
     prefix = tmp_path / "net"
     assert run(["graph", str(SEED), "-o", str(prefix)]) == 0
-    assert (tmp_path / "net.dot").read_text() == to_dot(check_file(SEED).linked)
-    assert (tmp_path / "net.mmd").read_text() == to_mermaid(check_file(SEED).linked)
+    assert (tmp_path / "net.dot").read_text() == to_dot(run_file(SEED).linked)
+    assert (tmp_path / "net.mmd").read_text() == to_mermaid(run_file(SEED).linked)
     assert (tmp_path / "net.svg").exists() == (shutil.which("dot") is not None)
 
 

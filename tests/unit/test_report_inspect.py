@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from dynapcnn_dsl.cli import run
-from dynapcnn_dsl.pipeline import check_file
+from dynapcnn_dsl.pipeline import run_file
 from dynapcnn_dsl.report.inspect import inspect_data
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,7 +25,7 @@ def formula(c_in: int, c_out: int, k: int, h: int, w: int, bias: bool) -> tuple[
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.parent.name)
 def test_memory_in_inspect_agrees_with_the_formulas(example):
-    result = check_file(example)
+    result = run_file(example)
     assert result.ok
     data = inspect_data(result.linked)
     memory = result.linked.chip.memory
@@ -46,7 +46,7 @@ def test_memory_in_inspect_agrees_with_the_formulas(example):
 
 
 def test_the_seed_network_links_to_the_destinations_of_the_faq():
-    data = inspect_data(check_file(ROOT / "examples" / "seed-residual" / "network.yaml").linked)
+    data = inspect_data(run_file(ROOT / "examples" / "seed-residual" / "network.yaml").linked)
     by_name = {c["name"]: c for c in data["cores"]}
     assert [by_name[n]["index"] for n in ("conv1", "conv2", "conv3")] == [0, 1, 2]
     assert [d["layer"] for d in by_name["conv1"]["destinations"]] == [1, 2]
@@ -55,7 +55,7 @@ def test_the_seed_network_links_to_the_destinations_of_the_faq():
 
 
 def test_totals_sum_the_cores():
-    linked = check_file(ROOT / "examples" / "chip-filling" / "network.yaml").linked
+    linked = run_file(ROOT / "examples" / "chip-filling" / "network.yaml").linked
     t = inspect_data(linked)["totals"]
     assert t["kernel"]["used"] == sum(c.memory.kernel for c in linked.cores)
     assert t["kernel"]["available"] == 3 * 16384 + 2 * 32768 + 2 * 65536 + 2 * 16384

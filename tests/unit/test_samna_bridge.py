@@ -26,7 +26,7 @@ from safetensors.numpy import save_file
 import dynapcnn_dsl
 from dynapcnn_dsl.diagnostics import Severity
 from dynapcnn_dsl.differ import compare
-from dynapcnn_dsl.pipeline import check_file
+from dynapcnn_dsl.pipeline import run_file
 from dynapcnn_dsl.samna_bridge import SamnaError, available, from_samna, to_samna
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -106,7 +106,7 @@ cores:
 
 def weights_for(network: Path, *, seed: int = 0, integers: bool = False) -> dict[str, np.ndarray]:
     """Random weights (and biases) shaped for the network's linked cores."""
-    checked = check_file(network)
+    checked = run_file(network)
     assert checked.ok and checked.linked is not None, [d.message for d in checked.diagnostics]
     linked = checked.linked
     rng = np.random.default_rng(seed)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from dynapcnn_dsl.pipeline import Stage, check_file
+from dynapcnn_dsl.pipeline import Stage, run_file
 
 SECRET = "root:$6$salt$HASHHASHHASH:19000:0:99999:7:::\nbob:$6$zz$OTHERHASH:19000:0:99999:7:::\n"
 
@@ -41,7 +41,7 @@ def run(tmp_path: Path, ref: str, **kw):
     net.mkdir(exist_ok=True)
     path = net / "net.yaml"
     path.write_text(NET.replace("REF", ref), encoding="utf-8")
-    return check_file(path, until=Stage.RULES, **kw)
+    return run_file(path, until=Stage.RULES, **kw)
 
 
 def everything_said(result) -> str:
@@ -133,7 +133,7 @@ def test_a_template_cache_reuses_an_unchanged_file_and_rereads_a_changed_one(tmp
     template is the very object loaded before, a changed one is read again, and the results
     are those of a run without the cache."""
     from dynapcnn_dsl.expand.lookup import TemplateCache, TemplateLibrary
-    from dynapcnn_dsl.pipeline import check_text
+    from dynapcnn_dsl.pipeline import run_text
 
     net = tmp_path / "net"
     net.mkdir()
@@ -143,7 +143,7 @@ def test_a_template_cache_reuses_an_unchanged_file_and_rereads_a_changed_one(tmp
     assert TemplateLibrary(net, [], cache).get("tpl", net) is first
     (net / "tpl.yaml").write_text(TEMPLATE.replace("kernel: 1", "kernel: 17"))
     text = NET.replace("REF", "tpl")
-    cached = check_text(text, "net.yaml", base=net, template_cache=cache)
-    plain = check_text(text, "net.yaml", base=net)
+    cached = run_text(text, "net.yaml", base=net, template_cache=cache)
+    plain = run_text(text, "net.yaml", base=net)
     assert [d.code for d in cached.diagnostics] == [d.code for d in plain.diagnostics] == ["conv-kernel"]
     assert TemplateLibrary(net, [], cache).get("tpl", net) is not first

@@ -1,7 +1,7 @@
 """Templates: the bundled templates expanded, `evaluate()`, nesting and loops, where templates
 are found, and every template diagnostic at its exact (file, line:col).
 
-Networks are written to tmp_path and checked with `check_file`, so that a template next to the
+Networks are written to tmp_path and checked with `run_file`, so that a template next to the
 network file is found and nothing in the current directory is. Templates for nesting and loops
 live in tests/corpus/invalid/templates/ (LIB) or are written next to the network.
 """
@@ -15,7 +15,7 @@ from helpers import write
 
 from dynapcnn_dsl.diagnostics import Diagnostic
 from dynapcnn_dsl.expand.expressions import ExpressionError, evaluate
-from dynapcnn_dsl.pipeline import Result, Stage, check_file
+from dynapcnn_dsl.pipeline import Result, Stage, run_file
 
 ROOT = Path(__file__).resolve().parents[2]
 BUNDLED = ROOT / "templates"
@@ -56,14 +56,14 @@ def one_core(name: str) -> str:
 
 # ------------------------------------------------------------------------------------ helpers
 def run(tmp_path: Path, text: str, *, name: str = "net.yaml", **kw) -> Result:
-    return check_file(write(tmp_path, name, text), **kw)
+    return run_file(write(tmp_path, name, text), **kw)
 
 
 def cores(tmp_path: Path, text: str, **kw) -> dict:
     """The expanded `cores:` of a network that must expand without problems."""
     result = run(tmp_path, text, until=Stage.RULES, **kw)
     assert result.diagnostics == (), [f"{d.position} {d.code}: {d.message}" for d in result.diagnostics]
-    return result.document.data["cores"]
+    return result.source.data["cores"]
 
 
 def where(result: Result) -> list[tuple[str, str, str]]:
@@ -355,7 +355,7 @@ def test_the_input_layer_reaching_an_instance_fills_both_slots(tmp_path):
     template: residual_block
     with: {channels: 8}
 """, until=Stage.RULES)
-    assert got.document.data["input"]["to"] == ["block1.a", "block1.b"]
+    assert got.source.data["input"]["to"] == ["block1.a", "block1.b"]
 
 
 def test_a_long_form_reference_to_an_instance_keeps_its_fields(tmp_path):
@@ -404,7 +404,7 @@ def test_from_and_readout_from_an_instance_mean_its_exit(tmp_path):
         readout: {from: res, classes: 4}
     """)
     assert result.ok, where(result)
-    data = result.document.data
+    data = result.source.data
     assert data["input"]["to"] == ["left.conv", "right.conv"]
     assert data["cores"]["cat"]["from"] == ["right.conv", "left.conv"]
     assert data["readout"]["from"] == "res.b"
@@ -528,7 +528,7 @@ readout: {from: block1, classes: 8}
 def test_a_template_using_a_template(tmp_path):
     result = run(tmp_path, NESTED, templates=[LIB])
     assert result.ok, where(result)
-    got = result.document.data["cores"]
+    got = result.source.data["cores"]
     assert list(got) == ["stem", "block1.pre", "block1.res.a", "block1.res.b", "head"]
     assert got["stem"]["to"] == ["block1.pre"]
     assert got["block1.pre"]["to"] == ["block1.res.a", "block1.res.b"]
@@ -537,7 +537,7 @@ def test_a_template_using_a_template(tmp_path):
     assert got["block1.res.a"]["conv"] == {"out_channels": 8, "kernel": 1, "padding": 0}
     assert [got[c]["weights"] for c in ("block1.pre", "block1.res.a", "block1.res.b")] == [
         "block1.pre", "block1.res.a", "block1.res.b"]
-    assert result.document.data["readout"]["from"] == "block1.res.b"
+    assert result.source.data["readout"]["from"] == "block1.res.b"
 
 
 def test_an_instance_whose_entry_is_an_instance(tmp_path):
@@ -715,7 +715,7 @@ def test_templates_dirs_are_searched_in_order(tmp_path):
 def test_a_display_name_does_not_change_where_templates_are_found(tmp_path):
     write(tmp_path, "my_block.yaml", ONE_CORE)
     path = write(tmp_path, "net.yaml", instance("my_block"))
-    result = check_file(path, display_name="net.yaml")
+    result = run_file(path, display_name="net.yaml")
     assert result.ok, where(result)
 
 

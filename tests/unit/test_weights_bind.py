@@ -1,7 +1,7 @@
 """Binding a weights file to the cores of a linked network: names, shapes, biases, values,
 the Linear reshape, `quantize: none`, cores quantization would erase, and the readout errata.
 
-Networks are YAML text run through the real pipeline (`check_text`); weights come from real
+Networks are YAML text run through the real pipeline (`run_text`); weights come from real
 torch modules saved with torch.save into tmp_path, then the pipeline reads, binds, folds and
 quantizes them.
 (The sinabs parity of the quantization itself is tested in test_weights_quantize.py.)
@@ -18,7 +18,7 @@ import pytest
 import torch
 
 from dynapcnn_dsl.diagnostics import Diagnostic, Severity
-from dynapcnn_dsl.pipeline import Result, Stage, check_file, check_text, resume
+from dynapcnn_dsl.pipeline import Result, Stage, resume, run_file, run_text
 from dynapcnn_dsl.weights import QuantizedNetwork, WeightsFile, bind, fold, quantize, read
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,7 +28,7 @@ FILE = "net.yaml"
 # ------------------------------------------------------------------------------------ helpers
 def network(text: str) -> Result:
     """A valid, linked network from YAML text."""
-    result = check_text(textwrap.dedent(text), FILE)
+    result = run_text(textwrap.dedent(text), FILE)
     assert result.ok, [f"{d.position} {d.code}: {d.message}" for d in result.diagnostics]
     return result
 
@@ -50,7 +50,7 @@ def save(tmp_path: Path, tensors: dict[str, torch.Tensor], name: str = "w.pt") -
 
 
 def load(result: Result, path: Path) -> tuple[QuantizedNetwork | None, list[Diagnostic]]:
-    assert result.linked is not None and result.document is not None
+    assert result.linked is not None and result.source is not None
     # (most networks here monitor nothing: the build-stage advice is tested in test_checkpoint)
     weighted = resume(result, until=Stage.QUANTIZE, weights=path, disabled=frozenset({"no-output"}))
     return weighted.quantized, [d for d in weighted.diagnostics if d not in result.diagnostics]
@@ -564,7 +564,7 @@ def test_dvs_example_with_a_sequential_model(tmp_path):
     ))
     path = save(tmp_path, model.state_dict())
     example = ROOT / "examples" / "dvs-speck2f" / "network.yaml"
-    result = check_file(example)
+    result = run_file(example)
     assert result.ok
     bound, diags = load(result, path)
     assert bound is not None
@@ -577,7 +577,7 @@ def test_dvs_example_with_a_sequential_model(tmp_path):
     assert classifier.weights.shape == (4 * (11 - 1) + 1, 32, 4, 4)
 
     text = example.read_text()
-    without_readout = check_text(text[: text.index("readout:")], "dvs.yaml")
+    without_readout = run_text(text[: text.index("readout:")], "dvs.yaml")
     assert without_readout.ok
     logical = bound_ok(without_readout, path).core("classifier")
     np.testing.assert_array_equal(classifier.weights[0::4], logical.weights)
@@ -594,7 +594,7 @@ def test_bind_takes_a_weights_file_from_any_reader(tmp_path, sequential):
     weights, problems = read(path)
     assert problems == [] and weights is not None and weights.format == "npz"
     result = network(SEQUENTIAL)
-    smap = result.document.source_map
+    smap = result.source.source_map
     bound, diags = bind(result.linked, weights, smap)
     assert diags == [] and bound is not None
     folded, diags = fold(bound, smap)
@@ -613,7 +613,7 @@ def test_bind_reports_non_numeric_tensors(tmp_path):
         "model.2.weight": np.ones((3, 4, 3, 3), np.float32),
         "model.2.bias": np.ones(3, np.float32),
     })
-    bound, diags = bind(result.linked, weights, result.document.source_map)
+    bound, diags = bind(result.linked, weights, result.source.source_map)
     assert bound is None
     assert errors(diags) == [(at(SEQUENTIAL, "weights: model.0"), "weights-dtype")]
 

@@ -14,12 +14,12 @@ import torch
 from torch.nn.utils.fusion import fuse_conv_bn_weights
 
 from dynapcnn_dsl.diagnostics import Severity
-from dynapcnn_dsl.pipeline import Result, Stage, check_text, resume
+from dynapcnn_dsl.pipeline import Result, Stage, resume, run_text
 
 
 def weigh(text: str, weights, *, key: str | None = None) -> Result:
     """The pipeline up to `quantize`, on a network that links."""
-    result = check_text(textwrap.dedent(text), "net.yaml")
+    result = run_text(textwrap.dedent(text), "net.yaml")
     assert result.ok, [f"{d.position} {d.code}: {d.message}" for d in result.diagnostics]
     return resume(result, until=Stage.QUANTIZE, weights=weights, key=key)
 

@@ -15,8 +15,8 @@ unused core is only `{destinations: both disabled, monitor_enable: false}`, an u
 destination slot only `{enable: false}`. Tensors stay numpy arrays in memory;
 `dynapcnn_dsl.config.writer` writes them as JSON lists.
 
-This module builds the typed values of `dynapcnn_dsl.config` (`build_configuration`); the tree
-(`build_document`) is what the pipeline and the API hand out.
+This module builds the typed values of `dynapcnn_dsl.config` (`emit_configuration`); the tree
+(`emit_tree`) is what the pipeline and the API hand out.
 """
 
 from __future__ import annotations
@@ -52,8 +52,18 @@ from dynapcnn_dsl.documents import structure_only, unused_core
 from dynapcnn_dsl.link.data import Link, LinkedCore, LinkedNetwork
 from dynapcnn_dsl.weights.quantize import QuantizedCore, QuantizedNetwork
 
-__all__ = ["FORMAT", "VERSION", "WEIGHT_FIELDS", "build_configuration", "build_document", "cnn_layer",
-           "dvs_layer", "readout", "structure_only", "unused_core"]
+__all__ = [
+    "FORMAT",
+    "VERSION",
+    "WEIGHT_FIELDS",
+    "cnn_layer",
+    "dvs_layer",
+    "emit_configuration",
+    "emit_tree",
+    "readout",
+    "structure_only",
+    "unused_core",
+]
 
 
 def _xy(x: int, y: int) -> XY:
@@ -161,7 +171,7 @@ def readout(linked: LinkedNetwork) -> Readout:
                    low_pass_filter32_not16=r.low_pass_filter == 32, monitor_enable=r.monitor)
 
 
-def build_configuration(network: QuantizedNetwork | LinkedNetwork, *, network_file: str | None = None,
+def emit_configuration(network: QuantizedNetwork | LinkedNetwork, *, network_file: str | None = None,
                         annotate: Annotations | None = None) -> Configuration:
     """The configuration as typed values. From a linked network without weights it is
     structure-only: the fields in WEIGHT_FIELDS are left out."""
@@ -186,8 +196,8 @@ def build_configuration(network: QuantizedNetwork | LinkedNetwork, *, network_fi
         annotations=annotate)
 
 
-def build_document(network: QuantizedNetwork | LinkedNetwork, *, network_file: str | None = None,
+def emit_tree(network: QuantizedNetwork | LinkedNetwork, *, network_file: str | None = None,
                    annotate: Annotations | None = None) -> dict[str, Any]:
-    """The configuration document's tree (tensors as numpy int arrays): `build_configuration`'s
+    """The configuration document's tree (tensors as numpy int arrays): `emit_configuration`'s
     values as the dicts and lists the API hands out."""
-    return to_tree(build_configuration(network, network_file=network_file, annotate=annotate))
+    return to_tree(emit_configuration(network, network_file=network_file, annotate=annotate))
