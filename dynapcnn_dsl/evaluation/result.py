@@ -88,19 +88,25 @@ class Evaluation:
     def columns(self) -> tuple[str, ...]:
         """The confusion matrix's columns: every label, then each prediction that names no label
         (a class the dataset has no recording of: shown, never hidden among the misses), then
-        `none`, the recordings without a prediction."""
+        `none`, the recordings without a prediction (`(none)` when a class is called none)."""
         named = {self.predicted_label(r) for r in self.ran} - {None, *self.labels}
-        return (*self.labels, *sorted(named, key=str), "none")   # type: ignore[arg-type]
+        shown = (*self.labels, *sorted(named, key=str))
+        nothing = "none"
+        while nothing in shown:   # a dataset may name a class "none": the column must not be it
+            nothing = f"({nothing})"
+        return (*shown, nothing)   # type: ignore[arg-type]
 
     @property
     def confusion(self) -> np.ndarray:
         """[true label][predicted label] over `columns`: the last column the recordings without a
         prediction."""
         rows = {label: i for i, label in enumerate(self.labels)}
-        columns = {label: j for j, label in enumerate(self.columns)}
-        out = np.zeros((len(self.labels), len(columns)), np.int64)
+        names = self.columns
+        columns = {label: j for j, label in enumerate(names[:-1])}
+        out = np.zeros((len(self.labels), len(names)), np.int64)
         for r in self.ran:
-            out[rows[r.label], columns[self.predicted_label(r) or "none"]] += 1
+            predicted = self.predicted_label(r)
+            out[rows[r.label], len(names) - 1 if predicted is None else columns[predicted]] += 1
         return out
 
     def rates(self) -> dict[str, tuple[float, float]]:
