@@ -28,6 +28,7 @@ KINDS: dict[str, frozenset[str]] = {
     ".npy": frozenset({EVENTS}),
     ".aedat4": frozenset({EVENTS}),
     ".aedat": frozenset({EVENTS}),
+    ".bin": frozenset({EVENTS}),      # N-MNIST / N-Caltech101 (ATIS 5-byte events)
     ".nir": frozenset({NIR}),
     ".py": frozenset({PYTHON}),
 }

@@ -1,8 +1,8 @@
 """Run a configuration on the host, event by event, as the chip computes it (docs/simulation.md).
 
 Takes a configuration document (the .json `build` writes) or a network file and its weights,
-built on the fly. Events: .npy/.npz with t (µs), x, y, p; an .aedat4 recording; or a dense
-[T, C, H, W] count tensor (.npy) with --bin-us. Writes, with -o, an .npz holding one array per
+built on the fly. Events: .npy/.npz with t (µs), x, y, p; an .aedat4 or N-MNIST .bin recording;
+or a dense [T, C, H, W] count tensor (.npy) with --bin-us. Writes, with -o, an .npz holding one array per
 recorded core (keyed by its name), `dvs`, `readout` and, with --states, `state.<core>`; prints a
 summary. Exit status 0 on success, 1 for invalid input (diagnostics say why), 2 for usage errors.
 """
@@ -21,7 +21,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("inputs", nargs="+", metavar="CONFIG | NETWORK WEIGHTS",
                    help="a configuration document (.json from build), or a network file and its weights")
     p.add_argument("--events", required=True, metavar="FILE",
-                   help="input events: .npy/.npz (t, x, y, p), .aedat4, or a dense .npy with --bin-us")
+                   help="input events: .npy/.npz (t, x, y, p), .aedat4, N-MNIST .bin, "
+                        "or a dense .npy with --bin-us")
     p.add_argument("-o", "--output", metavar="OUT.npz", help="write the recorded events here")
     p.add_argument("--record", choices=("monitored", "all"), default="monitored",
                    help="record the monitored cores (default) or every core")

@@ -15,7 +15,7 @@ from typing import Any
 
 from dynapcnn_dsl.diagnostics import Diagnostic, Severity
 
-SUFFIXES = (".npy", ".npz", ".aedat4", ".aedat")
+SUFFIXES = (".npy", ".npz", ".aedat4", ".aedat", ".bin")
 """The event files `simulate --events` reads (a dense tensor needs --bin-us, not offered here)."""
 MAX_RECORDINGS = 10_000_000
 

@@ -9,6 +9,9 @@ Sources:
 - AEDAT4 recordings (`.aedat4`, from DV; a Speck recorded through DV is one too), read with the
   maintained `aedat` package: the first event stream, times made relative to its first event
   (AEDAT4 times are wall-clock microseconds, and the slow clock starts at t = 0);
+- N-MNIST and N-Caltech101 recordings (`.bin`, the ATIS sensor's 5-byte events as those
+  datasets ship them), read with tonic's reader: x, y in the 34x34 (or larger) sensor, p the
+  polarity, t in microseconds from the start of the recording;
 - a dense [T, C, H, W] count tensor with a bin width: bin b stands for the times
   [b * bin_us, (b + 1) * bin_us), and each count n at (b, c, y, x) becomes n events
   (t = b * bin_us, x, y, p = c), in C order of the tensor: by c, then y, then x, the n copies of
@@ -194,6 +197,45 @@ def _aedat(path: Path) -> np.ndarray:
                          "p": raw["on"].astype(np.int32)}, file)
 
 
+ATIS_EVENT_BYTES = 5
+"""An N-MNIST / N-Caltech101 event: x, y, then polarity and a 23-bit time in three bytes."""
+ATIS_OVERFLOW_WORK = 2**31
+"""tonic's reader adds the time increment of each overflow marker to every later event: markers
+times events is bounded, so a hostile file of markers is refused instead of running for hours."""
+
+
+def _atis_bin(path: Path) -> np.ndarray:
+    """An N-MNIST / N-Caltech101 recording, read with tonic once its size is checked: a whole
+    number of 5-byte events, no more than the simulator takes."""
+    file = str(path)
+    try:
+        size = path.stat().st_size
+        if size % ATIS_EVENT_BYTES:
+            raise _error(file, "simulate-events-read",
+                         f"{size:,} bytes are not a whole number of 5-byte events: this is not an N-MNIST "
+                         "or N-Caltech101 recording (.bin)", READ_HINT)
+        count = size // ATIS_EVENT_BYTES
+        if count > MAX_EVENTS:
+            raise _too_many(file, "the recording holds", count)
+        with path.open("rb") as fh:
+            raw = np.frombuffer(fh.read(size), np.uint8)
+    except OSError as exc:
+        raise _error(file, "simulate-events-read", f"cannot read the events: {exc.strerror or exc}") from None
+    overflows = int(np.count_nonzero(raw[1::ATIS_EVENT_BYTES] == 240))
+    if overflows * count > ATIS_OVERFLOW_WORK:
+        raise _too_many(file, f"the recording has {overflows:,} time-overflow markers over", count,
+                        ATIS_OVERFLOW_WORK // max(overflows, 1))
+    try:
+        from tonic.io import read_mnist_file
+    except ImportError:
+        raise _error(file, "simulate-events-read",
+                     "reading an N-MNIST recording (.bin) needs the tonic package, which is not installed",
+                     "install it: pip install 'dynapcnn-dsl[events]' (or pip install tonic)") from None
+    fields = np.dtype([("x", np.int64), ("y", np.int64), ("t", np.int64), ("p", np.int64)])
+    events = read_mnist_file(file, dtype=fields)
+    return from_columns({name: events[name] for name in FIELDS}, file)
+
+
 def _declared(stream: IO[bytes], size: int, file: str, what: str, dense: bool) -> None:
     """Check what an .npy stream of `size` bytes declares (its header only): numbers, not
     objects; no more events (or dense entries) than the limits; the bytes it announces."""
@@ -255,16 +297,18 @@ def _read_npz(path: Path, file: str, dense: bool) -> dict[str, np.ndarray]:
 
 
 def read_events(path: str | Path, *, bin_us: int | None = None) -> np.ndarray:
-    """Events from a file: .npy, .npz, .aedat4, or a dense .npy with `bin_us`."""
+    """Events from a file: .npy, .npz, .aedat4, N-MNIST .bin, or a dense .npy with `bin_us`."""
     path = Path(path)
     file = str(path)
     suffix = path.suffix.lower()
     if suffix in (".aedat4", ".aedat"):
         return _aedat(path)
+    if suffix == ".bin":
+        return _atis_bin(path)
     if suffix not in (".npy", ".npz"):
         raise _error(file, "simulate-events-read", f"unknown events format '{suffix or path.name}'",
-                     "give a .npy or .npz with fields t, x, y, p, an .aedat4 recording, or a dense "
-                     ".npy [T, C, H, W] with --bin-us")
+                     "give a .npy or .npz with fields t, x, y, p, an .aedat4 or N-MNIST .bin recording, or "
+                     "a dense .npy [T, C, H, W] with --bin-us")
     dense = bin_us is not None
     if dense:
         _bin_width(bin_us, file)

@@ -24,7 +24,7 @@ def test_the_suffix_is_read_case_insensitively_and_an_unknown_one_is_no_kind():
 
 def test_suffixes_of_a_kind():
     assert suffixes(WEIGHTS) == (".pt", ".pth", ".safetensors", ".npz")
-    assert suffixes(EVENTS) == (".npz", ".npy", ".aedat4", ".aedat")
+    assert suffixes(EVENTS) == (".npz", ".npy", ".aedat4", ".aedat", ".bin")
     assert all(s == s.lower() and s.startswith(".") for s in KINDS)
 
 
@@ -44,7 +44,7 @@ def test_the_events_reader_takes_the_events_suffixes(tmp_path, suffix):
     from dynapcnn_dsl.simulator import EventsError, read_events
 
     path = tmp_path / f"events{suffix}"
-    path.write_bytes(b"not events")
+    path.write_bytes(b"not events!")   # 11 bytes: not whole 5-byte N-MNIST events either
     with pytest.raises(EventsError) as exc:
         read_events(path)
     unknown = exc.value.diagnostics[0].message.startswith("unknown events format")
