@@ -94,9 +94,9 @@ class Document:
     @classmethod
     def read(cls, path: str | Path) -> Document:
         """Load a document written by `build` (or `write`), checked against its schema
-        (`dynapcnn_dsl.documents.read_document`); BuildError with positioned diagnostics when it
+        (`dynapcnn_dsl.config.reader.read_document`); BuildError with positioned diagnostics when it
         is damaged."""
-        from dynapcnn_dsl.documents import read_document
+        from dynapcnn_dsl.config.reader import read_document
 
         if not isinstance(path, str | os.PathLike):
             raise BuildError([Diagnostic("<document>", None, Severity.ERROR, "file-unreadable",
@@ -224,7 +224,7 @@ def diff(old: Any, new: Any, *, weights: Any = None, old_weights: Any = None,
 
 
 def _side(side: Any, weights: Any, key: str | None) -> dict[str, Any]:
-    from dynapcnn_dsl.documents import is_document_file
+    from dynapcnn_dsl.config.files import is_document_file
 
     if isinstance(side, Document):
         return side.data
@@ -277,7 +277,7 @@ def simulate(document: Document | dict[str, Any] | str | Path, events: Any, *,
         if weights is not None:
             document = build(document, weights, key=key, annotate=True)
         else:
-            from dynapcnn_dsl.documents import read_document
+            from dynapcnn_dsl.config.reader import read_document
 
             document, problems = read_document(document)      # positioned diagnostics
             if document is None:

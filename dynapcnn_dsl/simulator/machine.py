@@ -267,7 +267,8 @@ def read_machine(doc: Any, file: str) -> tuple[Machine | None, list[Diagnostic]]
     def error(code: str, message: str, hint: str | None = None) -> list[Diagnostic]:
         return [Diagnostic(file, None, Severity.ERROR, code, message, hint)]
 
-    from dynapcnn_dsl.documents import FORMAT, structure_only
+    from dynapcnn_dsl.config.model import FORMAT
+    from dynapcnn_dsl.config.tree import structure_only
 
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         return None, error("simulate-document", f"not a configuration document (no format '{FORMAT}')",
