@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from dynapcnn_dsl.diagnostics import Diagnostic, Severity
 
 if TYPE_CHECKING:
+    from dynapcnn_dsl.config import Configuration
     from dynapcnn_dsl.differ import Change
     from dynapcnn_dsl.pipeline import Result, Stage
 
@@ -63,12 +64,23 @@ class Document:
         self.quantized = quantized    # the chip's integers per core (weights.QuantizedNetwork)
 
     @property
+    def configuration(self) -> Configuration:
+        """The document as typed values (dynapcnn_dsl.config), made from `data` when asked, so
+        that it always says what `data` holds, edits included."""
+        from dynapcnn_dsl.config import from_tree
+
+        return from_tree(self.data)
+
+    @property
     def chip(self) -> str:
-        return self.data["chip"]
+        return self.configuration.chip
 
     @property
     def config(self) -> dict[str, Any]:
-        return self.data["config"]
+        """The configuration tree samna loads, as part of `data` (the same dicts, not a copy)."""
+        from dynapcnn_dsl.config.tree import chip_config_tree
+
+        return chip_config_tree(self.data)
 
     def to_json(self) -> str:
         from dynapcnn_dsl.emit import to_json
@@ -108,8 +120,8 @@ class Document:
         return cls(data, diagnostics=problems)
 
     def __repr__(self) -> str:
-        used = sum(1 for layer in self.config["cnn_layers"] if "dimensions" in layer)
-        return f"<Document {self.chip}: {used} cores>"
+        configuration = self.configuration
+        return f"<Document {configuration.chip}: {len(configuration.used())} cores>"
 
 
 def is_text(network: Any) -> bool:
@@ -277,9 +289,9 @@ def simulate(document: Document | dict[str, Any] | str | Path, events: Any, *,
         if weights is not None:
             document = build(document, weights, key=key, annotate=True)
         else:
-            from dynapcnn_dsl.config.reader import read_document
+            from dynapcnn_dsl.config.reader import read_configuration
 
-            document, problems = read_document(document)      # positioned diagnostics
+            document, problems = read_configuration(document)      # positioned diagnostics
             if document is None:
                 raise SimulationError(problems)
     data = document.data if isinstance(document, Document) else document

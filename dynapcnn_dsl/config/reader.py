@@ -52,17 +52,29 @@ def parse_configuration(raw: bytes, file: str) -> tuple[Configuration | None, li
 
 def check_tree(tree: Any) -> tuple[Configuration | None, list[tuple[str, str]]]:
     """A tree handed over in memory (the API's `Document.data`, a dict built by hand) checked as
-    a file is, and typed; a tree has no file positions, so each problem is (document path,
-    message), the path written as `config.cnn_layers[0].weights`."""
+    a file is, and typed; a tree has no file positions, so each problem is (document path, what
+    is wrong there), the path written as `config.cnn_layers[0].weights` ("document" for the
+    whole). The tree itself is left as it was given (its tensors are not replaced)."""
     if not isinstance(tree, dict):
-        return None, [("", f"must be an object, not {type(tree).__name__}")]
-    problems = validate(tree)
+        return None, [("document", f"must be an object, not {type(tree).__name__}")]
+    own = _own_layers(tree)
+    problems = _problems(own)
     if problems:
-        return None, [(_path(where), message) for where, message in problems]
+        return None, [(_path(where) or "document", detail) for where, _, detail in problems]
     try:
-        return from_tree(tree), []
+        return from_tree(own), []
     except TreeError as exc:
         return None, [(exc.path, exc.message)]
+
+
+def _own_layers(tree: dict[str, Any]) -> dict[str, Any]:
+    """The tree with its own copies of the objects `validate` writes into (the cnn layers, whose
+    tensors become numpy arrays): nothing larger is copied."""
+    config = tree.get("config")
+    if not isinstance(config, dict) or not isinstance(config.get("cnn_layers"), list):
+        return tree
+    layers = [dict(layer) if isinstance(layer, dict) else layer for layer in config["cnn_layers"]]
+    return {**tree, "config": {**config, "cnn_layers": layers}}
 
 
 def _path(where: tuple[Any, ...]) -> str:
@@ -154,9 +166,15 @@ def _parse(raw: bytes, file: str) -> tuple[dict[str, Any] | None, list[Diagnosti
 def validate(data: dict[str, Any]) -> list[tuple[tuple[Any, ...], str]]:
     """(JSON path, message) for every way the parsed document breaks the schema. Tensors are
     checked with numpy and replaced in `data` by numpy arrays; the rest by jsonschema."""
+    return [(where, f"{label}: {detail}") for where, label, detail in _problems(data)]
+
+
+def _problems(data: dict[str, Any]) -> list[tuple[tuple[Any, ...], str, str]]:
+    """`validate`'s problems as (JSON path, what the message names, what is wrong): a tensor is
+    named by its key, anything else by its dotted path."""
     from jsonschema import Draft7Validator
 
-    problems: list[tuple[tuple[Any, ...], str]] = []
+    problems: list[tuple[tuple[Any, ...], str, str]] = []
     layers = data.get("config", {}).get("cnn_layers") if isinstance(data.get("config"), dict) else None
     taken: list[tuple[dict[str, Any], str, Any]] = []
     if isinstance(layers, list):
@@ -167,30 +185,33 @@ def validate(data: dict[str, Any]) -> list[tuple[tuple[Any, ...], str]]:
             for name in specs.keys() & layer.keys():
                 array, message = _tensor(layer[name], *specs[name][:4])
                 if message:
-                    problems.append((("config", "cnn_layers", i, name), f"{name}: {message}"))
+                    problems.append((("config", "cnn_layers", i, name), name, message))
                 taken.append((layer, name, array))
                 layer[name] = []   # the schema sees an empty tensor; numpy checked the real one
     validator = Draft7Validator(document_schema())
     for error in validator.iter_errors(data):
-        problems.append((tuple(error.absolute_path), _message(error)))
+        problems.append((tuple(error.absolute_path), _where(error), _message(error)))
     for layer, name, array in taken:
         layer[name] = array
     return sorted(problems, key=lambda p: [str(k) for k in p[0]])
 
 
+def _where(error: Any) -> str:
+    """The dotted path of a jsonschema error's value, "document" for the whole."""
+    return _path(tuple(error.absolute_path)) or "document"
+
+
 def _message(error: Any) -> str:
     """jsonschema's message, with the offending value shortened (it can be a whole tensor)."""
-    where = ".".join(f"[{k}]" if isinstance(k, int) else str(k) for k in error.absolute_path) or "document"
-    where = where.replace(".[", "[")
     text = error.message
     if len(text) > 200:
         text = text[:100] + " ... " + text[-60:]
-    return f"{where}: {text}"
+    return text
 
 
 def _tensor(value: Any, axes: int, kind: str, lo: int, hi: int) -> tuple[Any, str | None]:
     """The value as a numpy array, or why it is not a tensor of this kind. (A tree built or read
-    already holds numpy arrays: `runnable.check` checks those too.)"""
+    already holds numpy arrays: `check_tree` checks those too.)"""
     if isinstance(value, np.ndarray):
         array = value
     elif not isinstance(value, list):

@@ -78,6 +78,12 @@ def unused_core() -> dict[str, Any]:
     return to_tree(unused_layer())
 
 
+def chip_config_tree(tree: dict[str, Any]) -> dict[str, Any]:
+    """The part of a document's tree that samna loads (`Configuration.config`): the tree's own
+    dict, so that an edit of it is an edit of the document."""
+    return tree["config"]
+
+
 def structure_only(tree: dict[str, Any]) -> bool:
     """True for a document tree built without weights (`Configuration.structure_only`), read
     without typing the tree."""

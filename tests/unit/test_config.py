@@ -202,11 +202,6 @@ OWN_FORMATS = {
     "report/quantization.py": "the quantization report's own fields",
     "codes.py": "the code catalogue's stage names ('config': the configuration reader's codes)",
 }
-REMAINING = {
-    # issue 20: modules that still read the document's tree by its keys. Shrink this to nothing.
-    "simulator/machine.py": "issue 21 rewrites it: read config.Configuration (config/runnable.py)",
-    "api.py": "Document.config / __repr__ read the tree (moves with the API's renames)",
-}
 KEYS = sorted({key_of(f) for cls in CLASSES for f in fields(cls)} - GENERIC)
 
 
@@ -229,17 +224,12 @@ def test_no_module_outside_config_spells_the_documents_keys():
     found = {}
     for path in sorted(PACKAGE.rglob("*.py")):
         name = path.relative_to(PACKAGE).as_posix()
-        if name.startswith("config/") or name in OWN_FORMATS or name in REMAINING:
+        if name.startswith("config/") or name in OWN_FORMATS:
             continue
         keys = spelled_keys(path)
         if keys:
             found[name] = sorted(keys)
     assert found == {}, "read or build the document through dynapcnn_dsl.config, not by its keys"
-
-
-@pytest.mark.parametrize("name", sorted(REMAINING))
-def test_the_remaining_modules_still_need_their_place_on_the_list(name):
-    assert spelled_keys(PACKAGE / name), f"{name} no longer spells the keys: take it off REMAINING"
 
 
 # --------------------------------------------------------- runnable: the simulator's check, typed
@@ -261,8 +251,7 @@ def test_an_int16_weight_handed_over_as_a_tree_is_refused_as_the_reader_refuses_
 
     tree = dynapcnn_dsl.Document.read(GOLDEN[0]).data
     tree["config"]["cnn_layers"][0]["weights"].flat[0] = 200      # an int16, not an int8
-    assert check(tree) == (None, [("config.cnn_layers[0].weights",
-                                   "weights: holds values outside -128..127")])
+    assert check(tree) == (None, [("config.cnn_layers[0].weights", "holds values outside -128..127")])
     tree["config"]["cnn_layers"][0]["weights"].flat[0] = -128
     assert check(tree)[1] == []
 
