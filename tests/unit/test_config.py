@@ -9,6 +9,7 @@ import ast
 from dataclasses import MISSING, fields, is_dataclass
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import CHAIN, ROOT, write_weights
 
@@ -28,6 +29,7 @@ from dynapcnn_dsl.config.reader import parse_configuration, read_configuration
 from dynapcnn_dsl.config.schema import document_schema
 from dynapcnn_dsl.config.tree import UnknownField
 from dynapcnn_dsl.config.writer import write_text
+from dynapcnn_dsl.simulator import SimulationError
 
 PACKAGE = ROOT / "dynapcnn_dsl"
 GOLDEN = sorted((ROOT / "tests" / "golden").glob("*.samna.json"))
@@ -170,6 +172,92 @@ def test_the_weight_limit_is_the_chip_facts_int8():
     assert (bits, lowest, highest) == (8, -128, 127)     # shared/HARDWARE.md: kernel memory is 8-bit
 
 
+ONE_EVENT = {"t": [0], "x": [0], "y": [0], "p": [0]}
+
+
+def refused_by_simulate(document) -> list[tuple[str, str, str]]:
+    with pytest.raises(SimulationError) as exc:
+        dynapcnn_dsl.simulate(document, ONE_EVENT)
+    return [(d.code, str(d.position), d.message) for d in exc.value.diagnostics]
+
+
+@pytest.mark.parametrize("weight", [127, -128])
+def test_simulate_runs_a_weight_at_the_int8_limit_from_a_file_and_from_a_tree(tmp_path, weight):
+    raw, _ = with_first_weight(weight)
+    (tmp_path / "doc.json").write_bytes(raw)
+    assert dynapcnn_dsl.simulate(tmp_path / "doc.json", ONE_EVENT).summary.events_in == 1
+    tree = dynapcnn_dsl.Document.read(tmp_path / "doc.json").data
+    assert int(tree["config"]["cnn_layers"][0]["weights"].flat[0]) == weight
+    assert dynapcnn_dsl.simulate(tree, ONE_EVENT).summary.events_in == 1
+
+
+@pytest.mark.parametrize("weight", [128, -129])
+def test_simulate_refuses_a_weight_past_the_int8_limit_from_a_file_and_from_a_tree(tmp_path, weight):
+    raw, (line, col) = with_first_weight(weight)
+    (tmp_path / "doc.json").write_bytes(raw)
+    assert refused_by_simulate(tmp_path / "doc.json") == [
+        ("document-invalid", f"{line}:{col}", "weights: holds values outside -128..127")]
+    tree = dynapcnn_dsl.Document.read(min(GOLDEN, key=lambda p: p.stat().st_size)).data
+    tree["config"]["cnn_layers"][0]["weights"].flat[0] = weight      # a tree has no positions: a path
+    assert refused_by_simulate(tree) == [
+        ("simulate-document", "None", "config.cnn_layers[0].weights: holds values outside -128..127")]
+
+
+# --------------------------------------------- the readout threshold: 16 bits, either reading
+def with_readout_threshold(value: int) -> tuple[bytes, tuple[int, int]]:
+    """The DVS example's golden document (its readout on, threshold 0) with another threshold,
+    and where the value stands."""
+    text = (ROOT / "tests" / "golden" / "dvs-speck2f.samna.json").read_text(encoding="utf-8")
+    at = text.index('"threshold": 0,', text.index('"readout": {"enable": true')) + len('"threshold": ')
+    line = text.count("\n", 0, at) + 1
+    return (text[:at] + str(value) + text[at + 1:]).encode(), (line, at - text.rfind("\n", 0, at))
+
+
+def test_the_readout_threshold_range_is_one_chip_fact():
+    schema = document_schema()["definitions"]["readout"]["properties"]["threshold"]
+    lowest, highest = profiles()["speck2f"].limits.readout_threshold
+    assert (schema["minimum"], schema["maximum"]) == (lowest, highest) == (-32768, 65535)
+
+
+@pytest.mark.parametrize("threshold", [-32768, 65535])
+def test_a_readout_threshold_at_either_end_of_16_bits_is_read_and_simulated(threshold):
+    raw, _ = with_readout_threshold(threshold)
+    configuration, problems = parse_configuration(raw, "doc.json")
+    assert problems == [] and configuration is not None
+    assert configuration.config.readout.threshold == threshold  # type: ignore[union-attr]
+    result = dynapcnn_dsl.simulate(to_tree(configuration), ONE_EVENT, slow_clock_hz=1000.0)
+    assert result.readout is not None and len(result.readout) == 1
+    assert result.readout["above"].all() == (threshold < 0)   # an average of 0 is above -32768 only
+
+
+@pytest.mark.parametrize(("threshold", "why"), [(-32769, "is less than the minimum of -32768"),
+                                                (65536, "is greater than the maximum of 65535")])
+def test_a_readout_threshold_past_16_bits_is_refused_by_the_reader_and_by_simulate(tmp_path, threshold, why):
+    raw, (line, col) = with_readout_threshold(threshold)
+    message = f"config.readout.threshold: {threshold} {why}"
+    configuration, problems = parse_configuration(raw, "doc.json")
+    assert configuration is None
+    assert [(d.code, str(d.position), d.message) for d in problems] == [("document-invalid", f"{line}:{col}",
+                                                                         message)]
+    (tmp_path / "doc.json").write_bytes(raw)
+    assert refused_by_simulate(tmp_path / "doc.json") == [("document-invalid", f"{line}:{col}", message)]
+    tree = dynapcnn_dsl.Document.read(ROOT / "tests" / "golden" / "dvs-speck2f.samna.json").data
+    tree["config"]["readout"]["threshold"] = threshold
+    assert refused_by_simulate(tree) == [("simulate-document", "None", message)]
+
+
+def test_a_negative_readout_threshold_that_build_writes_is_simulated(tmp_path):
+    """The language takes -32768..32767 and build writes it as it is; the simulator used to refuse
+    every negative threshold (0..65535). Every class with an average above -5 is over it."""
+    net = ROOT / "examples" / "dvs-speck2f" / "network.yaml"
+    text = net.read_text(encoding="utf-8").replace("  threshold: 0\n", "  threshold: -5\n")
+    write_weights(net, tmp_path / "w.npz")
+    doc = dynapcnn_dsl.build(text, tmp_path / "w.npz")
+    assert doc.config["readout"]["threshold"] == -5
+    result = doc.simulate(ONE_EVENT, slow_clock_hz=1000.0)
+    assert result.readout is not None and result.readout["above"].all()
+
+
 # ----------------------------------------------------------------------------------- core names
 def test_core_names_come_from_the_annotations_else_the_slot():
     notes = Annotations(cnn_layers=(CoreNote(core="a"), None, CoreNote(core="a"), CoreNote(core="b")))
@@ -278,3 +366,60 @@ def test_what_the_schema_allows_but_nothing_can_run_is_named_by_its_path():
     assert check(broken)[1] == [
         ("config.cnn_layers[0].weights", f"has shape {[shape[0], 1, *shape[2:]]}, expected {shape}"),
         ("config.cnn_layers[0].destinations[1].layer", "core 8 is not configured")]
+
+
+@pytest.mark.parametrize(("edit", "path"), [
+    (lambda d: d["config"]["cnn_layers"][0]["dimensions"]["stride"].pop("x"),
+     "config.cnn_layers[0].dimensions.stride.x"),
+    (lambda d: d["config"]["cnn_layers"][0].pop("return_to_zero"), "config.cnn_layers[0].return_to_zero"),
+    (lambda d: d["config"]["cnn_layers"][0].update(output_decimator_enable=True),
+     "config.cnn_layers[0].output_decimator_interval"),
+    (lambda d: d["config"]["readout"].pop("threshold"), "config.readout.threshold"),
+    (lambda d: d["config"]["dvs_layer"].pop("on_channel"), "config.dvs_layer.on_channel"),
+    (lambda d: d["config"]["dvs_layer"]["mirror"].pop("y"), "config.dvs_layer.mirror.y"),
+    (lambda d: d["config"]["dvs_layer"]["destinations"][0].pop("layer"),
+     "config.dvs_layer.destinations[0].layer"),
+    (lambda d: d.pop("input"), "input"),
+])
+def test_what_a_run_reads_and_a_document_leaves_out_is_named_missing_by_simulate(edit, path):
+    """The schema lets samna keep its default for any absent key; what the simulation computes
+    with and has no harmless default is refused by simulate, field by field, as the hand-written
+    check before config/runnable.py named it."""
+    tree = dynapcnn_dsl.Document.read(ROOT / "tests" / "golden" / "dvs-speck2f.samna.json").data
+    tree["config"]["cnn_layers"][0].pop("output_decimator_interval", None)
+    edit(tree)
+    assert refused_by_simulate(tree) == [("simulate-document", "None", f"{path}: missing")]
+
+
+def test_a_host_input_without_its_cores_is_named_missing():
+    tree = dynapcnn_dsl.Document.read(min(GOLDEN, key=lambda p: p.stat().st_size)).data
+    del tree["input"]["layers"]
+    assert refused_by_simulate(tree) == [("simulate-document", "None", "input.layers: missing")]
+
+
+def test_checking_a_tree_leaves_it_as_it_was_given():
+    """The API's tree (a dict built by hand: lists, int32 arrays) is checked on a copy of what
+    the reader converts: simulate does not turn the caller's lists into arrays."""
+    from dynapcnn_dsl.config.reader import check_tree
+
+    tree = dynapcnn_dsl.Document.read(min(GOLDEN, key=lambda p: p.stat().st_size)).data
+    layer = tree["config"]["cnn_layers"][0]
+    layer["weights"] = layer["weights"].astype(np.int32).tolist()
+    layer["biases"] = layer["biases"].astype(np.int32)
+    biases = layer["biases"]
+    configuration, problems = check_tree(tree)
+    assert problems == [] and configuration is not None
+    assert isinstance(layer["weights"], list) and layer["biases"] is biases
+    assert configuration.config.cnn_layers[0].weights.shape == np.asarray(layer["weights"]).shape  # type: ignore[union-attr]
+
+
+# ------------------------------------------------------ the API's Document reads the typed values
+def test_a_document_answers_from_its_typed_values_and_config_is_its_own_tree():
+    doc = dynapcnn_dsl.Document.read(ROOT / "tests" / "golden" / "host-sequential.samna.json")
+    configuration = doc.configuration
+    assert isinstance(configuration, Configuration)
+    assert doc.chip == configuration.chip == "speck2e"
+    assert repr(doc) == f"<Document speck2e: {len(configuration.used())} cores>"
+    assert doc.config is doc.data["config"]                   # the same dicts: an edit is kept
+    doc.config["cnn_layers"][0].pop("dimensions")
+    assert repr(doc) == f"<Document speck2e: {len(configuration.used()) - 1} cores>"
