@@ -276,48 +276,166 @@ def test_an_annotated_build_names_its_cores(annotated):
 
 
 # ------------------------------------------------- the document's keys are spelled in config/ only
-GENERIC = {
-    # words that are also keys of the language, chip facts, CLI options, package names or
-    # other formats: a string equal to one of them proves nothing about the document
-    "chip", "class", "col", "core", "feature_shift", "file", "input", "input_shape", "layer", "line",
-    "merge", "module", "network", "origin", "padding", "readout", "samna", "shape", "size", "source",
-    "stride", "threshold", "version", "weights", "x", "y",
-}
+ALL_KEYS = frozenset(key_of(f) for cls in CLASSES for f in fields(cls))
+GENERIC = frozenset({
+    # keys that are also words of the language, the chip facts, the CLI, the events, diagnostics
+    # or another format: a bare string equal to one proves nothing about the document. Each has
+    # such another meaning outside config/ (a test keeps this list honest), and one read under
+    # its parent key (`doc["input"]["shape"]`, `dims["stride"]["x"]`) is caught all the same.
+    "chip", "col", "core", "feature_shift", "file", "input", "input_shape", "layer", "line", "merge",
+    "module", "network", "origin", "padding", "readout", "samna", "shape", "size", "source", "stride",
+    "threshold", "version", "weights", "x", "y",
+})
+KEYS = sorted(ALL_KEYS - GENERIC)
 OWN_FORMATS = {
-    "chips/facts.py": "LIMITS names the chip's facts (destinations per core, thresholds)",
-    "report/inspect.py": "inspect's own JSON output",
-    "lsp/features.py": "hovers read inspect's own JSON output",
-    "report/quantization.py": "the quantization report's own fields",
-    "codes.py": "the code catalogue's stage names ('config': the configuration reader's codes)",
+    # module -> (the document keys it may spell because a format of its own has them, why)
+    "chips/facts.py": ({"destinations", "threshold_high", "threshold_low"},
+                       "LIMITS names the chip's facts (destinations per core, thresholds)"),
+    "report/inspect.py": ({"destinations", "output_shape"}, "inspect's own JSON output"),
+    "lsp/features.py": ({"destinations", "output_shape"}, "hovers read inspect's own JSON output"),
+    "report/quantization.py": ({"threshold_high", "threshold_low"}, "the quantization report's own fields"),
+    "codes.py": ({"config"}, "the code catalogue's stage names ('config': the configuration reader's codes)"),
 }
-KEYS = sorted({key_of(f) for cls in CLASSES for f in fields(cls)} - GENERIC)
 
 
-def spelled_keys(path: Path) -> set[str]:
-    """The document keys a module writes as string literals (`__all__` lists names, not keys)."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+def _strings(tree: ast.AST) -> list[ast.Constant]:
+    """The string literals of a module but those of `__all__` (it lists names, not keys)."""
     skip = {id(n) for node in ast.walk(tree) if isinstance(node, ast.Assign)
             and any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets)
             for n in ast.walk(node.value)}
-    return {node.value for node in ast.walk(tree) if isinstance(node, ast.Constant)
-            and isinstance(node.value, str) and node.value in KEYS and id(node) not in skip}
+    return [node for node in ast.walk(tree) if isinstance(node, ast.Constant)
+            and isinstance(node.value, str) and id(node) not in skip]
 
 
-def test_the_checked_keys_include_the_layer_fields():
+def _children() -> dict[str, frozenset[str]]:
+    """A document key -> the keys of the object it holds (`input` -> source, shape, layers)."""
+    out: dict[str, set[str]] = {}
+    for cls in CLASSES:
+        for f in fields(cls):
+            held = f.metadata.get("node") or f.metadata.get("nodes") or f.metadata.get("struct")
+            if held is not None:
+                out.setdefault(key_of(f), set()).update(key_of(g) for g in fields(held))
+    return {key: frozenset(keys) for key, keys in out.items()}
+
+
+CHILDREN = _children()
+
+
+def _read_key(node: ast.AST) -> tuple[str, ast.AST] | None:
+    """(key, what it is read from) for `thing["key"]` and `thing.get("key", ...)`."""
+    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) \
+            and isinstance(node.slice.value, str):
+        return node.slice.value, node.value
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get" \
+            and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
+        return node.args[0].value, node.func.value
+    return None
+
+
+def _parent_key(node: ast.AST) -> str | None:
+    """The key the object read from was itself read by, past list indices (`x["cnn_layers"][i]`)."""
+    while True:
+        read = _read_key(node)
+        if read is not None:
+            return read[0]
+        if not isinstance(node, ast.Subscript):
+            return None
+        node = node.value
+
+
+def spelled_keys(path: Path) -> set[str]:
+    """The document keys a module spells: any string literal equal to a key that is not generic,
+    and a generic key read under the key of the object that holds it in the document."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = {node.value for node in _strings(tree) if node.value in KEYS}
+    for node in ast.walk(tree):
+        read = _read_key(node)
+        held = CHILDREN.get(_parent_key(read[1]) or "", frozenset()) if read is not None else frozenset()
+        if read is not None and read[0] in GENERIC and read[0] in held:
+            found.add(read[0])
+    return found
+
+
+def modules_outside_config() -> list[tuple[str, Path]]:
+    return [(path.relative_to(PACKAGE).as_posix(), path) for path in sorted(PACKAGE.rglob("*.py"))
+            if not path.relative_to(PACKAGE).as_posix().startswith("config/")]
+
+
+def test_every_key_of_every_class_is_checked_strictly_or_as_a_word_with_another_meaning():
+    assert set(KEYS) | GENERIC == ALL_KEYS and GENERIC <= ALL_KEYS
     assert {"cnn_layers", "neurons_initial_value", "destinations", "dvs_layer", "kernel_size",
-            "monitor_enable", "output_decimator_interval", "pass_sensor_events"} <= set(KEYS)
+            "monitor_enable", "output_decimator_interval", "pass_sensor_events", "class"} <= set(KEYS)
+    elsewhere = {node.value for _, path in modules_outside_config()
+                 for node in _strings(ast.parse(path.read_text(encoding="utf-8")))}
+    assert GENERIC - elsewhere == set(), "no other meaning outside config/: check these keys strictly"
+
+
+def test_a_generic_key_read_under_its_document_parent_is_caught(tmp_path):
+    module = tmp_path / "m.py"
+    module.write_text('def f(doc, dims, other):\n'
+                      '    return doc["input"]["shape"], dims["stride"].get("x"), other["shape"]\n',
+                      encoding="utf-8")
+    assert spelled_keys(module) == {"shape", "x"}           # other["shape"]: a word, not the document
+    module.write_text('LAYER = {"kernel_size": 3}\n__all__ = ["destinations"]\n', encoding="utf-8")
+    assert spelled_keys(module) == {"kernel_size"}
 
 
 def test_no_module_outside_config_spells_the_documents_keys():
+    """Every module of the package but config/ (cli/, lsp/, the API, every phase) reads and
+    builds the document through dynapcnn_dsl.config's typed values, never by its keys; a module
+    with a format of its own may spell that format's keys only."""
+    scanned = dict(modules_outside_config())
+    assert {"api.py", "cli/simulate_cmd.py", "lsp/server.py", "simulator/machine.py",
+            "samna_bridge.py", "differ/compare.py", "importer/from_document.py"} <= set(scanned)
     found = {}
-    for path in sorted(PACKAGE.rglob("*.py")):
-        name = path.relative_to(PACKAGE).as_posix()
-        if name.startswith("config/") or name in OWN_FORMATS:
-            continue
-        keys = spelled_keys(path)
+    for name, path in scanned.items():
+        allowed = OWN_FORMATS.get(name, (set(), ""))[0]
+        keys = spelled_keys(path) - allowed
         if keys:
             found[name] = sorted(keys)
     assert found == {}, "read or build the document through dynapcnn_dsl.config, not by its keys"
+
+
+@pytest.mark.parametrize("name", sorted(OWN_FORMATS))
+def test_each_own_format_still_spells_every_key_it_is_allowed(name):
+    allowed, _ = OWN_FORMATS[name]
+    assert allowed <= spelled_keys(PACKAGE / name), f"{name}: narrow its OWN_FORMATS entry"
+
+
+GENERIC_WALKERS = {
+    # module -> the CNN layer fields it names, and why: everything else it takes from the classes'
+    # fields, so a new field goes through it untouched
+    # an unused core is written `destinations` first; `weights` there is the source's (structure_only)
+    "config/tree.py": {"destinations", "weights"},
+    "config/reader.py": set(),
+    "config/writer.py": set(),
+    "config/schema.py": set(),
+    "samna_bridge.py": set(),
+    "differ/compare.py": {"destinations", "monitor_enable"},   # what makes a core unused
+}
+
+
+def identifiers(path: Path) -> set[str]:
+    """The names a module uses for fields: attributes, keywords and strings (`layer.weights`,
+    `CnnLayer(weights=...)`, `getattr(layer, "weights")`)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return ({n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
+            | {n.arg for n in ast.walk(tree) if isinstance(n, ast.keyword) and n.arg}
+            | {n.value for n in _strings(tree)})
+
+
+def test_a_new_cnn_layer_field_touches_config_and_the_phase_that_produces_it_only():
+    """The issue's claim, shown on the code: a field of a CNN layer is declared in config/model.py
+    (its schema from the chip facts in the same line) and set by emit, which produces every
+    field. Every module that handles all fields (tree, reader, writer, schema, the samna bridge,
+    diff) walks the classes' fields, naming none but for a stated reason; no module outside
+    config/ spells a key (the guard above). The simulator and the decompiler name only the
+    fields they compute with, by attribute: a field they do not use leaves them as they are."""
+    layer_fields = {f.name for f in fields(config_model.CnnLayer)}
+    for name, reasons in GENERIC_WALKERS.items():
+        assert identifiers(PACKAGE / name) & layer_fields == reasons, name
+    produced = identifiers(PACKAGE / "emit" / "document.py") & layer_fields
+    assert produced == layer_fields, sorted(layer_fields - produced)
 
 
 # --------------------------------------------------------- runnable: the simulator's check, typed
