@@ -19,6 +19,7 @@ import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -172,8 +173,6 @@ def validate(data: dict[str, Any]) -> list[tuple[tuple[Any, ...], str]]:
 def _problems(data: dict[str, Any]) -> list[tuple[tuple[Any, ...], str, str]]:
     """`validate`'s problems as (JSON path, what the message names, what is wrong): a tensor is
     named by its key, anything else by its dotted path."""
-    from jsonschema import Draft7Validator
-
     problems: list[tuple[tuple[Any, ...], str, str]] = []
     layers = data.get("config", {}).get("cnn_layers") if isinstance(data.get("config"), dict) else None
     taken: list[tuple[dict[str, Any], str, Any]] = []
@@ -188,12 +187,63 @@ def _problems(data: dict[str, Any]) -> list[tuple[tuple[Any, ...], str, str]]:
                     problems.append((("config", "cnn_layers", i, name), name, message))
                 taken.append((layer, name, array))
                 layer[name] = []   # the schema sees an empty tensor; numpy checked the real one
-    validator = Draft7Validator(document_schema())
-    for error in validator.iter_errors(data):
-        problems.append((tuple(error.absolute_path), _where(error), _message(error)))
-    for layer, name, array in taken:
-        layer[name] = array
+    try:
+        problems += _schema_problems(data)
+    finally:
+        for layer, name, array in taken:
+            layer[name] = array
     return sorted(problems, key=lambda p: [str(k) for k in p[0]])
+
+
+_SCHEMA_CHECKED: dict[bytes, tuple[tuple[tuple[Any, ...], str, str], ...]] = {}
+"""The schema's verdict on the last few trees (tensors blanked), by their exact JSON text."""
+SCHEMA_CHECKED_MAX = 8
+
+
+def _schema_problems(data: dict[str, Any]) -> tuple[tuple[tuple[Any, ...], str, str], ...]:
+    """What jsonschema finds in the tree (its tensors blanked). jsonschema walks a document's
+    few hundred values in milliseconds, more than simulating a short recording takes, and the
+    API checks the tree it is handed on every `simulate`: the verdict is kept for the tree's
+    exact JSON text (orjson tells 1, 1.0 and true apart; a tree with anything but JSON values
+    in it is not kept), so checking the same configuration again costs one serialization."""
+    import orjson
+
+    try:
+        key: bytes | None = orjson.dumps(data)
+    except TypeError:       # numpy scalars, non-string keys, too deep: checked every time
+        key = None
+    if key is not None and key in _SCHEMA_CHECKED:
+        return _SCHEMA_CHECKED[key]
+    found = tuple((tuple(error.absolute_path), _where(error), _message(error))
+                  for error in _validator().iter_errors(data))
+    if key is not None:
+        if len(_SCHEMA_CHECKED) >= SCHEMA_CHECKED_MAX:
+            del _SCHEMA_CHECKED[next(iter(_SCHEMA_CHECKED))]
+        _SCHEMA_CHECKED[key] = found
+    return found
+
+
+@cache
+def _validator() -> Any:
+    """The document schema's draft-07 validator, made once. A tree handed over in memory may
+    hold numpy scalars where the file holds numbers (the writer writes them as such): they are
+    the integers, numbers and booleans they stand for, never a bool taken for an integer."""
+    from jsonschema import Draft7Validator, validators
+
+    json = Draft7Validator.TYPE_CHECKER
+
+    def integer(checker: Any, value: Any) -> bool:
+        return (isinstance(value, np.integer) or json.is_type(value, "integer")) \
+            and not isinstance(value, bool | np.bool_)
+
+    def number(checker: Any, value: Any) -> bool:
+        return isinstance(value, np.integer | np.floating) or json.is_type(value, "number")
+
+    def boolean(checker: Any, value: Any) -> bool:
+        return isinstance(value, bool | np.bool_)
+
+    types = json.redefine_many({"integer": integer, "number": number, "boolean": boolean})
+    return validators.extend(Draft7Validator, type_checker=types)(document_schema())
 
 
 def _where(error: Any) -> str:

@@ -531,6 +531,35 @@ def test_checking_a_tree_leaves_it_as_it_was_given():
     assert configuration.config.cnn_layers[0].weights.shape == np.asarray(layer["weights"]).shape  # type: ignore[union-attr]
 
 
+def test_the_schema_verdict_kept_for_a_tree_never_outlives_an_edit():
+    """`simulate` checks the tree it is handed on every call; the schema's verdict is kept for the
+    tree's exact JSON text, so an edit after a good check is a different text, checked afresh;
+    a numpy scalar (which the writer writes as its number) is checked as that number, every
+    time."""
+    from dynapcnn_dsl.config.reader import check_tree
+
+    tree = dynapcnn_dsl.Document.read(ROOT / "tests" / "golden" / "dvs-speck2f.samna.json").data
+    for _ in range(2):
+        assert check_tree(tree)[1] == []
+    tree["config"]["readout"]["threshold"] = 70000
+    assert check_tree(tree)[1] == [("config.readout.threshold", "70000 is greater than the maximum of 65535")]
+    tree["config"]["readout"]["threshold"] = True
+    assert check_tree(tree)[1] == [("config.readout.threshold", "True is not of type 'integer'")]
+    tree["config"]["readout"]["threshold"] = 1
+    assert check_tree(tree)[1] == []
+    tree["config"]["readout"]["threshold"] = np.int64(1)
+    tree["config"]["readout"]["enable"] = np.bool_(True)
+    for _ in range(2):
+        assert check_tree(tree)[1] == []
+    tree["config"]["readout"]["threshold"] = np.int64(70000)
+    for _ in range(2):
+        assert check_tree(tree)[1] == [("config.readout.threshold",
+                                        f"{np.int64(70000)!r} is greater than the maximum of 65535")]
+    tree["config"]["readout"]["threshold"] = np.bool_(True)
+    assert check_tree(tree)[1] == [("config.readout.threshold",
+                                    f"{np.bool_(True)!r} is not of type 'integer'")]
+
+
 # ------------------------------------------------------ the API's Document reads the typed values
 def test_a_document_answers_from_its_typed_values_and_config_is_its_own_tree():
     doc = dynapcnn_dsl.Document.read(ROOT / "tests" / "golden" / "host-sequential.samna.json")
