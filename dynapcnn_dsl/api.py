@@ -253,7 +253,7 @@ def document_of(result: Result) -> Document:
                     bound=result.bound, quantized=result.quantized)
 
 
-def simulate(document: Document | dict[str, Any] | str | Path, events: Any, *,
+def simulate(document: Document | Configuration | dict[str, Any] | str | Path, events: Any, *,
              weights: str | Path | None = None, key: str | None = None, bin_us: int | None = None,
              record: str = "monitored", slow_clock_hz: float | None = None,
              until_us: int | None = None, states: bool = False, budget: int | None = None,
@@ -261,9 +261,10 @@ def simulate(document: Document | dict[str, Any] | str | Path, events: Any, *,
              downsample: int | None = None) -> Any:
     """Run a configuration on the host, event by event (docs/simulation.md).
 
-    `document`: a Document, its `data` tree, a .json written by `build`, or a network file
-    (then `weights` is required and the document is built on the fly). `events`: a path (.npy,
-    .npz, .aedat4; a dense [T, C, H, W] .npy with `bin_us`), a structured array or a mapping
+    `document`: a Document, its `data` tree or its `configuration`, a .json written by `build`,
+    or a network file (then `weights` is required and the document is built on the fly).
+    `events`: a path (.npy, .npz, .aedat4; a dense [T, C, H, W] .npy with `bin_us`), a
+    structured array or a mapping
     with t, x, y, p, or a dense count array with `bin_us`. A recording from another camera is
     placed on the DVS sensor with `sensor_offset` (x, y: the recording's pixel at the sensor's
     (0, 0)) and `downsample` (integer division of coordinates); events off the sensor are then
@@ -283,18 +284,22 @@ def simulate(document: Document | dict[str, Any] | str | Path, events: Any, *,
                                    "pass a function progress(done, total), or None"))
     if problems:
         raise SimulationError(problems)
+    from dynapcnn_dsl.config import Configuration, to_tree
+
     file = "<document>"
-    if isinstance(document, str | Path):
+    data: Any = document.data if isinstance(document, Document) else document
+    if isinstance(document, Configuration):
+        data = to_tree(document)               # made or edited by hand: checked as any tree is
+    elif isinstance(document, str | Path):
         file = str(document)
         if weights is not None:
-            document = build(document, weights, key=key, annotate=True)
+            data = build(document, weights, key=key, annotate=True).data
         else:
             from dynapcnn_dsl.config.reader import read_configuration
 
-            document, problems = read_configuration(document)      # positioned diagnostics
-            if document is None:
+            data, problems = read_configuration(document)    # positioned diagnostics; typed values
+            if data is None:                                 # the reader checked: not checked again
                 raise SimulationError(problems)
-    data = document.data if isinstance(document, Document) else document
     events_file = str(events) if isinstance(events, str | Path) else "<events>"
     try:
         if isinstance(events, str | Path):

@@ -570,3 +570,16 @@ def test_a_document_answers_from_its_typed_values_and_config_is_its_own_tree():
     assert doc.config is doc.data["config"]                   # the same dicts: an edit is kept
     doc.config["cnn_layers"][0].pop("dimensions")
     assert repr(doc) == f"<Document speck2e: {len(configuration.used()) - 1} cores>"
+
+
+def test_simulate_takes_a_documents_typed_values_and_checks_them_as_a_tree():
+    from dataclasses import replace
+
+    doc = dynapcnn_dsl.Document.read(min(GOLDEN, key=lambda p: p.stat().st_size))
+    configuration = doc.configuration
+    same = dynapcnn_dsl.simulate(configuration, ONE_EVENT, record="all")
+    assert same.summary == doc.simulate(ONE_EVENT, record="all").summary
+    readout = replace(configuration.config.readout, enable=True, threshold=70000)  # type: ignore[arg-type]
+    edited = replace(configuration, config=replace(configuration.config, readout=readout))
+    assert refused_by_simulate(edited) == [
+        ("simulate-document", "None", "config.readout.threshold: 70000 is greater than the maximum of 65535")]
