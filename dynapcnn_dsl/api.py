@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from dynapcnn_dsl.diagnostics import Diagnostic, Severity
 
 if TYPE_CHECKING:
+    from dynapcnn_dsl.config import Configuration
     from dynapcnn_dsl.differ import Change
     from dynapcnn_dsl.pipeline import Result, Stage
 
@@ -63,12 +64,23 @@ class Document:
         self.quantized = quantized    # the chip's integers per core (weights.QuantizedNetwork)
 
     @property
+    def configuration(self) -> Configuration:
+        """The document as typed values (dynapcnn_dsl.config), made from `data` when asked, so
+        that it always says what `data` holds, edits included."""
+        from dynapcnn_dsl.config import from_tree
+
+        return from_tree(self.data)
+
+    @property
     def chip(self) -> str:
-        return self.data["chip"]
+        return self.configuration.chip
 
     @property
     def config(self) -> dict[str, Any]:
-        return self.data["config"]
+        """The configuration tree samna loads, as part of `data` (the same dicts, not a copy)."""
+        from dynapcnn_dsl.config.tree import chip_config_tree
+
+        return chip_config_tree(self.data)
 
     def to_json(self) -> str:
         from dynapcnn_dsl.emit import to_json
@@ -94,9 +106,9 @@ class Document:
     @classmethod
     def read(cls, path: str | Path) -> Document:
         """Load a document written by `build` (or `write`), checked against its schema
-        (`dynapcnn_dsl.documents.read_document`); BuildError with positioned diagnostics when it
+        (`dynapcnn_dsl.config.reader.read_document`); BuildError with positioned diagnostics when it
         is damaged."""
-        from dynapcnn_dsl.documents import read_document
+        from dynapcnn_dsl.config.reader import read_document
 
         if not isinstance(path, str | os.PathLike):
             raise BuildError([Diagnostic("<document>", None, Severity.ERROR, "file-unreadable",
@@ -108,8 +120,8 @@ class Document:
         return cls(data, diagnostics=problems)
 
     def __repr__(self) -> str:
-        used = sum(1 for layer in self.config["cnn_layers"] if "dimensions" in layer)
-        return f"<Document {self.chip}: {used} cores>"
+        configuration = self.configuration
+        return f"<Document {configuration.chip}: {len(configuration.used())} cores>"
 
 
 def is_text(network: Any) -> bool:
@@ -224,7 +236,7 @@ def diff(old: Any, new: Any, *, weights: Any = None, old_weights: Any = None,
 
 
 def _side(side: Any, weights: Any, key: str | None) -> dict[str, Any]:
-    from dynapcnn_dsl.documents import is_document_file
+    from dynapcnn_dsl.config.files import is_document_file
 
     if isinstance(side, Document):
         return side.data
@@ -241,7 +253,7 @@ def document_of(result: Result) -> Document:
                     bound=result.bound, quantized=result.quantized)
 
 
-def simulate(document: Document | dict[str, Any] | str | Path, events: Any, *,
+def simulate(document: Document | Configuration | dict[str, Any] | str | Path, events: Any, *,
              weights: str | Path | None = None, key: str | None = None, bin_us: int | None = None,
              record: str = "monitored", slow_clock_hz: float | None = None,
              until_us: int | None = None, states: bool = False, budget: int | None = None,
@@ -249,9 +261,10 @@ def simulate(document: Document | dict[str, Any] | str | Path, events: Any, *,
              downsample: int | None = None) -> Any:
     """Run a configuration on the host, event by event (docs/simulation.md).
 
-    `document`: a Document, its `data` tree, a .json written by `build`, or a network file
-    (then `weights` is required and the document is built on the fly). `events`: a path (.npy,
-    .npz, .aedat4; a dense [T, C, H, W] .npy with `bin_us`), a structured array or a mapping
+    `document`: a Document, its `data` tree or its `configuration`, a .json written by `build`,
+    or a network file (then `weights` is required and the document is built on the fly).
+    `events`: a path (.npy, .npz, .aedat4; a dense [T, C, H, W] .npy with `bin_us`), a
+    structured array or a mapping
     with t, x, y, p, or a dense count array with `bin_us`. A recording from another camera is
     placed on the DVS sensor with `sensor_offset` (x, y: the recording's pixel at the sensor's
     (0, 0)) and `downsample` (integer division of coordinates); events off the sensor are then
@@ -271,18 +284,22 @@ def simulate(document: Document | dict[str, Any] | str | Path, events: Any, *,
                                    "pass a function progress(done, total), or None"))
     if problems:
         raise SimulationError(problems)
+    from dynapcnn_dsl.config import Configuration, to_tree
+
     file = "<document>"
-    if isinstance(document, str | Path):
+    data: Any = document.data if isinstance(document, Document) else document
+    if isinstance(document, Configuration):
+        data = to_tree(document)               # made or edited by hand: checked as any tree is
+    elif isinstance(document, str | Path):
         file = str(document)
         if weights is not None:
-            document = build(document, weights, key=key, annotate=True)
+            data = build(document, weights, key=key, annotate=True).data
         else:
-            from dynapcnn_dsl.documents import read_document
+            from dynapcnn_dsl.config.reader import read_configuration
 
-            document, problems = read_document(document)      # positioned diagnostics
-            if document is None:
+            data, problems = read_configuration(document)    # positioned diagnostics; typed values
+            if data is None:                                 # the reader checked: not checked again
                 raise SimulationError(problems)
-    data = document.data if isinstance(document, Document) else document
     events_file = str(events) if isinstance(events, str | Path) else "<events>"
     try:
         if isinstance(events, str | Path):

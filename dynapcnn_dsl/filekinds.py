@@ -2,7 +2,7 @@
 
 A suffix alone does not always decide: a `.json` is a network written in JSON or a
 configuration document (told apart by the document's `format` header,
-`documents.is_document_file`), an `.npz` holds weights or events (the command says which it
+`config.files.is_document_file`), an `.npz` holds weights or events (the command says which it
 wants). So a suffix maps to the set of kinds it may be, and the caller, knowing what it
 expects, asks whether its kind is among them. Weights files are read by their content, whatever
 the suffix (`weights.readers.detect`); the suffixes listed here are the ones the docs name.

@@ -26,6 +26,10 @@ LIMITS = {
     "bias_bits": 16,                   # memory word; sinabs quantizes biases to 8 bits (parity)
     "readout_classes": 15,             # sources say 15, 16 and "< 15": the strictest sure bound
     "readout_layer": 12,               # destination layer id of the readout
+    "readout_threshold": (-32768, 65535),  # "16-bit" (HARDWARE.md), signedness undocumented: a
+                                       # document may hold either reading (samna's own may be
+                                       # unsigned); the language writes -32768..32767, and the
+                                       # simulator compares it as the signed number it is
     "dvs_monitor_layer": 13,
     "dvs_sensor_size": 128,
     "decimator_ratios": (2, 4, 8, 16, 32, 128, 256, 512),  # output_decimator_interval 0..7

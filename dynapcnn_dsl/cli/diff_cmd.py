@@ -30,12 +30,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def load_side(path: str, weights: str | None, key: str | None) -> dict[str, Any] | None:
     """The side's document, or None after printing why it cannot be had. A document is read
-    and checked against its schema (dynapcnn_dsl.documents); a network is built."""
-    from dynapcnn_dsl.documents import is_document_file
+    and checked against its schema (dynapcnn_dsl.config.reader); a network is built."""
+    from dynapcnn_dsl.config.files import is_document_file
 
     if is_document_file(path):
         from dynapcnn_dsl import render
-        from dynapcnn_dsl.documents import read_document
+        from dynapcnn_dsl.config.reader import read_document
 
         data, problems = read_document(path)
         for d in problems:
@@ -63,7 +63,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if old is None or new is None:
         return 2
     if args.fmt == "json-patch":
-        from dynapcnn_dsl.documents import to_json
+        from dynapcnn_dsl.config.writer import to_json
 
         patch = configuration_patch(old, new, plain=False)
         sys.stdout.write(to_json(patch))

@@ -145,7 +145,7 @@ def print_report(evaluation, console) -> None:
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from dynapcnn_dsl.api import BuildError
     from dynapcnn_dsl.cli.common import check_files_exist, check_outputs, console, print_diagnostics
-    from dynapcnn_dsl.documents import is_document_file
+    from dynapcnn_dsl.config.files import is_document_file
     from dynapcnn_dsl.evaluation.runner import (
         EvaluationError,
         decide_options,

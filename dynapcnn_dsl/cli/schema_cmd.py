@@ -21,7 +21,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.document:
-        from dynapcnn_dsl.documents import schema_text as document_schema_text
+        from dynapcnn_dsl.config.schema import schema_text as document_schema_text
 
         text = document_schema_text()
     else:

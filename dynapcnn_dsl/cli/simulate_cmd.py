@@ -100,7 +100,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         templates_read,
         write_diagnostics,
     )
-    from dynapcnn_dsl.documents import is_document_file
+    from dynapcnn_dsl.config.files import is_document_file
     from dynapcnn_dsl.simulator import SimulationError
 
     if len(args.inputs) > 2:

@@ -8,6 +8,7 @@
     writer.py   a tree or typed values -> JSON text (tensors on one line each)
     schema.py   the draft-07 schema generated from the classes
     runnable.py what a configuration must hold to run, beyond the schema (the simulator's check)
+    files.py    telling a document's file from other JSON by its first bytes or content
 
 This package sits below emit (which builds the values) and above the chip facts (the limits);
 simulate, diff, the samna bridge and the importers read its typed fields. No other module spells

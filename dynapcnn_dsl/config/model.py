@@ -222,7 +222,8 @@ class Readout:
     """The readout (samna's ReadoutConfig)."""
 
     enable: bool = value(boolean("the readout is on"), required=True)
-    threshold: int | None = value(integer(-(2 ** 15), 2 ** 16 - 1, "16-bit threshold"))
+    threshold: int | None = value(integer(lambda lim: lim.readout_threshold[0],
+                                         lambda lim: lim.readout_threshold[1], "16-bit threshold"))
     low_pass_filter_disable: bool | None = value(boolean("window 1"))
     low_pass_filter32_not16: bool | None = value(boolean("window 32 (else 16)"))
     monitor_enable: bool | None = value(boolean("monitor the readout (hides every other monitored event)"))

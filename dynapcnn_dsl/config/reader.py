@@ -19,6 +19,7 @@ import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -52,17 +53,29 @@ def parse_configuration(raw: bytes, file: str) -> tuple[Configuration | None, li
 
 def check_tree(tree: Any) -> tuple[Configuration | None, list[tuple[str, str]]]:
     """A tree handed over in memory (the API's `Document.data`, a dict built by hand) checked as
-    a file is, and typed; a tree has no file positions, so each problem is (document path,
-    message), the path written as `config.cnn_layers[0].weights`."""
+    a file is, and typed; a tree has no file positions, so each problem is (document path, what
+    is wrong there), the path written as `config.cnn_layers[0].weights` ("document" for the
+    whole). The tree itself is left as it was given (its tensors are not replaced)."""
     if not isinstance(tree, dict):
-        return None, [("", f"must be an object, not {type(tree).__name__}")]
-    problems = validate(tree)
+        return None, [("document", f"must be an object, not {type(tree).__name__}")]
+    own = _own_layers(tree)
+    problems = _problems(own)
     if problems:
-        return None, [(_path(where), message) for where, message in problems]
+        return None, [(_path(where) or "document", detail) for where, _, detail in problems]
     try:
-        return from_tree(tree), []
+        return from_tree(own), []
     except TreeError as exc:
         return None, [(exc.path, exc.message)]
+
+
+def _own_layers(tree: dict[str, Any]) -> dict[str, Any]:
+    """The tree with its own copies of the objects `validate` writes into (the cnn layers, whose
+    tensors become numpy arrays): nothing larger is copied."""
+    config = tree.get("config")
+    if not isinstance(config, dict) or not isinstance(config.get("cnn_layers"), list):
+        return tree
+    layers = [dict(layer) if isinstance(layer, dict) else layer for layer in config["cnn_layers"]]
+    return {**tree, "config": {**config, "cnn_layers": layers}}
 
 
 def _path(where: tuple[Any, ...]) -> str:
@@ -154,9 +167,13 @@ def _parse(raw: bytes, file: str) -> tuple[dict[str, Any] | None, list[Diagnosti
 def validate(data: dict[str, Any]) -> list[tuple[tuple[Any, ...], str]]:
     """(JSON path, message) for every way the parsed document breaks the schema. Tensors are
     checked with numpy and replaced in `data` by numpy arrays; the rest by jsonschema."""
-    from jsonschema import Draft7Validator
+    return [(where, f"{label}: {detail}") for where, label, detail in _problems(data)]
 
-    problems: list[tuple[tuple[Any, ...], str]] = []
+
+def _problems(data: dict[str, Any]) -> list[tuple[tuple[Any, ...], str, str]]:
+    """`validate`'s problems as (JSON path, what the message names, what is wrong): a tensor is
+    named by its key, anything else by its dotted path."""
+    problems: list[tuple[tuple[Any, ...], str, str]] = []
     layers = data.get("config", {}).get("cnn_layers") if isinstance(data.get("config"), dict) else None
     taken: list[tuple[dict[str, Any], str, Any]] = []
     if isinstance(layers, list):
@@ -167,30 +184,84 @@ def validate(data: dict[str, Any]) -> list[tuple[tuple[Any, ...], str]]:
             for name in specs.keys() & layer.keys():
                 array, message = _tensor(layer[name], *specs[name][:4])
                 if message:
-                    problems.append((("config", "cnn_layers", i, name), f"{name}: {message}"))
+                    problems.append((("config", "cnn_layers", i, name), name, message))
                 taken.append((layer, name, array))
                 layer[name] = []   # the schema sees an empty tensor; numpy checked the real one
-    validator = Draft7Validator(document_schema())
-    for error in validator.iter_errors(data):
-        problems.append((tuple(error.absolute_path), _message(error)))
-    for layer, name, array in taken:
-        layer[name] = array
+    try:
+        problems += _schema_problems(data)
+    finally:
+        for layer, name, array in taken:
+            layer[name] = array
     return sorted(problems, key=lambda p: [str(k) for k in p[0]])
+
+
+_SCHEMA_CHECKED: dict[bytes, tuple[tuple[tuple[Any, ...], str, str], ...]] = {}
+"""The schema's verdict on the last few trees (tensors blanked), by their exact JSON text."""
+SCHEMA_CHECKED_MAX = 8
+
+
+def _schema_problems(data: dict[str, Any]) -> tuple[tuple[tuple[Any, ...], str, str], ...]:
+    """What jsonschema finds in the tree (its tensors blanked). jsonschema walks a document's
+    few hundred values in milliseconds, more than simulating a short recording takes, and the
+    API checks the tree it is handed on every `simulate`: the verdict is kept for the tree's
+    exact JSON text (orjson tells 1, 1.0 and true apart; a tree with anything but JSON values
+    in it is not kept), so checking the same configuration again costs one serialization."""
+    import orjson
+
+    try:
+        key: bytes | None = orjson.dumps(data)
+    except TypeError:       # numpy scalars, non-string keys, too deep: checked every time
+        key = None
+    if key is not None and key in _SCHEMA_CHECKED:
+        return _SCHEMA_CHECKED[key]
+    found = tuple((tuple(error.absolute_path), _where(error), _message(error))
+                  for error in _validator().iter_errors(data))
+    if key is not None:
+        if len(_SCHEMA_CHECKED) >= SCHEMA_CHECKED_MAX:
+            del _SCHEMA_CHECKED[next(iter(_SCHEMA_CHECKED))]
+        _SCHEMA_CHECKED[key] = found
+    return found
+
+
+@cache
+def _validator() -> Any:
+    """The document schema's draft-07 validator, made once. A tree handed over in memory may
+    hold numpy scalars where the file holds numbers (the writer writes them as such): they are
+    the integers, numbers and booleans they stand for, never a bool taken for an integer."""
+    from jsonschema import Draft7Validator, validators
+
+    json = Draft7Validator.TYPE_CHECKER
+
+    def integer(checker: Any, value: Any) -> bool:
+        return (isinstance(value, np.integer) or json.is_type(value, "integer")) \
+            and not isinstance(value, bool | np.bool_)
+
+    def number(checker: Any, value: Any) -> bool:
+        return isinstance(value, np.integer | np.floating) or json.is_type(value, "number")
+
+    def boolean(checker: Any, value: Any) -> bool:
+        return isinstance(value, bool | np.bool_)
+
+    types = json.redefine_many({"integer": integer, "number": number, "boolean": boolean})
+    return validators.extend(Draft7Validator, type_checker=types)(document_schema())
+
+
+def _where(error: Any) -> str:
+    """The dotted path of a jsonschema error's value, "document" for the whole."""
+    return _path(tuple(error.absolute_path)) or "document"
 
 
 def _message(error: Any) -> str:
     """jsonschema's message, with the offending value shortened (it can be a whole tensor)."""
-    where = ".".join(f"[{k}]" if isinstance(k, int) else str(k) for k in error.absolute_path) or "document"
-    where = where.replace(".[", "[")
     text = error.message
     if len(text) > 200:
         text = text[:100] + " ... " + text[-60:]
-    return f"{where}: {text}"
+    return text
 
 
 def _tensor(value: Any, axes: int, kind: str, lo: int, hi: int) -> tuple[Any, str | None]:
     """The value as a numpy array, or why it is not a tensor of this kind. (A tree built or read
-    already holds numpy arrays: `runnable.check` checks those too.)"""
+    already holds numpy arrays: `check_tree` checks those too.)"""
     if isinstance(value, np.ndarray):
         array = value
     elif not isinstance(value, list):

@@ -9,7 +9,7 @@ did not come through the reader, and the caller says what that means for its use
 
 from __future__ import annotations
 
-from dataclasses import fields, is_dataclass
+from dataclasses import MISSING, fields, is_dataclass
 from functools import cache
 from typing import Any
 
@@ -78,6 +78,12 @@ def unused_core() -> dict[str, Any]:
     return to_tree(unused_layer())
 
 
+def chip_config_tree(tree: dict[str, Any]) -> dict[str, Any]:
+    """The part of a document's tree that samna loads (`Configuration.config`): the tree's own
+    dict, so that an edit of it is an edit of the document."""
+    return tree["config"]
+
+
 def structure_only(tree: dict[str, Any]) -> bool:
     """True for a document tree built without weights (`Configuration.structure_only`), read
     without typing the tree."""
@@ -100,33 +106,41 @@ def typed(cls: type, tree: Any, path: str) -> Any:
     values: dict[str, Any] = {}
     for key, item in tree.items():
         f = by_key.get(key)
-        where = f"{path}.{key}" if path else str(key)
         if f is None:
-            raise UnknownField(where, "is not a field of the document")
-        values[f.name] = _field(f, item, where)
-    for key, f in by_key.items():
-        if f.name not in values and _required(f):
-            raise TreeError(f"{path}.{key}" if path else key, "missing")
+            raise UnknownField(_at(path, key), "is not a field of the document")
+        values[f.name] = _field(f, item, path, key)
+    if len(values) < len(by_key):
+        for key, name in _required(cls):
+            if name not in values:
+                raise TreeError(_at(path, key), "missing")
     return cls(**values)
 
 
-def _required(f: Any) -> bool:
-    from dataclasses import MISSING
-
-    return f.default is MISSING and f.default_factory is MISSING
+def _at(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else str(key)
 
 
-def _field(f: Any, item: Any, where: str) -> Any:
+@cache
+def _required(cls: type) -> tuple[tuple[str, str], ...]:
+    """(key, attribute) of each field of a class that has no default."""
+    return tuple((key, f.name) for key, f in _fields(cls)
+                 if f.default is MISSING and f.default_factory is MISSING)
+
+
+def _field(f: Any, item: Any, path: str, key: str) -> Any:
     meta = f.metadata
     if "node" in meta:
-        return None if item is None and not _required(f) else typed(meta["node"], item, where)
+        if item is None and f.default is not MISSING:      # an optional object written null
+            return None
+        return typed(meta["node"], item, _at(path, key))
     if "nodes" in meta:
         if not isinstance(item, list | tuple):
-            raise TreeError(where, f"must be a list, not {_kind(item)}")
+            raise TreeError(_at(path, key), f"must be a list, not {_kind(item)}")
+        where = _at(path, key)
         return tuple(None if v is None and meta["nullable_items"]
                      else typed(meta["nodes"], v, f"{where}[{i}]") for i, v in enumerate(item))
     if meta.get("struct") is not None:
-        return None if item is None else typed(meta["struct"], item, where)
+        return None if item is None else typed(meta["struct"], item, _at(path, key))
     if "tensor" in meta:
         return item if isinstance(item, np.ndarray) else np.asarray(item)
     if isinstance(item, list):

@@ -48,7 +48,7 @@ from dynapcnn_dsl.config import (
     to_tree,
     unused_layer,
 )
-from dynapcnn_dsl.documents import structure_only, unused_core
+from dynapcnn_dsl.config.tree import structure_only, unused_core
 from dynapcnn_dsl.link.data import Link, LinkedCore, LinkedNetwork
 from dynapcnn_dsl.weights.quantize import QuantizedCore, QuantizedNetwork
 

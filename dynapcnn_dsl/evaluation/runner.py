@@ -45,7 +45,7 @@ def document_data(config: Any, *, weights: Any = None, key: str | None = None) -
     if isinstance(config, str | Path):
         if weights is not None:
             return build(config, weights, key=key, annotate=True).data, str(config)
-        from dynapcnn_dsl.documents import read_document
+        from dynapcnn_dsl.config.reader import read_document
 
         data, problems = read_document(config)
         if data is None:

@@ -40,22 +40,21 @@ class Row:
 _INSTALLED: dict[str, Any] = {}
 
 
-def _with_arrays(document: dict[str, Any]) -> dict[str, Any]:
-    """The document with its cores' tensors as numpy arrays, made once through the typed
-    configuration: reading a machine from nested lists (a .json) costs more than simulating a
-    short recording. A document that does not type is left as it is: simulate says why, per
-    recording."""
-    from dynapcnn_dsl.config import to_tree
-    from dynapcnn_dsl.config.reader import check_tree
+def _typed(document: dict[str, Any]) -> Any:
+    """The configuration as typed values, checked once here (config.runnable: the reader's
+    schema and tensor checks, then what a run needs), so that each recording only builds its
+    machine from typed fields: checking a tree costs more than simulating a short recording. A
+    configuration that does not pass is left as it is: simulate says why, per recording."""
+    from dynapcnn_dsl.config.runnable import check
 
-    typed, _ = check_tree(document)
-    return document if typed is None else to_tree(typed)
+    typed, _ = check(document)
+    return document if typed is None else typed
 
 
 def install(document: dict[str, Any], options: Options) -> None:
     """Keep the configuration and the options in this process, for every recording after."""
     _INSTALLED.clear()
-    _INSTALLED["document"] = _with_arrays(document)
+    _INSTALLED["document"] = _typed(document)
     _INSTALLED["given"] = document
     _INSTALLED["options"] = options
 

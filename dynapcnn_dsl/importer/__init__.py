@@ -195,7 +195,7 @@ def import_sinabs(network: Any, *, input_shape: tuple[int, int, int] | None = No
 def import_document(document: dict[str, Any] | str | Path, *, source: str | None = None) -> Imported:
     """Decompile a configuration document (the tree, or a `.json` written by `build`) into a
     network with `quantize: none`, its integers and `index:` pins."""
-    from dynapcnn_dsl.documents import read_document
+    from dynapcnn_dsl.config.reader import read_document
     from dynapcnn_dsl.importer.from_document import decompile
     from dynapcnn_dsl.importer.writer import network_yaml
 

@@ -1,8 +1,9 @@
 """Run a configuration document over events: the phase's entry point.
 
-Takes the document (the dict tree `build` writes) and the events (a structured array, see
-events.py), and returns a `SimulationResult`: plain arrays, immutable mappings. Everything that
-can be wrong with the inputs comes back as diagnostics in a `SimulationError`.
+Takes the configuration (the dict tree `build` writes, or its typed values) and the events (a
+structured array, see events.py), and returns a `SimulationResult`: plain arrays, immutable
+mappings. Everything that can be wrong with the inputs comes back as diagnostics in a
+`SimulationError`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import numpy as np
 
 from dynapcnn_dsl.chips import host_limits
 from dynapcnn_dsl.chips.facts import LIMITS as CHIP_LIMITS
+from dynapcnn_dsl.config import Configuration
 from dynapcnn_dsl.diagnostics import Diagnostic, Severity, has_errors
 from dynapcnn_dsl.simulator.events import (
     EVENT,
@@ -209,7 +211,7 @@ def tick_count(end_us: int, slow_clock_hz: float) -> float:
 
 
 def simulate_document(
-    document: Mapping[str, Any],
+    document: Mapping[str, Any] | Configuration,
     events: np.ndarray,
     *,
     file: str = "<document>",
@@ -222,7 +224,8 @@ def simulate_document(
     progress: Callable[[int, int], None] | None = None,
     placement: SensorPlacement | None = None,
 ) -> SimulationResult:
-    """Run `document` over `events` (EVENT dtype). `record` is "monitored" (the cores and the
+    """Run `document` (its tree, checked here; or its typed values as the reader made them)
+    over `events` (EVENT dtype). `record` is "monitored" (the cores and the
     DVS layer with monitor_enable) or "all". `placement` puts a recording from another camera
     on the DVS sensor (events off the sensor dropped and counted). Raises SimulationError."""
     machine, diagnostics = read_machine(document, file)

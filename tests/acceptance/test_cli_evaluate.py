@@ -17,7 +17,7 @@ from helpers import cli
 from simulate_docs import core, dest, document, readout
 
 import dynapcnn_dsl
-from dynapcnn_dsl.documents import to_json
+from dynapcnn_dsl.config.writer import to_json
 from dynapcnn_dsl.simulator.prediction import class_of
 
 EV = np.dtype([("t", "<i8"), ("x", "<i2"), ("y", "<i2"), ("p", "<i1")])

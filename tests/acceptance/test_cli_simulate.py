@@ -16,7 +16,7 @@ from ruamel.yaml import YAML
 from simulate_docs import core, dest, document
 
 import dynapcnn_dsl
-from dynapcnn_dsl.documents import to_json
+from dynapcnn_dsl.config.writer import to_json
 
 ROOT = Path(__file__).resolve().parents[2]
 ONE = [[[[10]]]]

@@ -11,7 +11,7 @@ import pytest
 from simulate_docs import core, document
 
 import dynapcnn_dsl
-from dynapcnn_dsl.documents import to_json
+from dynapcnn_dsl.config.writer import to_json
 
 EV = np.dtype([("t", "<i8"), ("x", "<i2"), ("y", "<i2"), ("p", "<i1")])
 

@@ -1,4 +1,4 @@
-"""Configuration documents read back (dynapcnn_dsl.documents): the published schema, damaged or
+"""Configuration documents read back (dynapcnn_dsl.config.reader): the published schema, damaged or
 hostile documents refused at the file:line:col of the offending value, and what `diff` does
 with documents (read once, no network models, a one-core build, complete JSON patches with one
 operation per changed tensor).
@@ -25,9 +25,11 @@ from jsonschema import Draft7Validator
 import dynapcnn_dsl
 from dynapcnn_dsl.api import BuildError
 from dynapcnn_dsl.cli import main
+from dynapcnn_dsl.config.model import FORMAT
+from dynapcnn_dsl.config.reader import read_document
+from dynapcnn_dsl.config.schema import document_schema, schema_text
 from dynapcnn_dsl.diagnostics import Position
 from dynapcnn_dsl.differ import compare, json_patch
-from dynapcnn_dsl.documents import FORMAT, document_schema, read_document, schema_text
 
 SCHEMA_FILE = ROOT / "schema" / "document.schema.json"
 GOLDEN = sorted((ROOT / "tests" / "golden").glob("*.samna.json"))

@@ -31,7 +31,7 @@ def test_suffixes_of_a_kind():
 # -- the places that guess ---------------------------------------------------------------------
 
 def test_a_document_is_a_json_file_with_the_header(tmp_path):
-    from dynapcnn_dsl.documents import is_document_file
+    from dynapcnn_dsl.config.files import is_document_file
 
     header = '{"format": "dynapcnn-dsl/samna-configuration"}'
     for name in ("config.json", "CONFIG.JSON", "config.yaml"):

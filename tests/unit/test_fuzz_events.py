@@ -15,7 +15,7 @@ import pytest
 from simulate_docs import core, document
 
 from dynapcnn_dsl.cli import main
-from dynapcnn_dsl.documents import to_json
+from dynapcnn_dsl.config.writer import to_json
 from dynapcnn_dsl.simulator import EventsError, SimulationError, read_events, simulate_document
 
 SEED = 19

@@ -1,6 +1,6 @@
 """Phases only look forward: a module never imports one of a phase that runs after its own.
 
-    load < strict < expand < model < schema < link < rules < weights < config < documents < emit
+    load < strict < expand < model < schema < link < rules < weights < config < emit
          < pipeline
          < diff / report / samna_bridge / simulate < api < lsp < importer < evaluation < cli
 
@@ -31,7 +31,6 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("rules",),
     ("weights",),
     ("config",),      # the samna configuration as typed values: model, reader, writer, schema
-    ("documents",),   # config's old home: telling a document file from other JSON, re-exports
     ("emit",),
     ("pipeline",),
     ("differ", "report", "samna_bridge", "simulator"),

@@ -15,7 +15,8 @@ from simulate_docs import core, dest, document, dvs_layer, readout
 
 import dynapcnn_dsl
 from dynapcnn_dsl.cli import main
-from dynapcnn_dsl.documents import is_document_file, to_json
+from dynapcnn_dsl.config.files import is_document_file
+from dynapcnn_dsl.config.writer import to_json
 from dynapcnn_dsl.simulator import SimulationError
 
 ROOT = Path(__file__).resolve().parents[2]

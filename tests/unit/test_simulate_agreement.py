@@ -69,16 +69,18 @@ def test_concat_with_feature_shift(seed):
 
 @pytest.mark.parametrize("seed", range(3))
 def test_fan_in_of_three_with_mixed_pooling(seed):
+    """Core 3 hears three cores, each pooled its own way; the host writes to two cores (the
+    document's input has two slots, as the chip's), core 0 feeds the third."""
     rng = np.random.default_rng(seed)
     doc = document(
         {
-            0: core(1, 16, 16, 2, 3, padding=(1, 1), rng=rng, to=(dest(3, pool=4),)),
+            0: core(1, 16, 16, 2, 3, padding=(1, 1), rng=rng, to=(dest(3, pool=4), dest(2))),
             1: core(1, 16, 16, 2, 3, stride=(2, 2), padding=(1, 1), rng=rng, to=(dest(3, pool=2, shift=2),)),
-            2: core(1, 16, 16, 2, 4, stride=(4, 4), rng=rng, to=(dest(3, shift=4),)),
+            2: core(2, 16, 16, 2, 4, stride=(4, 4), rng=rng, to=(dest(3, shift=4),)),
             3: core(6, 4, 4, 8, 2, rng=rng, to=(dest(12),), decimate=2),
         },
         shape=(1, 16, 16),
-        layers=(0, 1, 2),
+        layers=(0, 1),
         readout=readout(window=1),
     )
     _, spikes = agree(doc, random_events(rng, 400, (1, 16, 16)), rate=1000)

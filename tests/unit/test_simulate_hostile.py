@@ -299,7 +299,7 @@ def test_the_recording_limit_holds_over_the_whole_run_not_per_chunk():
 ])
 def test_options_out_of_bounds_are_usage_errors(tmp_path, capsys, option, value, message):
     from dynapcnn_dsl.cli import main
-    from dynapcnn_dsl.documents import to_json
+    from dynapcnn_dsl.config.writer import to_json
 
     config = tmp_path / "c.json"
     config.write_text(to_json(one_core()), encoding="utf-8")

@@ -55,12 +55,22 @@ def test_clamp_at_threshold_low_after_every_update():
 
 
 def test_saturation_at_the_int16_range():
-    """[A] the state saturates at 32767 (it does not wrap to negative)."""
-    doc = one_core([[[[-30000]]]], shape=(1, 1, 1), threshold=32767, low=-32768, initial=-10000)
-    assert simulate(doc, events([(0, 0, 0, 0)]), states=True).states["core0"].ravel().tolist() == [-32768]
-    up = one_core([[[[30000]]]], shape=(1, 1, 1), threshold=32767, low=-32768, initial=10000)
+    """[A] the state saturates at 32767 (it does not wrap to negative), with the int8 weights a
+    configuration holds: from an initial state near the bound, and by many events from 0."""
+    doc = one_core([[[[-128]]]], shape=(1, 1, 1), threshold=32767, low=-32768, initial=-32700)
+    # -32700 - 128 = -32828: saturated to -32768 (wrapped, +32708 would fire)
+    result = simulate(doc, events([(0, 0, 0, 0)]), states=True)
+    assert spikes(result) == [] and result.states["core0"].ravel().tolist() == [-32768]
+    up = one_core([[[[127]]]], shape=(1, 1, 1), threshold=32767, low=-32768, initial=32700)
+    # 32700 + 127 = 32827: saturated to 32767, which fires and leaves 0 (unsaturated: 60 left;
+    # wrapped: -32709 and no spike)
     result = simulate(up, events([(0, 0, 0, 0)]), states=True)
     assert spikes(result) == [(0, 0, 0, 0)] and result.states["core0"].ravel().tolist() == [0]
+    ramp = one_core([[[[127]]]], shape=(1, 1, 1), threshold=32767, low=-32768)
+    # 258 events bring the state to 32766; the 259th to 32893, saturated to 32767: a spike at
+    # t = 258 and 0 left, then 127 more per event
+    result = simulate(ramp, events([(t, 0, 0, 0) for t in range(261)]), states=True)
+    assert spikes(result) == [(258, 0, 0, 0)] and result.states["core0"].ravel().tolist() == [254]
 
 
 def test_at_most_one_spike_per_event_and_silent_until_the_next_update():

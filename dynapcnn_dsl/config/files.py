@@ -1,9 +1,9 @@
-"""The configuration document's old home, kept for its importers: the model, reader, writer and
-schema live in `dynapcnn_dsl.config`; what is left here is telling a document file from other
-JSON by its first bytes, and the tree-level helpers older callers use.
+"""Telling a configuration document's file from other JSON, by its first bytes or its content.
 
-This module imports no phase of the compiler (no network models, no pipeline): diffing two
-documents needs only this, config/, chips/ and the diff.
+A `.json` given to `diff`, `simulate` or `evaluate` is a network written in JSON or a document
+`build` wrote; the document's `format` header tells them apart (filekinds.py maps the suffix to
+both kinds, this module decides). Nothing here parses more than it must: a document as build
+writes it is told from its first bytes.
 """
 
 from __future__ import annotations
@@ -12,28 +12,8 @@ import json
 import os
 import re
 
-from dynapcnn_dsl.config.fields import tensors
-from dynapcnn_dsl.config.model import FORMAT, TENSORS, VERSION, WEIGHT_FIELDS, has_header
-from dynapcnn_dsl.config.reader import (
-    MAX_ERRORS,
-    from_json,
-    parse_configuration,
-    parse_document,
-    read_configuration,
-    read_document,
-    validate,
-)
-from dynapcnn_dsl.config.schema import DRAFT, SCHEMA_ID, document_schema, schema_text
-from dynapcnn_dsl.config.tree import structure_only, unused_core
-from dynapcnn_dsl.config.writer import to_json, to_plain
+from dynapcnn_dsl.config.model import FORMAT, has_header
 
-__all__ = ["DRAFT", "FORMAT", "MAX_ERRORS", "SCHEMA_ID", "TENSORS", "VERSION", "WEIGHT_FIELDS",
-           "document_schema", "from_json", "is_document_file", "looks_like_document", "parse_configuration",
-           "parse_document", "read_configuration", "read_document", "schema_text", "structure_only",
-           "tensors", "to_json", "to_plain", "unused_core", "validate"]
-
-
-# -- telling a document from other JSON ------------------------------------------------------------
 
 def looks_like_document(head: bytes) -> bool:
     """True when the first bytes of a JSON file carry this tool's `format` header."""
@@ -68,9 +48,8 @@ def is_document_file(path: str | os.PathLike[str]) -> bool:
     except OSError:
         return False
     body = raw.lstrip()
-    try:   # no whitespace after the root's bracket: see _parse on orjson's memory pool
+    try:   # no whitespace after the root's bracket: see reader._parse on orjson's memory pool
         data = orjson.loads(body[:1] + body[1:].lstrip())
     except orjson.JSONDecodeError:
         return looks_like_document(head)
     return has_header(data)
-
