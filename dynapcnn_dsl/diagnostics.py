@@ -77,10 +77,10 @@ def listed(names: list[str], most: int = 8) -> str:
 
 
 def error(file: str, code: str, message: str, hint: str | None = None,
-          position: Position | None = None) -> Diagnostic:
+          position: Position | None = None, related: tuple[Related, ...] = ()) -> Diagnostic:
     """One error diagnostic: the one constructor every phase's readers share (they used to
-    each have a `_error` helper of their own, in four argument orders)."""
-    return Diagnostic(file, position, Severity.ERROR, code, message, hint)
+    each have an `_error` helper of their own, in five argument orders)."""
+    return Diagnostic(file, position, Severity.ERROR, code, message, hint, related)
 
 
 _E = TypeVar("_E", bound="DslError")
