@@ -15,7 +15,9 @@ or a `Path`, is a file. Weights are a path, a mapping of names to numpy arrays o
 (a state_dict; tensors shared between keys are fine), or an `nn.Module` (its state_dict).
 
 Problems raise `BuildError`, which carries every diagnostic and prints them as the CLI does;
-an argument of the wrong type is such a diagnostic too, never a TypeError.
+an argument of the wrong type is such a diagnostic too, never a TypeError. Every failure of any
+function here (`SimulationError`, `EvaluationError`, `SamnaError`, an import's) is a
+`DslError`: `except dynapcnn_dsl.DslError as exc` and `exc.diagnostics` catch and say them all.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from dynapcnn_dsl.diagnostics import Diagnostic, Severity
+from dynapcnn_dsl.diagnostics import Diagnostic, DslError, Severity
 
 if TYPE_CHECKING:
     from dynapcnn_dsl.config import Configuration
@@ -36,18 +38,13 @@ TEXT = "<text>"
 """The file name diagnostics give a network passed as text."""
 
 
-class BuildError(Exception):
+class BuildError(DslError):
     """The network (or its weights) has errors; `diagnostics` holds all of them, `result` the
     pipeline's result (what each phase produced before it stopped)."""
 
     def __init__(self, diagnostics: Iterable[Diagnostic], result: Result | None = None) -> None:
-        self.diagnostics = list(diagnostics)
+        super().__init__(diagnostics)
         self.result = result
-        from dynapcnn_dsl.render import format_text
-
-        # the errors; with `strict`, the warnings that made the run fail
-        shown = [d for d in self.diagnostics if d.is_error] or self.diagnostics
-        super().__init__("\n".join(format_text(d) for d in shown))
 
 
 class Document:

@@ -173,6 +173,7 @@ _ENTRIES = (
     Code("evaluate-jobs", EVALUATE, E, "A number of worker processes below 1."),
     Code("evaluate-scheduler", EVALUATE, E, "The Dask scheduler cannot be reached (or dask is missing)."),
     Code("evaluate-model", EVALUATE, E, "The torch model cannot run beside the chip."),
+    Code("evaluate-plot", EVALUATE, E, "`--plot` needs matplotlib, which is not installed."),
 )
 
 CODES: dict[str, Code] = {}

@@ -30,15 +30,11 @@ from dynapcnn_dsl.config import from_tree as typed_configuration
 from dynapcnn_dsl.config import to_tree as tree_of
 from dynapcnn_dsl.config.fields import key_of, on_chip
 from dynapcnn_dsl.config.writer import to_plain
-from dynapcnn_dsl.diagnostics import Diagnostic, Severity
+from dynapcnn_dsl.diagnostics import Diagnostic, DslError, Severity
 
 
-class SamnaError(Exception):
-    """samna is missing or refused the configuration; carries the diagnostic."""
-
-    def __init__(self, diagnostic: Diagnostic) -> None:
-        super().__init__(diagnostic.message)
-        self.diagnostic = diagnostic
+class SamnaError(DslError):
+    """samna is missing or refused the configuration; `diagnostic` says why (one reason)."""
 
 
 def available() -> bool:

@@ -1,8 +1,9 @@
 """The `dynapcnn-dsl` command line.
 
 Exit status: 0 success / valid, 1 invalid input, 2 usage error, 3 internal error. No Python
-traceback reaches the user: an unexpected exception is reported as a bug in one line (set
-DYNAPCNN_DSL_DEBUG=1 to see the traceback).
+traceback reaches the user: a failure for a bad input (a `DslError`, whichever phase raised it)
+is printed here, one way, as its diagnostics (`common.write_failure`); an unexpected exception
+is reported as a bug in one line (set DYNAPCNN_DSL_DEBUG=1 to see the traceback).
 
 Start-up time is a feature (`validate` runs in editors and pre-commit hooks), so the parser is
 the standard library's argparse and each command imports what it needs only when it runs.
@@ -33,6 +34,7 @@ from dynapcnn_dsl.cli import (
     simulate_cmd,
     validate_cmd,
 )
+from dynapcnn_dsl.diagnostics import DslError
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -43,7 +45,10 @@ that is missing is "install X" (exit 2), wherever the command happens to import 
 
 COMMANDS = (validate_cmd, inspect_cmd, graph_cmd, check_cmd, build_cmd, diff_cmd, new_cmd,
             schema_cmd, rules_cmd, import_cmd, simulate_cmd, evaluate_cmd, compare_cmd, lsp_cmd)
-"""Each command module has NAME, HELP, add_arguments(parser) and run(args, parser) -> int."""
+"""Each command module has NAME, HELP, add_arguments(parser) and run(args, parser) -> int. A
+command lets a DslError through (`run` prints it); its parser's defaults say where its text goes
+(`failures`: "stderr", or "stdout" where diagnostics are the command's output) and the line that
+follows it (`failed`: "nothing was simulated"; the command may update it as it goes)."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -56,15 +61,20 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for command in COMMANDS:
         p = sub.add_parser(command.NAME, help=command.HELP, description=command.__doc__)
-        command.add_arguments(p)
-        p.set_defaults(run=command.run, subparser=p)
+        p.set_defaults(run=command.run, subparser=p, failed=None, failures="stderr")
+        command.add_arguments(p)   # which may change `failed` and `failures`
     return parser
 
 
 def run(argv: Sequence[str] | None = None) -> int:
     """Parse `argv` and run the command; returns the exit status (argparse exits 2 itself)."""
     args = build_parser().parse_args(argv)
-    return args.run(args, args.subparser)
+    try:
+        return args.run(args, args.subparser)
+    except DslError as exc:   # a bad input, whichever command and phase: printed one way, exit 1
+        from dynapcnn_dsl.cli.common import write_failure
+
+        return write_failure(exc, args)
 
 
 _SIGNALLED: list[int] = []

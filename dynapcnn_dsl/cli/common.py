@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, TextIO
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from dynapcnn_dsl.diagnostics import Diagnostic
+    from dynapcnn_dsl.diagnostics import Diagnostic, DslError
     from dynapcnn_dsl.pipeline import Result, Stage
 
 
@@ -132,6 +132,34 @@ def write_diagnostics(result: Result, *, no_source: bool = False, summary: bool 
         out.write(render.format_text(d, quoted, color=color) + "\n")
     if summary:
         out.write(render.summary_line(result.file, result.diagnostics, result.ok) + "\n")
+
+
+def write_failure(exc: DslError, args: argparse.Namespace) -> int:
+    """A command's failure for a bad input, printed one way whichever phase raised it: the
+    diagnostics in the command's --format (as text, quoting the network's lines when a network
+    failed to build), then what the command had done (`args.failed`); exit status 1."""
+    from dynapcnn_dsl import render
+    from dynapcnn_dsl.api import BuildError
+    from dynapcnn_dsl.diagnostics import has_errors
+
+    result = exc.result if isinstance(exc, BuildError) else None
+    if getattr(args, "fmt", "text") == "json":
+        out = sys.stderr
+        if result is not None:
+            write_json([(result, {})])
+        else:   # one entry per file the diagnostics name, in their order
+            files = {d.file: [e for e in exc.diagnostics if e.file == d.file] for d in exc.diagnostics}
+            render.write_envelope(sys.stdout, [render.entry(f, not has_errors(ds), ds)
+                                               for f, ds in files.items()])
+    else:
+        out = sys.stdout if args.failures == "stdout" else sys.stderr
+        if result is not None:
+            write_diagnostics(result, no_source=getattr(args, "no_source", False), stream=out)
+        else:
+            print_diagnostics(exc.diagnostics, out)
+    if args.failed:
+        out.write(f"{args.failed}\n")
+    return 1
 
 
 def write_json(results: Iterable[tuple[Result, dict[str, object]]], stream: TextIO | None = None,

@@ -34,35 +34,20 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     from dynapcnn_dsl.cli.common import add_sensor_arguments
 
     add_sensor_arguments(p)
+    p.set_defaults(failures="stdout")   # a failure's diagnostics are the report
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from dynapcnn_dsl.api import BuildError
-    from dynapcnn_dsl.cli.common import check_files_exist, print_diagnostics
-    from dynapcnn_dsl.importer import failure
-    from dynapcnn_dsl.importer.compare import MAX_BIN_US, ModelFailure, compare
-    from dynapcnn_dsl.importer.from_torch import ImportFailure
-    from dynapcnn_dsl.simulator import EventsError, SimulationError
+    from dynapcnn_dsl.cli.common import check_files_exist
+    from dynapcnn_dsl.importer.compare import MAX_BIN_US, compare
 
     check_files_exist([args.file, args.weights, args.events, args.model.rpartition(":")[0]], parser)
     if not 1 <= args.bin_us <= MAX_BIN_US:
         parser.error(f"--bin-us must be in 1..{MAX_BIN_US}, not {args.bin_us}")
     if args.window_us is not None and args.window_us <= 0:
         parser.error(f"--window-us must be positive, not {args.window_us}")
-    try:
-        result = compare(args.file, args.weights, args.model, args.events, bin_us=args.bin_us,
-                         key=args.key, window_us=args.window_us, sensor_offset=args.sensor_offset,
-                         downsample=args.downsample)
-    except (BuildError, SimulationError, EventsError) as exc:
-        print_diagnostics(exc.diagnostics, sys.stdout)
-        return 1
-    except ModelFailure as exc:
-        print_diagnostics(failure(args.model, str(exc), exc.hint, exc.code).diagnostics,
-                          sys.stdout)
-        return 1
-    except ImportFailure as exc:
-        print_diagnostics(failure(args.model, str(exc), exc.hint or "--model is FILE.py:NAME").diagnostics,
-                          sys.stdout)
-        return 1
+    result = compare(args.file, args.weights, args.model, args.events, bin_us=args.bin_us,
+                     key=args.key, window_us=args.window_us, sensor_offset=args.sensor_offset,
+                     downsample=args.downsample)
     sys.stdout.write(result.table())
     return 0 if result.agrees else 1

@@ -45,8 +45,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="the board's slow clock: enables leak and the readout's ticks")
     p.add_argument("--plot", metavar="REPORT.png|.html",
                    help="draw the confusion matrix and per-core spike-rate histograms (needs matplotlib)")
-    p.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+    p.add_argument("--format", dest="fmt", choices=("text", "json"), default="text", help="output format")
     p.add_argument("--key", metavar="KEY", help="the state_dict key inside a torch checkpoint")
+    p.set_defaults(failed="nothing was evaluated")
 
 
 class _Sink:
@@ -143,16 +144,9 @@ def print_report(evaluation, console) -> None:
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from dynapcnn_dsl.api import BuildError
-    from dynapcnn_dsl.cli.common import check_files_exist, check_outputs, console, print_diagnostics
+    from dynapcnn_dsl.cli.common import check_files_exist, check_outputs, console
     from dynapcnn_dsl.config.files import is_document_file
-    from dynapcnn_dsl.evaluation.runner import (
-        EvaluationError,
-        decide_options,
-        document_data,
-        evaluate,
-        recordings_of,
-    )
+    from dynapcnn_dsl.evaluation.runner import decide_options, document_data, evaluate, recordings_of
 
     if len(args.inputs) > 2:
         parser.error("give a configuration document, or a network file and its weights")
@@ -191,6 +185,8 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         total = len(recordings_of(args.dataset))
         keep = _resumed(args.results, parser, cores) if args.resume else []
         sink = _Sink(args.results, cores, keep)
+        if sink.fh is not None:
+            args.failed = f"the rows written so far are in {args.results}"
         bar, advance = _progress(sys.stderr, total)
         if bar is not None:
             bar.start()
@@ -206,28 +202,21 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
                           key=args.key, output=args.output, slow_clock_hz=args.slow_clock_hz, jobs=jobs,
                           scheduler=args.scheduler, model=args.model, bin_us=args.bin_us, done=keep,
                           on_row=on_row)
-    except (BuildError, EvaluationError) as exc:
-        print_diagnostics(exc.diagnostics, sys.stderr)
-        sys.stderr.write("nothing was evaluated\n" if sink is None or sink.fh is None else
-                         f"the rows written so far are in {args.results}\n")
-        return 1
     finally:
         if bar is not None:
             bar.stop()
         if sink is not None:
             sink.close()
+    args.failed = None   # evaluated: a plot that cannot be made is said alone
     if args.plot:
         from dynapcnn_dsl.atomic import write_atomic
-        from dynapcnn_dsl.evaluation.plot import PlotError, report
+        from dynapcnn_dsl.evaluation.plot import report
 
         try:
             write_atomic(args.plot, report(result, args.plot))
-        except PlotError as exc:
-            sys.stderr.write(f"{exc}\n")
-            return 1
         except OSError as exc:
             parser.error(f"cannot write {args.plot}: {exc.strerror or exc}")
-    if args.format == "json":
+    if args.fmt == "json":
         from dynapcnn_dsl import render
 
         render.write_envelope(sys.stdout, [render.entry(config, True, [], evaluation=result.to_json())])

@@ -39,6 +39,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     from dynapcnn_dsl.cli.common import add_sensor_arguments
 
     add_sensor_arguments(p)
+    p.set_defaults(failed="nothing was simulated")
 
 
 def _progress(stream):
@@ -91,17 +92,15 @@ def readout_line(readout, winner) -> str:
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from dynapcnn_dsl.api import BuildError, simulate
+    from dynapcnn_dsl.api import simulate
     from dynapcnn_dsl.cli.common import (
         check_files_exist,
         check_outputs,
         console,
         print_diagnostics,
         templates_read,
-        write_diagnostics,
     )
     from dynapcnn_dsl.config.files import is_document_file
-    from dynapcnn_dsl.simulator import SimulationError
 
     if len(args.inputs) > 2:
         parser.error("give a configuration document, or a network file and its weights")
@@ -129,13 +128,6 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
                           record=args.record, slow_clock_hz=args.slow_clock_hz, until_us=args.until_us,
                           states=args.states, budget=args.budget, progress=progress,
                           sensor_offset=args.sensor_offset, downsample=args.downsample)
-    except (BuildError, SimulationError) as exc:
-        if isinstance(exc, BuildError) and exc.result is not None:   # quoting the network's lines
-            write_diagnostics(exc.result, stream=sys.stderr)
-        else:
-            print_diagnostics(exc.diagnostics, sys.stderr)
-        sys.stderr.write("nothing was simulated\n")
-        return 1
     finally:
         if bar is not None:
             bar.stop()

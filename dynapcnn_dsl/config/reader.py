@@ -29,14 +29,10 @@ from dynapcnn_dsl.config.fields import tensors
 from dynapcnn_dsl.config.model import FORMAT, Configuration
 from dynapcnn_dsl.config.schema import document_schema
 from dynapcnn_dsl.config.tree import TreeError, from_tree
-from dynapcnn_dsl.diagnostics import Diagnostic, Position, Severity
+from dynapcnn_dsl.diagnostics import Diagnostic, Position, error
 
 MAX_ERRORS = 20
 """Schema violations reported per document (the rest are counted)."""
-
-
-def _error(file: str, position: Position | None, code: str, message: str, hint: str) -> Diagnostic:
-    return Diagnostic(file, position, Severity.ERROR, code, message, hint)
 
 
 def read_configuration(path: str | Path) -> tuple[Configuration | None, list[Diagnostic]]:
@@ -88,8 +84,8 @@ def read_document(path: str | Path) -> tuple[dict[str, Any] | None, list[Diagnos
     try:
         raw = Path(path).read_bytes()
     except OSError as exc:
-        return None, [_error(file, None, "document-unreadable", f"cannot read the file: "
-                             f"{exc.strerror or exc}", "check the path and its permissions")]
+        return None, [error(file, "document-unreadable", f"cannot read the file: {exc.strerror or exc}",
+                            "check the path and its permissions")]
     return parse_document(raw, file)
 
 
@@ -130,8 +126,9 @@ def _parse(raw: bytes, file: str) -> tuple[dict[str, Any] | None, list[Diagnosti
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return None, [_error(file, _position(raw.decode("utf-8", "replace"), exc.start), "document-json",
-                             "the file is not UTF-8", "a document is JSON text: write it again")]
+        return None, [error(file, "document-json", "the file is not UTF-8",
+                            "a document is JSON text: write it again",
+                            _position(raw.decode("utf-8", "replace"), exc.start))]
     # yyjson (inside orjson) sizes its value buffer from a guess: whitespace right after the
     # root's bracket makes it guess an indented file with few values per byte, and a document's
     # tensors (one compact line, two bytes per value) then outgrow orjson's fixed memory pool
@@ -144,22 +141,21 @@ def _parse(raw: bytes, file: str) -> tuple[dict[str, Any] | None, list[Diagnosti
         data = orjson.loads(text[:start + 1] + body)
     except orjson.JSONDecodeError as exc:
         at = exc.pos + removed if exc.pos > start else exc.pos
-        return None, [_error(file, _position(text, at), "document-json",
-                             f"the document is not valid JSON: {exc.msg}",
-                             "the file is truncated or damaged: build it again")]
+        return None, [error(file, "document-json", f"the document is not valid JSON: {exc.msg}",
+                            "the file is truncated or damaged: build it again", _position(text, at))]
     if not isinstance(data, dict) or data.get("format") != FORMAT:
-        return None, [_error(file, _position(text, start), "document-format",
-                             f"not a configuration document (no \"format\": \"{FORMAT}\")",
-                             "give a document written by `dynapcnn-dsl build`")]
+        return None, [error(file, "document-format",
+                            f"not a configuration document (no \"format\": \"{FORMAT}\")",
+                            "give a document written by `dynapcnn-dsl build`", _position(text, start))]
     problems = validate(data)
     if problems:
         at = _locate(text, [where for where, _ in problems[:MAX_ERRORS]])
-        shown = [_error(file, at[where], "document-invalid", message,
-                        "the document does not match schema/document.schema.json: build it again")
+        shown = [error(file, "document-invalid", message,
+                       "the document does not match schema/document.schema.json: build it again", at[where])
                  for where, message in problems[:MAX_ERRORS]]
         if len(problems) > MAX_ERRORS:
-            shown.append(_error(file, None, "document-invalid",
-                                f"{len(problems) - MAX_ERRORS} more problems not shown", "build it again"))
+            shown.append(error(file, "document-invalid",
+                               f"{len(problems) - MAX_ERRORS} more problems not shown", "build it again"))
         return None, shown
     return data, []
 

@@ -20,7 +20,12 @@ from dynapcnn_dsl.config.model import CnnLayer, Configuration, unused_layer
 
 
 class TreeError(ValueError):
-    """The tree does not have the document's shape at `path`."""
+    """The tree does not have the document's shape at `path`.
+
+    Not a `DslError`: it is raised for a tree handed to `from_tree` by code, not read from a
+    user's file (it knows no file, no position), as a KeyError is; the callers that type a
+    user's tree say what it means as a diagnostic (the reader `document-invalid` with the
+    position, the samna bridge `samna-rejected`)."""
 
     def __init__(self, path: str, message: str) -> None:
         super().__init__(f"{path or 'document'}: {message}")

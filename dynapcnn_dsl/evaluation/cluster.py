@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from dynapcnn_dsl.diagnostics import error
 from dynapcnn_dsl.evaluation.dataset import Recording
-from dynapcnn_dsl.evaluation.runner import RETRIES, _error
+from dynapcnn_dsl.evaluation.runner import RETRIES, EvaluationError
 from dynapcnn_dsl.evaluation.worker import Options, Row, run_batch
 
 CONNECT_SECONDS = 5
@@ -24,13 +25,15 @@ def on_cluster(address: str, data: dict[str, Any], options: Options, todo: Seque
     try:
         from dask.distributed import Client, as_completed
     except ImportError:
-        raise _error(address, "evaluate-scheduler", "running on a Dask cluster needs dask.distributed",
-                     "install it: pip install 'dynapcnn-dsl[cluster]'") from None
+        raise EvaluationError(error(
+            address, "evaluate-scheduler", "running on a Dask cluster needs dask.distributed",
+            "install it: pip install 'dynapcnn-dsl[cluster]'")) from None
     try:
         client = Client(address, timeout=CONNECT_SECONDS)
     except (OSError, TimeoutError, ValueError) as exc:
-        raise _error(address, "evaluate-scheduler", f"cannot reach the Dask scheduler: {exc}",
-                     "start one with `dask scheduler` (and workers), or check the address") from None
+        raise EvaluationError(error(
+            address, "evaluate-scheduler", f"cannot reach the Dask scheduler: {exc}",
+            "start one with `dask scheduler` (and workers), or check the address")) from None
     with client:
         document = client.scatter(data, broadcast=True)
         futures = {client.submit(run_batch, document, options, [(r.file, r.label, r.source)],

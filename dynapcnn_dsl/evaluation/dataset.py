@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dynapcnn_dsl.diagnostics import Diagnostic, Severity
+from dynapcnn_dsl.diagnostics import DslError, error
 
 SUFFIXES = (".npy", ".npz", ".aedat4", ".aedat", ".bin")
 """The event files `simulate --events` reads (a dense tensor needs --bin-us, not offered here)."""
@@ -30,14 +30,8 @@ class Recording:
     source: Any
 
 
-class DatasetError(Exception):
-    def __init__(self, diagnostics: list[Diagnostic]) -> None:
-        super().__init__("; ".join(d.message for d in diagnostics))
-        self.diagnostics = diagnostics
-
-
-def _error(file: str, code: str, message: str, hint: str | None = None) -> DatasetError:
-    return DatasetError([Diagnostic(file, None, Severity.ERROR, code, message, hint)])
+class DatasetError(DslError):
+    """The dataset cannot be read, or holds nothing to evaluate; `diagnostics` says why."""
 
 
 def _from_labels_csv(folder: Path, table: Path) -> list[Recording]:
@@ -45,7 +39,7 @@ def _from_labels_csv(folder: Path, table: Path) -> list[Recording]:
         with table.open(newline="", encoding="utf-8") as fh:
             rows = list(csv.reader(fh))
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise _error(str(table), "evaluate-dataset", f"cannot read the labels: {exc}") from None
+        raise DatasetError(error(str(table), "evaluate-dataset", f"cannot read the labels: {exc}")) from None
     if rows and [c.strip().lower() for c in rows[0]] == ["file", "label"]:
         rows = rows[1:]
     out = []
@@ -53,7 +47,8 @@ def _from_labels_csv(folder: Path, table: Path) -> list[Recording]:
         if not row or not "".join(row).strip():
             continue
         if len(row) != 2 or not row[0].strip() or not row[1].strip():
-            raise _error(str(table), "evaluate-dataset", f"row {line}: expected `file,label`, found {row}")
+            raise DatasetError(error(
+                str(table), "evaluate-dataset", f"row {line}: expected `file,label`, found {row}"))
         name = row[0].strip().replace("\\", "/")
         path = folder / name
         out.append(Recording(name, row[1].strip(), path))
@@ -65,8 +60,9 @@ def read_dataset(folder: str | Path) -> list[Recording]:
     no labels."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise _error(str(folder), "evaluate-dataset", "is not a folder",
-                     "give a folder with one subfolder per label, or recordings and a labels.csv")
+        raise DatasetError(error(
+            str(folder), "evaluate-dataset", "is not a folder",
+            "give a folder with one subfolder per label, or recordings and a labels.csv"))
     table = folder / "labels.csv"
     if table.is_file():
         recordings = _from_labels_csv(folder, table)
@@ -77,17 +73,19 @@ def read_dataset(folder: str | Path) -> list[Recording]:
                 if path.is_file() and path.suffix.lower() in SUFFIXES:
                     recordings.append(Recording(path.relative_to(folder).as_posix(), sub.name, path))
                 if len(recordings) > MAX_RECORDINGS:
-                    raise _error(str(folder), "evaluate-dataset", f"more than {MAX_RECORDINGS} recordings")
+                    raise DatasetError(error(
+                        str(folder), "evaluate-dataset", f"more than {MAX_RECORDINGS} recordings"))
         if not recordings:
             loose = [p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in SUFFIXES]
             if loose:
-                raise _error(str(folder), "evaluate-dataset-labels",
-                             f"{len(loose)} recordings but no labels",
-                             "put each recording in a subfolder named by its label, or add a "
-                             "labels.csv with rows file,label")
+                raise DatasetError(error(str(folder), "evaluate-dataset-labels",
+                                         f"{len(loose)} recordings but no labels",
+                                         "put each recording in a subfolder named by its label, or add a "
+                                         "labels.csv with rows file,label"))
     if not recordings:
-        raise _error(str(folder), "evaluate-dataset-empty", "the dataset holds no recordings",
-                     f"event files ({', '.join(SUFFIXES)}) in one subfolder per label, or a labels.csv")
+        raise DatasetError(error(
+            str(folder), "evaluate-dataset-empty", "the dataset holds no recordings",
+            f"event files ({', '.join(SUFFIXES)}) in one subfolder per label, or a labels.csv"))
     return recordings
 
 
@@ -103,9 +101,10 @@ def from_pairs(dataset: Any) -> list[Recording]:
     for i in range(count):
         item = dataset[i]
         if not isinstance(item, tuple | list) or len(item) < 2:
-            raise _error("<dataset>", "evaluate-dataset", f"item {i} is not an (events, label) pair")
+            raise DatasetError(error(
+                "<dataset>", "evaluate-dataset", f"item {i} is not an (events, label) pair"))
         events, label = item[0], item[1]
         out.append(Recording(f"#{i}", str(label.item() if hasattr(label, "item") else label), events))
     if not out:
-        raise _error("<dataset>", "evaluate-dataset-empty", "the dataset holds no recordings")
+        raise DatasetError(error("<dataset>", "evaluate-dataset-empty", "the dataset holds no recordings"))
     return out

@@ -14,23 +14,28 @@ from pathlib import Path
 
 import numpy as np
 
+from dynapcnn_dsl.diagnostics import CodedError
 from dynapcnn_dsl.evaluation.result import Evaluation
 
 FORMATS = (".png", ".html")
 
 
-class PlotError(Exception):
-    """matplotlib is missing; the message says what to install."""
+class PlotError(CodedError):
+    """matplotlib is missing; the hint says what to install."""
+
+    code = "evaluate-plot"
+    file = "<plot>"
 
 
-def figure_png(e: Evaluation) -> bytes:
+def figure_png(e: Evaluation, file: str = "<plot>") -> bytes:
     try:
         import matplotlib
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        raise PlotError("--plot needs matplotlib: pip install 'dynapcnn-dsl[plot]'") from None
+        raise PlotError("--plot needs matplotlib, which is not installed",
+                        "install it: pip install 'dynapcnn-dsl[plot]'", file=file) from None
     cores = list(e.cores)
     cols = max(len(cores), 1)
     fig = plt.figure(figsize=(4 + 2.2 * min(cols, 5), 4 + 2.4 * ((cols + 4) // 5)), layout="constrained")
@@ -61,7 +66,7 @@ def figure_png(e: Evaluation) -> bytes:
 
 def report(e: Evaluation, path: str | Path) -> bytes:
     """The bytes of the report `path` names (.png or .html)."""
-    png = figure_png(e)
+    png = figure_png(e, str(path))
     if Path(path).suffix.lower() == ".png":
         return png
     accuracy = "n/a" if e.accuracy is None else f"{100 * e.accuracy:.2f}%"

@@ -14,7 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dynapcnn_dsl.diagnostics import Diagnostic, Severity
+from dynapcnn_dsl.diagnostics import DslError, error
 from dynapcnn_dsl.evaluation.dataset import DatasetError, Recording, from_pairs, read_dataset
 from dynapcnn_dsl.evaluation.result import Evaluation
 from dynapcnn_dsl.evaluation.worker import Options, Row, install, run_recording
@@ -26,16 +26,8 @@ RETRIES = 3
 """Times a recording is tried again after its worker process died, before it is reported."""
 
 
-class EvaluationError(Exception):
+class EvaluationError(DslError):
     """The configuration or the dataset cannot be evaluated; `diagnostics` says why."""
-
-    def __init__(self, diagnostics: list[Diagnostic]) -> None:
-        super().__init__("; ".join(d.message for d in diagnostics if d.is_error))
-        self.diagnostics = diagnostics
-
-
-def _error(file: str, code: str, message: str, hint: str | None = None) -> EvaluationError:
-    return EvaluationError([Diagnostic(file, None, Severity.ERROR, code, message, hint)])
 
 
 def document_data(config: Any, *, weights: Any = None, key: str | None = None) -> tuple[dict[str, Any], str]:
@@ -69,17 +61,18 @@ def decide_options(data: dict[str, Any], file: str, output: str | None,
     names = tuple(c.name for c in machine.used)
     if output is not None:
         if output not in names:
-            raise _error(file, "evaluate-output", f"--output {output}: no such core",
-                         f"the cores are {', '.join(names)}")
+            raise EvaluationError(error(file, "evaluate-output", f"--output {output}: no such core",
+                                        f"the cores are {', '.join(names)}"))
         core = next(c for c in machine.used if c.name == output)
         return Options(output, slow_clock_hz, "monitored" if core.monitor else "all"), False, names
     if machine.readout is not None:
         return Options(None, slow_clock_hz), True, names
     monitored = [c.name for c in machine.used if c.monitor]
     if len(monitored) != 1:
-        raise _error(file, "evaluate-output",
-                     f"no readout and {len(monitored)} monitored cores: which one decides the class?",
-                     f"choose one with --output CORE ({', '.join(names)})")
+        raise EvaluationError(error(
+            file, "evaluate-output",
+            f"no readout and {len(monitored)} monitored cores: which one decides the class?",
+            f"choose one with --output CORE ({', '.join(names)})"))
     return Options(monitored[0], slow_clock_hz), False, names
 
 
@@ -146,8 +139,9 @@ def model_spec(model: str, network: Any, weights: Any, key: str | None, options:
     from dynapcnn_dsl.importer.from_torch import ImportFailure
 
     if weights is None or not isinstance(network, str | Path):
-        raise _error(str(model), "evaluate-model", "--model needs the network file and its weights",
-                     "evaluate NETWORK WEIGHTS --model FILE.py:NAME (the model loads the same weights)")
+        raise EvaluationError(error(
+            str(model), "evaluate-model", "--model needs the network file and its weights",
+            "evaluate NETWORK WEIGHTS --model FILE.py:NAME (the model loads the same weights)"))
     linked = build(network, weights, key=key, annotate=True).linked
     deciding = options.record_core or (linked.readout.source if linked.readout else None)
     core = next(c for c in linked.cores if c.name == deciding)
@@ -157,7 +151,8 @@ def model_spec(model: str, network: Any, weights: Any, key: str | None, options:
     try:
         load(spec)
     except ImportFailure as exc:
-        raise _error(model, "evaluate-model", f"cannot run the model: {exc}", exc.hint) from None
+        raise EvaluationError(error(
+            model, "evaluate-model", f"cannot run the model: {exc.message}", exc.hint)) from None
     return spec
 
 
@@ -171,7 +166,7 @@ def evaluate(config: Any, dataset: Any, *, weights: Any = None, key: str | None 
     each recording too, binned at `bin_us`. `done`: rows of an earlier run to keep (resume);
     their recordings are skipped. Raises EvaluationError (or BuildError for a network that does not build)."""
     if jobs < 1:
-        raise _error("--jobs", "evaluate-jobs", f"--jobs must be at least 1, not {jobs}")
+        raise EvaluationError(error("--jobs", "evaluate-jobs", f"--jobs must be at least 1, not {jobs}"))
     data, file = document_data(config, weights=weights, key=key)
     options, by_readout, cores = decide_options(data, file, output, slow_clock_hz)
     if model is not None:

@@ -95,9 +95,8 @@ def run_recording(file: str, label: str, source: Any) -> Row:
         try:
             model = model_class(*_INSTALLED["model"], events, options.model)
         except (ModelFailure, SimulationError) as exc:   # the model's own failure, or too many bins
-            why = exc.diagnostics[0].message if isinstance(exc, SimulationError) else str(exc)
             return Row(file, label, prediction, len(events), time.perf_counter() - start, duration, spikes,
-                       f"the model: {why}")
+                       f"the model: {exc.diagnostic.message}")
     return Row(file, label, prediction, len(events), time.perf_counter() - start, duration, spikes,
                model_prediction=model)
 

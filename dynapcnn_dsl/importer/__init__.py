@@ -135,7 +135,7 @@ def import_torch(model: Any, *, input_shape: tuple[int, int, int] | None = None,
         graph = graph_of(model, input_shape=input_shape, dvs=dvs, source=source, file=file,
                          own_values=own_values)
     except ImportFailure as exc:
-        return failure(source, str(exc), exc.hint or "see docs/import.md for what a model needs",
+        return failure(source, exc.message, exc.hint or "see docs/import.md for what a model needs",
                        trace=exc.trace)
     return from_graph(graph, chip=chip, header=(f"imported from {source} by dynapcnn-dsl import",))
 
@@ -225,7 +225,7 @@ def import_samna(config: Any, chip: str) -> Imported:
     try:
         document, guessed = as_document(from_samna(config, chip))
     except NotANetwork as exc:
-        return failure(source, str(exc), "give a configuration whose cores form a network")
+        return failure(source, exc.message, "give a configuration whose cores form a network")
     result = import_document(document, source=source)
     if not guessed or not result.ok:
         return result
@@ -252,7 +252,7 @@ def import_nir(nir_graph: Any, *, input_shape: tuple[int, int, int] | None = Non
             nir_graph = read_nir(nir_graph)
         graph, warnings = graph_of(nir_graph, source=source, input_shape=input_shape, dvs=dvs)
     except NirFailure as exc:
-        return failure(source, str(exc), "see docs/import.md for the NIR nodes the chip computes")
+        return failure(source, exc.message, "see docs/import.md for the NIR nodes the chip computes")
     imported = from_graph(graph, chip=chip, header=(f"imported from {source} by dynapcnn-dsl import",))
     return Imported(imported.source, imported.plan, imported.text, imported.tensors,
                     tuple(warnings) + imported.diagnostics)
@@ -312,7 +312,7 @@ def _import_python(source: str, input_shape: tuple[int, int, int] | None, weight
                                         "from_model did: they are written as values, so the "
                                         "next checkpoint of the ANN builds as it is"))
     except ImportFailure as exc:
-        return failure(source, str(exc), exc.hint or "SOURCE is FILE.py:NAME, NAME a module class "
+        return failure(source, exc.message, exc.hint or "SOURCE is FILE.py:NAME, NAME a module class "
                        "constructible without arguments or a function returning a module")
     result = import_torch(model, input_shape=input_shape, dvs=dvs, chip=chip, source=source,
                           file=Path(source.rpartition(":")[0]), own_values=tuple(kept))

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from dynapcnn_dsl.config import Configuration, from_tree, to_tree
+from dynapcnn_dsl.diagnostics import CodedError
 from dynapcnn_dsl.importer.comparison import (
     FEW_SPIKES,
     ClassComparison,
@@ -63,15 +64,12 @@ MAX_OUTPUTS = 1024
 """A model output with more values per bin is a map, not classes: only its total is kept."""
 
 
-class ModelFailure(Exception):
+class ModelFailure(CodedError):
     """The model itself failed on the events (its own exception, in one line): the model's
     fault, not the tool's, and not a problem with the network."""
 
     code = "compare-model-failed"
-
-    def __init__(self, message: str, hint: str) -> None:
-        super().__init__(message)
-        self.hint = hint
+    file = "<model>"
 
 
 def judge(chip: np.ndarray, model: np.ndarray) -> tuple[float | None, bool, str]:
@@ -246,6 +244,18 @@ def compare(network: str | Path, weights: str | Path, model: str | Any, events: 
     recording from another camera is placed on the sensor with `sensor_offset` and
     `downsample` (as `simulate`), for both sides. Raises BuildError / SimulationError /
     ImportFailure / ModelFailure with the reasons."""
+    from dynapcnn_dsl.importer.from_torch import ImportFailure
+
+    try:
+        return _compared(network, weights, model, events, bin_us, key, window_us, sensor_offset, downsample)
+    except (ImportFailure, ModelFailure) as exc:   # filed under the model's FILE.py:NAME
+        raise exc.refiled(model if isinstance(model, str) else "<model>",
+                          "--model is FILE.py:NAME") from exc.__cause__
+
+
+def _compared(network: str | Path, weights: str | Path, model: str | Any, events: Any, bin_us: int,
+              key: str | None, window_us: int | None, sensor_offset: tuple[int, int] | None,
+              downsample: int | None) -> Comparison:
     from dynapcnn_dsl.api import build, placement_of, simulate
     from dynapcnn_dsl.importer.from_torch import held_under, load_module, load_weights
     from dynapcnn_dsl.simulator.run import placed

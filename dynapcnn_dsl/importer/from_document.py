@@ -18,20 +18,22 @@ import numpy as np
 from dynapcnn_dsl.chips.facts import LIMITS
 from dynapcnn_dsl.config import CnnLayer, Configuration, Destination, Readout, from_tree
 from dynapcnn_dsl.config.model import core_path
-from dynapcnn_dsl.diagnostics import Diagnostic, Severity
+from dynapcnn_dsl.diagnostics import CodedError, Diagnostic, Severity
 from dynapcnn_dsl.importer.plan import Dest, Plan, PlannedCore
 from dynapcnn_dsl.rules.cores import NAME, RESERVED
 
 READOUT_LAYER = LIMITS["readout_layer"]
 
 
-class Malformed(Exception):
+class Malformed(CodedError):
     """The document lacks what a built document has."""
+
+    code = "import-source"
+    file = "<document>"
 
     def __init__(self, message: str,
                  hint: str = "give a document written by `dynapcnn-dsl build` with weights") -> None:
-        super().__init__(message)
-        self.hint = hint
+        super().__init__(message, hint)
 
 
 def _incomplete(what: str) -> Malformed:
@@ -234,7 +236,7 @@ def decompile(doc: dict[str, Any] | Configuration, source: str = "<document>"
         d = _Decompiler(doc if isinstance(doc, Configuration) else from_tree(doc), source)
         plan = d.plan()
     except Malformed as exc:
-        return None, {}, [Diagnostic(source, None, Severity.ERROR, "import-source", str(exc), exc.hint)]
+        return None, {}, exc.refiled(source).diagnostics
     except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
         return None, {}, [Diagnostic(source, None, Severity.ERROR, "import-source",
                                      f"not a configuration document of this tool: {type(exc).__name__} "

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from dynapcnn_dsl.chips import host_limits, shared_limits
-from dynapcnn_dsl.diagnostics import Diagnostic, Severity
+from dynapcnn_dsl.diagnostics import CodedError, Diagnostic, Severity
 from dynapcnn_dsl.importer.graph import Graph, Node
 
 NIR_NOTE = "NIR has no lower bound of the state: minus the threshold"
@@ -56,8 +56,11 @@ REFUSED = {
 }
 
 
-class NirFailure(Exception):
+class NirFailure(CodedError):
     """A NIR file or graph that cannot be read; the message says why."""
+
+    code = "import-source"
+    file = "<NIR graph>"
 
 
 def _array(v: Any) -> np.ndarray:
@@ -351,7 +354,7 @@ def read_tree(path: str | Path) -> dict[str, Any]:
                     _save_tree(_tree(path), out / "tree.npz")
                     code = 0
                 except NirFailure as exc:
-                    (out / "failure.txt").write_text(str(exc), encoding="utf-8")
+                    (out / "failure.txt").write_text(exc.message, encoding="utf-8")
                 except READ_FAILURES as exc:
                     (out / "failure.txt").write_text(f"cannot read {path} as NIR: "
                                                      f"{type(exc).__name__}: {exc}", encoding="utf-8")

@@ -23,12 +23,16 @@ import numpy as np
 
 from dynapcnn_dsl.chips.facts import LIMITS
 from dynapcnn_dsl.config import CnnLayer, Configuration, DvsLayer, Input, from_tree, to_tree, unused_layer
+from dynapcnn_dsl.diagnostics import CodedError
 
 READOUT_LAYER = LIMITS["readout_layer"]
 
 
-class NotANetwork(ValueError):
+class NotANetwork(CodedError, ValueError):
     """The configuration describes no network this language can write; the message says why."""
+
+    code = "import-source"
+    file = "<samna configuration>"
 
 
 def _enabled(layer: CnnLayer) -> list[int]:

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from dynapcnn_dsl.diagnostics import listed
+from dynapcnn_dsl.diagnostics import CodedError, listed
 from dynapcnn_dsl.importer.graph import Graph, Node
 from dynapcnn_dsl.importer.neurons import describe, state_names
 
@@ -42,13 +42,15 @@ def _unit_fake(x: torch.Tensor, tag: str, shape: list[int]) -> torch.Tensor:
     return x.new_empty(shape)
 
 
-class ImportFailure(Exception):
+class ImportFailure(CodedError):
     """A model that cannot be traced or read; the message says why, the hint (when the cause
-    is known) what to do."""
+    is known) what to do, `trace` torch's traceback (--verbose)."""
+
+    code = "import-source"
+    file = "<model>"
 
     def __init__(self, message: str, hint: str | None = None, trace: str | None = None) -> None:
-        super().__init__(message)
-        self.hint = hint
+        super().__init__(message, hint)
         self.trace = trace
 
 

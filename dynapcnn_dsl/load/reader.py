@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from dynapcnn_dsl.chips import language_limits
-from dynapcnn_dsl.diagnostics import Diagnostic, Position, Related, Severity
+from dynapcnn_dsl.diagnostics import Diagnostic, Position, Related, error
 from dynapcnn_dsl.load.source import NodePath, SourceDocument, SourceMap
 
 MAX_BYTES = 1024 * 1024
@@ -53,11 +53,6 @@ class _Fatal(Exception):
 
 def _pos(mark: Any) -> Position:
     return Position(mark.line + 1, mark.column + 1)
-
-
-def _diag(file: str, pos: Position | None, code: str, message: str, hint: str,
-          related: tuple[Related, ...] = ()) -> Diagnostic:
-    return Diagnostic(file, pos, Severity.ERROR, code, message, hint, related)
 
 
 # The YAML 1.2 core schema's plain scalars (https://yaml.org/spec/1.2.2/#1032-tag-resolution):
@@ -122,7 +117,7 @@ class _Builder:
 
     def refuse(self, pos: Position | None, code: str, message: str, hint: str,
                related: tuple[Related, ...] = ()) -> None:
-        self.diagnostics.append(_diag(self.file, pos, code, message, hint, related))
+        self.diagnostics.append(error(self.file, code, message, hint, pos, related))
         if len(self.diagnostics) >= MAX_LOAD_ERRORS:
             raise _Fatal
 
@@ -282,8 +277,9 @@ def _syntax_error(exc: Any, file: str, text: str) -> Diagnostic:
         mark = exc.context_mark
         if exc.context:
             problem = f"{problem} {exc.context}"
-    return _diag(file, _pos(mark) if mark else None, "yaml-syntax", f"YAML syntax error: {problem}",
-                 "check indentation, colons, quotes and brackets near this position")
+    return error(file, "yaml-syntax", f"YAML syntax error: {problem}",
+                 "check indentation, colons, quotes and brackets near this position",
+                 _pos(mark) if mark else None)
 
 
 def _offset_position(text: str, offset: int) -> Position:
@@ -296,10 +292,9 @@ def _reader_error(exc: Any, file: str, text: str) -> Diagnostic:
     offset = getattr(exc, "position", None)
     if isinstance(offset, int) and 0 <= offset <= len(text):
         char = text[offset] if offset < len(text) else ""
-        return _diag(file, _offset_position(text, offset), "yaml-syntax",
-                     f"YAML syntax error: the control character {char!r} is not allowed",
-                     "remove the character (files must be printable text)")
-    return _diag(file, None, "yaml-syntax", f"YAML error: {exc}", "the file is not valid YAML")
+        return error(file, "yaml-syntax", f"YAML syntax error: the control character {char!r} is not allowed",
+                     "remove the character (files must be printable text)", _offset_position(text, offset))
+    return error(file, "yaml-syntax", f"YAML error: {exc}", "the file is not valid YAML")
 
 
 _JSON_CONSTANT = re.compile(r'"(?:\\.|[^"\\])*"|(-?Infinity|NaN)')
@@ -319,14 +314,14 @@ def _json_syntax(text: str, file: str) -> list[Diagnostic]:
     try:  # numbers are left as text here: the event walk below resolves and bounds them
         json.loads(text, parse_constant=refuse_constant, parse_int=len, parse_float=len)
     except json.JSONDecodeError as exc:
-        return [_diag(file, Position(exc.lineno, exc.colno), "json-syntax",
-                      f"JSON syntax error: {exc.msg}", "check commas, quotes and brackets near here")]
+        return [error(file, "json-syntax", f"JSON syntax error: {exc.msg}",
+                      "check commas, quotes and brackets near here", Position(exc.lineno, exc.colno))]
     except ValueError as exc:
         bare = (m for m in _JSON_CONSTANT.finditer(text) if m.group(1))
         match = next(bare, None)
         pos = _offset_position(text, match.start(1)) if match else None
-        return [_diag(file, pos, "json-syntax", f"JSON syntax error: {exc} is not a JSON value",
-                      "write a finite number")]
+        return [error(file, "json-syntax", f"JSON syntax error: {exc} is not a JSON value",
+                      "write a finite number", pos)]
     except RecursionError:
         return []  # the event walk below reports the depth with its position
     return []
@@ -343,8 +338,9 @@ def load_text(text: str, file: str) -> tuple[SourceDocument | None, list[Diagnos
         return None, problems
     assert source_map is not None
     if data is None:
-        return None, [_diag(file, Position(1, 1), "empty-document", "the file is empty",
-                            "start from `dynapcnn-dsl new NAME`, which writes a starter network")]
+        return None, [error(file, "empty-document", "the file is empty",
+                            "start from `dynapcnn-dsl new NAME`, which writes a starter network",
+                            Position(1, 1))]
     source_map.lines = tuple(text.splitlines())
     return SourceDocument(file, data, source_map), []
 
@@ -364,18 +360,18 @@ def read_text(path: str | Path, name: str) -> tuple[str | None, list[Diagnostic]
     try:
         size = fs_path.stat().st_size
         if size > MAX_BYTES:
-            return None, [_diag(name, None, "file-too-large",
+            return None, [error(name, "file-too-large",
                                 f"the file is {size} bytes; the limit is {MAX_BYTES}",
                                 "a network file is a few kilobytes: is this the right file?")]
         raw = fs_path.read_bytes()
     except FileNotFoundError:
-        return None, [_diag(name, None, "file-unreadable", "no such file",
+        return None, [error(name, "file-unreadable", "no such file",
                             "check the path (it is relative to the current directory)")]
     except IsADirectoryError:
-        return None, [_diag(name, None, "file-unreadable", "this is a directory, not a file",
+        return None, [error(name, "file-unreadable", "this is a directory, not a file",
                             "name the network file itself, e.g. network.yaml")]
     except OSError as exc:
-        return None, [_diag(name, None, "file-unreadable", f"cannot read the file: {exc.strerror}",
+        return None, [error(name, "file-unreadable", f"cannot read the file: {exc.strerror}",
                             "check the file's permissions")]
     try:
         return raw.decode("utf-8-sig"), []
@@ -385,5 +381,5 @@ def read_text(path: str | Path, name: str) -> tuple[str | None, list[Diagnostic]
         line = raw[:start].count(b"\n") + 1
         line_start = max(raw.rfind(b"\n", 0, start) + 1, bom)  # the BOM is no column of line 1
         col = len(raw[line_start:start].decode("utf-8", errors="replace")) + 1
-        return None, [_diag(name, Position(line, col), "file-encoding",
-                            "the file is not valid UTF-8", "save the file as UTF-8")]
+        return None, [error(name, "file-encoding", "the file is not valid UTF-8", "save the file as UTF-8",
+                            Position(line, col))]

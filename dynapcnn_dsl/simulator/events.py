@@ -34,7 +34,7 @@ from typing import IO, Any
 import numpy as np
 
 from dynapcnn_dsl.chips import host_limits
-from dynapcnn_dsl.diagnostics import Diagnostic, Severity
+from dynapcnn_dsl.diagnostics import Diagnostic, DslError, Severity, error
 
 EVENT = np.dtype([("t", "<i8"), ("x", "<i4"), ("y", "<i4"), ("p", "<i4")])
 FIELDS = ("t", "x", "y", "p")
@@ -55,59 +55,57 @@ Found by tests/unit/test_fuzz_events.py."""
 READ_HINT = "save the events again with numpy (np.save / np.savez), plain numeric arrays"
 
 
-class EventsError(Exception):
+class EventsError(DslError):
     """Events that cannot be simulated; `diagnostics` says why."""
-
-    def __init__(self, diagnostics: list[Diagnostic]) -> None:
-        super().__init__("; ".join(d.message for d in diagnostics))
-        self.diagnostics = diagnostics
-
-
-def _error(file: str, code: str, message: str, hint: str | None = None) -> EventsError:
-    return EventsError([Diagnostic(file, None, Severity.ERROR, code, message, hint)])
 
 
 def _too_many(file: str, what: str, count: int, limit: int = MAX_EVENTS, unit: str = "events") -> EventsError:
-    return _error(file, "simulate-events-size",
-                  f"{what} {count:,} {unit}; a simulation takes at most {limit:,}: nothing was loaded",
-                  "split the recording into shorter runs")
+    return EventsError(error(
+        file, "simulate-events-size",
+        f"{what} {count:,} {unit}; a simulation takes at most {limit:,}: nothing was loaded",
+        "split the recording into shorter runs"))
 
 
 def from_columns(columns: Mapping[str, Any], file: str) -> np.ndarray:
     """Events from t, x, y, p columns (a mapping, a structured array or an npz file). Values
     that do not fit the event's fields are refused, never wrapped (x = 2**32 + 3 is not x = 3)."""
     if not isinstance(columns, Mapping | np.ndarray):
-        raise _error(file, "simulate-events-fields",
-                     f"the events are a {type(columns).__name__}, not a structured array or a "
-                     "mapping of t, x, y, p", "pass a path, a structured array, or {'t': ..., 'x': "
-                     "..., 'y': ..., 'p': ...}")
+        raise EventsError(error(
+            file, "simulate-events-fields",
+            f"the events are a {type(columns).__name__}, not a structured array or a "
+            "mapping of t, x, y, p", "pass a path, a structured array, or {'t': ..., 'x': "
+            "..., 'y': ..., 'p': ...}"))
     names = set(columns.dtype.names or ()) if isinstance(columns, np.ndarray) else set(map(str, columns))
     missing = [f for f in FIELDS if f not in names]
     if missing:
-        raise _error(file, "simulate-events-fields",
-                     f"the events have no field{'s' * (len(missing) > 1)} {', '.join(missing)}"
-                     f" (found: {', '.join(sorted(names)) or 'none'})",
-                     "events need t (microseconds), x, y and p, as tonic writes them")
+        raise EventsError(error(file, "simulate-events-fields",
+                                f"the events have no field{'s' * (len(missing) > 1)} {', '.join(missing)}"
+                                f" (found: {', '.join(sorted(names)) or 'none'})",
+                                "events need t (microseconds), x, y and p, as tonic writes them"))
     arrays = {}
     for name in FIELDS:
         try:
             arr = np.asarray(columns[name])
         except (ValueError, TypeError, OverflowError) as exc:
-            raise _error(file, "simulate-events-fields", f"field {name} is not an array of integers: {exc}",
-                         "give integer arrays of one value per event") from None
+            raise EventsError(error(
+                file, "simulate-events-fields", f"field {name} is not an array of integers: {exc}",
+                "give integer arrays of one value per event")) from None
         if arr.ndim != 1:
-            raise _error(file, "simulate-events-fields", f"field {name} has shape {list(arr.shape)}; "
-                         "expected one value per event")
+            raise EventsError(error(
+                file, "simulate-events-fields", f"field {name} has shape {list(arr.shape)}; "
+                "expected one value per event"))
         if arr.dtype.kind not in "iub":
-            raise _error(file, "simulate-events-fields",
-                         f"field {name} holds {arr.dtype}, not integers",
-                         "convert it first, e.g. events['t'].astype('int64') for times in microseconds")
+            raise EventsError(error(
+                file, "simulate-events-fields",
+                f"field {name} holds {arr.dtype}, not integers",
+                "convert it first, e.g. events['t'].astype('int64') for times in microseconds"))
         if arr.size > MAX_EVENTS:
             raise _too_many(file, "the events hold", arr.size)
         arrays[name] = arr
     lengths = {len(a) for a in arrays.values()}
     if len(lengths) > 1:
-        raise _error(file, "simulate-events-fields", "the fields t, x, y, p have different lengths")
+        raise EventsError(error(
+            file, "simulate-events-fields", "the fields t, x, y, p have different lengths"))
     out = np.empty(lengths.pop(), EVENT)
     for name, arr in arrays.items():
         top = LIMITS.time_us if name == "t" else int(np.iinfo(EVENT[name]).max)
@@ -115,11 +113,12 @@ def from_columns(columns: Mapping[str, Any], file: str) -> np.ndarray:
         if arr.size and (int(arr.max()) > top or (arr.dtype.kind == "i" and name != "t"
                                                   and int(arr.min()) < low)):
             first = int(np.argmax((arr > top) | (arr < low)))
-            raise _error(file, "simulate-events-fields",
-                         f"field {name} of event {first} is {int(arr[first])}, beyond "
-                         f"{'2**62 µs' if name == 't' else EVENT[name].name}",
-                         "times are microseconds from 0 and coordinates are small integers: values "
-                         "are refused, never wrapped")
+            raise EventsError(error(
+                file, "simulate-events-fields",
+                f"field {name} of event {first} is {int(arr[first])}, beyond "
+                f"{'2**62 µs' if name == 't' else EVENT[name].name}",
+                "times are microseconds from 0 and coordinates are small integers: values "
+                "are refused, never wrapped"))
         out[name] = arr
     return out
 
@@ -127,9 +126,10 @@ def from_columns(columns: Mapping[str, Any], file: str) -> np.ndarray:
 def _bin_width(bin_us: Any, file: str) -> int:
     low, high = LIMITS.bin_us
     if isinstance(bin_us, bool) or not isinstance(bin_us, int | np.integer) or not low <= bin_us <= high:
-        raise _error(file, "simulate-events-time",
-                     f"the bin width must be a whole number of µs from {low} to {high:,}, not {bin_us!r}",
-                     "give --bin-us as the time one bin of the tensor stands for, in µs")
+        raise EventsError(error(
+            file, "simulate-events-time",
+            f"the bin width must be a whole number of µs from {low} to {high:,}, not {bin_us!r}",
+            "give --bin-us as the time one bin of the tensor stands for, in µs"))
     return int(bin_us)
 
 
@@ -141,16 +141,16 @@ def from_dense(counts: Any, bin_us: int, file: str) -> np.ndarray:
     try:
         arr = np.asarray(counts)
     except (ValueError, TypeError, OverflowError) as exc:
-        raise _error(file, "simulate-events-fields",
-                     f"a dense input must be a tensor of counts: {exc}") from None
+        raise EventsError(error(file, "simulate-events-fields",
+                                f"a dense input must be a tensor of counts: {exc}")) from None
     if arr.ndim != 4 or arr.dtype.kind not in "iub":
-        raise _error(file, "simulate-events-fields",
-                     f"a dense input must be a [T, C, H, W] tensor of integer counts, not "
-                     f"{arr.ndim}-d {arr.dtype}")
+        raise EventsError(error(file, "simulate-events-fields",
+                                f"a dense input must be a [T, C, H, W] tensor of integer counts, not "
+                                f"{arr.ndim}-d {arr.dtype}"))
     if arr.size > LIMITS.dense_entries:
         raise _too_many(file, "the dense tensor holds", arr.size, LIMITS.dense_entries, "entries")
     if arr.size and arr.min() < 0:
-        raise _error(file, "simulate-events-fields", "a dense input holds negative counts")
+        raise EventsError(error(file, "simulate-events-fields", "a dense input holds negative counts"))
     biggest = int(arr.max()) if arr.size else 0
     if biggest > MAX_EVENTS:
         raise _too_many(file, "one bin of the dense tensor counts", biggest)
@@ -158,8 +158,9 @@ def from_dense(counts: Any, bin_us: int, file: str) -> np.ndarray:
     if total > MAX_EVENTS:
         raise _too_many(file, "the dense tensor counts", total)
     if (arr.shape[0] - 1) * width > LIMITS.time_us:
-        raise _error(file, "simulate-events-time",
-                     f"{arr.shape[0]} bins of {width:,} µs end beyond 2**62 µs", "give a smaller --bin-us")
+        raise EventsError(error(
+            file, "simulate-events-time",
+            f"{arr.shape[0]} bins of {width:,} µs end beyond 2**62 µs", "give a smaller --bin-us"))
     nonzero = np.flatnonzero(arr)
     where = np.repeat(nonzero, arr.reshape(-1)[nonzero].astype(np.int64))
     b, c, y, x = np.unravel_index(where, arr.shape)
@@ -173,14 +174,15 @@ def _aedat(path: Path) -> np.ndarray:
     try:
         import aedat
     except ImportError:
-        raise _error(file, "simulate-events-read",
-                     "reading an AEDAT4 recording needs the aedat package, which is not installed",
-                     "install it: pip install 'dynapcnn-dsl[events]' (or pip install aedat)") from None
+        raise EventsError(error(
+            file, "simulate-events-read",
+            "reading an AEDAT4 recording needs the aedat package, which is not installed",
+            "install it: pip install 'dynapcnn-dsl[events]' (or pip install aedat)")) from None
     try:
         decoder = aedat.Decoder(path)
         streams = [i for i, s in sorted(decoder.id_to_stream().items()) if s.get("type") == "events"]
         if not streams:
-            raise _error(file, "simulate-events-fields", "the recording has no event stream")
+            raise EventsError(error(file, "simulate-events-fields", "the recording has no event stream"))
         packets, count = [], 0
         for packet in decoder:
             if packet.get("stream_id") == streams[0] and "events" in packet:
@@ -189,7 +191,8 @@ def _aedat(path: Path) -> np.ndarray:
                 if count > MAX_EVENTS:
                     raise _too_many(file, "the recording holds more than", MAX_EVENTS)
     except (OSError, RuntimeError, ValueError) as exc:
-        raise _error(file, "simulate-events-read", f"cannot read the AEDAT4 recording: {exc}") from None
+        raise EventsError(error(
+            file, "simulate-events-read", f"cannot read the AEDAT4 recording: {exc}")) from None
     raw = np.concatenate(packets) if packets else np.zeros(0, [("t", "<u8"), ("x", "<u2"),
                                                                 ("y", "<u2"), ("on", "?")])
     t = raw["t"].astype(np.int64)
@@ -211,16 +214,17 @@ def _atis_bin(path: Path) -> np.ndarray:
     try:
         size = path.stat().st_size
         if size % ATIS_EVENT_BYTES:
-            raise _error(file, "simulate-events-read",
-                         f"{size:,} bytes are not a whole number of 5-byte events: this is not an N-MNIST "
-                         "or N-Caltech101 recording (.bin)", READ_HINT)
+            raise EventsError(error(
+                file, "simulate-events-read", f"{size:,} bytes are not a whole number of 5-byte events: "
+                "this is not an N-MNIST or N-Caltech101 recording (.bin)", READ_HINT))
         count = size // ATIS_EVENT_BYTES
         if count > MAX_EVENTS:
             raise _too_many(file, "the recording holds", count)
         with path.open("rb") as fh:
             raw = np.frombuffer(fh.read(size), np.uint8)
     except OSError as exc:
-        raise _error(file, "simulate-events-read", f"cannot read the events: {exc.strerror or exc}") from None
+        raise EventsError(error(file, "simulate-events-read",
+                                f"cannot read the events: {exc.strerror or exc}")) from None
     overflows = int(np.count_nonzero(raw[1::ATIS_EVENT_BYTES] == 240))
     if overflows * count > ATIS_OVERFLOW_WORK:
         raise _too_many(file, f"the recording has {overflows:,} time-overflow markers over", count,
@@ -228,9 +232,10 @@ def _atis_bin(path: Path) -> np.ndarray:
     try:
         from tonic.io import read_mnist_file
     except ImportError:
-        raise _error(file, "simulate-events-read",
-                     "reading an N-MNIST recording (.bin) needs the tonic package, which is not installed",
-                     "install it: pip install 'dynapcnn-dsl[events]' (or pip install tonic)") from None
+        raise EventsError(error(
+            file, "simulate-events-read",
+            "reading an N-MNIST recording (.bin) needs the tonic package, which is not installed",
+            "install it: pip install 'dynapcnn-dsl[events]' (or pip install tonic)")) from None
     fields = np.dtype([("x", np.int64), ("y", np.int64), ("t", np.int64), ("p", np.int64)])
     events = read_mnist_file(file, dtype=fields)
     return from_columns({name: events[name] for name in FIELDS}, file)
@@ -246,10 +251,12 @@ def _declared(stream: IO[bytes], size: int, file: str, what: str, dense: bool) -
         shape, _fortran, dtype = reader(stream)
         header = stream.tell()
     except DAMAGED as exc:
-        raise _error(file, "simulate-events-read", f"{what} is not a numpy array: {exc}", READ_HINT) from None
+        raise EventsError(error(
+            file, "simulate-events-read", f"{what} is not a numpy array: {exc}", READ_HINT)) from None
     if dtype.hasobject:
-        raise _error(file, "simulate-events-read", f"{what} holds Python objects (a pickle), which "
-                     "are refused", "save plain numeric arrays (no object arrays)")
+        raise EventsError(error(
+            file, "simulate-events-read", f"{what} holds Python objects (a pickle), which "
+            "are refused", "save plain numeric arrays (no object arrays)"))
     entries = math.prod(shape)
     if dense:
         if entries > LIMITS.dense_entries:
@@ -257,9 +264,10 @@ def _declared(stream: IO[bytes], size: int, file: str, what: str, dense: bool) -
     elif entries > MAX_EVENTS:
         raise _too_many(file, f"{what} declares", entries)
     if header + entries * dtype.itemsize != size:
-        raise _error(file, "simulate-events-read",
-                     f"{what} declares {list(shape)} {dtype} ({entries * dtype.itemsize:,} bytes) but "
-                     f"holds {size - header:,} bytes: it is truncated or damaged", READ_HINT)
+        raise EventsError(error(
+            file, "simulate-events-read",
+            f"{what} declares {list(shape)} {dtype} ({entries * dtype.itemsize:,} bytes) but "
+            f"holds {size - header:,} bytes: it is truncated or damaged", READ_HINT))
 
 
 def _read_npy(path: Path, file: str, dense: bool) -> np.ndarray:
@@ -269,7 +277,8 @@ def _read_npy(path: Path, file: str, dense: bool) -> np.ndarray:
         try:
             return np.lib.format.read_array(fh, allow_pickle=False)
         except DAMAGED as exc:
-            raise _error(file, "simulate-events-read", f"cannot read the events: {exc}", READ_HINT) from None
+            raise EventsError(error(
+                file, "simulate-events-read", f"cannot read the events: {exc}", READ_HINT)) from None
 
 
 def _read_npz(path: Path, file: str, dense: bool) -> dict[str, np.ndarray]:
@@ -280,7 +289,7 @@ def _read_npz(path: Path, file: str, dense: bool) -> dict[str, np.ndarray]:
         with path.open("rb") as fh, zipfile.ZipFile(fh) as zf:
             members = [i for i in zf.infolist() if not i.is_dir()]
             if not members:
-                raise _error(file, "simulate-events-fields", "the .npz file holds no arrays")
+                raise EventsError(error(file, "simulate-events-fields", "the .npz file holds no arrays"))
             use = members if len(members) == 1 else [i for i in members if i.filename[:-4] in FIELDS]
             for info in use:
                 with zf.open(info) as stream:
@@ -292,7 +301,8 @@ def _read_npz(path: Path, file: str, dense: bool) -> dict[str, np.ndarray]:
     except EventsError:
         raise
     except DAMAGED as exc:
-        raise _error(file, "simulate-events-read", f"the .npz file is damaged: {exc}", READ_HINT) from None
+        raise EventsError(error(
+            file, "simulate-events-read", f"the .npz file is damaged: {exc}", READ_HINT)) from None
     return wanted
 
 
@@ -306,16 +316,18 @@ def read_events(path: str | Path, *, bin_us: int | None = None) -> np.ndarray:
     if suffix == ".bin":
         return _atis_bin(path)
     if suffix not in (".npy", ".npz"):
-        raise _error(file, "simulate-events-read", f"unknown events format '{suffix or path.name}'",
-                     "give a .npy or .npz with fields t, x, y, p, an .aedat4 or N-MNIST .bin recording, or "
-                     "a dense .npy [T, C, H, W] with --bin-us")
+        raise EventsError(error(
+            file, "simulate-events-read", f"unknown events format '{suffix or path.name}'",
+            "give a .npy or .npz with fields t, x, y, p, an .aedat4 or N-MNIST .bin recording, or a "
+            "dense .npy [T, C, H, W] with --bin-us"))
     dense = bin_us is not None
     if dense:
         _bin_width(bin_us, file)
     try:
         is_zip = zipfile.is_zipfile(path)
     except OSError as exc:
-        raise _error(file, "simulate-events-read", f"cannot read the events: {exc.strerror or exc}") from None
+        raise EventsError(error(
+            file, "simulate-events-read", f"cannot read the events: {exc.strerror or exc}")) from None
     if is_zip:
         arrays = _read_npz(path, file, dense)
         if len(arrays) == 1:
@@ -328,14 +340,16 @@ def read_events(path: str | Path, *, bin_us: int | None = None) -> np.ndarray:
     try:
         loaded = _read_npy(path, file, dense)
     except OSError as exc:
-        raise _error(file, "simulate-events-read", f"cannot read the events: {exc.strerror or exc}") from None
+        raise EventsError(error(
+            file, "simulate-events-read", f"cannot read the events: {exc.strerror or exc}")) from None
     if dense:
         return from_dense(loaded, bin_us, file)
     if loaded.dtype.names is None:
-        raise _error(file, "simulate-events-fields",
-                     f"the array has no fields t, x, y, p (a {loaded.ndim}-d {loaded.dtype} array)",
-                     "a structured array with fields t, x, y, p, or a dense [T, C, H, W] tensor "
-                     "with --bin-us")
+        raise EventsError(error(
+            file, "simulate-events-fields",
+            f"the array has no fields t, x, y, p (a {loaded.ndim}-d {loaded.dtype} array)",
+            "a structured array with fields t, x, y, p, or a dense [T, C, H, W] tensor "
+            "with --bin-us"))
     return from_columns(loaded, file)
 
 

@@ -22,7 +22,7 @@ import numpy as np
 from dynapcnn_dsl.chips import host_limits
 from dynapcnn_dsl.chips.facts import LIMITS as CHIP_LIMITS
 from dynapcnn_dsl.config import Configuration
-from dynapcnn_dsl.diagnostics import Diagnostic, Severity, has_errors
+from dynapcnn_dsl.diagnostics import Diagnostic, DslError, Severity, has_errors
 from dynapcnn_dsl.simulator.events import (
     EVENT,
     SensorPlacement,
@@ -46,14 +46,8 @@ WORK = 2_000_000
 SIGTERM stop a long run at once (Python handles a signal only between two calls)."""
 
 
-class SimulationError(Exception):
+class SimulationError(DslError):
     """The document or the events cannot be simulated; `diagnostics` holds every reason."""
-
-    def __init__(self, diagnostics: list[Diagnostic]) -> None:
-        from dynapcnn_dsl.render import format_text
-
-        self.diagnostics = diagnostics
-        super().__init__("\n".join(format_text(d) for d in diagnostics if d.is_error))
 
 
 @dataclass(frozen=True)

@@ -13,14 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from dynapcnn_dsl.diagnostics import Diagnostic, Severity, listed
+from dynapcnn_dsl.diagnostics import Diagnostic, error, listed
 from dynapcnn_dsl.weights.readers import WeightsFile, _lookup, _state_dict_keys, _to_numpy
 
 MEMORY = "<memory>"
-
-
-def _error(code: str, message: str, hint: str) -> Diagnostic:
-    return Diagnostic(MEMORY, None, Severity.ERROR, code, message, hint)
 
 
 def _is_torch(value: Any) -> bool:
@@ -36,8 +32,8 @@ def _array(name: str, value: Any) -> tuple[np.ndarray | None, Diagnostic | None]
         try:
             value = value.cpu()
         except (RuntimeError, NotImplementedError, TypeError, ValueError) as exc:
-            return None, _error("weights-dtype", f"tensor '{name}' cannot be read as numbers: {exc}",
-                                "pass a state_dict of dense tensors that hold their values")
+            return None, error(MEMORY, "weights-dtype", f"tensor '{name}' cannot be read as numbers: {exc}",
+                               "pass a state_dict of dense tensors that hold their values")
         return _to_numpy(name, value, MEMORY)
     return None, None
 
@@ -47,14 +43,14 @@ def from_memory(obj: Any, *, key: str | None = None) -> tuple[WeightsFile | None
     if hasattr(obj, "state_dict") and callable(obj.state_dict) and not isinstance(obj, Mapping):
         obj = obj.state_dict()  # an nn.Module (or anything that offers its state_dict)
     if not isinstance(obj, Mapping):
-        return None, [_error("weights-format", f"weights given as a {type(obj).__name__}, which is "
-                             "not a path, a mapping of names to tensors, or an nn.Module",
-                             "pass model.state_dict(), the module itself, or a file path")]
+        return None, [error(MEMORY, "weights-format", f"weights given as a {type(obj).__name__}, which is "
+                            "not a path, a mapping of names to tensors, or an nn.Module",
+                            "pass model.state_dict(), the module itself, or a file path")]
     if key is not None:
         found = _lookup(dict(obj), key)
         if found is None:
-            return None, [_error("weights-key", f"the checkpoint has no key '{key}'",
-                                 _options_hint(obj))]
+            return None, [error(MEMORY, "weights-key", f"the checkpoint has no key '{key}'",
+                                _options_hint(obj))]
         return from_memory(found)
     tensors: dict[str, np.ndarray] = {}
     bad: list[str] = []
@@ -72,13 +68,14 @@ def from_memory(obj: Any, *, key: str | None = None) -> tuple[WeightsFile | None
     if bad:
         nested = [k for k in _state_dict_keys(dict(obj)) if k]
         if nested:
-            return None, [_error("weights-key", "the mapping is a checkpoint, not a state_dict",
-                                 f"name the state_dict with key=: {', '.join(nested)}")]
-        return None, [_error("weights-format", f"entries {listed(bad, 5)} are not named numpy arrays or "
-                             "torch tensors", "pass a state_dict: names (str) to tensors")]
+            return None, [error(MEMORY, "weights-key", "the mapping is a checkpoint, not a state_dict",
+                                f"name the state_dict with key=: {', '.join(nested)}")]
+        return None, [error(
+            MEMORY, "weights-format", f"entries {listed(bad, 5)} are not named numpy arrays or "
+            "torch tensors", "pass a state_dict: names (str) to tensors")]
     if not tensors:
-        return None, [_error("weights-format", "the mapping holds no tensors",
-                             "pass model.state_dict() of the trained model")]
+        return None, [error(MEMORY, "weights-format", "the mapping holds no tensors",
+                            "pass model.state_dict() of the trained model")]
     return WeightsFile(MEMORY, "memory", tensors), []
 
 

@@ -33,7 +33,7 @@ from typing import IO, Any, NamedTuple
 import numpy as np
 
 from dynapcnn_dsl.chips import profiles
-from dynapcnn_dsl.diagnostics import Diagnostic, Severity
+from dynapcnn_dsl.diagnostics import Diagnostic, error
 
 KERNEL_ENTRIES = sum(m.kernel for m in next(iter(profiles().values())).memory)
 """Every weight the chip can hold: the kernel memory of all its cores (272 Ki entries)."""
@@ -79,20 +79,16 @@ class WeightsFile(NamedTuple):
     tensors: dict[str, np.ndarray]
 
 
-def _error(file: str, code: str, message: str, hint: str) -> Diagnostic:
-    return Diagnostic(file, None, Severity.ERROR, code, message, hint)
-
-
 def _too_large(file: str, declared: str) -> Diagnostic:
-    return _error(file, "weights-too-large",
-                  f"the file declares {declared}; a weights file may declare at most {MAX_ENTRIES:,} "
-                  f"entries (64 times the chip's {KERNEL_ENTRIES:,} kernel entries): nothing was loaded",
-                  "save only the state_dict of the network that goes on the chip")
+    return error(file, "weights-too-large",
+                 f"the file declares {declared}; a weights file may declare at most {MAX_ENTRIES:,} "
+                 f"entries (64 times the chip's {KERNEL_ENTRIES:,} kernel entries): nothing was loaded",
+                 "save only the state_dict of the network that goes on the chip")
 
 
 def _refused(file: str, name: str, what: str, hint: str) -> Diagnostic:
-    return _error(file, "weights-dtype", f"tensor '{name}' is {what}, which cannot be read as numbers",
-                  hint)
+    return error(file, "weights-dtype", f"tensor '{name}' is {what}, which cannot be read as numbers",
+                 hint)
 
 
 def _check_kind(file: str, name: str, dtype: np.dtype) -> Diagnostic | None:
@@ -100,16 +96,16 @@ def _check_kind(file: str, name: str, dtype: np.dtype) -> Diagnostic | None:
     if dtype.kind in READABLE_KINDS:
         return None
     if dtype.hasobject:
-        return _error(file, "weights-unsafe", f"the .npz file holds Python objects (array '{name}')",
-                      "save plain numeric arrays (no object arrays)")
+        return error(file, "weights-unsafe", f"the .npz file holds Python objects (array '{name}')",
+                     "save plain numeric arrays (no object arrays)")
     return _refused(file, name, f"{dtype} ({'complex' if dtype.kind == 'c' else 'not a real number'})",
                     "save real numbers (float or integer tensors)")
 
 
 def _corrupt(file: str, what: str, exc: BaseException) -> Diagnostic:
     reason = str(exc).strip() or type(exc).__name__
-    return _error(file, "weights-corrupt", f"the {what} file cannot be read: {reason}",
-                  "the file is truncated or damaged: save it again")
+    return error(file, "weights-corrupt", f"the {what} file cannot be read: {reason}",
+                 "the file is truncated or damaged: save it again")
 
 
 def detect(path: Path) -> str | None:
@@ -141,20 +137,20 @@ def read(path: str | Path, *, key: str | None = None) -> tuple[WeightsFile | Non
     file = str(path)
     p = Path(path)
     if not p.is_file():
-        return None, [_error(file, "weights-unreadable", "no such file", "check the weights path")]
+        return None, [error(file, "weights-unreadable", "no such file", "check the weights path")]
     try:
         kind = detect(p)
     except OSError as exc:
-        return None, [_error(file, "weights-unreadable", f"cannot read the file: {exc.strerror}",
-                             "check the file's permissions")]
+        return None, [error(file, "weights-unreadable", f"cannot read the file: {exc.strerror}",
+                            "check the file's permissions")]
     if kind is None:
-        return None, [_error(file, "weights-format", "not a weights file this tool reads",
-                             "give a torch state_dict (.pt/.pth), a .safetensors or an .npz file")]
+        return None, [error(file, "weights-format", "not a weights file this tool reads",
+                            "give a torch state_dict (.pt/.pth), a .safetensors or an .npz file")]
     if key is not None and kind != "torch":
         what = "a safetensors file is already a flat state_dict" if kind == "safetensors" else \
             "an .npz file is already flat"
-        return None, [_error(file, "weights-key", f"--key applies to torch checkpoints; {what}",
-                             "drop --key")]
+        return None, [error(file, "weights-key", f"--key applies to torch checkpoints; {what}",
+                            "drop --key")]
     if kind == "safetensors":
         return _safetensors(p, file)
     if kind == "npz":
@@ -335,9 +331,9 @@ def _torch(p: Path, file: str, key: str | None) -> tuple[WeightsFile | None, lis
     try:
         import torch
     except ImportError:
-        return None, [_error(file, "weights-torch-missing", "reading a torch file needs torch",
-                             "install the torch extra (`pip install dynapcnn-dsl[torch]`), or "
-                             "save the weights as .safetensors, which needs no torch")]
+        return None, [error(file, "weights-torch-missing", "reading a torch file needs torch",
+                            "install the torch extra (`pip install dynapcnn-dsl[torch]`), or "
+                            "save the weights as .safetensors, which needs no torch")]
     try:
         too_large = _torch_storages_fit(p, file)
         if too_large is not None:
@@ -352,10 +348,10 @@ def _torch(p: Path, file: str, key: str | None) -> tuple[WeightsFile | None, lis
             return None, [_corrupt(file, "torch", exc)]  # a damaged pickle, not a refused one
         asked = re.search(r"Unsupported global: GLOBAL ([\w.]+)", text)
         what = f" ({asked.group(1)})" if asked else ""
-        return None, [_error(file, "weights-unsafe",
-                             f"the file asks to build arbitrary Python objects{what}, which is "
-                             "refused: nothing from it ran",
-                             "save only the state_dict: torch.save(model.state_dict(), path)")]
+        return None, [error(file, "weights-unsafe",
+                            f"the file asks to build arbitrary Python objects{what}, which is "
+                            "refused: nothing from it ran",
+                            "save only the state_dict: torch.save(model.state_dict(), path)")]
     except TORCH_DAMAGED as exc:
         return None, [_corrupt(file, "torch", exc)]
     if key is not None:
@@ -364,17 +360,17 @@ def _torch(p: Path, file: str, key: str | None) -> tuple[WeightsFile | None, lis
             options = _state_dict_keys(obj)
             hint = f"state_dicts in this file: {', '.join(options)}" if options else \
                 "this file holds no state_dict under any key"
-            return None, [_error(file, "weights-key", f"the checkpoint has no key '{key}'", hint)]
+            return None, [error(file, "weights-key", f"the checkpoint has no key '{key}'", hint)]
         obj = found
     if not _tensor_dict(obj):
         options = _state_dict_keys(obj)
         if options:
-            return None, [_error(file, "weights-key", "the file is a checkpoint, not a state_dict",
-                                 f"name the state_dict with --key: {', '.join(options)}")]
+            return None, [error(file, "weights-key", "the file is a checkpoint, not a state_dict",
+                                f"name the state_dict with --key: {', '.join(options)}")]
         what = type(obj).__name__
-        return None, [_error(file, "weights-format", f"the file holds a {what}, not a state_dict "
-                             "(a mapping of names to tensors)",
-                             "save the weights with torch.save(model.state_dict(), path)")]
+        return None, [error(file, "weights-format", f"the file holds a {what}, not a state_dict "
+                            "(a mapping of names to tensors)",
+                            "save the weights with torch.save(model.state_dict(), path)")]
     entries = sum(v.numel() for v in obj.values())
     if entries > MAX_ENTRIES:  # a tensor can declare more entries than its storage (stride 0)
         return None, [_too_large(file, f"{entries:,} entries in {len(obj)} tensors")]
