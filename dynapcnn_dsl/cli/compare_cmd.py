@@ -40,9 +40,9 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from dynapcnn_dsl.api import BuildError
     from dynapcnn_dsl.cli.common import check_files_exist, print_diagnostics
     from dynapcnn_dsl.importer import failure
-    from dynapcnn_dsl.importer.compare import MAX_BIN_US, ModelFailure, compare
     from dynapcnn_dsl.importer.from_torch import ImportFailure
     from dynapcnn_dsl.simulator import EventsError, SimulationError
+    from dynapcnn_dsl.verify.compare import MAX_BIN_US, ModelFailure, compare
 
     check_files_exist([args.file, args.weights, args.events, args.model.rpartition(":")[0]], parser)
     if not 1 <= args.bin_us <= MAX_BIN_US:

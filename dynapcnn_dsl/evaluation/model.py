@@ -33,8 +33,8 @@ class ModelSpec:
 def load(spec: ModelSpec) -> tuple[Any, str]:
     """The model with the network's weights, and the name of the neuron module whose spikes
     decide. Raises ImportFailure (from the importer) with the reason."""
-    from dynapcnn_dsl.importer.compare import neuron_modules
     from dynapcnn_dsl.importer.from_torch import ImportFailure, held_under, load_module, load_weights
+    from dynapcnn_dsl.verify.compare import neuron_modules
     from dynapcnn_dsl.weights.readers import read
 
     model = load_module(spec.spec)
@@ -52,7 +52,7 @@ def load(spec: ModelSpec) -> tuple[Any, str]:
 
 def model_class(model: Any, module: str, events: np.ndarray, spec: ModelSpec) -> int | None:
     """The model's class for one recording (see the module's docstring)."""
-    from dynapcnn_dsl.importer.compare import check_bins, frames_of, run_model
+    from dynapcnn_dsl.verify.compare import check_bins, frames_of, run_model
 
     check_bins(events, spec.bin_us, None)
     outputs, _ = run_model(model, [module], frames_of(events, spec.shape, spec.bin_us))

@@ -4,8 +4,8 @@ Sources (each a module that produces a `Graph`): a torch module traced with torc
 (`from_torch`), a NIR graph (`from_nir`); a configuration document (`from_document`) and a
 sinabs DynapcnnNetwork (`from_sinabs`), already cut into cores, are read straight into a plan. One mapper
 (`mapping`) turns a graph into the network's plan, refusing what the chip cannot compute with
-the module and the reason; `writer` prints the plan. The written files are then checked by the
-ordinary pipeline, like any hand-written network.
+the module and the reason; `writer` prints the plan. The written files are then built by the
+ordinary pipeline (`build_written`), like any hand-written network.
 
 This phase comes after emit: nothing before it imports it, and torch and nir are imported only
 by the sources that need them.
@@ -15,13 +15,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from dynapcnn_dsl.diagnostics import Diagnostic, Severity, has_errors, listed
 from dynapcnn_dsl.importer.graph import Graph
 from dynapcnn_dsl.importer.plan import Plan
+
+if TYPE_CHECKING:
+    from dynapcnn_dsl.pipeline import Result
 
 NETWORK = "network.yaml"
 WEIGHTS = "weights.safetensors"
@@ -319,13 +322,10 @@ def _import_python(source: str, input_shape: tuple[int, int, int] | None, weight
     return replace(result, diagnostics=(*notes, *result.diagnostics))
 
 
-def check(network: Path, weights: Path) -> tuple[Any, list[Diagnostic]]:
-    """Build what was written, as `dynapcnn-dsl build` would: the document (None when the
-    network does not fit the chip) and every diagnostic."""
-    from dynapcnn_dsl.api import BuildError, build
+def build_written(network: Path, weights: Path) -> Result:
+    """Build what was written, as `dynapcnn-dsl build` would (the pipeline up to `emit`): the
+    result says whether it builds (`ok`) and holds every diagnostic and the linked network.
+    Nothing is written."""
+    from dynapcnn_dsl.pipeline import Stage, check_file
 
-    try:
-        doc = build(network, weights)
-    except BuildError as exc:
-        return None, list(exc.diagnostics)
-    return doc, list(doc.diagnostics)
+    return check_file(network, until=Stage.EMIT, weights=weights)

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from dynapcnn_dsl.config import Configuration, from_tree, to_tree
-from dynapcnn_dsl.importer.comparison import (
+from dynapcnn_dsl.verify.comparison import (
     FEW_SPIKES,
     ClassComparison,
     Comparison,
