@@ -39,6 +39,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from dynapcnn_dsl.api import BuildError
     from dynapcnn_dsl.cli.common import check_files_exist, print_diagnostics
+    from dynapcnn_dsl.diagnostics import DslError
     from dynapcnn_dsl.importer import failure
     from dynapcnn_dsl.importer.from_torch import ImportFailure
     from dynapcnn_dsl.simulator import EventsError, SimulationError
@@ -53,7 +54,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         result = compare(args.file, args.weights, args.model, args.events, bin_us=args.bin_us,
                          key=args.key, window_us=args.window_us, sensor_offset=args.sensor_offset,
                          downsample=args.downsample)
-    except (BuildError, SimulationError, EventsError) as exc:
+    except (BuildError, SimulationError, EventsError, DslError) as exc:
         print_diagnostics(exc.diagnostics, sys.stdout)
         return 1
     except ModelFailure as exc:

@@ -142,6 +142,7 @@ def model_spec(model: str, network: Any, weights: Any, key: str | None, options:
                bin_us: int) -> ModelSpec:
     """The model's spec, checked here by loading it once (a worker loads it again)."""
     from dynapcnn_dsl.api import build
+    from dynapcnn_dsl.diagnostics import DslError
     from dynapcnn_dsl.evaluation.model import ModelSpec, load
     from dynapcnn_dsl.importer.from_torch import ImportFailure
 
@@ -158,6 +159,8 @@ def model_spec(model: str, network: Any, weights: Any, key: str | None, options:
         load(spec)
     except ImportFailure as exc:
         raise _error(model, "evaluate-model", f"cannot run the model: {exc}", exc.hint) from None
+    except DslError as exc:      # its weights file (read by the build just before) became unreadable
+        raise _error(model, "evaluate-model", f"cannot run the model: {exc}") from None
     return spec
 
 

@@ -9,8 +9,8 @@ import pytest
 torch = pytest.importorskip("torch")
 sl = pytest.importorskip("sinabs.layers")
 
-from dynapcnn_dsl.importer.from_torch import (  # noqa: E402
-    ImportFailure,
+from dynapcnn_dsl.importer.from_torch import ImportFailure  # noqa: E402
+from dynapcnn_dsl.importer.model_file import (  # noqa: E402
     held_under,
     load_weights,
     neuron_states,

@@ -94,7 +94,7 @@ def test_nested_blocks_keep_their_names(imported, tmp_path):
 def test_the_weights_file_holds_the_models_tensors_under_their_names(imported, tmp_path):
     from safetensors.numpy import load_file
 
-    from dynapcnn_dsl.importer.from_torch import load_module
+    from dynapcnn_dsl.importer.model_file import load_module
 
     result = imported("Nested")
     _, weights = importer.write(result, tmp_path)
