@@ -7,8 +7,10 @@ sinabs DynapcnnNetwork (`from_sinabs`), already cut into cores, are read straigh
 the module and the reason; `writer` prints the plan. The written files are then built by the
 ordinary pipeline (`build_written`), like any hand-written network.
 
-This phase comes after emit: nothing before it imports it, and torch and nir are imported only
-by the sources that need them.
+This phase comes after the pipeline, the samna bridge and the simulator, and below the API:
+nothing before it imports it, it builds through the pipeline, never through `dynapcnn_dsl.api`
+(verifying an import against its model is `dynapcnn_dsl.verify`'s). torch and nir are imported
+only by the sources that need them.
 """
 
 from __future__ import annotations

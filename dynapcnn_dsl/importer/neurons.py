@@ -101,32 +101,33 @@ def _snntorch(module: Any) -> NeuronModule:
                "RSynaptic": "a recurrent neuron with a synaptic current",
                }.get(cls, "a neuron model other than integrate-and-fire")
         return NeuronModule("snntorch", why=f"{why}: the chip's neurons integrate and fire, "
-                      "without leak, synaptic current or recurrence", outputs=outputs,
-                      hint="use snn.Leaky(beta=1.0) (integrate-and-fire) and train again")
+                            "without leak, synaptic current or recurrence", outputs=outputs,
+                            hint="use snn.Leaky(beta=1.0) (integrate-and-fire) and train again")
     beta = _scalar(module.beta.clamp(0, 1)) if hasattr(module.beta, "clamp") else _scalar(module.beta)
     if beta != 1.0:
         shown = "per-neuron values" if beta is None else f"beta={beta:g}"
         return NeuronModule("snntorch", outputs=outputs, why=f"a leaky neuron ({shown}): the "
-                      "chip's neurons integrate and fire without a leak of their own (a core's bias "
-                      "is added per slow-clock tick, not a decay)",
-                      hint="train with beta=1.0 (integrate-and-fire), or keep this layer on the host")
+                            "chip's neurons integrate and fire without a leak of their own (a core's bias "
+                            "is added per slow-clock tick, not a decay)",
+                            hint="train with beta=1.0 (integrate-and-fire), or keep this layer on the host")
     threshold = _scalar(module.threshold)
     if threshold is None:
         return NeuronModule("snntorch", outputs=outputs, why="its thresholds differ between "
-                      "neurons; a chip core has one threshold", hint="train with one threshold per layer")
+                            "neurons; a chip core has one threshold",
+                            hint="train with one threshold per layer")
     if _scalar(module.graded_spikes_factor) != 1.0:
         return NeuronModule("snntorch", outputs=outputs, why="graded spikes (graded_spikes_factor"
-                      " is not 1): a chip neuron sends one spike", hint="fold the factor into the next "
-                      "layer's weights and set graded_spikes_factor=1.0")
+                            " is not 1): a chip neuron sends one spike", hint="fold the factor into the next "
+                            "layer's weights and set graded_spikes_factor=1.0")
     if getattr(module, "inhibition", False):
         return NeuronModule("snntorch", outputs=outputs, why="inhibition=True (only the "
-                      "strongest neuron fires): the chip's neurons fire independently",
-                      hint="train without inhibition")
+                            "strongest neuron fires): the chip's neurons fire independently",
+                            hint="train without inhibition")
     reset = module.reset_mechanism
     if reset == "none":
         return NeuronModule("snntorch", outputs=outputs, why="reset_mechanism='none' keeps the "
-                      "membrane after a spike; the chip's neuron subtracts the threshold or resets "
-                      "to 0", hint="train with reset_mechanism='subtract' or 'zero'")
+                            "membrane after a spike; the chip's neuron subtracts the threshold or resets "
+                            "to 0", hint="train with reset_mechanism='subtract' or 'zero'")
     return NeuronModule("snntorch", IAF(
         threshold=threshold, reset="zero" if reset == "zero" else "subtract", explicit_reset=True,
         note=f"snnTorch Leaky(beta=1), reset_mechanism='{reset}'"), outputs=outputs)
@@ -141,19 +142,19 @@ def _norse(module: Any) -> NeuronModule:
                else f"a leaky neuron ({cls}: finite time constants)" if leaky
                else f"Norse's {cls} is no integrate-and-fire neuron")
         return NeuronModule("norse", outputs="spikes+state",
-                      why=f"{why}: the chip's neurons integrate and fire without a leak, "
-                      "synaptic current or recurrence", hint="use norse.torch.IAFCell "
-                      "(integrate-and-fire) and train again, or keep this layer on the host")
+                            why=f"{why}: the chip's neurons integrate and fire without a leak, "
+                            "synaptic current or recurrence", hint="use norse.torch.IAFCell "
+                            "(integrate-and-fire) and train again, or keep this layer on the host")
     p = module.p
     threshold, v_reset = _scalar(p.v_th), _scalar(p.v_reset)
     if threshold is None or threshold <= 0:
         return NeuronModule("norse", outputs="spikes+state", why="its threshold v_th is not one "
-                      "positive value; a chip core has one positive threshold",
-                      hint="train with one positive v_th per layer")
+                            "positive value; a chip core has one positive threshold",
+                            hint="train with one positive v_th per layer")
     if v_reset != 0.0:
         return NeuronModule("norse", outputs="spikes+state", why=f"it resets to v_reset "
-                      f"{v_reset}; the chip resets to 0 or subtracts the threshold",
-                      hint="train with v_reset=0.0")
+                            f"{v_reset}; the chip resets to 0 or subtracts the threshold",
+                            hint="train with v_reset=0.0")
     return NeuronModule("norse", IAF(
         threshold=threshold, reset="zero", explicit_reset=True,
         note=f"Norse {cls}: resets to v_reset 0"), outputs="spikes+state")

@@ -5,7 +5,7 @@ then core by core (the result types and their printing are in comparison.py).
 As classifiers, when the model's output has one value per class of the network's head (the
 readout's source, or the one core that sends nowhere): per time window and over the recording,
 the class each side picks; the chip's over the recording by the simulator's own rule
-(simulate/prediction.py). That is the first question, and the only one a model without
+(simulator/prediction.py). That is the first question, and the only one a model without
 spiking modules (functional activations, an ANN, a head without a neuron) can answer.
 
 Core by core, for the cores with a spiking counterpart: each core is matched to the model's
