@@ -59,6 +59,10 @@ WHY = {
 
 
 class ExportedProgramReader:
+    """Reads one torch.export program, in its call order, into model-graph nodes: each call
+    named after the module stack it ran in and the line of the user's file that made it, so
+    that every diagnostic names the user's own module."""
+
     def __init__(self, model: nn.Module, program: Any, source: str, file: Path | None,
                  dvs_input: bool, input_shape: tuple[int, int, int],
                  own_values: set[str] | None = None) -> None:

@@ -128,6 +128,9 @@ def _positive(pair: tuple[int, int], what: str, key: str) -> tuple[int, int]:
 
 
 class NirGraphReader:
+    """Reads a NIR graph's nodes, in topological order, into model-graph nodes, computing each
+    node's output shape on the way (a Linear after a Flatten needs the (h, w) of the map)."""
+
     def __init__(self, graph: Any, source: str, input_shape: tuple[int, int, int] | None,
                  dvs: bool) -> None:
         self.g = graph

@@ -48,6 +48,9 @@ def _pool(pool: Any) -> int:
 
 
 class DynapcnnNetworkReader:
+    """Reads a sinabs DynapcnnNetwork's layers, destination map and layer-to-core map straight
+    into a plan (it is cores already), taking the tensors the cores bind."""
+
     def __init__(self, net: Any, chip: str, source: str) -> None:
         self.net = net
         self.chip = chip
