@@ -26,7 +26,7 @@ import json, resource, sys, time
 sys.path.insert(0, {root!r})
 import numpy as np
 import dynapcnn_dsl
-from dynapcnn_dsl.importer import compare as module
+from dynapcnn_dsl.verify import compare as module
 if {at_once}:
     module.WINDOW_BYTES = module.MAX_WINDOW_BINS = 2 ** 62     # one window: the whole recording
 start = time.perf_counter()

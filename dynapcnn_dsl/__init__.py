@@ -27,8 +27,8 @@ def __getattr__(name: str) -> Any:
         from dynapcnn_dsl.evaluation import evaluate
 
         return evaluate
-    if name == "compare":  # the chip's simulation against the torch model (importer phase)
-        from dynapcnn_dsl.importer.compare import compare
+    if name == "compare":  # the chip's simulation against the torch model (verify/)
+        from dynapcnn_dsl.verify.compare import compare
 
         return compare
     raise AttributeError(f"module 'dynapcnn_dsl' has no attribute {name!r}")

@@ -162,7 +162,7 @@ _ENTRIES = (
     Code("import-shared", IMPORT, W, "A module called more than once: a core per call."),
     Code("import-output-neuron", IMPORT, W, "The model ends without a neuron: one is added."),
     Code("import-min-v-mem", IMPORT, W, "The model's neuron has no lower bound: minus the threshold."),
-    # -- compare: a network against the model it came from (dynapcnn_dsl/importer/compare.py) ---
+    # -- compare: a network against the model it came from (dynapcnn_dsl/verify/compare.py) -----
     Code("compare-bins", COMPARE, E, "A bin width out of range, or too many time bins."),
     Code("compare-model-failed", COMPARE, E, "The model's own code raised on the binned events."),
     # -- evaluate: a configuration over a labelled dataset (dynapcnn_dsl/evaluation) ------------

@@ -177,7 +177,7 @@ print("LOADED", ",".join(m for m in {watched!r} if m in sys.modules), "EXIT", co
 """
 
 HEAVY = ("torch", "numpy", "jsonschema", "safetensors", "numba", "nir", "dynapcnn_dsl.simulator",
-         "dynapcnn_dsl.importer", "pygls", "lsprotocol", "dynapcnn_dsl.lsp")
+         "dynapcnn_dsl.importer", "dynapcnn_dsl.verify", "pygls", "lsprotocol", "dynapcnn_dsl.lsp")
 """The modules a command may be asked not to load: start-up cost, or a phase it never runs."""
 
 

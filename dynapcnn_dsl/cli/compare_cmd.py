@@ -39,7 +39,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from dynapcnn_dsl.cli.common import check_files_exist
-    from dynapcnn_dsl.importer.compare import MAX_BIN_US, compare
+    from dynapcnn_dsl.verify.compare import MAX_BIN_US, compare
 
     check_files_exist([args.file, args.weights, args.events, args.model.rpartition(":")[0]], parser)
     if not 1 <= args.bin_us <= MAX_BIN_US:

@@ -100,16 +100,18 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         parser.error(f"cannot write {args.output}: {exc.strerror or exc}")
     sys.stdout.write(f"wrote {network} ({plural(len(imported.plan.cores), 'core')}) and {weights} "
                      f"({plural(len(imported.tensors), 'tensor')})\n")
-    doc, diagnostics = importer.check(network, weights)
-    print_diagnostics(diagnostics, sys.stdout)
-    if doc is None:
+    built = importer.build_written(network, weights)
+    print_diagnostics(built.diagnostics, sys.stdout)
+    if not built.ok:
         sys.stdout.write(f"{network}: does not build as it is (see above); edit it, then "
                          f"`dynapcnn-dsl build {network} {weights}`\n")
         return 1
     from dynapcnn_dsl.cli.common import console
     from dynapcnn_dsl.report.inspect import print_inspect
 
-    print_inspect(doc.linked, console(sys.stdout))
-    sys.stdout.write(f"{network}: builds ({doc.chip}, {plural(len(doc.linked.cores), 'core')}); next: "
+    linked = built.linked
+    assert linked is not None      # a run that built has linked the network
+    print_inspect(linked, console(sys.stdout))
+    sys.stdout.write(f"{network}: builds ({linked.chip.id}, {plural(len(linked.cores), 'core')}); next: "
                      f"dynapcnn-dsl build {network} {weights}\n")
     return 0

@@ -1,8 +1,8 @@
 """The torch model beside the chip, recording by recording (`evaluate --model FILE.py:NAME`).
 
-The model is loaded as `compare` loads it (importer/compare.py and importer/from_torch.py: the
-file's NAME, nested under the prefix the network's `weights:` use, the network's weights file
-loaded into it) and run over each recording binned into frames. Its class is read from the
+The model is loaded as `compare` loads it (importer/model_file.py's `load_model`: the file's
+NAME, nested under the prefix the network's `weights:` use, the network's weights file loaded
+into it) and run over each recording binned into frames. Its class is read from the
 neuron module after the deciding core's convolution, by the same rule as the chip's: the
 feature with the most spikes (class feature + 1 when a readout decides), the lowest on ties,
 none without any spike.
@@ -32,16 +32,13 @@ class ModelSpec:
 
 def load(spec: ModelSpec) -> tuple[Any, str]:
     """The model with the network's weights, and the name of the neuron module whose spikes
-    decide. Raises ImportFailure (from the importer) with the reason."""
-    from dynapcnn_dsl.importer.compare import neuron_modules
-    from dynapcnn_dsl.importer.from_torch import ImportFailure, held_under, load_module, load_weights
-    from dynapcnn_dsl.weights.readers import read
+    decide. Raises ImportFailure (from the importer) with the reason, DslError when the weights
+    file cannot be read."""
+    from dynapcnn_dsl.importer.from_torch import ImportFailure
+    from dynapcnn_dsl.importer.model_file import load_model
+    from dynapcnn_dsl.verify.compare import neuron_modules
 
-    model = load_module(spec.spec)
-    model, _ = held_under(model, list(spec.names), partial=True)
-    loaded, _ = read(spec.weights, key=spec.key)
-    if loaded is not None:
-        load_weights(model, dict(loaded.tensors), partial=True)
+    model = load_model(spec.spec, spec.weights, key=spec.key, network_names=spec.names).model
     module = neuron_modules(model, spec.shape).get(spec.prefix)
     if module is None:
         raise ImportFailure(f"no neuron module of the model follows '{spec.prefix}'",
@@ -52,7 +49,7 @@ def load(spec: ModelSpec) -> tuple[Any, str]:
 
 def model_class(model: Any, module: str, events: np.ndarray, spec: ModelSpec) -> int | None:
     """The model's class for one recording (see the module's docstring)."""
-    from dynapcnn_dsl.importer.compare import check_bins, frames_of, run_model
+    from dynapcnn_dsl.verify.compare import check_bins, frames_of, run_model
 
     check_bins(events, spec.bin_us, None)
     outputs, _ = run_model(model, [module], frames_of(events, spec.shape, spec.bin_us))

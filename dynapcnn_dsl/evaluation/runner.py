@@ -153,6 +153,8 @@ def model_spec(model: str, network: Any, weights: Any, key: str | None, options:
     except ImportFailure as exc:
         raise EvaluationError(error(
             model, "evaluate-model", f"cannot run the model: {exc.message}", exc.hint)) from None
+    except DslError as exc:      # its weights file (read by the build just before) became unreadable
+        raise EvaluationError(error(model, "evaluate-model", f"cannot run the model: {exc}")) from None
     return spec
 
 

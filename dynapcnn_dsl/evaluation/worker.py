@@ -88,7 +88,7 @@ def run_recording(file: str, label: str, source: Any) -> Row:
     model = None
     if options.model is not None:
         from dynapcnn_dsl.evaluation.model import load, model_class
-        from dynapcnn_dsl.importer.compare import ModelFailure
+        from dynapcnn_dsl.verify.compare import ModelFailure
 
         if "model" not in _INSTALLED:            # loaded once per worker, on its first recording
             _INSTALLED["model"] = load(options.model)

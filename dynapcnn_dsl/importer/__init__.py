@@ -1,27 +1,32 @@
 """Import: a network.yaml and its weights file from a model the user already has.
 
-Sources (each a module that produces a `Graph`): a torch module traced with torch.export
+Sources (each a module that produces a `ModelGraph`): a torch module traced with torch.export
 (`from_torch`), a NIR graph (`from_nir`); a configuration document (`from_document`) and a
 sinabs DynapcnnNetwork (`from_sinabs`), already cut into cores, are read straight into a plan. One mapper
 (`mapping`) turns a graph into the network's plan, refusing what the chip cannot compute with
-the module and the reason; `writer` prints the plan. The written files are then checked by the
-ordinary pipeline, like any hand-written network.
+the module and the reason; `writer` prints the plan. The written files are then built by the
+ordinary pipeline (`build_written`), like any hand-written network.
 
-This phase comes after emit: nothing before it imports it, and torch and nir are imported only
-by the sources that need them.
+This phase comes after the pipeline, the samna bridge and the simulator, and below the API:
+nothing before it imports it, it builds through the pipeline, never through `dynapcnn_dsl.api`
+(verifying an import against its model is `dynapcnn_dsl.verify`'s). torch and nir are imported
+only by the sources that need them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from dynapcnn_dsl.diagnostics import Diagnostic, Severity, has_errors, listed
-from dynapcnn_dsl.importer.graph import Graph
+from dynapcnn_dsl.diagnostics import Diagnostic, Severity, has_errors
+from dynapcnn_dsl.importer.graph import ModelGraph
 from dynapcnn_dsl.importer.plan import Plan
+
+if TYPE_CHECKING:
+    from dynapcnn_dsl.pipeline import Result
 
 NETWORK = "network.yaml"
 WEIGHTS = "weights.safetensors"
@@ -51,7 +56,7 @@ def failure(source: str, message: str, hint: str, code: str = "import-source",
         Diagnostic(source, None, Severity.ERROR, code, message, hint),), trace=trace)
 
 
-def from_graph(graph: Graph, *, chip: str = "speck2f", header: tuple[str, ...] = ()) -> Imported:
+def from_graph(graph: ModelGraph, *, chip: str = "speck2f", header: tuple[str, ...] = ()) -> Imported:
     """Map a graph and print its network; the tensors are the ones the cores bind, copied."""
     from dynapcnn_dsl.importer.mapping import to_plan
     from dynapcnn_dsl.importer.writer import network_yaml
@@ -274,58 +279,26 @@ def import_source(source: str, *, input_shape: tuple[int, int, int] | None = Non
 
 def _import_python(source: str, input_shape: tuple[int, int, int] | None, weights: str | None,
                    key: str | None, chip: str, dvs: bool) -> Imported:
-    from dynapcnn_dsl.importer.from_sinabs import is_dynapcnn_network
-    from dynapcnn_dsl.importer.from_torch import ImportFailure, held_under, load_module, load_weights
+    from dynapcnn_dsl.diagnostics import DslError
+    from dynapcnn_dsl.importer.from_torch import ImportFailure
+    from dynapcnn_dsl.importer.model_file import load_model
 
-    notes: list[Diagnostic] = []
-    kept: list[str] = []
     try:
-        model = load_module(source)
-        if weights is not None:
-            from dynapcnn_dsl.weights.readers import read
-
-            loaded, problems = read(weights, key=key)
-            if loaded is None:
-                return Imported(source, None, None, diagnostics=tuple(problems))
-            tensors = dict(loaded.tensors)
-            held, prefix = held_under(model, tensors)
-            if prefix and is_dynapcnn_network(model):  # read as the cores it is, under its own names
-                tensors = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
-                kept, hint = ("read without it: the network names the DynapcnnNetwork's own "
-                              "tensors, which the written weights file holds", "nothing to do")
-            elif prefix:
-                model = held
-                kept, hint = (f"the network's `weights:` names keep '{prefix}'", "nothing to do: "
-                              "the next checkpoint of the same training binds as it is")
-            if prefix:
-                notes.append(Diagnostic(weights, None, Severity.INFO, "import-prefix",
-                                        f"the model's tensors are under '{prefix}' in {weights} (a "
-                                        f"Lightning checkpoint's `self.model`): {kept}", hint))
-            kept = load_weights(model, tensors)
-            if kept:
-                notes.append(Diagnostic(weights, None, Severity.INFO, "import-thresholds",
-                                        f"{weights} holds none of the neurons' parameters "
-                                        f"({listed(kept, 4)}): the checkpoint of the ANN the "
-                                        "model was converted from; the thresholds and lower "
-                                        "bounds are the model's own",
-                                        "nothing to do if the model sets them as sinabs's "
-                                        "from_model did: they are written as values, so the "
-                                        "next checkpoint of the ANN builds as it is"))
+        loaded = load_model(source, weights, key=key)
+    except DslError as exc:                  # the weights file cannot be read: the reader's reasons
+        return Imported(source, None, None, diagnostics=tuple(exc.diagnostics))
     except ImportFailure as exc:
         return failure(source, exc.message, exc.hint or "SOURCE is FILE.py:NAME, NAME a module class "
                        "constructible without arguments or a function returning a module")
-    result = import_torch(model, input_shape=input_shape, dvs=dvs, chip=chip, source=source,
-                          file=Path(source.rpartition(":")[0]), own_values=tuple(kept))
-    return replace(result, diagnostics=(*notes, *result.diagnostics))
+    result = import_torch(loaded.model, input_shape=input_shape, dvs=dvs, chip=chip, source=source,
+                          file=Path(source.rpartition(":")[0]), own_values=loaded.own_values)
+    return replace(result, diagnostics=(*loaded.notes, *result.diagnostics))
 
 
-def check(network: Path, weights: Path) -> tuple[Any, list[Diagnostic]]:
-    """Build what was written, as `dynapcnn-dsl build` would: the document (None when the
-    network does not fit the chip) and every diagnostic."""
-    from dynapcnn_dsl.api import BuildError, build
+def build_written(network: Path, weights: Path) -> Result:
+    """Build what was written, as `dynapcnn-dsl build` would (the pipeline up to `emit`): the
+    result says whether it builds (`ok`) and holds every diagnostic and the linked network.
+    Nothing is written."""
+    from dynapcnn_dsl.pipeline import Stage, run_file
 
-    try:
-        doc = build(network, weights)
-    except BuildError as exc:
-        return None, list(exc.diagnostics)
-    return doc, list(doc.diagnostics)
+    return run_file(network, until=Stage.EMIT, weights=weights)

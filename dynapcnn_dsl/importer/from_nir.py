@@ -33,7 +33,20 @@ import numpy as np
 
 from dynapcnn_dsl.chips import host_limits, shared_limits
 from dynapcnn_dsl.diagnostics import CodedError, Diagnostic, Severity
-from dynapcnn_dsl.importer.graph import Graph, Node
+from dynapcnn_dsl.importer.graph import (
+    IAF,
+    Add,
+    AvgPool,
+    Conv,
+    Flatten,
+    Input,
+    Linear,
+    ModelGraph,
+    Node,
+    Operation,
+    Other,
+    SumPool,
+)
 
 NIR_NOTE = "NIR has no lower bound of the state: minus the threshold"
 SUPPORTED = ((1, 0, 6), (1, 1, 0))
@@ -117,7 +130,10 @@ def _positive(pair: tuple[int, int], what: str, key: str) -> tuple[int, int]:
     return pair
 
 
-class _Reader:
+class NirGraphReader:
+    """Reads a NIR graph's nodes, in topological order, into model-graph nodes, computing each
+    node's output shape on the way (a Linear after a Flatten needs the (h, w) of the map)."""
+
     def __init__(self, graph: Any, source: str, input_shape: tuple[int, int, int] | None,
                  dvs: bool) -> None:
         self.g = graph
@@ -129,7 +145,7 @@ class _Reader:
         self.shapes: dict[str, tuple[int, ...]] = {}
         self.defaulted: list[str] = []
 
-    def run(self) -> Graph:
+    def run(self) -> ModelGraph:
         nodes: dict[str, Any] = dict(self.g.nodes)
         edges = [(str(s), str(d)) for s, d in self.g.edges]
         outputs: list[str] = []
@@ -141,18 +157,18 @@ class _Reader:
                 outputs += [self.ref(p) for p in preds]
                 continue
             if len(preds) > 1:               # NIR's implicit sum at fan-in
-                self.nodes.append(Node(f"{key}.sum", "add", tuple(self.ref(p) for p in preds),
+                self.nodes.append(Node(f"{key}.sum", Add(), tuple(self.ref(p) for p in preds),
                                        module=key, kind="sum of its inputs"))
                 self.shapes[f"{key}.sum"] = self.shapes[preds[0]]
                 preds = [f"{key}.sum"]
             self.read(key, kind, node, preds)
-        return Graph(tuple(self.nodes), self.tensors, tuple(outputs), self.source,
-                     name=Path(self.source).stem if self.source.endswith(".nir") else None)
+        return ModelGraph(tuple(self.nodes), self.tensors, tuple(outputs), self.source,
+                          name=Path(self.source).stem if self.source.endswith(".nir") else None)
 
     def ref(self, key: str) -> str:
         return key
 
-    def add(self, key: str, op: str, preds: list[str], shape: tuple[int, ...], kind: str,
+    def add(self, key: str, op: Operation, preds: list[str], shape: tuple[int, ...], kind: str,
             **fields: Any) -> None:
         self.nodes.append(Node(key, op, tuple(preds), module=key, kind=kind, **fields))
         self.shapes[key] = shape
@@ -170,8 +186,7 @@ class _Reader:
             if min(shape) < 1 or max(shape[1:]) > limits.input_map or shape[0] > limits.features[1]:
                 raise NirFailure(f"the NIR input '{key}' is {list(shape)}: a chip's input is at most "
                                  f"{limits.features[1]} channels of {limits.input_map} x {limits.input_map}")
-            self.add(key, "input", [], shape, "Input",
-                     params={"source": "dvs" if self.dvs else "host", "shape": list(shape)})
+            self.add(key, Input(shape, "dvs" if self.dvs else "host"), [], shape, "Input")
         elif kind == "Conv2d":
             self.conv(key, node, preds, shape_in)
         elif kind in ("Affine", "Linear"):
@@ -183,35 +198,34 @@ class _Reader:
                 self.tensors[f"{key}.bias"] = bias
                 tensors["bias"] = f"{key}.bias"
             in_map = self.flattened_map(preds)
-            self.add(key, "linear", preds, (w.shape[0], 1, 1), kind, tensors=tensors, params={
-                "out_features": int(w.shape[0]), "in_features": int(w.shape[1]),
-                "bias": "bias" in tensors, "in_map": in_map})
+            out_features, _ = int(w.shape[0]), int(w.shape[1])    # [out, in]: any other is refused
+            self.add(key, Linear(out_features, in_map, "bias" in tensors), preds, (w.shape[0], 1, 1),
+                     kind, tensors=tensors)
         elif kind in ("SumPool2d", "AvgPool2d"):
             k = _positive(_pair(node.kernel_size), "kernel size", key)
             s = _positive(_pair(node.stride), "stride", key)
             if _pair(node.padding) != (0, 0):
-                self.add(key, "other", preds, shape_in or (), kind, params={
-                    "why": "a padded pooling: the chip pools whole windows"})
+                self.add(key, Other("a padded pooling: the chip pools whole windows"), preds,
+                         shape_in or (), kind)
                 return
             c, h, w = shape_in
-            self.add(key, "sumpool" if kind == "SumPool2d" else "avgpool", preds,
-                     (c, (h - k[0]) // s[0] + 1, (w - k[1]) // s[1] + 1), kind,
-                     params={"kernel": k, "stride": s})
+            self.add(key, SumPool(k, s) if kind == "SumPool2d" else AvgPool(k, s), preds,
+                     (c, (h - k[0]) // s[0] + 1, (w - k[1]) // s[1] + 1), kind)
         elif kind == "Flatten":
-            self.add(key, "flatten", preds, (int(np.prod(shape_in)),), kind)
+            self.add(key, Flatten(), preds, (int(np.prod(shape_in)),), kind)
         elif kind == "IF" or (kind == "LIF" and _no_leak(node)):
             self.neuron(key, kind, node, preds, shape_in)
         else:
             why = REFUSED.get(kind, f"NIR's {kind} has no counterpart on the chip")
-            self.add(key, "other", preds, shape_in or (), kind, params={"why": why})
+            self.add(key, Other(why), preds, shape_in or (), kind)
 
     def flattened_map(self, preds: list[str]) -> tuple[int, int]:
         """The (h, w) of the map a Linear reads flattened, through NIR's implicit sums."""
         before = preds[0]
         node = next((n for n in self.nodes if n.name == before), None)
-        while node is not None and node.op == "add":
+        while node is not None and isinstance(node.op, Add):
             node = next((n for n in self.nodes if n.name == node.inputs[0]), None)
-        if node is not None and node.op == "flatten":
+        if node is not None and isinstance(node.op, Flatten):
             shape = self.shapes.get(node.inputs[0], ())
             if len(shape) == 3:
                 return shape[1], shape[2]
@@ -219,7 +233,7 @@ class _Reader:
 
     def conv(self, key: str, node: Any, preds: list[str], shape_in: tuple[int, ...] | None) -> None:
         w = _array(node.weight)
-        out_c, in_c, kh, kw = (int(n) for n in w.shape)
+        out_c, _, kh, kw = (int(n) for n in w.shape)
         stride = _positive(_pair(node.stride), "stride", key)
         _positive((kh, kw), "kernel size", key)
         padding = node.padding
@@ -236,10 +250,8 @@ class _Reader:
         _, h, wd = shape_in if shape_in and len(shape_in) == 3 else (0, 0, 0)
         shape = (out_c, (h + 2 * padding[0] - dilation[0] * (kh - 1) - 1) // stride[0] + 1,
                  (wd + 2 * padding[1] - dilation[1] * (kw - 1) - 1) // stride[1] + 1)
-        self.add(key, "conv", preds, shape, "Conv2d", tensors=tensors, params={
-            "out_channels": out_c, "in_channels": in_c * int(node.groups), "kernel": (kh, kw),
-            "stride": stride, "padding": padding, "dilation": dilation,
-            "groups": int(node.groups), "bias": "bias" in tensors})
+        self.add(key, Conv(out_c, (kh, kw), stride, padding, dilation, int(node.groups), "bias" in tensors),
+                 preds, shape, "Conv2d", tensors=tensors)
 
     def neuron(self, key: str, kind: str, node: Any, preds: list[str],
                shape_in: tuple[int, ...] | None) -> None:
@@ -257,13 +269,12 @@ class _Reader:
             why = f"it resets to v_reset {shown}; the chip resets to 0 or subtracts the threshold"
             hint = "export the neuron with v_reset 0 (the chip's reset to zero)"
         if why is not None:
-            self.add(key, "other", preds, shape_in or (), kind, params={"why": why, "hint": hint})
+            self.add(key, Other(why, hint), preds, shape_in or (), kind)
             return
         self.defaulted.append(key)
         note = NIR_NOTE if kind == "IF" else f"a LIF without leak (tau infinite) is an IF; {NIR_NOTE}"
-        self.add(key, "neuron", preds, shape_in or (), kind, params={
-            "kind": "iaf", "threshold": threshold, "min_v_mem": -threshold, "reset": "zero",
-            "note": note, "explicit_reset": True})
+        self.add(key, IAF(threshold, -threshold, "zero", explicit_reset=True, note=note), preds,
+                 shape_in or (), kind)
 
     def warning(self) -> list[Diagnostic]:
         if not self.defaulted:
@@ -498,7 +509,7 @@ def check_file(path: str | Path) -> None:
 
 def graph_of(nir_graph: Any, *, source: str = "<NIR graph>",
              input_shape: tuple[int, int, int] | None = None,
-             dvs: bool = False) -> tuple[Graph, list[Diagnostic]]:
+             dvs: bool = False) -> tuple[ModelGraph, list[Diagnostic]]:
     """The model graph of a NIR graph, and the warning naming what NIR could not carry."""
     import nir
 
@@ -510,7 +521,7 @@ def graph_of(nir_graph: Any, *, source: str = "<NIR graph>",
     if len(nodes) > limit or len(getattr(nir_graph, "edges", ())) > 4 * limit:
         raise NirFailure(f"the NIR graph has {len(nodes):,} nodes; a graph imported for one chip has at "
                          f"most {limit:,}")
-    reader = _Reader(nir_graph, source, input_shape, dvs)
+    reader = NirGraphReader(nir_graph, source, input_shape, dvs)
     try:
         graph = reader.run()
     except (KeyError, IndexError, TypeError, ValueError, AttributeError, ZeroDivisionError,

@@ -24,14 +24,15 @@ from typing import Any
 
 import numpy as np
 
+from dynapcnn_dsl.chips import shared_limits
 from dynapcnn_dsl.diagnostics import Diagnostic, Severity
 from dynapcnn_dsl.importer.plan import Dest, Plan, PlannedCore
 
 CLASS = "DynapcnnNetwork"
 PACKAGE = "sinabs.backend.dynapcnn"
 PREFIX = "_dynapcnn_module._dynapcnn_layers"
-UNBOUNDED = -(2**15)
-"""sinabs's threshold_low for a neuron without min_v_mem."""
+UNBOUNDED = shared_limits().threshold_low[0]
+"""sinabs's threshold_low for a neuron without min_v_mem: the chip's lowest (-32768)."""
 
 
 def is_dynapcnn_network(obj: Any) -> bool:
@@ -46,7 +47,10 @@ def _pool(pool: Any) -> int:
     return int(values[0])
 
 
-class _Reader:
+class DynapcnnNetworkReader:
+    """Reads a sinabs DynapcnnNetwork's layers, destination map and layer-to-core map straight
+    into a plan (it is cores already), taking the tensors the cores bind."""
+
     def __init__(self, net: Any, chip: str, source: str) -> None:
         self.net = net
         self.chip = chip
@@ -128,7 +132,7 @@ class _Reader:
             modules=tuple(modules), neuron_note=note)
 
     def input(self) -> dict[str, Any]:
-        from dynapcnn_dsl.importer.from_torch import dvs_params
+        from dynapcnn_dsl.importer.dvs_layer import dvs_input
 
         dvs = self.net.dvs_layer
         if dvs is None:
@@ -140,7 +144,7 @@ class _Reader:
                       "dvs_input other than True): the network file's DVS input passes the "
                       "sensor's events", "make the DynapcnnNetwork with dvs_input=True, or drop "
                       "the DVSLayer to feed events from the host")
-        keys = dvs_params(dvs)
+        keys = dvs_input(dvs).keys()
         keys["to"] = [self.name(d) for d in self.dests.get("dvs", ())]
         return keys
 
@@ -163,6 +167,6 @@ class _Reader:
 
 def plan_of(net: Any, chip: str, source: str) -> tuple[Plan, dict[str, np.ndarray], list[Diagnostic]]:
     """The plan of a DynapcnnNetwork, the tensors it binds, and the warnings."""
-    reader = _Reader(net, chip, source)
+    reader = DynapcnnNetworkReader(net, chip, source)
     plan = reader.plan()
     return plan, reader.tensors, reader.diagnostics

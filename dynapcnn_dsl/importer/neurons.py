@@ -17,8 +17,10 @@ a finite time constant) is not one.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
+
+from dynapcnn_dsl.importer.graph import IAF
 
 FRAMEWORKS = ("sinabs", "snntorch", "norse")
 NORSE_BASES = ("SNNCell", "SNN", "SNNRecurrentCell", "SNNRecurrent",
@@ -29,13 +31,12 @@ LEAK_WHY = ("a leaky neuron: the chip's neurons integrate and fire without a lea
 
 
 @dataclass(frozen=True)
-class Neuron:
-    """What a neuron module is on the chip. `kind` is 'iaf' (a core's neuron, `params` its
-    keys) or 'refused' (`why` and `hint` say why and what to do)."""
+class NeuronModule:
+    """What a neuron module is on the chip: an integrate-and-fire neuron (`iaf`, a core's
+    neuron), or refused (`why` and `hint` say why and what to do)."""
 
     framework: str
-    kind: str
-    params: dict[str, Any] = field(default_factory=dict)
+    iaf: IAF | None = None
     why: str = ""
     hint: str = ""
     outputs: str = "spikes"        # what a call returns: 'spikes', 'spikes+state' (a tuple)
@@ -67,7 +68,7 @@ def _scalar(t: Any) -> float | None:
     return float(values[0]) if values.numel() and bool((values == values[0]).all()) else None
 
 
-def describe(module: Any) -> Neuron | None:
+def describe(module: Any) -> NeuronModule | None:
     """The neuron a module is, or None when it is no framework's neuron module."""
     framework = framework_of(module)
     if framework == "sinabs":
@@ -79,21 +80,17 @@ def describe(module: Any) -> Neuron | None:
     return None
 
 
-def _sinabs(module: Any) -> Neuron:
+def _sinabs(module: Any) -> NeuronModule:
     if not any(mod.startswith("sinabs.") and name == "IAF" for mod, name in _bases(module)):
-        return Neuron("sinabs", "refused", why=LEAK_WHY, hint="train with sinabs's IAF/IAFSqueeze")
+        return NeuronModule("sinabs", why=LEAK_WHY, hint="train with sinabs's IAF/IAFSqueeze")
     reset = type(getattr(module, "reset_fn", None)).__name__
-    spike = getattr(module, "spike_fn", None)
-    return Neuron("sinabs", "iaf", {
-        "kind": "iaf",
-        "threshold": _scalar(getattr(module, "spike_threshold", 1.0)),
-        "min_v_mem": _scalar(getattr(module, "min_v_mem", None)),
-        "reset": "zero" if reset == "MembraneReset" else "subtract",
-        "spikes": "single" if getattr(spike, "__name__", "") == "SingleSpike" else "multi",
-    })
+    return NeuronModule("sinabs", IAF(
+        threshold=_scalar(getattr(module, "spike_threshold", 1.0)),
+        min_v_mem=_scalar(getattr(module, "min_v_mem", None)),
+        reset="zero" if reset == "MembraneReset" else "subtract"))
 
 
-def _snntorch(module: Any) -> Neuron:
+def _snntorch(module: Any) -> NeuronModule:
     cls = type(module).__name__
     outputs = "spikes" if getattr(module, "init_hidden", False) and not getattr(module, "output", False) \
         else "spikes+state"
@@ -103,41 +100,40 @@ def _snntorch(module: Any) -> Neuron:
                "Lapicque": "an RC membrane (a leak)", "RLeaky": "a recurrent leaky neuron",
                "RSynaptic": "a recurrent neuron with a synaptic current",
                }.get(cls, "a neuron model other than integrate-and-fire")
-        return Neuron("snntorch", "refused", why=f"{why}: the chip's neurons integrate and fire, "
-                      "without leak, synaptic current or recurrence", outputs=outputs,
-                      hint="use snn.Leaky(beta=1.0) (integrate-and-fire) and train again")
+        return NeuronModule("snntorch", why=f"{why}: the chip's neurons integrate and fire, "
+                            "without leak, synaptic current or recurrence", outputs=outputs,
+                            hint="use snn.Leaky(beta=1.0) (integrate-and-fire) and train again")
     beta = _scalar(module.beta.clamp(0, 1)) if hasattr(module.beta, "clamp") else _scalar(module.beta)
     if beta != 1.0:
         shown = "per-neuron values" if beta is None else f"beta={beta:g}"
-        return Neuron("snntorch", "refused", outputs=outputs, why=f"a leaky neuron ({shown}): the "
-                      "chip's neurons integrate and fire without a leak of their own (a core's bias "
-                      "is added per slow-clock tick, not a decay)",
-                      hint="train with beta=1.0 (integrate-and-fire), or keep this layer on the host")
+        return NeuronModule("snntorch", outputs=outputs, why=f"a leaky neuron ({shown}): the "
+                            "chip's neurons integrate and fire without a leak of their own (a core's bias "
+                            "is added per slow-clock tick, not a decay)",
+                            hint="train with beta=1.0 (integrate-and-fire), or keep this layer on the host")
     threshold = _scalar(module.threshold)
     if threshold is None:
-        return Neuron("snntorch", "refused", outputs=outputs, why="its thresholds differ between "
-                      "neurons; a chip core has one threshold", hint="train with one threshold per layer")
+        return NeuronModule("snntorch", outputs=outputs, why="its thresholds differ between "
+                            "neurons; a chip core has one threshold",
+                            hint="train with one threshold per layer")
     if _scalar(module.graded_spikes_factor) != 1.0:
-        return Neuron("snntorch", "refused", outputs=outputs, why="graded spikes (graded_spikes_factor"
-                      " is not 1): a chip neuron sends one spike", hint="fold the factor into the next "
-                      "layer's weights and set graded_spikes_factor=1.0")
+        return NeuronModule("snntorch", outputs=outputs, why="graded spikes (graded_spikes_factor"
+                            " is not 1): a chip neuron sends one spike", hint="fold the factor into the next "
+                            "layer's weights and set graded_spikes_factor=1.0")
     if getattr(module, "inhibition", False):
-        return Neuron("snntorch", "refused", outputs=outputs, why="inhibition=True (only the "
-                      "strongest neuron fires): the chip's neurons fire independently",
-                      hint="train without inhibition")
+        return NeuronModule("snntorch", outputs=outputs, why="inhibition=True (only the "
+                            "strongest neuron fires): the chip's neurons fire independently",
+                            hint="train without inhibition")
     reset = module.reset_mechanism
     if reset == "none":
-        return Neuron("snntorch", "refused", outputs=outputs, why="reset_mechanism='none' keeps the "
-                      "membrane after a spike; the chip's neuron subtracts the threshold or resets "
-                      "to 0", hint="train with reset_mechanism='subtract' or 'zero'")
-    return Neuron("snntorch", "iaf", {
-        "kind": "iaf", "threshold": threshold, "min_v_mem": None,
-        "reset": "zero" if reset == "zero" else "subtract", "explicit_reset": True,
-        "spikes": "single", "note": f"snnTorch Leaky(beta=1), reset_mechanism='{reset}'"},
-        outputs=outputs)
+        return NeuronModule("snntorch", outputs=outputs, why="reset_mechanism='none' keeps the "
+                            "membrane after a spike; the chip's neuron subtracts the threshold or resets "
+                            "to 0", hint="train with reset_mechanism='subtract' or 'zero'")
+    return NeuronModule("snntorch", IAF(
+        threshold=threshold, reset="zero" if reset == "zero" else "subtract", explicit_reset=True,
+        note=f"snnTorch Leaky(beta=1), reset_mechanism='{reset}'"), outputs=outputs)
 
 
-def _norse(module: Any) -> Neuron:
+def _norse(module: Any) -> NeuronModule:
     cls = type(module).__name__
     if cls not in ("IAFCell", "IAF"):
         p = getattr(module, "p", None)
@@ -145,24 +141,30 @@ def _norse(module: Any) -> Neuron:
         why = (f"a leaky integrator without spikes ({cls})" if cls.startswith("LI") and "LIF" not in cls
                else f"a leaky neuron ({cls}: finite time constants)" if leaky
                else f"Norse's {cls} is no integrate-and-fire neuron")
-        return Neuron("norse", "refused", outputs="spikes+state",
-                      why=f"{why}: the chip's neurons integrate and fire without a leak, "
-                      "synaptic current or recurrence", hint="use norse.torch.IAFCell "
-                      "(integrate-and-fire) and train again, or keep this layer on the host")
+        return NeuronModule("norse", outputs="spikes+state",
+                            why=f"{why}: the chip's neurons integrate and fire without a leak, "
+                            "synaptic current or recurrence", hint="use norse.torch.IAFCell "
+                            "(integrate-and-fire) and train again, or keep this layer on the host")
     p = module.p
     threshold, v_reset = _scalar(p.v_th), _scalar(p.v_reset)
     if threshold is None or threshold <= 0:
-        return Neuron("norse", "refused", outputs="spikes+state", why="its threshold v_th is not one "
-                      "positive value; a chip core has one positive threshold",
-                      hint="train with one positive v_th per layer")
+        return NeuronModule("norse", outputs="spikes+state", why="its threshold v_th is not one "
+                            "positive value; a chip core has one positive threshold",
+                            hint="train with one positive v_th per layer")
     if v_reset != 0.0:
-        return Neuron("norse", "refused", outputs="spikes+state", why=f"it resets to v_reset "
-                      f"{v_reset}; the chip resets to 0 or subtracts the threshold",
-                      hint="train with v_reset=0.0")
-    return Neuron("norse", "iaf", {
-        "kind": "iaf", "threshold": threshold, "min_v_mem": None, "reset": "zero",
-        "explicit_reset": True, "spikes": "single", "note": f"Norse {cls}: resets to v_reset 0"},
-        outputs="spikes+state")
+        return NeuronModule("norse", outputs="spikes+state", why=f"it resets to v_reset "
+                            f"{v_reset}; the chip resets to 0 or subtracts the threshold",
+                            hint="train with v_reset=0.0")
+    return NeuronModule("norse", IAF(
+        threshold=threshold, reset="zero", explicit_reset=True,
+        note=f"Norse {cls}: resets to v_reset 0"), outputs="spikes+state")
+
+
+def neuron_kind(module: Any) -> str | None:
+    """'iaf' for an integrate-and-fire neuron module the chip computes, 'leaky' for a neuron
+    module it cannot compute, None for any other module."""
+    found = describe(module)
+    return None if found is None else ("iaf" if found.iaf is not None else "leaky")
 
 
 def state_names(module: Any) -> list[str]:

@@ -102,7 +102,8 @@ def test_simulate_a_network_that_does_not_build(inputs, capsys):   # BuildError,
 def test_evaluate_an_empty_dataset(inputs, capsys):   # DatasetError, as an EvaluationError
     assert run(capsys, "evaluate", "d.json", "--dataset", "empty") == (1, "", (
         "empty: error[evaluate-dataset-empty]: the dataset holds no recordings\n"
-        "  hint: event files (.npy, .npz, .aedat4, .aedat, .bin) in one subfolder per label, or a labels.csv\n"
+        "  hint: event files (.npy, .npz, .aedat4, .aedat, .bin) in one subfolder per label, "
+        "or a labels.csv\n"
         "nothing was evaluated\n"))
 
 

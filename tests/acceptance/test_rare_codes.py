@@ -145,7 +145,7 @@ def test_a_sensor_placement_for_host_input_is_simulate_sensor_placement(residual
 
 
 def test_too_many_bins_is_compare_bins(residual):
-    from dynapcnn_dsl.importer.compare import MAX_BINS
+    from dynapcnn_dsl.verify.compare import MAX_BINS
 
     network, weights = residual
     with pytest.raises(SimulationError) as exc:
@@ -156,7 +156,7 @@ def test_too_many_bins_is_compare_bins(residual):
 
 
 def test_a_model_that_raises_is_compare_model_failed(residual):
-    from dynapcnn_dsl.importer.compare import ModelFailure
+    from dynapcnn_dsl.verify.compare import ModelFailure
 
     spec = importlib.util.spec_from_file_location("zoo_for_rare_codes", ZOO)
     zoo = importlib.util.module_from_spec(spec)

@@ -9,8 +9,8 @@ import pytest
 torch = pytest.importorskip("torch")
 sl = pytest.importorskip("sinabs.layers")
 
-from dynapcnn_dsl.importer.from_torch import (  # noqa: E402
-    ImportFailure,
+from dynapcnn_dsl.importer.from_torch import ImportFailure  # noqa: E402
+from dynapcnn_dsl.importer.model_file import (  # noqa: E402
     held_under,
     load_weights,
     neuron_states,
@@ -75,3 +75,45 @@ def test_a_partial_set_of_names_finds_its_prefix():
     assert prefix == "model." and held.model_name == "Sequential"
     bare = model()
     assert held_under(bare, names) == (bare, "")   # without `partial` every tensor must be there
+
+
+def test_load_model_nests_the_model_under_the_networks_prefix_and_loads_what_it_binds(tmp_path):
+    """compare and evaluate: the network's `weights:` names say the prefix, and the network's
+    weights file (only what the cores bind) is loaded into the nested model."""
+    from safetensors.numpy import save_file
+
+    from dynapcnn_dsl.importer.model_file import load_model
+
+    weights = {"model.0.weight": np.full((4, 2, 3, 3), 0.5, np.float32)}
+    save_file(weights, tmp_path / "w.safetensors")
+    loaded = load_model(model(), tmp_path / "w.safetensors", network_names=["model.0.weight"])
+    assert loaded.model.held == "model" and loaded.own_values == () and loaded.notes == ()
+    assert torch.equal(loaded.model.state_dict()["model.0.weight"], torch.full((4, 2, 3, 3), 0.5))
+
+
+def test_load_model_raises_an_unreadable_weights_file_with_the_readers_diagnostics(tmp_path):
+    """Never dropped: a model left on its initial weights would make compare blame the network."""
+    from dynapcnn_dsl.diagnostics import DslError
+    from dynapcnn_dsl.importer.model_file import load_model
+    from dynapcnn_dsl.weights.readers import read
+
+    bad = tmp_path / "w.safetensors"
+    bad.write_bytes(b"not a weights file")
+    _, expected = read(bad)
+    for names in (None, ["0.weight"]):            # import's use, and compare's / evaluate's
+        with pytest.raises(DslError) as caught:
+            load_model(model(), bad, network_names=names)
+        assert [(d.code, d.file) for d in caught.value.diagnostics] == [(d.code, d.file) for d in expected]
+        assert expected and expected[0].is_error
+
+
+def test_load_model_says_what_an_anns_checkpoint_lacks(tmp_path):
+    """import: a checkpoint without the neurons' parameters keeps the model's own, and says so."""
+    from safetensors.numpy import save_file
+
+    from dynapcnn_dsl.importer.model_file import load_model
+
+    save_file({"0.weight": np.zeros((4, 2, 3, 3), np.float32)}, tmp_path / "ann.safetensors")
+    loaded = load_model(model(), tmp_path / "ann.safetensors")
+    assert loaded.own_values == ("1.min_v_mem", "1.spike_threshold")
+    assert [d.code for d in loaded.notes] == ["import-thresholds"]

@@ -28,7 +28,7 @@ def test_a_checkpoint_is_loaded_before_the_trace(capsys, tmp_path):
     import torch
     from safetensors.numpy import load_file
 
-    from dynapcnn_dsl.importer.from_torch import load_module
+    from dynapcnn_dsl.importer.model_file import load_module
 
     model = load_module(f"{ZOO}:SumPoolChain")
     with torch.no_grad():

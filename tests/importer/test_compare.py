@@ -136,7 +136,7 @@ def test_a_model_trained_with_a_batch_size_runs_as_one_recording():
     recording would be cut into 4 samples whose states start over, and the model would seem to
     spike far less than the chip (conv3 differed 8x before). The run takes one sample of all the
     frames, and gives the model back its batch size."""
-    from dynapcnn_dsl.importer.from_torch import load_module, load_weights
+    from dynapcnn_dsl.importer.model_file import load_module, load_weights
     from dynapcnn_dsl.weights.readers import read
 
     example = Path(__file__).resolve().parents[2] / "examples" / "sinabs-nmnist"

@@ -16,8 +16,8 @@ from test_compare import random_events
 import dynapcnn_dsl
 from dynapcnn_dsl import importer
 from dynapcnn_dsl.cli import main
-from dynapcnn_dsl.importer.compare import MAX_BINS
 from dynapcnn_dsl.simulator import SimulationError
+from dynapcnn_dsl.verify.compare import MAX_BINS
 
 MODELS = Path(__file__).with_name("classifiers.py")
 ROOT = Path(__file__).resolve().parents[2]
@@ -122,7 +122,7 @@ def test_far_apart_events_are_refused_before_any_frame(tmp_path):
 def test_class_windows_are_bounded(tmp_path):
     """At most MAX_WINDOWS class windows: an explicit --window-us asking for more is refused,
     the default widens with the recording."""
-    from dynapcnn_dsl.importer.compare import MAX_WINDOWS
+    from dynapcnn_dsl.verify.compare import MAX_WINDOWS
 
     network, weights = imported("LinearHead", tmp_path)
     events = events_8x8()                                        # 100 ms
@@ -136,7 +136,7 @@ def test_class_windows_are_bounded(tmp_path):
 def test_frames_are_made_window_by_window(tmp_path, monkeypatch):
     """The model sees the recording in windows of bounded size, its states carried over: the
     same result as one window."""
-    from dynapcnn_dsl.importer import compare as module
+    from dynapcnn_dsl.verify import compare as module
 
     network, weights = imported("LinearHead", tmp_path)
     whole = dynapcnn_dsl.compare(network, weights, f"{MODELS}:LinearHead", events_8x8())
@@ -206,7 +206,7 @@ def test_a_recording_from_another_camera_is_placed_for_both_sides(tmp_path):
 def test_too_few_output_spikes_on_both_sides_do_not_tell_a_class():
     """As a core with fewer than FEW_SPIKES spikes on both sides is not judged, a spiking head
     that barely fires (the eye tracker's two outputs on 40 ms of noise) tells no class."""
-    from dynapcnn_dsl.importer.comparison import ClassComparison, WindowClass
+    from dynapcnn_dsl.verify.comparison import ClassComparison, WindowClass
 
     quiet = ClassComparison("fc2", 0, (WindowClass(0, 40_000, 0, None),), 0, None, 3, 0.0)
     assert not quiet.conclusive and quiet.agrees

@@ -57,7 +57,7 @@ def events():
 
 
 def compared(name: str, tmp_path: Path, events):
-    from dynapcnn_dsl.importer.compare import compare
+    from dynapcnn_dsl.verify.compare import compare
 
     result = imported(name)
     assert result.ok, [d.message for d in result.diagnostics]

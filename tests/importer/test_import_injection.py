@@ -63,8 +63,8 @@ def check_written(result: importer.Imported, tmp_path: Path) -> dict[str, Any]:
     raw = [c for c in result.text if c != "\n" and (unicodedata.category(c) in ("Cc", "Zl", "Zp"))]
     assert not raw, raw                       # no control character or line break left unescaped
     network, weights = importer.write(result, tmp_path / "out")
-    doc, diagnostics = importer.check(network, weights)
-    assert doc is not None, [d.message for d in diagnostics]
+    built = importer.build_written(network, weights)
+    assert built.ok, [d.message for d in built.diagnostics]
     return data
 
 

@@ -94,7 +94,7 @@ def test_nested_blocks_keep_their_names(imported, tmp_path):
 def test_the_weights_file_holds_the_models_tensors_under_their_names(imported, tmp_path):
     from safetensors.numpy import load_file
 
-    from dynapcnn_dsl.importer.from_torch import load_module
+    from dynapcnn_dsl.importer.model_file import load_module
 
     result = imported("Nested")
     _, weights = importer.write(result, tmp_path)
@@ -174,3 +174,22 @@ def test_a_sum_no_core_reads_and_three_destinations(imported):
         (a_line, "import-destinations"), (a_line + 1, "import-dangling")]
     assert "'s1' (IAFSqueeze) is read by 3 cores (c2, c3, c4)" in result.diagnostics[0].message
     assert result.diagnostics[1].message.startswith("'+' is not followed by a convolution")
+
+
+def test_a_traced_model_is_a_graph_of_typed_operations():
+    """Each operation is its own typed value, the module that did it named (no dropout: it is
+    nothing on the chip)."""
+    from dynapcnn_dsl.importer.from_torch import graph_of
+    from dynapcnn_dsl.importer.graph import IAF, Conv, Input, SumPool
+    from dynapcnn_dsl.importer.model_file import load_module
+
+    graph = graph_of(load_module(f"{ZOO}:SumPoolChain"), input_shape=(2, 16, 16))
+    assert [(type(n.op), n.module) for n in graph.nodes] == [
+        (Input, None), (Conv, "seq.0"), (IAF, "seq.1"), (SumPool, "seq.2"), (Conv, "seq.4"), (IAF, "seq.5")]
+    inp, conv, spk, pool, _, spk2 = (n.op for n in graph.nodes)
+    assert inp == Input((2, 16, 16), "host")
+    assert isinstance(conv, Conv) and conv.kernel == (3, 3) and conv.groups == 1
+    assert isinstance(pool, SumPool) and pool.kernel == pool.stride == (2, 2)
+    assert isinstance(spk, IAF) and isinstance(spk2, IAF)
+    assert (spk.reset, spk2.reset) == ("subtract", "zero")
+    assert graph.name == "SumPoolChain" and graph.outputs == (graph.nodes[-1].name,)

@@ -7,40 +7,47 @@ import numpy as np
 import pytest
 
 from dynapcnn_dsl.importer import from_graph
-from dynapcnn_dsl.importer.graph import Graph, Node
+from dynapcnn_dsl.importer.graph import (
+    IAF,
+    Add,
+    AvgPool,
+    BatchNorm,
+    Cat,
+    Conv,
+    Input,
+    ModelGraph,
+    Node,
+    SumPool,
+)
 from dynapcnn_dsl.importer.mapping import to_plan
 from dynapcnn_dsl.importer.writer import flow, scalar
 from dynapcnn_dsl.pipeline import run_text
 
 
 def inp(shape=(2, 8, 8), source="host") -> Node:
-    return Node("x", "input", params={"source": source, "shape": list(shape)})
+    return Node("x", Input(shape, source))
 
 
-def conv(name: str, src: str, c_out: int = 4, k=(3, 3), **params) -> Node:
-    return Node(name, "conv", (src,), module=name, kind="Conv2d", where=f"m.py:{len(name)}",
-                params={"out_channels": c_out, "kernel": k, "stride": (1, 1), "padding": (1, 1),
-                        "bias": False, **params},
-                tensors={"weight": f"{name}.weight"})
+def conv(name: str, src: str, c_out: int = 4, k=(3, 3)) -> Node:
+    return Node(name, Conv(c_out, k, (1, 1), (1, 1)), (src,), module=name, kind="Conv2d",
+                where=f"m.py:{len(name)}", tensors={"weight": f"{name}.weight"})
 
 
-def spk(name: str, src: str, threshold=1.0, min_v_mem=-1.0, **params) -> Node:
-    return Node(name, "neuron", (src,), module=name, kind="IAF",
-                params={"kind": "iaf", "threshold": threshold, "min_v_mem": min_v_mem,
-                        "reset": "subtract", **params})
+def spk(name: str, src: str, threshold=1.0, min_v_mem=-1.0) -> Node:
+    return Node(name, IAF(threshold, min_v_mem, "subtract"), (src,), module=name, kind="IAF")
 
 
 def pool(name: str, src: str, k: int = 2, op: str = "sumpool", stride: int | None = None) -> Node:
-    return Node(name, op, (src,), module=name, kind=op,
-                params={"kernel": (k, k), "stride": (stride or k, stride or k)})
+    kind = SumPool if op == "sumpool" else AvgPool
+    return Node(name, kind((k, k), (stride or k, stride or k)), (src,), module=name, kind=op)
 
 
-def graph(*nodes: Node, outputs=None) -> Graph:
+def graph(*nodes: Node, outputs=None) -> ModelGraph:
     tensors = {t: np.ones(1, np.float32) for n in nodes for t in n.tensors.values()}
-    return Graph(nodes, tensors, tuple(outputs or [nodes[-1].name]), "m.py")
+    return ModelGraph(nodes, tensors, tuple(outputs or [nodes[-1].name]), "m.py")
 
 
-def codes(g: Graph) -> list[tuple[str, str]]:
+def codes(g: ModelGraph) -> list[tuple[str, str]]:
     _, diagnostics = to_plan(g)
     return [(d.code, d.message.split(" ", 1)[0]) for d in diagnostics]
 
@@ -57,7 +64,7 @@ def test_a_chain_with_pooling_becomes_two_cores_that_validate():
 def test_the_written_text_is_a_valid_network_before_any_weights():
     g = graph(inp(), conv("a", "x"), spk("sa", "a"), conv("b", "sa"), spk("sb", "b"),
               conv("c", "sb"), spk("sc", "c"),
-              Node("s", "add", ("sa", "sc")), conv("d", "s"), spk("sd", "d"))
+              Node("s", Add(), ("sa", "sc")), conv("d", "s"), spk("sd", "d"))
     result = from_graph(g)
     checked = run_text(result.text, "network.yaml")
     assert checked.ok, [d.message for d in checked.diagnostics]
@@ -69,7 +76,7 @@ def test_the_written_text_is_a_valid_network_before_any_weights():
      [("import-no-neuron", "'sa'"), ("import-no-neuron", "'a'")]),    # sorted by position
     # a BatchNorm after the neuron
     ((inp(), conv("a", "x"), spk("sa", "a"),
-      Node("bn", "batchnorm", ("sa",), module="bn", kind="BatchNorm2d", params={"eps": 1e-5}),
+      Node("bn", BatchNorm(1e-5), ("sa",), module="bn", kind="BatchNorm2d"),
       conv("b", "bn"), spk("sb", "b")),
      [("import-batchnorm", "'bn'")]),
     # pooling whose stride is not its window
@@ -78,13 +85,13 @@ def test_the_written_text_is_a_valid_network_before_any_weights():
      [("import-pool", "'p'")]),
     # a concatenation along the map
     ((inp(), conv("a", "x"), spk("sa", "a"), conv("b", "sa"), spk("sb", "b"),
-      Node("cat", "cat", ("sa", "sb"), kind="torch.cat", params={"dim": 2}), conv("c", "cat"),
+      Node("cat", Cat(2), ("sa", "sb"), kind="torch.cat"), conv("c", "cat"),
       spk("sc", "c")),
      [("import-merge", "'torch.cat'")]),
     # a sum nested in a concatenation
     ((inp(), conv("a", "x"), spk("sa", "a"), conv("b", "sa"), spk("sb", "b"),
-      Node("s", "add", ("sa", "sb"), kind="+"),
-      Node("cat", "cat", ("s", "sb"), kind="torch.cat", params={"dim": 1}), conv("c", "cat"),
+      Node("s", Add(), ("sa", "sb"), kind="+"),
+      Node("cat", Cat(1), ("s", "sb"), kind="torch.cat"), conv("c", "cat"),
       spk("sc", "c")),
      [("import-merge", "'+'")]),
     # host input pooled before the first core
@@ -115,13 +122,11 @@ def test_a_neuron_without_lower_bound_gets_minus_the_threshold_with_a_warning():
 
 def test_core_names_are_sanitised_and_unique():
     g = graph(inp(), conv("0", "x"), spk("s0", "0"),
-              Node("b.c", "conv", ("s0",), module="block.conv", kind="Conv2d",
-                   params={"out_channels": 4, "kernel": (1, 1), "stride": (1, 1),
-                           "padding": (0, 0)}, tensors={"weight": "block.conv.weight"}),
+              Node("b.c", Conv(4, (1, 1)), ("s0",), module="block.conv", kind="Conv2d",
+                   tensors={"weight": "block.conv.weight"}),
               spk("s1", "b.c"),
-              Node("b_c", "conv", ("s1",), module="block_conv", kind="Conv2d",
-                   params={"out_channels": 4, "kernel": (1, 1), "stride": (1, 1),
-                           "padding": (0, 0)}, tensors={"weight": "block_conv.weight"}),
+              Node("b_c", Conv(4, (1, 1)), ("s1",), module="block_conv", kind="Conv2d",
+                   tensors={"weight": "block_conv.weight"}),
               spk("s2", "b_c"))
     plan, _ = to_plan(g)
     assert [(c.name, c.weights) for c in plan.cores] == [

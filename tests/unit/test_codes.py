@@ -275,7 +275,7 @@ def test_the_scan_finds_codes_however_they_are_handed_on():
         ("simulate-events-time", "dynapcnn_dsl/simulator/run.py"),     # .get's default
         ("import-shared", "dynapcnn_dsl/importer/mapping.py"),        # self.report(code, ...)
         ("import-source", "dynapcnn_dsl/importer/__init__.py"),       # a parameter's default
-        ("compare-model-failed", "dynapcnn_dsl/importer/compare.py"),  # a class attribute
+        ("compare-model-failed", "dynapcnn_dsl/verify/compare.py"),    # a class attribute
         ("template-not-found", "dynapcnn_dsl/expand/lookup.py"),      # a class's code field
         ("document-json", "dynapcnn_dsl/config/reader.py"),
         ("weights-shape", "dynapcnn_dsl/weights/bind.py"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from helpers import modules_loaded
 
 NEVER_WITHOUT_WEIGHTS = {"torch", "numba", "nir", "dynapcnn_dsl.simulator", "dynapcnn_dsl.importer",
-                         "pygls", "lsprotocol", "dynapcnn_dsl.lsp"}
+                         "dynapcnn_dsl.verify", "pygls", "lsprotocol", "dynapcnn_dsl.lsp"}
 
 
 def test_validate_imports_nothing_heavy():

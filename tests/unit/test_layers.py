@@ -2,7 +2,8 @@
 
     load < strict < expand < model < schema < link < rules < weights < config < emit
          < pipeline
-         < diff / report / samna_bridge / simulate < api < lsp < importer < evaluation < cli
+         < differ / report / samna_bridge / simulator < importer < api < lsp < verify < evaluation
+         < cli
 
 `link` computes facts and `rules` judges them (the link-stage rules read `link`'s facts), so
 `link` comes first and never imports `rules`. Shared values (diagnostics, the catalogue of codes,
@@ -34,9 +35,10 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("emit",),
     ("pipeline",),
     ("differ", "report", "samna_bridge", "simulator"),
+    ("importer",),    # builds what it writes, to check it (through the pipeline)
     ("api",),
     ("lsp",),         # the language server: the pipeline, its reports and the schema, for editors
-    ("importer",),    # builds what it writes, to check it (through the API)
+    ("verify",),      # the chip's simulation against the model (through the API and the importer)
     ("evaluation",),  # runs the simulation over a dataset (and, with --model, the importer's model)
     ("cli",),
     ("__main__",),

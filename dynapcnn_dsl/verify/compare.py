@@ -5,7 +5,7 @@ then core by core (the result types and their printing are in comparison.py).
 As classifiers, when the model's output has one value per class of the network's head (the
 readout's source, or the one core that sends nowhere): per time window and over the recording,
 the class each side picks; the chip's over the recording by the simulator's own rule
-(simulate/prediction.py). That is the first question, and the only one a model without
+(simulator/prediction.py). That is the first question, and the only one a model without
 spiking modules (functional activations, an ANN, a head without a neuron) can answer.
 
 Core by core, for the cores with a spiking counterpart: each core is matched to the model's
@@ -33,7 +33,7 @@ import numpy as np
 
 from dynapcnn_dsl.config import Configuration, from_tree, to_tree
 from dynapcnn_dsl.diagnostics import CodedError
-from dynapcnn_dsl.importer.comparison import (
+from dynapcnn_dsl.verify.comparison import (
     FEW_SPIKES,
     ClassComparison,
     Comparison,
@@ -125,13 +125,14 @@ def neuron_modules(model: Any, input_shape: tuple[int, int, int]) -> dict[str, s
     """state_dict prefix of each convolution -> the module of the neuron that follows it (a
     spiking module, or the module whose forward calls an activation function)."""
     from dynapcnn_dsl.importer.from_torch import graph_of
+    from dynapcnn_dsl.importer.graph import COMPUTE
     from dynapcnn_dsl.importer.mapping import chain
 
     graph = graph_of(model, input_shape=input_shape)
     readers = graph.consumers()
     found: dict[str, str] = {}
     for node in graph.nodes:
-        if node.op in ("conv", "linear") and node.prefix("weight"):
+        if isinstance(node.op, COMPUTE) and node.prefix("weight"):
             _, neuron, _ = chain(readers, node)
             if neuron is not None:      # "" for a function called in the model's own forward
                 found[node.prefix("weight")] = neuron.module or ""
@@ -160,8 +161,7 @@ def run_model(model: Any, modules: list[str], frames: Any,
     the model's own is a ModelFailure."""
     import torch
 
-    from dynapcnn_dsl.importer.from_torch import neuron_kind
-    from dynapcnn_dsl.importer.neurons import reset, run_steps, spikes_of, stepped
+    from dynapcnn_dsl.importer.neurons import neuron_kind, reset, run_steps, spikes_of, stepped
 
     outputs: dict[str, np.ndarray] = {}
     sums: list[np.ndarray] = []          # [K] per window, in time order
@@ -243,7 +243,8 @@ def compare(network: str | Path, weights: str | Path, model: str | Any, events: 
     a spiking module follows in the model; the others are skipped with the reason. A DVS
     recording from another camera is placed on the sensor with `sensor_offset` and
     `downsample` (as `simulate`), for both sides. Raises BuildError / SimulationError /
-    ImportFailure / ModelFailure with the reasons."""
+    ImportFailure / ModelFailure with the reasons (DslError for a weights file that became
+    unreadable after the build)."""
     from dynapcnn_dsl.importer.from_torch import ImportFailure
 
     try:
@@ -257,7 +258,7 @@ def _compared(network: str | Path, weights: str | Path, model: str | Any, events
               key: str | None, window_us: int | None, sensor_offset: tuple[int, int] | None,
               downsample: int | None) -> Comparison:
     from dynapcnn_dsl.api import build, placement_of, simulate
-    from dynapcnn_dsl.importer.from_torch import held_under, load_module, load_weights
+    from dynapcnn_dsl.importer.model_file import load_model
     from dynapcnn_dsl.simulator.run import placed
 
     doc = build(network, weights, key=key, annotate=True)   # the simulation names cores by it
@@ -269,17 +270,10 @@ def _compared(network: str | Path, weights: str | Path, model: str | Any, events
     bins = (int(table["t"].max()) if len(table) else 0) // bin_us + 1
     window_bins = (max(1, int(window_us) // bin_us) if window_us is not None else
                    max(1, DEFAULT_WINDOW_US // bin_us, -(-bins // MAX_WINDOWS)))
-    loads = isinstance(model, str)
-    if loads:
-        model = load_module(model)
-    # the cores' `weights:` may name the model under a prefix (a Lightning checkpoint's `model.`)
-    model, _ = held_under(model, [f"{c.weights}.weight" for c in linked.cores], partial=True)
-    if loads:
-        from dynapcnn_dsl.weights.readers import read
-
-        loaded, _ = read(weights, key=key)
-        if loaded is not None:
-            load_weights(model, dict(loaded.tensors), partial=True)
+    # the cores' `weights:` may name the model under a prefix (a Lightning checkpoint's `model.`);
+    # a module given loaded is taken with its weights as they are
+    model = load_model(model, weights if isinstance(model, str) else None, key=key,
+                       network_names=[f"{c.weights}.weight" for c in linked.cores]).model
     # A bias (a folded BatchNorm's shift too) is added by the model once per time step and by
     # the chip once per slow-clock tick: one tick per bin makes the two comparable.
     shape = _model_shape(model, linked)
@@ -331,7 +325,7 @@ def _model_shape(model: Any, linked: Any) -> tuple[int, int, int]:
     """The [C, H, W] the model takes: the network's input, except that a model fed by the DVS
     may declare the sensor's two polarity channels (a sinabs DVSLayer that merges them, or
     an `input_shape` attribute) where the network, merged or filtered, has one."""
-    from dynapcnn_dsl.importer.from_torch import input_shape_of
+    from dynapcnn_dsl.importer.torch_trace import input_shape_of
 
     shape = tuple(int(n) for n in linked.input.shape)
     declared = input_shape_of(model)
@@ -342,7 +336,7 @@ def _model_shape(model: Any, linked: Any) -> tuple[int, int, int]:
 
 
 def _spiking(model: Any, name: str) -> bool:
-    from dynapcnn_dsl.importer.from_torch import neuron_kind
+    from dynapcnn_dsl.importer.neurons import neuron_kind
 
     try:
         return neuron_kind(model.get_submodule(name)) is not None
