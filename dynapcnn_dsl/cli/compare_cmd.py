@@ -54,7 +54,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         result = compare(args.file, args.weights, args.model, args.events, bin_us=args.bin_us,
                          key=args.key, window_us=args.window_us, sensor_offset=args.sensor_offset,
                          downsample=args.downsample)
-    except (BuildError, SimulationError, EventsError, DslError) as exc:
+    except (BuildError, SimulationError, EventsError) as exc:
         print_diagnostics(exc.diagnostics, sys.stdout)
         return 1
     except ModelFailure as exc:
@@ -64,6 +64,9 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     except ImportFailure as exc:
         print_diagnostics(failure(args.model, str(exc), exc.hint or "--model is FILE.py:NAME").diagnostics,
                           sys.stdout)
+        return 1
+    except DslError as exc:   # the weights file, read after the build, became unreadable
+        print_diagnostics(exc.diagnostics, sys.stdout)
         return 1
     sys.stdout.write(result.table())
     return 0 if result.agrees else 1
