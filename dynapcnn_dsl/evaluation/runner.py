@@ -154,7 +154,8 @@ def model_spec(model: str, network: Any, weights: Any, key: str | None, options:
         raise EvaluationError(error(
             model, "evaluate-model", f"cannot run the model: {exc.message}", exc.hint)) from None
     except DslError as exc:      # its weights file (read by the build just before) became unreadable
-        raise EvaluationError(error(model, "evaluate-model", f"cannot run the model: {exc}")) from None
+        reasons = "; ".join(d.message for d in exc.diagnostics if d.is_error)
+        raise EvaluationError(error(model, "evaluate-model", f"cannot run the model: {reasons}")) from None
     return spec
 
 

@@ -285,11 +285,11 @@ def _import_python(source: str, input_shape: tuple[int, int, int] | None, weight
 
     try:
         loaded = load_model(source, weights, key=key)
-    except DslError as exc:                  # the weights file cannot be read: the reader's reasons
-        return Imported(source, None, None, diagnostics=tuple(exc.diagnostics))
     except ImportFailure as exc:
         return failure(source, exc.message, exc.hint or "SOURCE is FILE.py:NAME, NAME a module class "
                        "constructible without arguments or a function returning a module")
+    except DslError as exc:                  # the weights file cannot be read: the reader's reasons
+        return Imported(source, None, None, diagnostics=tuple(exc.diagnostics))
     result = import_torch(loaded.model, input_shape=input_shape, dvs=dvs, chip=chip, source=source,
                           file=Path(source.rpartition(":")[0]), own_values=loaded.own_values)
     return replace(result, diagnostics=(*loaded.notes, *result.diagnostics))
