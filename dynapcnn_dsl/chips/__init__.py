@@ -49,6 +49,7 @@ class Limits(NamedTuple):
     bias_bits: int
     readout_classes: int
     readout_layer: int
+    readout_errata_spacing: int     # class k on feature spacing*(k-1) under the errata remap
     readout_threshold: tuple[int, int]
     dvs_monitor_layer: int
     dvs_sensor_size: int

@@ -26,6 +26,7 @@ LIMITS = {
     "bias_bits": 16,                   # memory word; sinabs quantizes biases to 8 bits (parity)
     "readout_classes": 15,             # sources say 15, 16 and "< 15": the strictest sure bound
     "readout_layer": 12,               # destination layer id of the readout
+    "readout_errata_spacing": 4,       # speck2e/2f errata: class k is read from feature 4*(k-1)
     "readout_threshold": (-32768, 65535),  # "16-bit" (HARDWARE.md), signedness undocumented: a
                                        # document may hold either reading (samna's own may be
                                        # unsigned); the language writes -32768..32767, and the

@@ -104,9 +104,10 @@ class _Decompiler:
         i = feeding[0]
         out = self.out_features(i)
         w = np.asarray(self.layers[i].weights)
-        spread = self.chip.readout == "usable" and (out - 1) % 4 == 0 and not np.any(
-            np.delete(w, np.arange(0, out, 4), axis=0))
-        classes = (out - 1) // 4 + 1 if spread else out
+        spacing = LIMITS["readout_errata_spacing"]
+        spread = self.chip.readout == "usable" and (out - 1) % spacing == 0 and not np.any(
+            np.delete(w, np.arange(0, out, spacing), axis=0))
+        classes = (out - 1) // spacing + 1 if spread else out
         keys: dict[str, Any] = {"from": self.names[i], "classes": classes, "threshold": int(r.threshold or 0)}
         if r.window != 16:
             keys["low_pass_filter"] = r.window
@@ -132,8 +133,9 @@ class _Decompiler:
         bias = np.asarray(layer.biases) if layer.leak_enable else None
         if compact_classes is not None:                                    # undo the errata spread
             conv["out_channels"] = compact_classes
-            weights = weights[0: 4 * compact_classes: 4]
-            bias = bias[0: 4 * compact_classes: 4] if bias is not None else None
+            spacing = LIMITS["readout_errata_spacing"]
+            weights = weights[0: spacing * compact_classes: spacing]
+            bias = bias[0: spacing * compact_classes: spacing] if bias is not None else None
         self.tensors[f"{name}.weight"] = weights.astype(np.int8)
         if bias is not None:
             conv["bias"] = True

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from dynapcnn_dsl.chips import INPUT, ChipProfile
+from dynapcnn_dsl.chips.facts import LIMITS
 from dynapcnn_dsl.link.data import Link, Shape
 from dynapcnn_dsl.link.graph import Graph
 from dynapcnn_dsl.model.network import Core, Input, Network
@@ -73,7 +74,7 @@ def readout_features(network: Network, chip: ChipProfile, name: str) -> int:
     r = network.readout
     if r is None or r.from_ != name or not errata_remap(network, chip):
         return core.conv.out_channels
-    return max(core.conv.out_channels, 4 * (r.classes - 1) + 1)
+    return max(core.conv.out_channels, LIMITS["readout_errata_spacing"] * (r.classes - 1) + 1)
 
 
 def errata_remap(network: Network, chip: ChipProfile) -> bool:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
+from dynapcnn_dsl.chips.facts import LIMITS
 from dynapcnn_dsl.diagnostics import Diagnostic
 from dynapcnn_dsl.link.data import LinkedCore, LinkedNetwork, by_name
 from dynapcnn_dsl.load.source import NodePath, SourceMap
@@ -149,12 +150,13 @@ def quantize_none(weight: np.ndarray, bias: np.ndarray | None, threshold: float,
 
 def errata_spread(values: np.ndarray, physical: int) -> np.ndarray:
     """Class k (1-based) on feature 4*(k-1): rows spread out, zero rows between them."""
+    spacing = LIMITS["readout_errata_spacing"]
     out = np.zeros((physical, *values.shape[1:]), dtype=values.dtype)
-    out[0: 4 * values.shape[0]: 4] = values
+    out[0: spacing * values.shape[0]: spacing] = values
     return out
 
 
-WEIGHT_RANGE = (-128, 127)
+WEIGHT_RANGE = (-(2 ** (LIMITS["weight_bits"] - 1)), 2 ** (LIMITS["weight_bits"] - 1) - 1)
 
 
 class QuantizedCore(NamedTuple):
