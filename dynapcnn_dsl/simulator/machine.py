@@ -18,9 +18,7 @@ import numpy as np
 
 from dynapcnn_dsl.chips import ChipProfile, resolve_chip
 from dynapcnn_dsl.chips.facts import LIMITS
-from dynapcnn_dsl.config import CnnLayer, Configuration
-from dynapcnn_dsl.config import DvsLayer as DvsConfig
-from dynapcnn_dsl.config import Readout as ReadoutConfig
+from dynapcnn_dsl.config import CnnLayer, Configuration, DvsLayer, Readout
 from dynapcnn_dsl.config.model import FORMAT, has_header
 from dynapcnn_dsl.config.runnable import check
 from dynapcnn_dsl.config.tree import structure_only
@@ -199,7 +197,7 @@ def _core(layer: CnnLayer, index: int, name: str, chip: ChipProfile) -> Core:
         decimation=decimation, congestion_balancer=bool(layer.input_congestion_balancer_enable))
 
 
-def _dvs(layer: DvsConfig) -> DvsFilter:
+def _dvs(layer: DvsLayer) -> DvsFilter:
     def pair(xy: Any) -> tuple[int, int]:
         return int(xy.x), int(xy.y)
 
@@ -210,7 +208,7 @@ def _dvs(layer: DvsConfig) -> DvsFilter:
                      destinations=layer.targets())
 
 
-def _readout(readout: ReadoutConfig | None, cores: tuple[Core | None, ...],
+def _readout(readout: Readout | None, cores: tuple[Core | None, ...],
              chip: ChipProfile) -> ReadoutTally | None:
     if readout is None or not readout.enable:
         return None

@@ -219,9 +219,9 @@ def simulate_document(
     placement: SensorPlacement | None = None,
 ) -> SimulationResult:
     """Run `document` (its tree, checked here; or its typed values as the reader made them)
-    over `events` (EVENT dtype). `record` is "monitored" (the cores and the
-    DVS layer with monitor_enable) or "all". `placement` puts a recording from another camera
-    on the DVS sensor (events off the sensor dropped and counted). Raises SimulationError."""
+    over `events` (EVENT dtype). `record` is "monitored" (the cores and the DVS layer with
+    monitor_enable) or "all". `placement` puts a recording from another camera on the DVS
+    sensor (events off the sensor dropped and counted). Raises SimulationError."""
     machine, diagnostics = read_machine(document, file)
     if machine is None:
         raise SimulationError(diagnostics)
