@@ -117,7 +117,7 @@ class Packed:
                            v.monitor and DVS_SOURCE in record, *slots)
         self.inputs = np.asarray(machine.input_layers, np.int64)
         r = machine.readout
-        self.readout = np.asarray((r is not None, r.errata if r else 0, r.classes if r else 0), np.int64)
+        self.readout = np.asarray((r is not None, r.spacing if r else 1, r.classes if r else 0), np.int64)
         self.counters = np.zeros((n, 4), np.int64)
         self.misc = np.zeros(7, np.int64)
         self.period = np.zeros(max(self.readout[2], 1), np.int64)
@@ -290,12 +290,8 @@ def _drain(t: int, geometry: Any, destinations: Any, weights: Any, state: Any, f
             if d[0] == 0:
                 continue
             if d[1] == READOUT_LAYER:
-                if readout[0]:
-                    if readout[1]:
-                        if f % 4 == 0 and f // 4 < readout[2]:
-                            period[f // 4] += 1
-                    elif f < readout[2]:
-                        period[f] += 1
+                if readout[0] and f % readout[1] == 0 and f // readout[1] < readout[2]:
+                    period[f // readout[1]] += 1   # class k on feature spacing*(k-1)
                 continue
             stack = _put(stack, sp, DELIVER, d[1], f + d[3], x // d[2], y // d[2])
             sp += 1

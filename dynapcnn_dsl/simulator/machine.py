@@ -82,7 +82,7 @@ class ReadoutTally:
 
     threshold: int
     window: int                             # low-pass window in slow-clock ticks: 1, 16 or 32
-    errata: bool                            # class k is feature 4(k-1)
+    spacing: int                            # class k is feature spacing*(k-1): 4 under the errata, else 1
     classes: int
 
 
@@ -215,9 +215,9 @@ def _readout(readout: Readout | None, cores: tuple[Core | None, ...],
     features = max((c.output_shape[0] for c in cores if c is not None
                     and any(d is not None and d.layer == READOUT_LAYER for d in c.destinations)),
                    default=0)
-    errata = chip.readout_errata
-    classes = min((features + 3) // 4 if errata else features, chip.limits.readout_classes)
-    return ReadoutTally(int(readout.threshold), readout.window, errata, classes)  # type: ignore[arg-type]
+    spacing = chip.limits.readout_errata_spacing if chip.readout_errata else 1
+    classes = min(-(-features // spacing), chip.limits.readout_classes)
+    return ReadoutTally(int(readout.threshold), readout.window, spacing, classes)  # type: ignore[arg-type]
 
 
 def _warnings(configuration: Configuration, machine: Machine, file: str) -> list[Diagnostic]:
