@@ -1,7 +1,7 @@
 """Phase: a configuration's accuracy over a labelled dataset (docs/evaluate.md).
 
 Each recording is simulated alone (dynapcnn_dsl.simulate), its class predicted by
-simulate/prediction.py's rule, in this process, in worker processes or on a Dask cluster.
+simulator/prediction.py's rule, in this process, in worker processes or on a Dask cluster.
 """
 
 from __future__ import annotations

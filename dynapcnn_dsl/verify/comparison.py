@@ -46,7 +46,7 @@ class ClassComparison:
     head: str
     first: int                    # 1 with a readout, 0 otherwise
     windows: tuple[WindowClass, ...]
-    chip: int | None              # over the whole recording (simulate/prediction.py's rule)
+    chip: int | None              # over the whole recording (simulator/prediction.py's rule)
     model: int | None
     chip_spikes: int = 0          # the head's output spikes over the recording
     model_spikes: float | None = None  # the model's output summed, when it counts spikes (else None)

@@ -1,4 +1,4 @@
-"""A run's predicted class (simulate/prediction.py; shared/SIMULATION.md, "A recording's
+"""A run's predicted class (simulator/prediction.py; shared/SIMULATION.md, "A recording's
 class"): the readout's class that won the most slow-clock ticks (the largest total without a
 clock), lowest class on ties; without a readout the top feature of the one recorded core; no
 event at all is no prediction. The rule `simulate`'s summary, `compare` and `evaluate` share."""
