@@ -90,11 +90,23 @@ def _in_process(data: dict[str, Any], options: Options, todo: Sequence[Recording
         on_row(run_recording(r.file, r.label, r.source))
 
 
+def _pool_worker(data: dict[str, Any], options: Options) -> None:
+    """A pool worker's start. An interrupt is this process's to handle (it drops what is queued
+    and stops the pool): a terminal's Ctrl-C reaches the whole process group, and a forked
+    worker would otherwise raise it wherever it is, with a traceback. SIGTERM ends it at once."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    install(data, options)
+
+
 def _in_pool(data: dict[str, Any], options: Options, todo: Sequence[Recording], jobs: int,
              on_row: Callable[[Row], None]) -> None:
     """Worker processes, the configuration sent once to each (the pool's initializer). A
     worker that dies breaks the pool: the recordings not finished run again in a new pool, and
-    one whose runs keep ending that way is reported with the reason."""
+    one whose runs keep ending that way is reported with the reason. Interrupted, the run
+    stops after the recordings in progress, not after every one queued."""
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
@@ -107,8 +119,9 @@ def _in_pool(data: dict[str, Any], options: Options, todo: Sequence[Recording], 
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     while left:
         broken = []
-        with ProcessPoolExecutor(jobs, mp_context=context, initializer=install,
-                                 initargs=(data, options)) as pool:
+        pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_pool_worker,
+                                   initargs=(data, options))
+        try:
             futures = {pool.submit(run_recording, todo[i].file, todo[i].label, todo[i].source): i
                        for i in left}
             pending = set(futures)
@@ -120,6 +133,8 @@ def _in_pool(data: dict[str, Any], options: Options, todo: Sequence[Recording], 
                         on_row(future.result())
                     except BrokenProcessPool:
                         broken.append(i)
+        finally:      # all done, or interrupted: then the queued recordings are dropped, not run
+            pool.shutdown(cancel_futures=True)
         left = []
         for i in broken:
             attempts[i] += 1

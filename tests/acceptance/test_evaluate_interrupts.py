@@ -5,14 +5,21 @@ completes into the rows of an uninterrupted run)."""
 
 from __future__ import annotations
 
+import csv
 import os
 import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import ROOT, cli
 from simulate_docs import core, document
 
 import dynapcnn_dsl
+from dynapcnn_dsl.config.writer import to_json
 
 EV = np.dtype([("t", "<i8"), ("x", "<i2"), ("y", "<i2"), ("p", "<i1")])
 SIDE = 16
@@ -101,3 +108,85 @@ def test_two_configurations_on_one_cluster_at_once_each_run_their_own():
         first = dynapcnn_dsl.evaluate(make_doc(), pairs, scheduler=cluster.scheduler_address,
                                       on_row=start_the_other)
     assert [outcomes(first), outcomes(second[0])] == expected
+
+
+RECORDINGS = 30
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory) -> tuple[Path, Path, list[dict[str, str]]]:
+    """c.json, ds/<label>/r<i>.npy (thirty recordings of 20,000 events: a run of a second or
+    two) and the rows of an uninterrupted run."""
+    root = tmp_path_factory.mktemp("interrupted")
+    config = root / "c.json"
+    config.write_text(to_json(make_doc()), encoding="utf-8")
+    rng = np.random.default_rng(0)
+    for i in range(RECORDINGS):
+        folder = root / "ds" / str(i % 3)
+        folder.mkdir(parents=True, exist_ok=True)
+        np.save(folder / f"r{i:02d}.npy", recording(rng, 20_000))
+    from dynapcnn_dsl.cli import run
+
+    assert run(["evaluate", str(config), "--dataset", str(root / "ds"), "-o", str(root / "full.csv"),
+                "--jobs", "1", "--format", "json"]) == 0
+    return config, root / "ds", rows_of(root / "full.csv")
+
+
+def rows_of(path: Path) -> list[dict[str, str]]:
+    """The CSV's rows, without the time each took, in the dataset's order."""
+    with path.open(newline="", encoding="utf-8") as fh:
+        return sorted(({k: v for k, v in r.items() if k != "seconds"} for r in csv.DictReader(fh)),
+                      key=lambda r: r["file"])
+
+
+@pytest.mark.parametrize(("signum", "group", "jobs", "code"), [
+    (signal.SIGINT, True, 1, 130),       # Ctrl-C on a terminal: the whole process group
+    (signal.SIGTERM, False, 1, 143),
+    (signal.SIGINT, True, 2, 130),       # the pool's workers get the Ctrl-C too
+], ids=["sigint", "sigterm", "sigint-jobs2"])
+def test_an_interrupted_run_keeps_whole_rows_and_resume_completes_it(dataset, tmp_path, capsys,
+                                                                    signum, group, jobs, code):
+    """The CLI is signalled once the results CSV has a few rows: it stops soon (not after the
+    recordings it had queued), with the usual exit status and one line on stderr, no traceback;
+    the CSV holds its header and whole rows only; `--resume` runs the rest, and the rows are
+    those of an uninterrupted run."""
+    config, folder, full = dataset
+    results = tmp_path / "r.csv"
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen([sys.executable, "-m", "dynapcnn_dsl", "evaluate", str(config), "--dataset",
+                             str(folder), "-o", str(results), "--jobs", str(jobs)],
+                            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while proc.poll() is None and time.monotonic() < deadline:
+            if results.is_file() and results.read_text(encoding="utf-8").count("\n") >= 4:
+                break                                   # the header and three rows
+            time.sleep(0.01)
+        assert proc.poll() is None, "the run ended before it could be interrupted"
+        if group:
+            os.killpg(proc.pid, signum)
+        else:
+            proc.send_signal(signum)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == code, err
+    assert "Traceback" not in err
+    # SIGTERM's line is printed when the signal lands in the simulator's kernel, not otherwise
+    assert err.strip() in (("interrupted",) if signum == signal.SIGINT else ("terminated", ""))
+
+    text = results.read_text(encoding="utf-8")
+    assert text.endswith("\n")
+    header, *lines = list(csv.reader(text.splitlines()))
+    assert header[0] == "file" and all(len(line) == len(header) for line in lines)
+    kept = rows_of(results)
+    assert 3 <= len(kept) < RECORDINGS - jobs - 2, "the run had nearly finished: nothing was tested"
+    assert all(row in full for row in kept)
+
+    status, out = cli(capsys, "evaluate", str(config), "--dataset", str(folder), "-o", str(results),
+                      "--resume", "--jobs", "1")
+    assert status == 0, out
+    assert rows_of(results) == full
