@@ -190,3 +190,19 @@ def test_an_interrupted_run_keeps_whole_rows_and_resume_completes_it(dataset, tm
                       "--resume", "--jobs", "1")
     assert status == 0, out
     assert rows_of(results) == full
+
+
+def test_resume_after_a_row_cut_short_runs_that_recording_again(dataset, tmp_path, capsys):
+    """A run killed (SIGKILL, out of memory, a full disk) while writing a row leaves it cut short,
+    without its newline: `--resume` does not keep it (nor fail on it), and runs it again."""
+    config, folder, full = dataset
+    results = tmp_path / "r.csv"
+    lines = (folder.parent / "full.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    for cut in ("", "\n"):                               # cut in a field, and before its last field
+        line = lines[-2]
+        results.write_text("".join(lines[:-2]) + (line[:len(line) // 2] if not cut else
+                                                  line[:line.rindex(",")] + cut), encoding="utf-8")
+        status, out = cli(capsys, "evaluate", str(config), "--dataset", str(folder), "-o", str(results),
+                          "--resume", "--jobs", "1")
+        assert status == 0, out
+        assert rows_of(results) == full
