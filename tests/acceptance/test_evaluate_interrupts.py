@@ -56,6 +56,31 @@ def pairs_and_expected():
     return pairs, outcomes(dynapcnn_dsl.evaluate(make_doc(), pairs, jobs=1))
 
 
+def _die() -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+class Fatal:
+    """A recording that kills the worker process it reaches (unpickled there), as one that
+    runs it out of memory does."""
+
+    def __reduce__(self):
+        return _die, ()
+
+
+def test_a_recording_that_kills_its_worker_fails_alone():
+    """Every pool it is in breaks, leaving the recordings queued beside it unfinished too: those
+    run again and come back; only the killer, which then kills a pool of its own, is a failed row."""
+    rng = np.random.default_rng(4)
+    pairs = [(recording(rng, 4000), str(i % 3)) for i in range(12)]
+    expected = dynapcnn_dsl.evaluate(make_doc(), pairs, jobs=1)
+    result = dynapcnn_dsl.evaluate(make_doc(), [(Fatal(), "0"), *pairs], jobs=2)
+    assert [r.error for r in result.failed] == \
+        ["its worker process died 5 times, the last one running it alone (out of memory? killed?)"]
+    assert [(r.label, r.prediction, r.events, r.spikes, r.error) for r in result.rows[1:]] == \
+        [(r.label, r.prediction, r.events, r.spikes, "") for r in expected.rows]
+
+
 @pytest.mark.parametrize("victims", ["one", "every"])
 def test_a_dask_worker_killed_mid_run_and_the_run_completes(pairs_and_expected, victims):
     """A LocalCluster of two worker processes (each with its nanny); one worker, or both, is
