@@ -1,10 +1,13 @@
-"""`evaluate` when a run is cut short: a Dask worker process killed mid-run (the run completes,
-every recording as a run in one process gives it), and the command line interrupted by SIGINT
-or SIGTERM (the usual exit status, no traceback, a results CSV of whole rows that `--resume`
-completes into the rows of an uninterrupted run)."""
+"""`evaluate` when a run is cut short or a worker dies: a Dask worker process (or every one)
+killed mid-run, two configurations on one cluster at once, a recording that kills its pool
+worker every time, the command line interrupted by SIGINT or SIGTERM (the usual exit status, no
+traceback, a results CSV of whole rows that `--resume` completes into the rows of an
+uninterrupted run), and `--resume` after a row cut short. The runs that could hang (a cluster,
+a pool, a subprocess) have a deadline, so a regression fails CI rather than stalling it."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
 import signal
@@ -48,6 +51,21 @@ def outcomes(evaluation) -> list[tuple]:
     return [(r.file, r.label, r.prediction, r.events, r.spikes, r.error) for r in evaluation.rows]
 
 
+@contextlib.contextmanager
+def deadline(seconds: int):
+    """Fail, rather than hang CI, if a run never ends (pytest-timeout is not a dependency)."""
+    def expired(signum, frame) -> None:
+        raise TimeoutError(f"still running after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 @pytest.fixture(scope="module")
 def pairs_and_expected():
     """Twelve recordings of 20,000 to 31,000 events and their rows in one process."""
@@ -74,7 +92,8 @@ def test_a_recording_that_kills_its_worker_fails_alone():
     rng = np.random.default_rng(4)
     pairs = [(recording(rng, 4000), str(i % 3)) for i in range(12)]
     expected = dynapcnn_dsl.evaluate(make_doc(), pairs, jobs=1)
-    result = dynapcnn_dsl.evaluate(make_doc(), [(Fatal(), "0"), *pairs], jobs=2)
+    with deadline(120):
+        result = dynapcnn_dsl.evaluate(make_doc(), [(Fatal(), "0"), *pairs], jobs=2)
     assert [r.error for r in result.failed] == \
         ["its worker process died 5 times, the last one running it alone (out of memory? killed?)"]
     assert [(r.label, r.prediction, r.events, r.spikes, r.error) for r in result.rows[1:]] == \
@@ -106,7 +125,9 @@ def test_a_dask_worker_killed_mid_run_and_the_run_completes(pairs_and_expected, 
                     os.kill(pids[address], signal.SIGKILL)
                     killed.append(address)
 
-        result = dynapcnn_dsl.evaluate(make_doc(), pairs, scheduler=cluster.scheduler_address, on_row=kill)
+        with deadline(120):
+            result = dynapcnn_dsl.evaluate(make_doc(), pairs, scheduler=cluster.scheduler_address,
+                                           on_row=kill)
     assert len(killed) == (2 if victims == "every" else 1), "no worker held a recording at the first row"
     assert outcomes(result) == expected
     assert not result.failed
@@ -130,8 +151,9 @@ def test_two_configurations_on_one_cluster_at_once_each_run_their_own():
             if not second:
                 second.append(dynapcnn_dsl.evaluate(other, pairs, scheduler=cluster.scheduler_address))
 
-        first = dynapcnn_dsl.evaluate(make_doc(), pairs, scheduler=cluster.scheduler_address,
-                                      on_row=start_the_other)
+        with deadline(120):
+            first = dynapcnn_dsl.evaluate(make_doc(), pairs, scheduler=cluster.scheduler_address,
+                                          on_row=start_the_other)
     assert [outcomes(first), outcomes(second[0])] == expected
 
 
