@@ -23,7 +23,9 @@ if TYPE_CHECKING:
     from dynapcnn_dsl.evaluation.model import ModelSpec
 
 RETRIES = 3
-"""Times a recording is tried again after its worker process died, before it is reported."""
+"""Times a recording is tried again in a new pool after a worker process died with it unfinished
+(then it runs once more alone, to be sure it is the one that kills its worker); on a Dask
+cluster, the times a task that raised is tried again."""
 
 
 class EvaluationError(DslError):

@@ -118,7 +118,9 @@ def _run(installed: dict[str, Any], file: str, label: str, source: Any) -> Row:
 
 def unpack(payload: bytes) -> dict[str, Any]:
     """The configuration from the bytes its Dask task carries (cluster.py): a task, not
-    scattered data, so that the scheduler can run it again when every worker holding it died."""
+    scattered data, so that the scheduler can run it again when every worker holding it died.
+    The bytes are this run's own, pickled by its client (as Dask pickles every task), never a
+    file's; and bytes, not the tree, so that Dask does not walk a large configuration for futures."""
     return pickle.loads(payload)
 
 
