@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import os
 import sys
 from pathlib import Path
@@ -85,12 +86,14 @@ def _resumed(path: str, parser: argparse.ArgumentParser, cores: tuple[str, ...])
         return []
     try:
         with open(path, newline="", encoding="utf-8") as fh:
-            reader = csv.DictReader(fh)
-            if reader.fieldnames != columns(cores):
-                parser.error(f"--resume: {path} is not the results of this configuration "
-                             f"(columns {', '.join(reader.fieldnames or [])})")
-            return [row_of(values, cores) for values in reader if values.get("file")
-                    and not values.get("error")]
+            text = fh.read()
+        # a run killed while writing a row leaves it cut short: not kept, its recording runs again
+        reader = csv.DictReader(io.StringIO(text if text.endswith("\n") else text[:text.rfind("\n") + 1]))
+        if reader.fieldnames != columns(cores):
+            parser.error(f"--resume: {path} is not the results of this configuration "
+                         f"(columns {', '.join(reader.fieldnames or [])})")
+        return [row_of(values, cores) for values in reader if values.get("file")
+                and not values.get("error") and None not in values.values()]
     except (OSError, ValueError, csv.Error) as exc:
         parser.error(f"--resume: cannot read {path}: {exc}")
     return []

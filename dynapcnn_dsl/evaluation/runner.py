@@ -23,7 +23,9 @@ if TYPE_CHECKING:
     from dynapcnn_dsl.evaluation.model import ModelSpec
 
 RETRIES = 3
-"""Times a recording is tried again after its worker process died, before it is reported."""
+"""Times a recording is tried again in a new pool after a worker process died with it unfinished
+(then it runs once more alone, to be sure it is the one that kills its worker); on a Dask
+cluster, the times a task that raised is tried again."""
 
 
 class EvaluationError(DslError):
@@ -90,14 +92,26 @@ def _in_process(data: dict[str, Any], options: Options, todo: Sequence[Recording
         on_row(run_recording(r.file, r.label, r.source))
 
 
+def _pool_worker(data: dict[str, Any], options: Options) -> None:
+    """A pool worker's start. An interrupt is this process's to handle (it drops what is queued
+    and stops the pool): a terminal's Ctrl-C reaches the whole process group, and a forked
+    worker would otherwise raise it wherever it is, with a traceback. SIGTERM ends it at once."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    install(data, options)
+
+
 def _in_pool(data: dict[str, Any], options: Options, todo: Sequence[Recording], jobs: int,
              on_row: Callable[[Row], None]) -> None:
     """Worker processes, the configuration sent once to each (the pool's initializer). A
-    worker that dies breaks the pool: the recordings not finished run again in a new pool, and
-    one whose runs keep ending that way is reported with the reason."""
+    worker that dies breaks the pool: the recordings not finished run again in a new pool. One
+    left unfinished by more than RETRIES broken pools then runs alone, in a pool of its own, so
+    that only a recording that kills its worker by itself is reported (with the reason), not
+    those that happened to be queued beside it. Interrupted, the run stops after the recordings
+    in progress, not after every one queued."""
     import multiprocessing
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-    from concurrent.futures.process import BrokenProcessPool
 
     attempts = dict.fromkeys(range(len(todo)), 0)
     left = list(range(len(todo)))
@@ -106,29 +120,41 @@ def _in_pool(data: dict[str, Any], options: Options, todo: Sequence[Recording], 
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     while left:
-        broken = []
-        with ProcessPoolExecutor(jobs, mp_context=context, initializer=install,
-                                 initargs=(data, options)) as pool:
-            futures = {pool.submit(run_recording, todo[i].file, todo[i].label, todo[i].source): i
-                       for i in left}
-            pending = set(futures)
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    i = futures[future]
-                    try:
-                        on_row(future.result())
-                    except BrokenProcessPool:
-                        broken.append(i)
-        left = []
+        broken = _pool_round(context, data, options, todo, left, jobs, on_row)
         for i in broken:
             attempts[i] += 1
-            if attempts[i] > RETRIES:
-                r, n = todo[i], attempts[i]
+        left = [i for i in broken if attempts[i] <= RETRIES]
+        for i in broken:
+            if attempts[i] > RETRIES and _pool_round(context, data, options, todo, [i], 1, on_row):
+                r, n = todo[i], attempts[i] + 1
                 on_row(Row(r.file, r.label, None, 0, 0.0, 0, {},
-                           f"its worker process died {n} time{'s' * (n > 1)} (out of memory? killed?)"))
-            else:
-                left.append(i)
+                           f"its worker process died {n} times, the last one running it alone "
+                           "(out of memory? killed?)"))
+
+
+def _pool_round(context: Any, data: dict[str, Any], options: Options, todo: Sequence[Recording],
+                indices: Sequence[int], jobs: int, on_row: Callable[[Row], None]) -> list[int]:
+    """Run `todo[indices]` in a new pool of `jobs` workers; returns those left unfinished when
+    a worker died and broke the pool."""
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
+
+    broken = []
+    pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_pool_worker, initargs=(data, options))
+    try:
+        futures = {pool.submit(run_recording, todo[i].file, todo[i].label, todo[i].source): i
+                   for i in indices}
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                try:
+                    on_row(future.result())
+                except BrokenProcessPool:
+                    broken.append(futures[future])
+    finally:      # all done, or interrupted: then the queued recordings are dropped, not run
+        pool.shutdown(cancel_futures=True)
+    return broken
 
 
 def model_spec(model: str, network: Any, weights: Any, key: str | None, options: Options,

@@ -8,6 +8,8 @@ comes back as a row with its reason, so it never sinks the run.
 
 from __future__ import annotations
 
+import pickle
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,6 +40,13 @@ class Row:
 
 
 _INSTALLED: dict[str, Any] = {}
+"""This process's configuration, options and model (`install`: this process or a pool's)."""
+
+_ON_CLUSTER: dict[tuple[str, Options], dict[str, Any]] = {}
+"""A Dask worker's configurations by their digest: its threads may run tasks of several
+evaluations at once (a shared cluster), so none reads another's from one slot."""
+_KEPT_ON_CLUSTER = 4
+_LOCK = threading.Lock()
 
 
 def _typed(document: dict[str, Any]) -> Any:
@@ -51,21 +60,27 @@ def _typed(document: dict[str, Any]) -> Any:
     return document if typed is None else typed
 
 
+def _installed(document: dict[str, Any], options: Options) -> dict[str, Any]:
+    return {"document": _typed(document), "options": options}
+
+
 def install(document: dict[str, Any], options: Options) -> None:
     """Keep the configuration and the options in this process, for every recording after."""
     _INSTALLED.clear()
-    _INSTALLED["document"] = _typed(document)
-    _INSTALLED["given"] = document
-    _INSTALLED["options"] = options
+    _INSTALLED.update(_installed(document, options))
 
 
 def run_recording(file: str, label: str, source: Any) -> Row:
     """Simulate one recording (a path or an events array) with the installed configuration."""
+    return _run(_INSTALLED, file, label, source)
+
+
+def _run(installed: dict[str, Any], file: str, label: str, source: Any) -> Row:
     from dynapcnn_dsl.simulator import EventsError, SimulationError, from_columns, read_events
     from dynapcnn_dsl.simulator.prediction import class_of
     from dynapcnn_dsl.simulator.run import simulate_document
 
-    document, options = _INSTALLED["document"], _INSTALLED["options"]
+    document, options = installed["document"], installed["options"]
     start = time.perf_counter()
     try:
         if isinstance(source, str) or hasattr(source, "__fspath__"):
@@ -90,10 +105,10 @@ def run_recording(file: str, label: str, source: Any) -> Row:
         from dynapcnn_dsl.evaluation.model import load, model_class
         from dynapcnn_dsl.verify.compare import ModelFailure
 
-        if "model" not in _INSTALLED:            # loaded once per worker, on its first recording
-            _INSTALLED["model"] = load(options.model)
+        if "model" not in installed:            # loaded once per worker, on its first recording
+            installed["model"] = load(options.model)
         try:
-            model = model_class(*_INSTALLED["model"], events, options.model)
+            model = model_class(*installed["model"], events, options.model)
         except (ModelFailure, SimulationError) as exc:   # the model's own failure, or too many bins
             return Row(file, label, prediction, len(events), time.perf_counter() - start, duration, spikes,
                        f"the model: {exc.diagnostic.message}")
@@ -101,10 +116,21 @@ def run_recording(file: str, label: str, source: Any) -> Row:
                model_prediction=model)
 
 
-def run_batch(document: dict[str, Any], options: Options, items: list[tuple[str, str, Any]]) -> list[Row]:
-    """A batch of recordings on a worker that may not have the configuration yet (Dask)."""
-    if _INSTALLED.get("given") is not document:
-        install(document, options)
-    return [run_recording(*item) for item in items]
+def unpack(payload: bytes) -> dict[str, Any]:
+    """The configuration from the bytes its Dask task carries (cluster.py): a task, not
+    scattered data, so that the scheduler can run it again when every worker holding it died.
+    The bytes are this run's own, pickled by its client (as Dask pickles every task), never a
+    file's; and bytes, not the tree, so that Dask does not walk a large configuration for futures."""
+    return pickle.loads(payload)
 
 
+def run_batch(digest: str, document: dict[str, Any], options: Options,
+              items: list[tuple[str, str, Any]]) -> list[Row]:
+    """A batch of recordings on a Dask worker: the configuration `digest` (its payload's hash)
+    is checked once per worker and kept, with the few others its threads ran last."""
+    with _LOCK:
+        installed = _ON_CLUSTER.pop((digest, options), None) or _installed(document, options)
+        _ON_CLUSTER[digest, options] = installed          # the most recent last
+        while len(_ON_CLUSTER) > _KEPT_ON_CLUSTER:
+            del _ON_CLUSTER[next(iter(_ON_CLUSTER))]
+    return [_run(installed, *item) for item in items]
