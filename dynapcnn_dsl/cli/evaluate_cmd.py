@@ -52,22 +52,26 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 class _Sink:
-    """The results CSV, a row appended and flushed as each recording finishes. Not written
-    atomically, on purpose: an interrupted run keeps the rows it wrote (`--resume`)."""
+    """The results CSV, a row appended and flushed as each recording finishes: an interrupted
+    run keeps the rows it wrote (`--resume`). The header and the rows a resumed run keeps are
+    written atomically first, so an interrupt while they are rewritten loses none of them."""
 
     def __init__(self, path: str | None, cores: tuple[str, ...], keep: list) -> None:
+        from dynapcnn_dsl.atomic import write_atomic
         from dynapcnn_dsl.evaluation.result import columns, row_dict
 
         self.fh = None
         self.cores, self.row_dict = cores, row_dict
         if path is None:
             return
-        self.fh = open(path, "w", newline="", encoding="utf-8")  # noqa: SIM115  (closed in close())
-        self.writer = csv.DictWriter(self.fh, columns(cores))
-        self.writer.writeheader()
+        start = io.StringIO(newline="")
+        kept = csv.DictWriter(start, columns(cores))
+        kept.writeheader()
         for row in keep:
-            self.writer.writerow(row_dict(row, cores))
-        self.fh.flush()
+            kept.writerow(row_dict(row, cores))
+        write_atomic(path, start.getvalue())
+        self.fh = open(path, "a", newline="", encoding="utf-8")  # noqa: SIM115  (closed in close())
+        self.writer = csv.DictWriter(self.fh, columns(cores))
 
     def __call__(self, row) -> None:
         if self.fh is not None:
