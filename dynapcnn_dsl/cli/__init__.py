@@ -81,13 +81,18 @@ _SIGNALLED: list[int] = []
 """Signals received during this run (an interrupted import can surface later as another error)."""
 
 
+class _Terminated(BaseException):
+    """SIGTERM as an exception: not an `Exception`, so no handler of a phase takes it for a
+    failure of its own, and `main` says "terminated" wherever the signal landed."""
+
+
 def _on_signal(signum: int, frame: object) -> None:
     """SIGINT and SIGTERM end the run as exceptions, so every `finally` and cleanup runs (no
     temporary file is left beside an output)."""
     _SIGNALLED.append(signum)
     if signum == signal.SIGINT:
         raise KeyboardInterrupt
-    raise SystemExit(128 + signum)
+    raise _Terminated
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -96,7 +101,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         signal.signal(signum, _on_signal)
     try:
         code = run(argv)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, _Terminated):
         code = _interrupted()
     except BrokenPipeError:
         code = EXIT_OK  # `dynapcnn-dsl schema | head` is not an error
