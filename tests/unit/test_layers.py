@@ -2,7 +2,7 @@
 
     load < strict < expand < model < schema < link < rules < weights < config < documents < emit
          < pipeline
-         < diff / report / samna_bridge / simulate < api < lsp < importer < evaluation < cli
+         < diff / samna_bridge / simulate < report < api < lsp < importer < evaluation < cli
 
 `link` computes facts and `rules` judges them (the link-stage rules read `link`'s facts), so
 `link` comes first and never imports `rules`. Shared values (diagnostics, the catalogue of codes,
@@ -34,7 +34,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("documents",),   # config's old home: telling a document file from other JSON, re-exports
     ("emit",),
     ("pipeline",),
-    ("differ", "report", "samna_bridge", "simulator"),
+    ("differ", "samna_bridge", "simulator"),
+    ("report",),      # what the commands print: it reads the results of the phases below it
     ("api",),
     ("lsp",),         # the language server: the pipeline, its reports and the schema, for editors
     ("importer",),    # builds what it writes, to check it (through the API)
