@@ -107,44 +107,9 @@ def _progress(stream, total: int):
     return bar, lambda: bar.advance(task)
 
 
-def print_report(evaluation, console) -> None:
-    from rich.table import Table
-
-    e = evaluation
-    accuracy = "n/a" if e.accuracy is None else f"{100 * e.accuracy:.2f}%"
-    console.print(f"{len(e.rows)} recordings, {len(e.ran)} run: accuracy {accuracy} "
-                  f"({e.correct} of {len(e.ran)})")
-    console.print("confusion (rows: label, columns: prediction)")
-    if e.model:
-        model = "n/a" if e.model_accuracy is None else f"{100 * e.model_accuracy:.2f}%"
-        agree = "n/a" if e.agreement is None else f"{100 * e.agreement:.2f}%"
-        console.print(f"model accuracy {model}; chip and model agree on {agree} of the recordings")
-    matrix = Table()
-    matrix.add_column("label")
-    for label in e.columns:
-        matrix.add_column(label, justify="right")
-    for label, counts in zip(e.labels, e.confusion, strict=True):
-        matrix.add_row(label, *(str(int(c)) for c in counts))
-    console.print(matrix)
-    if e.without_output:
-        shown = ", ".join(e.without_output[:10]) + (" ..." if len(e.without_output) > 10 else "")
-        console.print(f"{len(e.without_output)} recordings without any output spike: {shown}")
-    for row in e.failed:
-        console.print(f"failed: {row.file}: {row.error}")
-    console.print("spike rates per recording (Hz)")
-    rates = Table()
-    for column in ("core", "mean", "max"):
-        rates.add_column(column, justify="left" if column == "core" else "right")
-    for core, (mean, most) in e.rates().items():
-        rates.add_row(core, f"{mean:,.1f}", f"{most:,.1f}")
-    console.print(rates)
-    per_s, events_s = e.throughput()
-    console.print(f"throughput: {per_s:,.2f} recordings/s, {events_s:,.0f} events/s ({e.wall_seconds:.2f} s)")
-
-
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from dynapcnn_dsl.api import BuildError
-    from dynapcnn_dsl.cli.common import check_files_exist, check_outputs, console, print_diagnostics
+    from dynapcnn_dsl.cli.common import check_files_exist, check_outputs, print_diagnostics
     from dynapcnn_dsl.documents import is_document_file
     from dynapcnn_dsl.evaluation.runner import (
         EvaluationError,
@@ -227,13 +192,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             return 1
         except OSError as exc:
             parser.error(f"cannot write {args.plot}: {exc.strerror or exc}")
-    if args.format == "json":
-        from dynapcnn_dsl import render
+    from dynapcnn_dsl.report import reporter
 
-        render.write_envelope(sys.stdout, [render.entry(config, True, [], evaluation=result.to_json())])
-        return 0
-    out = console()
-    print_report(result, out)
-    if args.results:
-        out.print(f"wrote {args.results} ({len(result.rows)} rows)")
+    reporter("evaluate", args.format)(result, sys.stdout, file=config, results=args.results)
     return 0
