@@ -80,36 +80,29 @@ def _usage_checks(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from dynapcnn_dsl import importer
-    from dynapcnn_dsl.cli.common import print_diagnostics
-    from dynapcnn_dsl.render import plural
+    from dataclasses import replace
 
+    from dynapcnn_dsl import importer
+    from dynapcnn_dsl.report import reporter
+    from dynapcnn_dsl.report.imports import ImportReport
+
+    show = reporter("import")
     shape = parse_shape(args.input_shape, parser)
     _usage_checks(args, parser)
     imported = importer.import_source(args.source, input_shape=shape, weights=args.weights,
                                       key=args.key, chip=args.chip, dvs=args.dvs)
-    print_diagnostics(imported.diagnostics, sys.stdout)
     if imported.trace and args.verbose:
         sys.stderr.write(imported.trace)
+    report = ImportReport(args.source, imported)
     if not imported.ok:
-        sys.stdout.write(f"{args.source}: cannot be imported; nothing was written\n")
+        show(report, sys.stdout)
         return 1
     try:
         network, weights = importer.write(imported, args.output)
     except OSError as exc:
+        show(report, sys.stdout)
         parser.error(f"cannot write {args.output}: {exc.strerror or exc}")
-    sys.stdout.write(f"wrote {network} ({plural(len(imported.plan.cores), 'core')}) and {weights} "
-                     f"({plural(len(imported.tensors), 'tensor')})\n")
     doc, diagnostics = importer.check(network, weights)
-    print_diagnostics(diagnostics, sys.stdout)
-    if doc is None:
-        sys.stdout.write(f"{network}: does not build as it is (see above); edit it, then "
-                         f"`dynapcnn-dsl build {network} {weights}`\n")
-        return 1
-    from dynapcnn_dsl.cli.common import console
-    from dynapcnn_dsl.report.inspect import print_inspect
-
-    print_inspect(doc.linked, console(sys.stdout))
-    sys.stdout.write(f"{network}: builds ({doc.chip}, {plural(len(doc.linked.cores), 'core')}); next: "
-                     f"dynapcnn-dsl build {network} {weights}\n")
-    return 0
+    show(replace(report, network=network, weights=weights, built=doc, checked=tuple(diagnostics)),
+         sys.stdout)
+    return 0 if doc is not None else 1
