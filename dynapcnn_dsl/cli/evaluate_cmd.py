@@ -133,9 +133,9 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if not Path(args.dataset).is_dir():
         parser.error(f"--dataset {args.dataset}: not a folder")
     if args.plot:
-        from dynapcnn_dsl.evaluation.plot import FORMATS
+        from dynapcnn_dsl.filekinds import PLOT, kinds
 
-        if Path(args.plot).suffix.lower() not in FORMATS:
+        if PLOT not in kinds(args.plot):
             parser.error(f"--plot {args.plot}: give a .png or an .html file")
         check_outputs([args.plot], list(args.inputs), parser)
     if args.results:

@@ -59,7 +59,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
                 written.append(args.output + suffix)
         from dynapcnn_dsl.report import reporter
 
-        reporter("graph")(written, sys.stdout)
+        reporter("graph")(written, sys.stdout, svg=texts[-1] is not None)
         return 0
     if args.fmt == "svg":
         text = svg(dot)

@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import TextIO
 
 
-def graph_text(written: Sequence[str], out: TextIO) -> None:
+def graph_text(written: Sequence[str], out: TextIO, *, svg: bool) -> None:
+    """`svg`: whether an SVG was among the files (Graphviz draws it, when installed)."""
     out.write("wrote " + ", ".join(written) + "\n")
-    if not written[-1].endswith(".svg"):
+    if not svg:
         out.write("no SVG: Graphviz (`dot`) is not installed\n")
 
 
