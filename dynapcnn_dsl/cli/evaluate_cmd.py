@@ -95,18 +95,6 @@ def _resumed(path: str, parser: argparse.ArgumentParser, cores: tuple[str, ...])
     return []
 
 
-def _progress(stream, total: int):
-    if not getattr(stream, "isatty", lambda: False)():
-        return None, None
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    bar = Progress(TextColumn("evaluating"), BarColumn(), MofNCompleteColumn(), TextColumn("ETA"),
-                   TimeRemainingColumn(), transient=True, console=Console(file=stream))
-    task = bar.add_task("evaluating", total=total)
-    return bar, lambda: bar.advance(task)
-
-
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from dynapcnn_dsl.api import BuildError
     from dynapcnn_dsl.cli.common import check_files_exist, check_outputs, print_diagnostics
@@ -118,6 +106,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         evaluate,
         recordings_of,
     )
+    from dynapcnn_dsl.report.progress import evaluation_progress
 
     if len(args.inputs) > 2:
         parser.error("give a configuration document, or a network file and its weights")
@@ -156,7 +145,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         total = len(recordings_of(args.dataset))
         keep = _resumed(args.results, parser, cores) if args.resume else []
         sink = _Sink(args.results, cores, keep)
-        bar, advance = _progress(sys.stderr, total)
+        bar, advance = evaluation_progress(sys.stderr, total)
         if bar is not None:
             bar.start()
             for _ in keep:

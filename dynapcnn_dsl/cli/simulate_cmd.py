@@ -40,18 +40,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_sensor_arguments(p)
 
 
-def _progress(stream):
-    """A progress callback drawing a bar on a terminal; None elsewhere."""
-    if not getattr(stream, "isatty", lambda: False)():
-        return None, None
-    from rich.console import Console
-    from rich.progress import Progress
-
-    bar = Progress(transient=True, console=Console(file=stream))
-    task = bar.add_task("simulating", total=None)
-    return bar, lambda done, total: bar.update(task, completed=done, total=total)
-
-
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from dynapcnn_dsl.api import BuildError, simulate
     from dynapcnn_dsl.cli.common import (
@@ -82,7 +70,9 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         parser.error(f"{config} is a network file: give its weights too (simulate NETWORK WEIGHTS)")
     if args.output and weights is not None:
         check_outputs([args.output], templates_read(config), parser)
-    bar, progress = _progress(sys.stderr)
+    from dynapcnn_dsl.report.progress import simulation_progress
+
+    bar, progress = simulation_progress(sys.stderr)
     try:
         if bar is not None:
             bar.start()
