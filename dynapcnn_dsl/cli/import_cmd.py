@@ -103,6 +103,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         show(report, sys.stdout)
         parser.error(f"cannot write {args.output}: {exc.strerror or exc}")
     doc, diagnostics = importer.check(network, weights)
-    show(replace(report, network=network, weights=weights, built=doc, checked=tuple(diagnostics)),
+    linked = doc.linked if doc is not None else None
+    show(replace(report, network=network, weights=weights, linked=linked, checked=tuple(diagnostics)),
          sys.stdout)
-    return 0 if doc is not None else 1
+    return 0 if linked is not None else 1

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from dynapcnn_dsl.diagnostics import Diagnostic
+from dynapcnn_dsl.link.data import LinkedNetwork
 from dynapcnn_dsl.render import plural
 from dynapcnn_dsl.report.terminal import console, print_diagnostics
 
@@ -16,15 +17,14 @@ from dynapcnn_dsl.report.terminal import console, print_diagnostics
 class ImportReport:
     """How far an import got. `imported` is the importer's Imported (its diagnostics, whether
     it is ok, its plan and tensors: the importer is a later phase than report/, so it is not
-    imported here); `network` and `weights` are the files written (None before); `built` the
-    Document the written network builds to (None when it does not) and `checked` what building
-    it found."""
+    imported here); `network` and `weights` are the files written (None before); `linked` the
+    network they build to (None when they do not) and `checked` what building them found."""
 
     source: str
     imported: Any
     network: Path | None = None
     weights: Path | None = None
-    built: Any = None
+    linked: LinkedNetwork | None = None
     checked: tuple[Diagnostic, ...] = ()
 
 
@@ -40,13 +40,13 @@ def as_text(report: ImportReport, out: TextIO) -> None:
     out.write(f"wrote {network} ({plural(len(imported.plan.cores), 'core')}) and {weights} "
               f"({plural(len(imported.tensors), 'tensor')})\n")
     print_diagnostics(report.checked, out)
-    if report.built is None:
+    linked = report.linked
+    if linked is None:
         out.write(f"{network}: does not build as it is (see above); edit it, then "
                   f"`dynapcnn-dsl build {network} {weights}`\n")
         return
     from dynapcnn_dsl.report.inspect import print_inspect
 
-    linked = report.built.linked
     print_inspect(linked, console(out))
-    out.write(f"{network}: builds ({report.built.chip}, {plural(len(linked.cores), 'core')}); next: "
+    out.write(f"{network}: builds ({linked.chip.id}, {plural(len(linked.cores), 'core')}); next: "
               f"dynapcnn-dsl build {network} {weights}\n")

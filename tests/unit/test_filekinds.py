@@ -56,7 +56,8 @@ def test_suffixes_of_a_kind():
 ELSEWHERE = {
     ("weights/readers.py", ".npy"): "the names of the members inside a zip archive, not files",
     ("simulator/events.py", ".npy"): "the names of the arrays inside an .npz archive, not files",
-    ("documents.py", ".json"): "is_document_file, which issue 20 moves into config/ (on another branch)",
+    ("documents.py", ".json"): "is_document_file, which issue 20 moves into config/files.py (another branch)",
+    ("config/files.py", ".json"): "is_document_file there, once moved: then to ask kinds(path) for DOCUMENT",
 }
 """(module, suffix) pairs that compare a name's end for another reason, and why."""
 
