@@ -233,13 +233,29 @@ def diff(old: Any, new: Any, *, weights: Any = None, old_weights: Any = None,
 
 
 def _side(side: Any, weights: Any, key: str | None) -> dict[str, Any]:
-    from dynapcnn_dsl.config.files import is_document_file
-
     if isinstance(side, Document):
         return side.data
-    if isinstance(side, str | os.PathLike) and not is_text(side) and is_document_file(side):
-        return Document.read(side).data
+    if isinstance(side, str | os.PathLike) and not is_text(side):
+        return read_side(side, weights, key).data
     return build(side, weights, key=key, annotate=True).data
+
+
+def read_side(path: str | os.PathLike[str], weights: Any, key: str | None) -> Document:
+    """One side of `diff` named by a path (the API's and the command's): a configuration
+    document read back and checked against its schema (what it found in `diagnostics`), else a
+    network built with its weights (structure only without) and annotated, so that cores are
+    matched by name. BuildError says why the side cannot be had; for a network it carries the
+    pipeline's result, to quote the network's lines."""
+    from dynapcnn_dsl.config.files import is_document_file
+    from dynapcnn_dsl.pipeline import Stage, run_file
+
+    if is_document_file(path):
+        return Document.read(path)
+    problems = argument_problems(key=key)
+    if problems:
+        raise BuildError(problems)
+    return document_of(run_file(os.fspath(path), until=Stage.EMIT, weights=weights, key=key,
+                                  annotate=True))
 
 
 def document_of(result: Result) -> Document:

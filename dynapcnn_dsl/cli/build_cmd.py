@@ -12,10 +12,6 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
-
-if TYPE_CHECKING:
-    from dynapcnn_dsl.pipeline import Result
 
 NAME = "build"
 HELP = "build the samna configuration of a network and its weights"
@@ -51,10 +47,10 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         check_outputs,
         run_pipeline,
         templates_read,
-        write_diagnostics,
         write_output,
     )
     from dynapcnn_dsl.pipeline import Stage
+    from dynapcnn_dsl.report import reporter
 
     check_files_exist([args.file, args.weights], parser)
     to_stdout = args.output == "-"
@@ -74,39 +70,5 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         else:
             check_outputs([out], templates_read(args.file, result), parser)
             write_output(out, text, parser)
-    if args.fmt == "json":
-        _json_report(result, out, report)
-    elif not result.ok:
-        write_diagnostics(result, no_source=args.no_source, stream=report)
-        report.write("nothing was written\n")
-    elif not args.quiet:
-        _text_report(result, out, report)
+    reporter("build", args.fmt, no_source=args.no_source, quiet=args.quiet)(result, report, output=out)
     return 0 if result.ok else 1
-
-
-def _text_report(result: Result, out: Path | None, report: TextIO) -> None:
-    from dynapcnn_dsl.cli.common import console, write_diagnostics
-    from dynapcnn_dsl.report.inspect import print_inspect
-    from dynapcnn_dsl.report.quantization import print_quantization
-
-    assert result.linked is not None and result.quantized is not None and result.emitted is not None
-    if result.diagnostics:
-        write_diagnostics(result, no_source=True, summary=False, stream=report)
-    c = console(report)
-    print_inspect(result.linked, c)
-    print_quantization(result.quantized, c)
-    if out is not None:
-        c.print(f"wrote {out} ({result.emitted['chip']}, {len(result.linked.cores)} cores)")
-
-
-def _json_report(result: Result, out: Path | None, report: TextIO) -> None:
-    from dynapcnn_dsl.cli.common import write_json
-    from dynapcnn_dsl.report.inspect import inspect_data
-    from dynapcnn_dsl.report.quantization import quantization_data
-
-    write_json([(result, {
-        "weights": result.weights,
-        "output": ("-" if out is None else str(out)) if result.ok else None,
-        "network": inspect_data(result.linked) if result.linked is not None else None,
-        "quantization": quantization_data(result.quantized) if result.quantized is not None else None,
-    })], report)

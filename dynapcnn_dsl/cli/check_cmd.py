@@ -7,6 +7,7 @@ otherwise. torch is imported only for torch files.
 from __future__ import annotations
 
 import argparse
+import sys
 
 NAME = "check"
 HELP = "validate a network with its weights and report the quantization (writes nothing)"
@@ -25,24 +26,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from dynapcnn_dsl.cli.common import (
-        check_files_exist,
-        console,
-        run_pipeline,
-        write_diagnostics,
-        write_json,
-    )
+    from dynapcnn_dsl.cli.common import check_files_exist, run_pipeline
     from dynapcnn_dsl.pipeline import Stage
-    from dynapcnn_dsl.report.quantization import print_quantization, quantization_data
+    from dynapcnn_dsl.report import reporter
 
     check_files_exist([args.weights], parser)
     result = run_pipeline(args, parser, args.file, Stage.QUANTIZE, weights=args.weights, key=args.key)
-    if args.fmt == "json":
-        quantization = quantization_data(result.quantized) if result.quantized is not None else None
-        return 0 if write_json([(result, {"weights": args.weights,
-                                          "quantization": quantization})]) else 1
-    write_diagnostics(result, no_source=args.no_source, summary=not result.ok)
-    if result.quantized is None:
-        return 1
-    print_quantization(result.quantized, console())
+    reporter("check", args.fmt, no_source=args.no_source)(result, sys.stdout)
     return 0 if result.ok else 1

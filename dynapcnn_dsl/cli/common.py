@@ -1,29 +1,26 @@
-"""Plumbing shared by the commands: arguments every checking command takes, usage checks,
-and writing diagnostics the same way everywhere."""
+"""Plumbing shared by the commands: arguments every checking command takes and usage checks.
+How things are printed (diagnostics, consoles, the JSON envelope) is report/terminal.py's."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING
+
+from dynapcnn_dsl.report.terminal import (  # noqa: F401  (the commands' printing, re-exported)
+    console,
+    print_diagnostics,
+    use_color,
+    write_diagnostics,
+    write_json,
+)
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
-    from dynapcnn_dsl.diagnostics import Diagnostic, DslError
+    from dynapcnn_dsl.diagnostics import DslError
     from dynapcnn_dsl.pipeline import Result, Stage
-
-
-def use_color(stream: TextIO) -> bool:
-    """Color only on a terminal, and never when NO_COLOR is set (FORCE_COLOR forces it)."""
-    if os.environ.get("NO_COLOR"):
-        return False
-    if os.environ.get("FORCE_COLOR"):
-        return True
-    return bool(getattr(stream, "isatty", lambda: False)())
 
 
 def add_check_arguments(p: argparse.ArgumentParser) -> None:
@@ -108,32 +105,6 @@ def run_pipeline(args: argparse.Namespace, parser: argparse.ArgumentParser, file
                       templates=args.templates, **choices)
 
 
-def print_diagnostics(diagnostics: Iterable[Diagnostic], stream: TextIO) -> None:
-    """Diagnostics without source excerpts: for commands whose diagnostics point into other
-    files than a network (events, documents, models)."""
-    from dynapcnn_dsl import render
-
-    color = use_color(stream)
-    for d in diagnostics:
-        stream.write(render.format_text(d, color=color) + "\n")
-
-
-def write_diagnostics(result: Result, *, no_source: bool = False, summary: bool = True,
-                      stream: TextIO | None = None) -> None:
-    """Diagnostics as text (with source excerpts), then the file's one-line verdict."""
-    from dynapcnn_dsl import render
-
-    out = stream or sys.stdout
-    color = use_color(out)
-    lines = None if no_source or result.source is None else result.source.source_map.lines
-    for d in result.diagnostics:
-        # quote a line only from the file it belongs to (not a template's line from the network)
-        quoted = lines if d.file == result.file else None
-        out.write(render.format_text(d, quoted, color=color) + "\n")
-    if summary:
-        out.write(render.summary_line(result.file, result.diagnostics, result.ok) + "\n")
-
-
 def write_failure(exc: DslError, args: argparse.Namespace) -> int:
     """A command's failure for a bad input, printed one way whichever phase raised it: the
     diagnostics in the command's --format (as text, quoting the network's lines when a network
@@ -160,32 +131,6 @@ def write_failure(exc: DslError, args: argparse.Namespace) -> int:
     if args.failed:
         out.write(f"{args.failed}\n")
     return 1
-
-
-def write_json(results: Iterable[tuple[Result, dict[str, object]]], stream: TextIO | None = None,
-               ) -> bool:
-    """The one JSON envelope, for (result, what the command adds to its entry) pairs, written
-    as they come; True when every result is ok."""
-    from dynapcnn_dsl import render
-
-    verdicts: list[bool] = []
-
-    def entries() -> Iterator[dict[str, object]]:
-        for result, payload in results:
-            verdicts.append(result.ok)
-            yield render.entry(result.file, result.ok, result.diagnostics, **payload)
-
-    render.write_envelope(stream or sys.stdout, entries())
-    return all(verdicts)
-
-
-def console(stream: TextIO | None = None) -> Console:
-    """A rich console that does not wrap tables when writing to a pipe or a file."""
-    from rich.console import Console
-
-    out = stream or sys.stdout
-    tty = bool(getattr(out, "isatty", lambda: False)())
-    return Console(file=out, highlight=False, width=None if tty else 160, soft_wrap=False)
 
 
 def _offset(text: str) -> tuple[int, int]:

@@ -29,32 +29,29 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def load_side(path: str, weights: str | None, key: str | None) -> dict[str, Any] | None:
-    """The side's document, or None after printing why it cannot be had. A document is read
-    and checked against its schema (dynapcnn_dsl.config.reader); a network is built."""
-    from dynapcnn_dsl.config.files import is_document_file
+    """The side's document (as the API's `diff` reads it, `api.read_side`), or None after
+    printing why it cannot be had. What reading a document found is printed either way."""
+    from dynapcnn_dsl.api import BuildError, read_side
+    from dynapcnn_dsl.cli.common import print_diagnostics, write_diagnostics
 
-    if is_document_file(path):
-        from dynapcnn_dsl import render
-        from dynapcnn_dsl.config.reader import read_document
-
-        data, problems = read_document(path)
-        for d in problems:
-            sys.stderr.write(render.format_text(d) + "\n")
-        return data
-    from dynapcnn_dsl.cli.common import write_diagnostics
-    from dynapcnn_dsl.pipeline import Stage, run_file
-
-    result = run_file(path, until=Stage.EMIT, weights=weights, key=key, annotate=True)
-    if not result.ok:
-        write_diagnostics(result, no_source=True, stream=sys.stderr)
+    try:
+        side = read_side(path, weights, key)
+    except BuildError as exc:
+        if exc.result is not None:      # a network: its verdict too
+            write_diagnostics(exc.result, no_source=True, stream=sys.stderr)
+        else:
+            print_diagnostics(exc.diagnostics, sys.stderr)
         return None
-    return result.emitted
+    if side.linked is None:             # a document read back (a network's warnings stay quiet)
+        print_diagnostics(side.diagnostics, sys.stderr)
+    return side.data
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from dynapcnn_dsl.cli.common import check_files_exist
     from dynapcnn_dsl.differ import compare
     from dynapcnn_dsl.differ.compare import configuration_patch
+    from dynapcnn_dsl.report import reporter
 
     check_files_exist([p for p in (args.old, args.new, args.weights, args.old_weights,
                                    args.new_weights) if p], parser)
@@ -63,16 +60,10 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if old is None or new is None:
         return 2
     if args.fmt == "json-patch":
-        from dynapcnn_dsl.config.writer import to_json
-
-        patch = configuration_patch(old, new, plain=False)
-        sys.stdout.write(to_json(patch))
-        return 1 if patch else 0
-    changes, notes = compare(old, new)
-    for note in notes:
-        sys.stdout.write(f"# {note}\n")
-    for c in changes:
-        sys.stdout.write(f"{c.path}: {c.text}\n")
-    sys.stdout.write(f"{len(changes)} difference{'s' * (len(changes) != 1)}\n" if changes
-                     else "no differences\n")
-    return 1 if changes else 0
+        found: Any = configuration_patch(old, new, plain=False)
+        differs = bool(found)
+    else:
+        found = compare(old, new)
+        differs = bool(found[0])
+    reporter("diff", args.fmt)(found, sys.stdout)
+    return 1 if differs else 0

@@ -103,57 +103,11 @@ def _resumed(path: str, parser: argparse.ArgumentParser, cores: tuple[str, ...])
     return []
 
 
-def _progress(stream, total: int):
-    if not getattr(stream, "isatty", lambda: False)():
-        return None, None
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    bar = Progress(TextColumn("evaluating"), BarColumn(), MofNCompleteColumn(), TextColumn("ETA"),
-                   TimeRemainingColumn(), transient=True, console=Console(file=stream))
-    task = bar.add_task("evaluating", total=total)
-    return bar, lambda: bar.advance(task)
-
-
-def print_report(evaluation, console) -> None:
-    from rich.table import Table
-
-    e = evaluation
-    accuracy = "n/a" if e.accuracy is None else f"{100 * e.accuracy:.2f}%"
-    console.print(f"{len(e.rows)} recordings, {len(e.ran)} run: accuracy {accuracy} "
-                  f"({e.correct} of {len(e.ran)})")
-    console.print("confusion (rows: label, columns: prediction)")
-    if e.model:
-        model = "n/a" if e.model_accuracy is None else f"{100 * e.model_accuracy:.2f}%"
-        agree = "n/a" if e.agreement is None else f"{100 * e.agreement:.2f}%"
-        console.print(f"model accuracy {model}; chip and model agree on {agree} of the recordings")
-    matrix = Table()
-    matrix.add_column("label")
-    for label in e.columns:
-        matrix.add_column(label, justify="right")
-    for label, counts in zip(e.labels, e.confusion, strict=True):
-        matrix.add_row(label, *(str(int(c)) for c in counts))
-    console.print(matrix)
-    if e.without_output:
-        shown = ", ".join(e.without_output[:10]) + (" ..." if len(e.without_output) > 10 else "")
-        console.print(f"{len(e.without_output)} recordings without any output spike: {shown}")
-    for row in e.failed:
-        console.print(f"failed: {row.file}: {row.error}")
-    console.print("spike rates per recording (Hz)")
-    rates = Table()
-    for column in ("core", "mean", "max"):
-        rates.add_column(column, justify="left" if column == "core" else "right")
-    for core, (mean, most) in e.rates().items():
-        rates.add_row(core, f"{mean:,.1f}", f"{most:,.1f}")
-    console.print(rates)
-    per_s, events_s = e.throughput()
-    console.print(f"throughput: {per_s:,.2f} recordings/s, {events_s:,.0f} events/s ({e.wall_seconds:.2f} s)")
-
-
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from dynapcnn_dsl.cli.common import check_files_exist, check_outputs, console
+    from dynapcnn_dsl.cli.common import check_files_exist, check_outputs
     from dynapcnn_dsl.config.files import is_document_file
     from dynapcnn_dsl.evaluation.runner import decide_options, document_data, evaluate, recordings_of
+    from dynapcnn_dsl.report.progress import evaluation_progress
 
     if len(args.inputs) > 2:
         parser.error("give a configuration document, or a network file and its weights")
@@ -169,9 +123,9 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if not Path(args.dataset).is_dir():
         parser.error(f"--dataset {args.dataset}: not a folder")
     if args.plot:
-        from dynapcnn_dsl.evaluation.plot import FORMATS
+        from dynapcnn_dsl.filekinds import PLOT, kinds
 
-        if Path(args.plot).suffix.lower() not in FORMATS:
+        if PLOT not in kinds(args.plot):
             parser.error(f"--plot {args.plot}: give a .png or an .html file")
         check_outputs([args.plot], list(args.inputs), parser)
     if args.results:
@@ -194,7 +148,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         sink = _Sink(args.results, cores, keep)
         if sink.fh is not None:
             args.failed = f"the rows written so far are in {args.results}"
-        bar, advance = _progress(sys.stderr, total)
+        bar, advance = evaluation_progress(sys.stderr, total)
         if bar is not None:
             bar.start()
             for _ in keep:
@@ -223,13 +177,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             write_atomic(args.plot, report(result, args.plot))
         except OSError as exc:
             parser.error(f"cannot write {args.plot}: {exc.strerror or exc}")
-    if args.fmt == "json":
-        from dynapcnn_dsl import render
+    from dynapcnn_dsl.report import reporter
 
-        render.write_envelope(sys.stdout, [render.entry(config, True, [], evaluation=result.to_json())])
-        return 0
-    out = console()
-    print_report(result, out)
-    if args.results:
-        out.print(f"wrote {args.results} ({len(result.rows)} rows)")
+    reporter("evaluate", args.fmt)(result, sys.stdout, file=config, results=args.results)
     return 0

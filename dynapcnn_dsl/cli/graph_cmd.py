@@ -57,9 +57,9 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             if text is not None:
                 write_output(args.output + suffix, text, parser)
                 written.append(args.output + suffix)
-        sys.stdout.write("wrote " + ", ".join(written) + "\n")
-        if not written[-1].endswith(".svg"):
-            sys.stdout.write("no SVG: Graphviz (`dot`) is not installed\n")
+        from dynapcnn_dsl.report import reporter
+
+        reporter("graph")(written, sys.stdout, svg=texts[-1] is not None)
         return 0
     if args.fmt == "svg":
         text = svg(dot)

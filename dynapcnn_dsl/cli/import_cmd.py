@@ -80,38 +80,30 @@ def _usage_checks(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from dynapcnn_dsl import importer
-    from dynapcnn_dsl.cli.common import print_diagnostics
-    from dynapcnn_dsl.render import plural
+    from dataclasses import replace
 
+    from dynapcnn_dsl import importer
+    from dynapcnn_dsl.report import reporter
+    from dynapcnn_dsl.report.imports import ImportReport
+
+    show = reporter("import")
     shape = parse_shape(args.input_shape, parser)
     _usage_checks(args, parser)
     imported = importer.import_source(args.source, input_shape=shape, weights=args.weights,
                                       key=args.key, chip=args.chip, dvs=args.dvs)
-    print_diagnostics(imported.diagnostics, sys.stdout)
     if imported.trace and args.verbose:
         sys.stderr.write(imported.trace)
+    report = ImportReport(args.source, imported)
     if not imported.ok:
-        sys.stdout.write(f"{args.source}: cannot be imported; nothing was written\n")
+        show(report, sys.stdout)
         return 1
     try:
         network, weights = importer.write(imported, args.output)
     except OSError as exc:
+        show(report, sys.stdout)
         parser.error(f"cannot write {args.output}: {exc.strerror or exc}")
-    sys.stdout.write(f"wrote {network} ({plural(len(imported.plan.cores), 'core')}) and {weights} "
-                     f"({plural(len(imported.tensors), 'tensor')})\n")
     built = importer.build_written(network, weights)
-    print_diagnostics(built.diagnostics, sys.stdout)
-    if not built.ok:
-        sys.stdout.write(f"{network}: does not build as it is (see above); edit it, then "
-                         f"`dynapcnn-dsl build {network} {weights}`\n")
-        return 1
-    from dynapcnn_dsl.cli.common import console
-    from dynapcnn_dsl.report.inspect import print_inspect
-
-    linked = built.linked
-    assert linked is not None      # a run that built has linked the network
-    print_inspect(linked, console(sys.stdout))
-    sys.stdout.write(f"{network}: builds ({linked.chip.id}, {plural(len(linked.cores), 'core')}); next: "
-                     f"dynapcnn-dsl build {network} {weights}\n")
-    return 0
+    linked = built.linked if built.ok else None
+    show(replace(report, network=network, weights=weights, linked=linked, checked=built.diagnostics),
+         sys.stdout)
+    return 0 if linked is not None else 1

@@ -6,6 +6,7 @@ Exit status 0 when the network links, 1 when it has errors (they are printed ins
 from __future__ import annotations
 
 import argparse
+import sys
 
 NAME = "inspect"
 HELP = "show placement, shapes, memory and links of a network"
@@ -21,16 +22,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from dynapcnn_dsl.cli.common import console, run_pipeline, write_diagnostics, write_json
+    from dynapcnn_dsl.cli.common import run_pipeline
     from dynapcnn_dsl.pipeline import Stage
-    from dynapcnn_dsl.report.inspect import inspect_data, print_inspect
+    from dynapcnn_dsl.report import reporter
 
     result = run_pipeline(args, parser, args.file, Stage.LINK)
-    if args.fmt == "json":
-        network = inspect_data(result.linked) if result.linked is not None else None
-        return 0 if write_json([(result, {"network": network})]) else 1
-    write_diagnostics(result, no_source=args.no_source, summary=not result.ok)
-    if result.linked is None:
-        return 1
-    print_inspect(result.linked, console())
+    reporter("inspect", args.fmt, no_source=args.no_source)(result, sys.stdout)
     return 0 if result.ok else 1

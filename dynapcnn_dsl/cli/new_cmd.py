@@ -50,7 +50,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         write_atomic(target, starter(args.template, name))
     except OSError as exc:
         parser.error(f"cannot write {folder}: {exc.strerror or exc} (nothing was written)")
-    also = f"; kept the existing {schema}" if kept else f" and {schema}"
-    sys.stdout.write(f"wrote {target} (from the {args.template} starter){also}\n"
-                     f"next: dynapcnn-dsl validate {target}\n")
+    from dynapcnn_dsl.report import reporter
+
+    reporter("new")(target, sys.stdout, template=args.template, schema=schema, kept=kept)
     return 0

@@ -20,40 +20,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    if args.every_code:
-        return _every_code(args.fmt)
-    from dynapcnn_dsl.rules import REGISTRY
+    from dynapcnn_dsl.report import reporter
+    from dynapcnn_dsl.rules import REGISTRY, catalogue
 
-    rows = sorted(REGISTRY.values(), key=lambda r: r.id)
-    if args.fmt == "json":
-        import json
-
-        data = [{"id": r.id, "severity": r.severity.value, "hint": r.hint, "description": r.doc,
-                 "can_disable": not r.integrity} for r in rows]
-        sys.stdout.write(json.dumps(data, indent=2) + "\n")
-        return 0
-    width = max(len(r.id) for r in rows)
-    for r in rows:
-        always = "  (always on: later phases rely on it)" if r.integrity else ""
-        sys.stdout.write(f"{r.id:<{width}}  {r.severity.value:<7}  {r.doc.splitlines()[0]}{always}\n")
-    return 0
-
-
-def _every_code(fmt: str) -> int:
-    """The catalogue, in the order a file meets its stages; a rule's meaning is its summary."""
-    from dynapcnn_dsl.rules import catalogue
-
-    codes = list(catalogue().values())
-    if fmt == "json":
-        import json
-
-        data = [{"id": c.id, "stage": c.stage, "severity": c.severity.value, "rule": c.rule,
-                 "meaning": c.meaning} for c in codes]
-        sys.stdout.write(json.dumps(data, indent=2) + "\n")
-        return 0
-    width = max(len(c.id) for c in codes)
-    stage = max(len(c.stage) for c in codes)
-    for c in codes:
-        kind = "rule" if c.rule else "    "
-        sys.stdout.write(f"{c.id:<{width}}  {c.stage:<{stage}}  {c.severity.value:<7}  {kind}  {c.meaning}\n")
+    if args.every_code:     # the catalogue, in the order a file meets its stages
+        reporter("rules --all", args.fmt)(list(catalogue().values()), sys.stdout)
+    else:
+        reporter("rules", args.fmt)(sorted(REGISTRY.values(), key=lambda r: r.id), sys.stdout)
     return 0

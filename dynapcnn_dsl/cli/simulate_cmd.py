@@ -42,61 +42,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.set_defaults(failed="nothing was simulated")
 
 
-def _progress(stream):
-    """A progress callback drawing a bar on a terminal; None elsewhere."""
-    if not getattr(stream, "isatty", lambda: False)():
-        return None, None
-    from rich.console import Console
-    from rich.progress import Progress
-
-    bar = Progress(transient=True, console=Console(file=stream))
-    task = bar.add_task("simulating", total=None)
-    return bar, lambda done, total: bar.update(task, completed=done, total=total)
-
-
-def print_summary(result, console) -> None:
-    from rich.table import Table
-
-    s = result.summary
-    table = Table(title=f"{s.events_in} input events", title_justify="left")
-    for column in ("core", "spikes", "dropped (out of map)", "decimated"):
-        table.add_column(column, justify="left" if column == "core" else "right")
-    for c in s.cores:
-        table.add_row(c.name, str(c.spikes), str(c.dropped), str(c.decimated))
-    console.print(table)
-    if s.off_sensor:
-        console.print(f"sensor placement: {s.off_sensor} events fell off the sensor (dropped)")
-    if s.dvs_dropped:
-        console.print(f"dvs layer: {s.dvs_dropped} events dropped (polarity or crop)")
-    if s.ticks:
-        console.print(f"slow clock: {s.ticks} ticks")
-    if result.readout is not None:
-        console.print(readout_line(result.readout, s.winner))
-
-
-def readout_line(readout, winner) -> str:
-    """The readout's class over the run, with what it rests on; "no events reached it" only
-    when no event did."""
-    from dynapcnn_dsl.simulator.prediction import readout_totals, ticks_won
-
-    totals = readout_totals(readout)
-    if winner is None or not totals.any():
-        return "readout: no events reached it"
-    if "average" not in readout.dtype.names:
-        return f"readout: class {winner} ({totals[winner - 1]} of {totals.sum()} events counted)"
-    won = ticks_won(readout)
-    with_counts = int((readout["count"].sum(axis=1) > 0).sum())
-    basis = (f"won {won[winner - 1]} of {int(won.sum())} ticks with a winner" if won.any()
-             else f"{totals[winner - 1]} of {totals.sum()} events counted, no tick's average above 0")
-    return f"readout: class {winner} ({basis}; {with_counts} of {len(readout)} ticks had counts)"
-
-
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from dynapcnn_dsl.api import simulate
     from dynapcnn_dsl.cli.common import (
         check_files_exist,
         check_outputs,
-        console,
         print_diagnostics,
         templates_read,
     )
@@ -120,7 +70,9 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         parser.error(f"{config} is a network file: give its weights too (simulate NETWORK WEIGHTS)")
     if args.output and weights is not None:
         check_outputs([args.output], templates_read(config), parser)
-    bar, progress = _progress(sys.stderr)
+    from dynapcnn_dsl.report.progress import simulation_progress
+
+    bar, progress = simulation_progress(sys.stderr)
     try:
         if bar is not None:
             bar.start()
@@ -137,8 +89,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             result.write(args.output)
         except OSError as exc:
             parser.error(f"cannot write {args.output}: {exc.strerror or exc}")
-    out = console()
-    print_summary(result, out)
-    if args.output:
-        out.print(f"wrote {args.output} ({', '.join(result.arrays()) or 'no arrays'})")
+    from dynapcnn_dsl.report import reporter
+
+    reporter("simulate")(result, sys.stdout, output=args.output)
     return 0

@@ -7,6 +7,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from dynapcnn_dsl.pipeline import Result
 
 NAME = "validate"
 HELP = "check network files against the language and the chip's design rules"
@@ -27,35 +32,21 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from dynapcnn_dsl import render
-    from dynapcnn_dsl.cli.common import (
-        check_files_exist,
-        check_rule_ids,
-        console,
-        write_diagnostics,
-        write_json,
-    )
+    from dynapcnn_dsl.cli.common import check_files_exist, check_rule_ids
     from dynapcnn_dsl.pipeline import Stage, run_file
+    from dynapcnn_dsl.report import reporter
 
     check_files_exist(args.files, parser)
     check_rule_ids(args.disable, parser)
-    # one file at a time, each result dropped once rendered: memory does not grow with files
-    results = (run_file(f, until=Stage.LINK, disabled=args.disable, templates=args.templates,
-                          strict=args.strict) for f in args.files)
-    out = sys.stdout
-    if args.fmt == "json":
-        return 0 if write_json(((r, {}) for r in results), out) else 1
-    valid = True
-    for r in results:
-        valid &= r.ok
-        if args.fmt == "github":
-            for d in r.diagnostics:
-                out.write(render.format_github(d) + "\n")
-            continue
-        write_diagnostics(r, no_source=args.no_source, stream=out)
-        if args.summary and r.linked is not None:
-            from dynapcnn_dsl.report.inspect import print_inspect
+    verdicts: list[bool] = []
 
-            out.flush()
-            print_inspect(r.linked, console(out))
-    return 0 if valid else 1
+    def results() -> Iterator[Result]:
+        """One file at a time, each result dropped once printed: memory does not grow with files."""
+        for f in args.files:
+            result = run_file(f, until=Stage.LINK, disabled=args.disable, templates=args.templates,
+                                strict=args.strict)
+            verdicts.append(result.ok)
+            yield result
+
+    reporter("validate", args.fmt, no_source=args.no_source, summary=args.summary)(results(), sys.stdout)
+    return 0 if all(verdicts) else 1

@@ -14,9 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from dynapcnn_dsl.diagnostics import DslError, error
+from dynapcnn_dsl.filekinds import EVENTS, kinds, suffixes
 
-SUFFIXES = (".npy", ".npz", ".aedat4", ".aedat", ".bin")
-"""The event files `simulate --events` reads (a dense tensor needs --bin-us, not offered here)."""
 MAX_RECORDINGS = 10_000_000
 
 
@@ -70,13 +69,13 @@ def read_dataset(folder: str | Path) -> list[Recording]:
         recordings = []
         for sub in sorted(p for p in folder.iterdir() if p.is_dir()):
             for path in sorted(sub.rglob("*")):
-                if path.is_file() and path.suffix.lower() in SUFFIXES:
+                if path.is_file() and EVENTS in kinds(path):   # what `simulate --events` reads
                     recordings.append(Recording(path.relative_to(folder).as_posix(), sub.name, path))
                 if len(recordings) > MAX_RECORDINGS:
                     raise DatasetError(error(
                         str(folder), "evaluate-dataset", f"more than {MAX_RECORDINGS} recordings"))
         if not recordings:
-            loose = [p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in SUFFIXES]
+            loose = [p for p in folder.iterdir() if p.is_file() and EVENTS in kinds(p)]
             if loose:
                 raise DatasetError(error(str(folder), "evaluate-dataset-labels",
                                          f"{len(loose)} recordings but no labels",
@@ -85,7 +84,7 @@ def read_dataset(folder: str | Path) -> list[Recording]:
     if not recordings:
         raise DatasetError(error(
             str(folder), "evaluate-dataset-empty", "the dataset holds no recordings",
-            f"event files ({', '.join(SUFFIXES)}) in one subfolder per label, or a labels.csv"))
+            f"event files ({', '.join(suffixes(EVENTS))}) in one subfolder per label, or a labels.csv"))
     return recordings
 
 

@@ -16,8 +16,7 @@ import numpy as np
 
 from dynapcnn_dsl.diagnostics import CodedError
 from dynapcnn_dsl.evaluation.result import Evaluation
-
-FORMATS = (".png", ".html")
+from dynapcnn_dsl.filekinds import PNG, kinds
 
 
 class PlotError(CodedError):
@@ -67,7 +66,7 @@ def figure_png(e: Evaluation, file: str = "<plot>") -> bytes:
 def report(e: Evaluation, path: str | Path) -> bytes:
     """The bytes of the report `path` names (.png or .html)."""
     png = figure_png(e, str(path))
-    if Path(path).suffix.lower() == ".png":
+    if PNG in kinds(path):
         return png
     accuracy = "n/a" if e.accuracy is None else f"{100 * e.accuracy:.2f}%"
     lines = [f"{len(e.rows)} recordings, {len(e.ran)} run, accuracy {accuracy}"]

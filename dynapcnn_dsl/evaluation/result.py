@@ -129,19 +129,6 @@ class Evaluation:
         """One dict per recording, the CSV's columns."""
         return [row_dict(r, self.cores) for r in self.rows]
 
-    def to_json(self) -> dict[str, Any]:
-        mean_max = self.rates()
-        per_s, events_s = self.throughput()
-        return {
-            "recordings": len(self.rows), "ran": len(self.ran), "correct": self.correct,
-            "accuracy": self.accuracy, "labels": list(self.labels),
-            **({"model_accuracy": self.model_accuracy, "agreement": self.agreement} if self.model else {}),
-            "confusion": self.confusion.tolist(), "without_output": list(self.without_output),
-            "failed": [{"file": r.file, "reason": r.error} for r in self.failed],
-            "spike_rates_hz": {c: {"mean": m, "max": x} for c, (m, x) in mean_max.items()},
-            "recordings_per_s": per_s, "events_per_s": events_s, "seconds": self.wall_seconds,
-        }
-
 
 def columns(cores: tuple[str, ...]) -> list[str]:
     return ["file", "label", "prediction", "events", "duration_us", *(f"spikes.{c}" for c in cores),

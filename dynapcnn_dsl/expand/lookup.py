@@ -24,10 +24,11 @@ from typing import NamedTuple
 
 from dynapcnn_dsl.diagnostics import Diagnostic
 from dynapcnn_dsl.expand.models import TemplateFile
+from dynapcnn_dsl.filekinds import TEMPLATE, suffixes
 from dynapcnn_dsl.load.source import SourceDocument
 from dynapcnn_dsl.suggest import did_you_mean
 
-SUFFIXES = (".yaml", ".yml")
+SUFFIXES = suffixes(TEMPLATE)
 """A template file's name ends so; a reference may leave the suffix out."""
 
 SEARCH_PATH = ("next to the network file or below it, in a --templates directory or among the "

@@ -33,6 +33,7 @@ import numpy as np
 
 from dynapcnn_dsl.chips import host_limits, shared_limits
 from dynapcnn_dsl.diagnostics import CodedError, Diagnostic, Severity
+from dynapcnn_dsl.filekinds import NIR, kinds
 from dynapcnn_dsl.importer.graph import (
     IAF,
     Add,
@@ -163,7 +164,7 @@ class NirGraphReader:
                 preds = [f"{key}.sum"]
             self.read(key, kind, node, preds)
         return ModelGraph(tuple(self.nodes), self.tensors, tuple(outputs), self.source,
-                          name=Path(self.source).stem if self.source.endswith(".nir") else None)
+                          name=Path(self.source).stem if NIR in kinds(self.source) else None)
 
     def ref(self, key: str) -> str:
         return key

@@ -94,17 +94,22 @@ def load_module(spec: str) -> nn.Module:
     """`path/file.py:NAME`: a module class constructible without arguments, a function
     returning a module, or a module the file made. This runs the file's code, as `python file.py`
     would."""
+    import importlib.machinery
     import importlib.util
     import sys
 
+    from dynapcnn_dsl.filekinds import PYTHON, kinds
+
     path_text, _, name = spec.rpartition(":")
     path = Path(path_text)
-    if not path_text or not name or path.suffix != ".py":
+    if not path_text or not name or PYTHON not in kinds(path):
         raise ImportFailure(f"'{spec}' is not FILE.py:NAME")
     if not path.is_file():
         raise ImportFailure(f"{path_text}: no such file")
     module_name = f"_dynapcnn_import_{re.sub(r'[^A-Za-z0-9_]', '_', path.stem)}"
-    loader = importlib.util.spec_from_file_location(module_name, path)
+    # the loader named, not guessed from the suffix (which the file kinds read in any case)
+    loader = importlib.util.spec_from_file_location(
+        module_name, path, loader=importlib.machinery.SourceFileLoader(module_name, str(path)))
     assert loader is not None and loader.loader is not None
     code = importlib.util.module_from_spec(loader)
     folder = str(path.resolve().parent)

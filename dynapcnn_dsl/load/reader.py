@@ -27,6 +27,7 @@ from typing import Any, NamedTuple
 
 from dynapcnn_dsl.chips import language_limits
 from dynapcnn_dsl.diagnostics import Diagnostic, Position, Related, error
+from dynapcnn_dsl.filekinds import JSON, kinds
 from dynapcnn_dsl.load.source import NodePath, SourceDocument, SourceMap
 
 MAX_BYTES = 1024 * 1024
@@ -329,7 +330,7 @@ def _json_syntax(text: str, file: str) -> list[Diagnostic]:
 
 def load_text(text: str, file: str) -> tuple[SourceDocument | None, list[Diagnostic]]:
     """Load network text; returns the document, or None and the reasons it was refused."""
-    if file.lower().endswith(".json"):
+    if JSON in kinds(file):
         problems = _json_syntax(text, file)
         if problems:
             return None, problems

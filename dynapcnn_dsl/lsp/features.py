@@ -53,13 +53,14 @@ def template_names(snapshot: Snapshot, cache: Any = None) -> list[str]:
     """Template names a `template:` may take: the `.yaml`/`.yml` files beside the network, in
     the settings' template directories and among the bundled templates that the pipeline
     would take as templates from this file (loaded through `cache`, once)."""
-    from dynapcnn_dsl.expand.lookup import SUFFIXES, bundled_dirs
+    from dynapcnn_dsl.expand.lookup import bundled_dirs
+    from dynapcnn_dsl.filekinds import TEMPLATE, kinds
 
     dirs = [snapshot.path.parent, *(Path(t) for t in snapshot.settings.templates), *bundled_dirs()]
     names: list[str] = []
     for d in dirs:
         try:
-            stems = sorted({f.stem for f in d.iterdir() if f.suffix in SUFFIXES})
+            stems = sorted({f.stem for f in d.iterdir() if TEMPLATE in kinds(f)})
         except OSError:
             continue
         names += [s for s in stems if s not in names and find_template(snapshot, s, cache) is not None]

@@ -6,10 +6,14 @@ network alone (no re-derivation), so they always agree with what `build` will em
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from dynapcnn_dsl.link.data import Link, LinkedCore, LinkedNetwork
 from dynapcnn_dsl.link.memory import ki
+from dynapcnn_dsl.report.terminal import console, write_diagnostics, write_json
+
+if TYPE_CHECKING:
+    from dynapcnn_dsl.pipeline import Result
 
 KINDS = ("kernel", "neuron", "bias")
 
@@ -141,3 +145,16 @@ def print_inspect(linked: LinkedNetwork, console: Any) -> None:
         r = linked.readout
         remap = ", class k on feature 4(k-1)" if r.errata_remap else ""
         console.print(f"readout: {r.classes} classes from '{r.source}'{remap}")
+
+
+def as_text(result: Result, out: TextIO, *, no_source: bool = False) -> None:
+    """`inspect`: the diagnostics (the verdict line only when the network is invalid), then the
+    table of a network that linked."""
+    write_diagnostics(result, no_source=no_source, summary=not result.ok, stream=out)
+    if result.linked is not None:
+        print_inspect(result.linked, console(out))
+
+
+def as_json(result: Result, out: TextIO, **_: object) -> None:
+    network = inspect_data(result.linked) if result.linked is not None else None
+    write_json([(result, {"network": network})], out)

@@ -308,16 +308,17 @@ def _read_npz(path: Path, file: str, dense: bool) -> dict[str, np.ndarray]:
 
 def read_events(path: str | Path, *, bin_us: int | None = None) -> np.ndarray:
     """Events from a file: .npy, .npz, .aedat4, N-MNIST .bin, or a dense .npy with `bin_us`."""
+    from dynapcnn_dsl.filekinds import AEDAT, ATIS, NUMPY, kinds, suffix
+
     path = Path(path)
     file = str(path)
-    suffix = path.suffix.lower()
-    if suffix in (".aedat4", ".aedat"):
+    if AEDAT in kinds(path):
         return _aedat(path)
-    if suffix == ".bin":
+    if ATIS in kinds(path):
         return _atis_bin(path)
-    if suffix not in (".npy", ".npz"):
+    if NUMPY not in kinds(path):
         raise EventsError(error(
-            file, "simulate-events-read", f"unknown events format '{suffix or path.name}'",
+            file, "simulate-events-read", f"unknown events format '{suffix(path) or path.name}'",
             "give a .npy or .npz with fields t, x, y, p, an .aedat4 or N-MNIST .bin recording, or a "
             "dense .npy [T, C, H, W] with --bin-us"))
     dense = bin_us is not None

@@ -34,6 +34,7 @@ import numpy as np
 
 from dynapcnn_dsl.chips import profiles
 from dynapcnn_dsl.diagnostics import Diagnostic, error
+from dynapcnn_dsl.filekinds import NUMPY, WEIGHTS, kinds
 
 KERNEL_ENTRIES = sum(m.kernel for m in next(iter(profiles().values())).memory)
 """Every weight the chip can hold: the kernel memory of all its cores (272 Ki entries)."""
@@ -122,7 +123,7 @@ def detect(path: Path) -> str | None:
                 with zipfile.ZipFile(fh) as zf:
                     names = zf.namelist()
             except ZIP_DAMAGED:  # a damaged archive: let the likely reader explain it
-                return "npz" if path.suffix.lower() == ".npz" else "torch"
+                return "npz" if kinds(path) >= {WEIGHTS, NUMPY} else "torch"   # .npz
             if any(n.endswith("data.pkl") for n in names):
                 return "torch"
             if names and all(n.endswith(".npy") for n in names):

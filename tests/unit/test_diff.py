@@ -388,3 +388,33 @@ def test_to_plain_turns_arrays_and_numpy_scalars_into_json_values():
     plain = to_plain({"a": [np.arange(3), np.int32(4)], "b": {"c": np.bool_(True)}})
     assert plain == {"a": [[0, 1, 2], 4], "b": {"c": True}}
     assert type(plain["a"][1]) is int and type(plain["b"]["c"]) is bool
+
+
+# ------------------------------------------------- one way to get a side: api.read_side
+def test_a_side_is_a_document_read_back_or_a_network_built_and_both_say_why_not(tmp_path):
+    """The API's `diff` and the command get their sides from `api.read_side`: a document read
+    back keeps what reading found, a network is built annotated (cores matched by name), and a
+    side that cannot be had is a BuildError, with the pipeline's result for a network."""
+    from dynapcnn_dsl.api import BuildError, read_side
+
+    net = write(tmp_path, "chain.yaml", CHAIN)
+    weights = make_weights(net, tmp_path / "chain.npz")
+    built = read_side(net, weights, None)
+    assert built.linked is not None
+    assert built.to_json() == dynapcnn_dsl.build(net, weights, annotate=True).to_json()
+    built.write(tmp_path / "chain.json")
+    read = read_side(tmp_path / "chain.json", None, None)
+    assert read.linked is None and read.diagnostics == () and compare(read.data, built.data)[0] == []
+
+    broken = write(tmp_path, "broken.yaml", CHAIN.replace("kernel: 3", "kernel: 3, bogus: 1", 1))
+    with pytest.raises(BuildError) as exc:
+        read_side(broken, None, None)
+    assert exc.value.result is not None and exc.value.result.file == str(broken)
+    damaged = tmp_path / "damaged.json"
+    damaged.write_text((tmp_path / "chain.json").read_text().replace('"cnn_layers"', '"cnn_layer"', 1))
+    with pytest.raises(BuildError) as exc:
+        read_side(damaged, None, None)
+    assert exc.value.result is None and {d.code for d in exc.value.diagnostics} == {"document-invalid"}
+    with pytest.raises(BuildError) as exc:
+        dynapcnn_dsl.diff(damaged, net)
+    assert {d.code for d in exc.value.diagnostics} == {"document-invalid"}

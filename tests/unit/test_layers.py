@@ -2,7 +2,7 @@
 
     load < strict < expand < model < schema < link < rules < weights < config < emit
          < pipeline
-         < differ / report / samna_bridge / simulator < importer < api < lsp < verify < evaluation
+         < differ / samna_bridge / simulator < report < importer < api < lsp < verify < evaluation
          < cli
 
 `link` computes facts and `rules` judges them (the link-stage rules read `link`'s facts), so
@@ -34,7 +34,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("config",),      # the samna configuration as typed values: model, reader, writer, schema
     ("emit",),
     ("pipeline",),
-    ("differ", "report", "samna_bridge", "simulator"),
+    ("differ", "samna_bridge", "simulator"),
+    ("report",),      # what the commands print: it reads the results of the phases below it
     ("importer",),    # builds what it writes, to check it (through the pipeline)
     ("api",),
     ("lsp",),         # the language server: the pipeline, its reports and the schema, for editors
