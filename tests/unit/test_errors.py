@@ -52,6 +52,7 @@ INTERNAL = {
     "dynapcnn_dsl.simulator.machine._Bad": "read_machine returns it as a diagnostic",
     "dynapcnn_dsl.expand.expressions.ExpressionError":
         "expand files it at the instance's position as template-expression",
+    "dynapcnn_dsl.cli._Terminated": "SIGTERM on its way to main, which says terminated (exit 143)",
 }
 """Exceptions that never reach a user: each is caught inside the package and turned into a
 diagnostic (or is a programming error of tree access, as KeyError is)."""

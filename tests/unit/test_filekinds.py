@@ -150,7 +150,7 @@ def test_the_dataset_takes_the_events_files_and_names_them_when_it_finds_none(tm
     (tmp_path / "empty").mkdir()
     with pytest.raises(EvaluationError) as exc:
         recordings_of(tmp_path / "empty")
-    assert exc.value.diagnostics[0].hint.startswith("event files (.npy, .npz, .aedat4, .aedat) in one")
+    assert exc.value.diagnostics[0].hint.startswith("event files (.npy, .npz, .aedat4, .aedat, .bin) in one")
 
 
 def test_a_network_in_a_json_file_is_parsed_as_json(tmp_path):
