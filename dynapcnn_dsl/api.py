@@ -247,10 +247,11 @@ def read_side(path: str | os.PathLike[str], weights: Any, key: str | None) -> Do
     matched by name. BuildError says why the side cannot be had; for a network it carries the
     pipeline's result, to quote the network's lines."""
     from dynapcnn_dsl.config.files import is_document_file
-    from dynapcnn_dsl.pipeline import Stage, run_file
 
     if is_document_file(path):
-        return Document.read(path)
+        return Document.read(path)   # no network phase is imported to read a document
+    from dynapcnn_dsl.pipeline import Stage, run_file
+
     problems = argument_problems(key=key)
     if problems:
         raise BuildError(problems)
