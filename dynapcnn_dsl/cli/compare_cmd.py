@@ -64,5 +64,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         print_diagnostics(failure(args.model, str(exc), exc.hint or "--model is FILE.py:NAME").diagnostics,
                           sys.stdout)
         return 1
-    sys.stdout.write(result.table())
+    from dynapcnn_dsl.report import reporter
+
+    reporter("compare")(result, sys.stdout)
     return 0 if result.agrees else 1
