@@ -49,5 +49,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     result = compare(args.file, args.weights, args.model, args.events, bin_us=args.bin_us,
                      key=args.key, window_us=args.window_us, sensor_offset=args.sensor_offset,
                      downsample=args.downsample)
-    sys.stdout.write(result.table())
+    from dynapcnn_dsl.report import reporter
+
+    reporter("compare")(result, sys.stdout)
     return 0 if result.agrees else 1

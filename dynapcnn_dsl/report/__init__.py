@@ -21,6 +21,7 @@ PRINTERS: dict[str, dict[str, str]] = {
     "build": {"text": "build.build_text", "json": "build.build_json"},
     "diff": {"text": "diff.as_text", "json-patch": "diff.as_json_patch"},
     "simulate": {"text": "simulation.as_text"},
+    "compare": {"text": "comparison.as_text"},
     "evaluate": {"text": "evaluation.as_text", "json": "evaluation.as_json"},
     "import": {"text": "imports.as_text"},
     "rules": {"text": "rules.rules_text", "json": "rules.rules_json"},

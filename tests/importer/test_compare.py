@@ -14,6 +14,7 @@ import pytest
 import dynapcnn_dsl
 from dynapcnn_dsl import importer
 from dynapcnn_dsl.cli import main
+from dynapcnn_dsl.report.comparison import comparison_text
 
 ZOO = Path(__file__).with_name("zoo.py")
 
@@ -41,11 +42,11 @@ def residual(tmp_path_factory):
 def test_a_correct_import_agrees(residual):
     network, weights, events = residual
     result = dynapcnn_dsl.compare(network, weights, f"{ZOO}:ResidualPlus", events)
-    assert result.agrees, result.table()
+    assert result.agrees, comparison_text(result)
     assert [(c.core, c.module) for c in result.cores] == [("c1", "s1"), ("c2", "s2"), ("c3", "s3"),
                                                            ("c4", "s4")]
     assert all(c.correlation > 0.9 and c.chip_spikes > 100 for c in result.cores)
-    assert result.table().endswith("20000 events in 200 bins of 1000 us: the chip agrees with the "
+    assert comparison_text(result).endswith("20000 events in 200 bins of 1000 us: the chip agrees with the "
                                    "model\n")
 
 

@@ -16,6 +16,7 @@ from test_compare import random_events
 import dynapcnn_dsl
 from dynapcnn_dsl import importer
 from dynapcnn_dsl.cli import main
+from dynapcnn_dsl.report.comparison import class_lines, comparison_text
 from dynapcnn_dsl.simulator import SimulationError
 from dynapcnn_dsl.verify.compare import MAX_BINS
 
@@ -35,14 +36,14 @@ def events_8x8(n: int = 5000) -> np.ndarray:
 def test_a_linear_head_without_a_neuron_is_judged_by_class(tmp_path):
     network, weights = imported("LinearHead", tmp_path)
     result = dynapcnn_dsl.compare(network, weights, f"{MODELS}:LinearHead", events_8x8(), window_us=25_000)
-    assert result.agrees, result.table()
+    assert result.agrees, comparison_text(result)
     assert result.classes is not None and result.classes.head == "head" and result.classes.first == 0
     assert result.classes.chip == result.classes.model is not None
     assert len(result.classes.windows) == 4 and all(w.agrees for w in result.classes.windows)
     rows = {c.core: c for c in result.cores}
     assert rows["conv"].module == "spk" and rows["conv"].agrees and not rows["conv"].skipped
     assert rows["head"].skipped == "nothing follows 'head' in the model (a non-spiking head): judged by class"
-    table = result.table()
+    table = comparison_text(result)
     assert "whole recording: the chip picks class" in table and "DIFFERS" not in table
     assert table.endswith("the chip classifies as the model does; the 1 core(s) with a spiking "
                           "counterpart agree\n")
@@ -51,7 +52,7 @@ def test_a_linear_head_without_a_neuron_is_judged_by_class(tmp_path):
 def test_a_functional_relu_model_is_skipped_core_by_core_with_the_reason(tmp_path):
     network, weights = imported("FunctionalRelu", tmp_path)
     result = dynapcnn_dsl.compare(network, weights, f"{MODELS}:FunctionalRelu", events_8x8())
-    assert result.agrees, result.table()
+    assert result.agrees, comparison_text(result)
     assert result.classes is not None and result.classes.chip == result.classes.model is not None
     assert [(c.core, c.skipped) for c in result.cores] == [
         ("conv", "the activation after 'conv' is a function called in the model's forward "
@@ -83,7 +84,7 @@ def test_every_polarity_mode(tmp_path, polarity, model, channels):
     assert set(events["p"].tolist()) == {0, 1}
     result = dynapcnn_dsl.compare(network, tmp_path / "w.safetensors", f"{MODELS}:{model}", events)
     ((core),) = result.cores
-    assert result.agrees and core.agrees and core.correlation > 0.95, result.table()
+    assert result.agrees and core.agrees and core.correlation > 0.95, comparison_text(result)
     assert core.chip_spikes == pytest.approx(core.model_spikes, rel=0.05)
 
 
@@ -97,11 +98,11 @@ def test_the_flagship_example_agrees_by_class():
         sys.path.pop(0)
     result = dynapcnn_dsl.compare(RESNET / "network.yaml", RESNET / "weights.safetensors",
                                   f"{RESNET / 'model.py'}:DvsResNet", bar_events(), window_us=20_000)
-    assert result.agrees, result.table()
+    assert result.agrees, comparison_text(result)
     assert (result.classes.chip, result.classes.model, result.classes.first) == (1, 1, 1)
     assert [(w.chip, w.model) for w in result.classes.windows] == [(1, 1)] * 5
     assert all(c.skipped and c.agrees for c in result.cores)
-    assert "DIFFERS" not in result.table()
+    assert "DIFFERS" not in comparison_text(result)
 
 
 def test_far_apart_events_are_refused_before_any_frame(tmp_path):
@@ -199,8 +200,8 @@ def test_a_recording_from_another_camera_is_placed_for_both_sides(tmp_path):
                                   sensor_offset=(4, 4), downsample=2)
     ((core),) = result.cores
     assert result.events == 20_000 and result.off_sensor == off > 0
-    assert result.agrees and core.chip_spikes > 100, result.table()
-    assert f"20000 events ({off} off the sensor) in 100 bins" in result.table()
+    assert result.agrees and core.chip_spikes > 100, comparison_text(result)
+    assert f"20000 events ({off} off the sensor) in 100 bins" in comparison_text(result)
 
 
 def test_too_few_output_spikes_on_both_sides_do_not_tell_a_class():
@@ -210,7 +211,7 @@ def test_too_few_output_spikes_on_both_sides_do_not_tell_a_class():
 
     quiet = ClassComparison("fc2", 0, (WindowClass(0, 40_000, 0, None),), 0, None, 3, 0.0)
     assert not quiet.conclusive and quiet.agrees
-    assert quiet.lines()[-1] == ("whole recording: the chip picks class 0, the model class -: too few "
+    assert class_lines(quiet)[-1] == ("whole recording: the chip picks class 0, the model class -: too few "
                                  "output spikes to tell (3 on the chip, 0 in the model) "
                                  "(0 of 1 windows agree)")
     loud = dataclasses.replace(quiet, chip_spikes=300)

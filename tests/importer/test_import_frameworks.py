@@ -16,6 +16,7 @@ import pytest
 from dynapcnn_dsl import importer
 from dynapcnn_dsl.api import build
 from dynapcnn_dsl.diagnostics import Severity
+from dynapcnn_dsl.report.comparison import comparison_text
 
 try:
     import snntorch
@@ -76,7 +77,7 @@ def test_snntorch_integrate_and_fire_imports_and_the_chip_agrees(tmp_path, event
     assert [d.code for d in result.diagnostics] == ["import-min-v-mem"] * 3   # snnTorch: unbounded
     assert [(c.core, c.module) for c in comparison.cores] == [("net_0", "net.1"), ("net_3", "net.4"),
                                                               ("net_6", "net.7")]
-    assert all(c.agrees and c.model_spikes > 200 for c in comparison.cores), comparison.table()
+    assert all(c.agrees and c.model_spikes > 200 for c in comparison.cores), comparison_text(comparison)
 
 
 @needs_snntorch
@@ -84,7 +85,7 @@ def test_snntorch_leaky_returning_its_membrane_agrees(tmp_path, events):
     """Leaky without init_hidden returns (spikes, membrane): the membrane is no node of its own."""
     result, comparison = compared("SnnTorchExplicitState", tmp_path, events)
     assert [c.name for c in result.plan.cores] == ["conv1", "conv2"]
-    assert all(c.agrees and c.model_spikes > 200 for c in comparison.cores), comparison.table()
+    assert all(c.agrees and c.model_spikes > 200 for c in comparison.cores), comparison_text(comparison)
 
 
 @needs_snntorch
@@ -126,7 +127,7 @@ def test_norse_iaf_cells_import_and_the_chip_agrees(tmp_path, events):
     result, comparison = compared("NorseIF", tmp_path, events)
     assert "neuron: {threshold: 2.0, min_v_mem: -2.0, reset: zero}" in result.text
     assert "# Norse IAFCell: resets to v_reset 0" in result.text
-    assert all(c.agrees and c.model_spikes > 200 for c in comparison.cores), comparison.table()
+    assert all(c.agrees and c.model_spikes > 200 for c in comparison.cores), comparison_text(comparison)
     build(*importer.write(result, tmp_path / "again"))
 
 

@@ -19,7 +19,6 @@ ARTIFACTS = {
     "build_cmd.py": "the configuration document itself, with -o -",
     "graph_cmd.py": "the graph itself, in DOT, Mermaid or SVG",
     "schema_cmd.py": "the JSON schema itself",
-    "compare_cmd.py": "compare's table: moves to report/comparison.py last (issue 20d)",
 }
 """Commands whose product goes to standard output (what they make, not a report of it)."""
 
@@ -32,7 +31,7 @@ def format_choices(command: str) -> set[str]:
 
 @pytest.mark.parametrize("command", [c.NAME for c in COMMANDS])
 def test_every_format_a_command_offers_has_a_printer(command):
-    if command in ("lsp", "schema", "compare"):   # a server, a schema; compare's comes last (20d)
+    if command in ("lsp", "schema"):          # a server, and a schema: no report
         assert command not in PRINTERS
         return
     if command == "graph":                    # --format picks what is drawn; the report is text

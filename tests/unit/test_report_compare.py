@@ -1,9 +1,10 @@
 """What `compare` prints, exactly, for values made here: the class per time window (the first
 SHOWN_WINDOWS of them), the verdict over the recording, then one row per core and the run's
-verdict. Pinned before the printing moved from the result class into dynapcnn_dsl/report/."""
+verdict. Pinned before the printing moved from the result class into report/comparison.py."""
 
 from __future__ import annotations
 
+from dynapcnn_dsl.report.comparison import comparison_text
 from dynapcnn_dsl.verify.comparison import ClassComparison, Comparison, CoreComparison, WindowClass
 
 CORES = (
@@ -19,7 +20,7 @@ WINDOWS = tuple(WindowClass(i * 10_000, (i + 1) * 10_000, 1 + i % 3, 1 + i % 2) 
 def test_a_classifier_that_differs_prints_its_windows_and_its_cores():
     classes = ClassComparison("c2", 1, WINDOWS, 2, 1, chip_spikes=900, model_spikes=850.0)
     result = Comparison(CORES, events=5000, bins=220, bin_us=1000, classes=classes, off_sensor=12)
-    assert result.table() == f"""\
+    assert comparison_text(result) == f"""\
 class per time window (readout classes from 1 c2; '-' is no class):
 {HEADER}
   0-10         1     1      agrees
@@ -57,7 +58,7 @@ check their `average`, `batchnorm`, `from:` order and weights
 def test_cores_that_agree_without_classes_say_why_the_classes_were_not_compared():
     agreeing = (CORES[0], CORES[2])
     result = Comparison(agreeing, events=300, bins=3, bin_us=500, classes_skipped="the model has no head")
-    assert result.table() == """\
+    assert comparison_text(result) == """\
 classes not compared: the model has no head
 
 core  module  chip spikes  model spikes  correlation  verdict
@@ -67,8 +68,8 @@ pool  -       55           -             -            skipped: no spiking module
 """
     quiet = ClassComparison("c1", 0, WINDOWS[:1], 1, 1, chip_spikes=3, model_spikes=2.0)
     alone = Comparison((CORES[2],), events=10, bins=1, bin_us=1000, classes=quiet)
-    assert alone.table().splitlines()[-1] == (
+    assert comparison_text(alone).splitlines()[-1] == (
         "10 events in 1 bins of 1000 us: the chip classifies as the model does; no core has a "
         "spiking counterpart to compare spike for spike")
-    assert alone.table().splitlines()[0] == (
+    assert comparison_text(alone).splitlines()[0] == (
         "class per time window (features of c1, from 0; '-' is no class):")
