@@ -1,6 +1,7 @@
 """What `simulate` prints: per core the spikes, the events dropped out of the map and the ones
-decimated; what the sensor placement, the DVS layer and the slow clock did; the readout's class
-with what it rests on; and the arrays written."""
+decimated; what the sensor placement, the DVS layer and the slow clock did; the run's class
+(the readout's, else the one recorded core's most active feature) with what it rests on; and the
+arrays written."""
 
 from __future__ import annotations
 
@@ -34,6 +35,8 @@ def as_text(result: SimulationResult, out: TextIO, *, output: str | None = None)
         c.print(f"slow clock: {s.ticks} ticks")
     if result.readout is not None:
         c.print(readout_line(result.readout, s.winner))
+    elif len(result.cores) == 1:        # no readout: the one recorded core's feature is the class
+        c.print(feature_line(*next(iter(result.cores.items()))))
     if output:
         c.print(f"wrote {output} ({', '.join(result.arrays()) or 'no arrays'})")
 
@@ -53,3 +56,17 @@ def readout_line(readout: np.ndarray, winner: int | None) -> str:
     basis = (f"won {won[winner - 1]} of {int(won.sum())} ticks with a winner" if won.any()
              else f"{totals[winner - 1]} of {totals.sum()} events counted, no tick's average above 0")
     return f"readout: class {winner} ({basis}; {with_counts} of {len(readout)} ticks had counts)"
+
+
+def feature_line(core: str, spikes: np.ndarray) -> str:
+    """The class without a readout (SIMULATION.md's rule, as `evaluate` applies it): the feature
+    of the recorded core that spiked most, lowest on ties, with what it rests on."""
+    import numpy as np
+
+    from dynapcnn_dsl.simulator.prediction import feature_winner
+
+    winner = feature_winner(spikes)
+    if winner is None:
+        return f"{core}: no output spike, no class"
+    counts = np.bincount(spikes["p"].astype(np.int64))
+    return f"{core}: class {winner} (the feature that spiked most: {counts[winner]} of {len(spikes)} spikes)"
