@@ -35,7 +35,9 @@ def is_document_file(path: str | os.PathLike[str]) -> bool:
     damaged document is still reported as one."""
     import orjson
 
-    if not os.fspath(path).lower().endswith(".json"):
+    from dynapcnn_dsl.filekinds import DOCUMENT, kinds
+
+    if DOCUMENT not in kinds(path):
         return False
     try:
         with open(path, "rb") as fh:

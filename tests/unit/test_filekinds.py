@@ -56,7 +56,6 @@ def test_suffixes_of_a_kind():
 ELSEWHERE = {
     ("weights/readers.py", ".npy"): "the names of the members inside a zip archive, not files",
     ("simulator/events.py", ".npy"): "the names of the arrays inside an .npz archive, not files",
-    ("config/files.py", ".json"): "is_document_file: a .json is a network or a document, read to tell",
 }
 """(module, suffix) pairs that compare a name's end for another reason, and why."""
 
