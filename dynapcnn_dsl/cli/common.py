@@ -133,6 +133,24 @@ def write_failure(exc: DslError, args: argparse.Namespace) -> int:
     return 1
 
 
+def add_configuration_inputs(p: argparse.ArgumentParser) -> None:
+    """The positional inputs of the commands that run a configuration (simulate, evaluate)."""
+    p.add_argument("inputs", nargs="+", metavar="CONFIG | NETWORK WEIGHTS",
+                   help="a configuration document (.json from build), or a network file and its weights")
+
+
+def configuration_inputs(args: argparse.Namespace, parser: argparse.ArgumentParser,
+                         command: str) -> tuple[str, str | None]:
+    """(configuration or network, its weights or None) from `add_configuration_inputs`'s
+    arguments: a network needs its weights, whatever its suffix (a network in JSON is one too)."""
+    from dynapcnn_dsl.config.files import is_document_file
+
+    config, weights = args.inputs[0], (args.inputs[1] if len(args.inputs) == 2 else None)
+    if weights is None and not is_document_file(config):
+        parser.error(f"{config} is a network file: give its weights too ({command} NETWORK WEIGHTS)")
+    return config, weights
+
+
 def _offset(text: str) -> tuple[int, int]:
     try:
         x, y = (int(v) for v in text.split(","))

@@ -23,8 +23,9 @@ HELP = "accuracy of a configuration (or a network and its weights) over a labell
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("inputs", nargs="+", metavar="CONFIG | NETWORK WEIGHTS",
-                   help="a configuration document (.json from build), or a network file and its weights")
+    from dynapcnn_dsl.cli.common import add_configuration_inputs
+
+    add_configuration_inputs(p)
     p.add_argument("--dataset", required=True, metavar="DIR",
                    help="a folder: one subfolder per label, or recordings and a labels.csv")
     p.add_argument("-o", "--output-csv", "--results", dest="results", metavar="RESULTS.csv",
@@ -104,8 +105,7 @@ def _resumed(path: str, parser: argparse.ArgumentParser, cores: tuple[str, ...])
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from dynapcnn_dsl.cli.common import check_files_exist, check_outputs
-    from dynapcnn_dsl.config.files import is_document_file
+    from dynapcnn_dsl.cli.common import check_files_exist, check_outputs, configuration_inputs
     from dynapcnn_dsl.evaluation.runner import decide_options, document_data, evaluate, recordings_of
     from dynapcnn_dsl.report.progress import evaluation_progress
 
@@ -133,9 +133,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             parser.error(f"-o {args.results}: give a file name for the CSV (not a folder, a device "
                          "or a pipe)")
         check_outputs([args.results], list(args.inputs), parser)
-    config, weights = args.inputs[0], (args.inputs[1] if len(args.inputs) == 2 else None)
-    if weights is None and not is_document_file(config):
-        parser.error(f"{config} is a network file: give its weights too (evaluate NETWORK WEIGHTS)")
+    config, weights = configuration_inputs(args, parser, "evaluate")
     jobs = args.jobs or len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
         args.jobs or os.cpu_count() or 1)
     sink = None

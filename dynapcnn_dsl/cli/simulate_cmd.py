@@ -18,8 +18,9 @@ HELP = "run a configuration (or a network and its weights) over events on the ho
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("inputs", nargs="+", metavar="CONFIG | NETWORK WEIGHTS",
-                   help="a configuration document (.json from build), or a network file and its weights")
+    from dynapcnn_dsl.cli.common import add_configuration_inputs, add_sensor_arguments
+
+    add_configuration_inputs(p)
     p.add_argument("--events", required=True, metavar="FILE",
                    help="input events: .npy/.npz (t, x, y, p), .aedat4, N-MNIST .bin, "
                         "or a dense .npy with --bin-us")
@@ -36,8 +37,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--budget", type=int, metavar="N",
                    help="routed events allowed per input event in a network with a loop")
     p.add_argument("--key", metavar="KEY", help="the state_dict key inside a torch checkpoint")
-    from dynapcnn_dsl.cli.common import add_sensor_arguments
-
     add_sensor_arguments(p)
     p.set_defaults(failed="nothing was simulated")
 
@@ -47,10 +46,10 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from dynapcnn_dsl.cli.common import (
         check_files_exist,
         check_outputs,
+        configuration_inputs,
         print_diagnostics,
         templates_read,
     )
-    from dynapcnn_dsl.config.files import is_document_file
 
     if len(args.inputs) > 2:
         parser.error("give a configuration document, or a network file and its weights")
@@ -65,9 +64,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         if args.output == "-" or Path(args.output).is_dir():
             parser.error(f"-o {args.output}: give a file name for the .npz")
         check_outputs([args.output], [*args.inputs, args.events], parser)
-    config, weights = args.inputs[0], (args.inputs[1] if len(args.inputs) == 2 else None)
-    if weights is None and not is_document_file(config):  # a network in JSON is a network too
-        parser.error(f"{config} is a network file: give its weights too (simulate NETWORK WEIGHTS)")
+    config, weights = configuration_inputs(args, parser, "simulate")
     if args.output and weights is not None:
         check_outputs([args.output], templates_read(config), parser)
     from dynapcnn_dsl.report.progress import simulation_progress
