@@ -46,6 +46,18 @@ cores:
 
 
 # A plain chain: a (16x16) -> pool -> b; pool 2 or 4 both leave b a valid map.
+ONE_HOST_CORE = """dsl: 1
+name: one
+chip: speck2f
+input: {source: host, shape: [1, 4, 4], to: [conv]}
+cores:
+  conv:
+    conv: {out_channels: 3, kernel: 3, padding: 1}
+    neuron: {threshold: 1.0, min_v_mem: -1.0}
+    monitor: true
+"""
+"""One monitored core on a 1x4x4 host input: the smallest network that runs and names a class."""
+
 CHAIN = """\
 dsl: 1
 chip: speck2f

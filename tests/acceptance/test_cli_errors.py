@@ -15,22 +15,13 @@ import sys
 
 import numpy as np
 import pytest
+from helpers import ONE_HOST_CORE
 from simulate_docs import core, document
 
 from dynapcnn_dsl.cli import main
 from dynapcnn_dsl.config.writer import to_json
 
 EV = np.dtype([("t", "<i8"), ("x", "<i4"), ("y", "<i4"), ("p", "<i4")])
-NETWORK = """dsl: 1
-name: one
-chip: speck2f
-input: {source: host, shape: [1, 4, 4], to: [conv]}
-cores:
-  conv:
-    conv: {out_channels: 3, kernel: 3, padding: 1}
-    neuron: {threshold: 1.0, min_v_mem: -1.0}
-    monitor: true
-"""
 BAD_NETWORK = """\
 bad.yaml:7:5: error[missing-key]: conv of core 'conv' is missing 'kernel'
   7 |     conv: {out_channels: 3, kernal: 3, padding: 1}
@@ -63,8 +54,8 @@ def inputs(tmp_path, monkeypatch):
     np.save(tmp_path / "ds" / "0" / "r.npy", events)
     events["x"] = [1, 9, 0]
     np.save(tmp_path / "map.npy", events)
-    (tmp_path / "net.yaml").write_text(NETWORK, encoding="utf-8")
-    (tmp_path / "bad.yaml").write_text(NETWORK.replace("kernel: 3", "kernal: 3"), encoding="utf-8")
+    (tmp_path / "net.yaml").write_text(ONE_HOST_CORE, encoding="utf-8")
+    (tmp_path / "bad.yaml").write_text(ONE_HOST_CORE.replace("kernel: 3", "kernal: 3"), encoding="utf-8")
     np.savez(tmp_path / "w.npz", **{"conv.weight": (np.ones((3, 1, 3, 3)) / 8).astype(np.float32)})
     (tmp_path / "empty").mkdir()
     (tmp_path / "model.py").write_text("import torch\n", encoding="utf-8")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import cli
+from helpers import ONE_HOST_CORE, cli
 from simulate_docs import core, dest, document, readout
 
 import dynapcnn_dsl
@@ -257,16 +257,6 @@ class One(torch.nn.Module):
         return self.spike(self.conv(x))
 '''
 
-NETWORK = """dsl: 1
-name: one
-chip: speck2f
-input: {source: host, shape: [1, 4, 4], to: [conv]}
-cores:
-  conv:
-    conv: {out_channels: 3, kernel: 3, padding: 1}
-    neuron: {threshold: 1.0, min_v_mem: -1.0}
-    monitor: true
-"""
 
 
 def test_model_and_chip_agree_where_the_translation_is_exact(tmp_path, capsys):
@@ -276,7 +266,7 @@ def test_model_and_chip_agree_where_the_translation_is_exact(tmp_path, capsys):
     pytest.importorskip("sinabs")
     pytest.importorskip("torch")
     (tmp_path / "model.py").write_text(MODEL, encoding="utf-8")
-    (tmp_path / "network.yaml").write_text(NETWORK, encoding="utf-8")
+    (tmp_path / "network.yaml").write_text(ONE_HOST_CORE, encoding="utf-8")
     rng = np.random.default_rng(4)
     weights = rng.integers(-3, 8, (3, 1, 3, 3)) / 8            # k/8: quantized without rounding
     np.savez(tmp_path / "w.npz", **{"conv.weight": weights.astype(np.float32)})
