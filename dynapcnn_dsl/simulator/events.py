@@ -22,6 +22,7 @@ Problems are returned as diagnostics naming the events file (and the first offen
 
 from __future__ import annotations
 
+import io
 import math
 import tokenize
 import zipfile
@@ -221,11 +222,14 @@ def _atis_bin(path: Path) -> np.ndarray:
         if count > MAX_EVENTS:
             raise _too_many(file, "the recording holds", count)
         with path.open("rb") as fh:
-            raw = np.frombuffer(fh.read(size), np.uint8)
+            data = fh.read(size)
     except OSError as exc:
         raise EventsError(error(file, "simulate-events-read",
                                 f"cannot read the events: {exc.strerror or exc}")) from None
-    overflows = int(np.count_nonzero(raw[1::ATIS_EVENT_BYTES] == 240))
+    if len(data) != size:   # the file changed while it was read
+        raise EventsError(error(file, "simulate-events-read",
+                                f"the file held {size:,} bytes, then {len(data):,}: it changed while read"))
+    overflows = int(np.count_nonzero(np.frombuffer(data, np.uint8)[1::ATIS_EVENT_BYTES] == 240))
     if overflows * count > ATIS_OVERFLOW_WORK:
         raise _too_many(file, f"the recording has {overflows:,} time-overflow markers over", count,
                         ATIS_OVERFLOW_WORK // max(overflows, 1))
@@ -237,7 +241,7 @@ def _atis_bin(path: Path) -> np.ndarray:
             "reading an N-MNIST recording (.bin) needs the tonic package, which is not installed",
             "install it: pip install 'dynapcnn-dsl[events]' (or pip install tonic)")) from None
     fields = np.dtype([("x", np.int64), ("y", np.int64), ("t", np.int64), ("p", np.int64)])
-    events = read_mnist_file(file, dtype=fields)
+    events = read_mnist_file(io.BytesIO(data), dtype=fields, is_stream=True)   # the bytes read above
     return from_columns({name: events[name] for name in FIELDS}, file)
 
 
