@@ -109,3 +109,18 @@ def test_tonics_nmnist_sample_from_the_command_line(tmp_path, capsys):
     out = capsys.readouterr().out
     assert exc.value.code == 0, out
     assert "4325 input events" in out
+
+
+def test_a_broken_recording_from_the_command_line_is_exit_1_with_the_diagnostic(tmp_path, capsys):
+    from dynapcnn_dsl.cli import main
+
+    network = tmp_path / "net.yaml"
+    network.write_text(HOST, encoding="utf-8")
+    np.savez(tmp_path / "w.npz", **{"a.weight": np.full((2, 2, 1, 1), 0.5, np.float32)})
+    cut = tmp_path / "cut.bin"
+    cut.write_bytes(atis_bytes(digit_events(10))[:-2])
+    with pytest.raises(SystemExit) as exc:
+        main(["simulate", str(network), str(tmp_path / "w.npz"), "--events", str(cut)])
+    err = capsys.readouterr().err
+    assert exc.value.code == 1 and "Traceback" not in err
+    assert err.startswith(f"{cut}: error[simulate-events-read]: 48 bytes are not a whole number of 5-byte")
